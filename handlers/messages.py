@@ -37,6 +37,7 @@ class Reply:
     text: str
     choices: list[Choice] = field(default_factory=list)
     chat_id: str | None = None  # None: the chat the message came from
+    channel: str | None = None  # None: the channel the message came from
 
 
 class Sender(Protocol):
