@@ -1,0 +1,1 @@
+"""The Telegram channel: sender, update translation, the PTB application."""
