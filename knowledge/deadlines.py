@@ -1,0 +1,277 @@
+"""Deadlines as plans write them ("trước ngày 10/10/2021", "trong quý II-2024", "thường xuyên").
+
+`parse_deadline` finds the deadline phrase inside a task's text and says what day it means.
+Dates that are not deadlines (document citations such as "Quyết định số 696/QĐ-TTg ngày 25/5/2020",
+milestones such as "đến tháng 3/2022") are ignored: a date only counts after a deadline cue word
+(trước, trong, hoàn thành, chậm nhất, hạn, định kỳ ...), except in a short text such as a table's
+"Thời gian hoàn thành" cell, where the whole text is the time.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from knowledge.text import clean_markup, strip_accents
+
+KINDS = ("date", "month", "quarter", "year", "yearly", "quarterly", "monthly", "periodic", "ongoing")
+ONE_OFF = ("date", "month", "quarter", "year")
+RECURRING = ("yearly", "quarterly", "monthly")
+# A text this short is a table cell or a "Thời hạn:" value: bare times count without a cue.
+BARE_MAX = 48
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a task falls due. One-off kinds carry `due`; recurring kinds carry month/day."""
+
+    kind: str
+    due: date | None
+    month: int | None
+    day: int | None
+    text: str
+
+    def next_due(self, today: date) -> date | None:
+        """The day it falls due: one-off kinds their day, recurring kinds the next one on/after today."""
+        if self.kind in ONE_OFF:
+            return self.due
+        if self.kind == "yearly" and self.month and self.day:
+            for year in (today.year, today.year + 1):
+                d = _clamped(year, self.month, self.day)
+                if d >= today:
+                    return d
+        if self.kind == "monthly" and self.day:
+            y, m = today.year, today.month
+            for _ in range(2):
+                d = _clamped(y, m, self.day)
+                if d >= today:
+                    return d
+                y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        if self.kind == "quarterly" and self.day:
+            # month 1..3 = which month of the quarter ("tháng đầu quý" = 1); default the last one.
+            offset = (self.month or 3) if (self.month or 3) <= 3 else 3
+            for year in (today.year, today.year + 1):
+                for q in range(4):
+                    d = _clamped(year, q * 3 + offset, self.day)
+                    if d >= today:
+                        return d
+        return None
+
+
+def deadline_json(d: Deadline | None, today: date) -> dict[str, Any] | None:
+    """The import contract's deadline shape: due is the next occurrence for recurring kinds."""
+    if d is None:
+        return None
+    due = d.next_due(today)
+    return {"kind": d.kind, "due": due.isoformat() if due else None, "month": d.month, "day": d.day,
+            "text": d.text}
+
+
+def _clamped(year: int, month: int, day: int) -> date:
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def _shadow(text: str) -> str:
+    """Lower case without accents, one character per character, so match spans map back to `text`."""
+    out = []
+    for c in text:
+        s = strip_accents(c).lower()
+        out.append(s if len(s) == 1 else c.lower()[:1] or " ")
+    return "".join(out)
+
+
+# Pieces of patterns, written against the shadow text (lower case, no accents).
+_Y = r"(?P<y>(?:19|20)\d\d)"
+_DMY = r"(?P<d>\d{1,2})\s*[/.\-]\s*(?P<m>\d{1,2})(?:\s*[/.\-]\s*" + _Y + r")?(?![\d/])"
+_DMY_WORDS = r"(?P<d>\d{1,2})\s+thang\s+(?P<m>\d{1,2})(?:\s*(?:nam|[/.\-])\s*" + _Y + r")?(?!\s*[/\d])"
+_CUE_DAY = (r"(?:truoc|cham nhat(?: la| vao)?|han(?: chot)?(?: la)?|xong(?: truoc)?"
+            r"|hoan thanh(?: xong)?(?: truoc| vao)?|den het|vao)\s*(?:ngay\s*)?")
+_CUE_PERIOD = (r"(?:trong|truoc|hoan thanh(?: trong| truoc| vao)?|xong(?: trong| truoc)?"
+               r"|cham nhat(?: la)?|vao|han(?: la)?)")
+_REPEAT_YEAR = r"(?:hang|moi) nam"
+_REPEAT_MONTH = r"(?:hang|moi) thang"
+_REPEAT_QUARTER = r"(?:hang|moi) quy"
+
+
+@dataclass
+class _Hit:
+    rank: int  # lower is better: concrete days beat vague kinds
+    start: int
+    end: int
+    kind: str
+    due: date | None = None
+    month: int | None = None
+    day: int | None = None
+
+
+_Handler = Callable[[re.Match[str], str, date | None], _Hit | None]
+
+
+def _year(m: re.Match[str], plan_date: date | None) -> int | None:
+    y = m.groupdict().get("y")
+    if y:
+        return int(y)
+    return plan_date.year if plan_date else None
+
+
+def _near(shadow: str, start: int, end: int, pattern: str, before: int = 80, after: int = 40) -> bool:
+    """Whether a pattern occurs in the same clause around a match (a recurrence word, "định kỳ")."""
+    lo = max(0, start - before)
+    left = shadow[lo:start]
+    # Stay within the clause: a ";" or "." ends it.
+    cut = max(left.rfind(";"), left.rfind(". "))
+    if cut >= 0:
+        left = left[cut + 1:]
+    right = shadow[end:end + after]
+    cut_r = min((i for i in (right.find(";"), right.find(". ")) if i >= 0), default=len(right))
+    return re.search(pattern, left + " " + right[:cut_r]) is not None
+
+
+def _day_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    d, mo = int(m.group("d")), int(m.group("m"))
+    if not (1 <= d <= 31 and 1 <= mo <= 12):
+        return None
+    explicit_year = m.group("y")
+    tail = re.match(r"\s*(?:cua\s+)?" + _REPEAT_YEAR, shadow[m.end():m.end() + 25])
+    if tail or (not explicit_year and _near(shadow, m.start(), m.end(), r"dinh ky|" + _REPEAT_YEAR)):
+        return _Hit(1, m.start(), m.end() + (tail.end() if tail else 0), "yearly", month=mo, day=d)
+    year = _year(m, plan_date)
+    if year is None:
+        return _Hit(1, m.start(), m.end(), "yearly", month=mo, day=d)
+    try:
+        due = date(year, mo, d)
+    except ValueError:
+        return None
+    return _Hit(0, m.start(), m.end(), "date", due=due)
+
+
+def _monthly_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    d = int(m.group("d"))
+    return _Hit(1, m.start(), m.end(), "monthly", day=d) if 1 <= d <= 31 else None
+
+
+def _quarterly_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    d = int(m.group("d"))
+    which = {"dau": 1, "giua": 2, "thu hai": 2, "cuoi": 3}.get(m.group("w") or "cuoi", 3)
+    return _Hit(1, m.start(), m.end(), "quarterly", month=which, day=d) if 1 <= d <= 31 else None
+
+
+def _month_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    mo = int(m.group("m"))
+    year = _year(m, plan_date)
+    if not 1 <= mo <= 12:
+        return None
+    where = (m.groupdict().get("w") or "").strip()
+    if year is None:
+        return _Hit(2, m.start(), m.end(), "month")
+    if where == "dau":
+        return _Hit(0, m.start(), m.end(), "date", due=date(year, mo, 1))
+    if where == "giua":
+        return _Hit(0, m.start(), m.end(), "date", due=date(year, mo, 15))
+    return _Hit(0, m.start(), m.end(), "month", due=_month_end(year, mo))
+
+
+def _quarter_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    q = _ROMAN[m.group("q")]
+    year = _year(m, plan_date)
+    if year is None:
+        return _Hit(2, m.start(), m.end(), "quarter")
+    return _Hit(0, m.start(), m.end(), "quarter", due=_month_end(year, q * 3))
+
+
+def _year_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    year = int(m.group("y2") or m.group("y"))
+    first = m.group("y") if m.group("y2") else None
+    if first and int(first) > year:
+        return None
+    return _Hit(0, m.start(), m.end(), "year", due=date(year, 12, 31))
+
+
+def _part_of_year_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    year = _year(m, plan_date)
+    part = m.group("p")
+    month = 12 if part.startswith("cuoi") else 6
+    due = _month_end(year, month) if year else None
+    return _Hit(0 if due else 2, m.start(), m.end(), "date", due=due)
+
+
+def _periodic_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    return _Hit(3, m.start(), m.end(), "periodic")
+
+
+def _ongoing_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    return _Hit(4, m.start(), m.end(), "ongoing")
+
+
+_MONTH = r"thang\s+(?P<m>\d{1,2})(?:\s*(?:nam|[/.\-])\s*" + _Y + r")?(?![\d/])"
+_QUARTER = r"quy\s+(?P<q>iv|i{1,3}|[1-4])\b(?:\s*(?:nam|[/.\-])?\s*" + _Y + r")?"
+_RANGE = r"(?:(?:giai doan|tu nam|nam)\s+)?(?P<y>(?:19|20)\d\d)\s*(?:-|–|den(?: nam)?)\s*(?P<y2>(?:19|20)\d\d)"
+_PART_YEAR = r"(?P<p>6 thang dau nam|giua nam|cuoi nam)(?:\s*(?:nam\s*)?(?P<y>(?:19|20)\d\d))?"
+
+# (pattern with cue, pattern allowed bare in a short text, handler)
+_RULES: list[tuple[str, str | None, _Handler]] = [
+    (r"truoc\s+(?:ngay\s+)?(?P<d>\d{1,2})\s+" + _REPEAT_MONTH, None, _monthly_hit),
+    (_REPEAT_MONTH + r"\s*,?\s*(?:truoc|cham nhat)\s+(?:ngay\s+)?(?P<d>\d{1,2})(?!\s*(?:[/.\-]|thang)\s*\d)",
+     None, _monthly_hit),
+    (r"truoc\s+(?:ngay\s+)?(?P<d>\d{1,2})\s+(?:cua\s+)?thang\s+(?P<w>dau|giua|thu hai|cuoi)\s+(?:moi\s+)?quy",
+     None, _quarterly_hit),
+    (_REPEAT_QUARTER + r"\s*,?\s*(?:truoc|cham nhat)\s+(?:ngay\s+)?(?P<d>\d{1,2})(?!\s*(?:[/.\-]|thang)\s*\d)"
+     r"(?:\s+(?:cua\s+)?thang\s+(?P<w>dau|giua|thu hai|cuoi)\s+quy)?", None, _quarterly_hit),
+    (_CUE_DAY + _DMY_WORDS, _DMY_WORDS, _day_hit),
+    (_CUE_DAY + _DMY, r"(?:ngay\s+)?" + _DMY, _day_hit),
+    (_CUE_PERIOD + r"\s+(?:(?P<w>dau|giua|cuoi)\s+)?" + _MONTH, r"(?:(?P<w>dau|giua|cuoi)\s+)?" + _MONTH, _month_hit),
+    (r"(?P<w>dau|giua|cuoi)\s+" + _MONTH, None, _month_hit),
+    (_CUE_PERIOD + r"\s+(?:trong\s+)?" + _QUARTER, _QUARTER, _quarter_hit),
+    (_CUE_PERIOD + r"\s+(?:trong\s+)?" + _PART_YEAR, _PART_YEAR, _part_of_year_hit),
+    (_CUE_PERIOD + r"\s+" + _RANGE, _RANGE, _year_hit),
+    (_CUE_PERIOD + r"\s+(?:(?:trong|cua)\s+)?nam\s+(?P<y>(?:19|20)\d\d)(?P<y2>)",
+     r"(?:nam\s+)?(?P<y>(?:19|20)\d\d)(?P<y2>)", _year_hit),
+    (r"dinh ky|" + _REPEAT_YEAR + "|" + _REPEAT_QUARTER + "|" + _REPEAT_MONTH + r"|hang tuan|6 thang mot lan", None,
+     _periodic_hit),
+    (r"thuong xuyen|lien tuc|hang ngay", None, _ongoing_hit),
+]
+_COMPILED = [(re.compile(r"\b" + cue), re.compile(r"^\s*(?:" + bare + r")\s*[.;]?\s*$") if bare else None, fn)
+             for cue, bare, fn in _RULES]
+
+
+def parse_deadline(text: str, plan_date: date | None = None) -> Deadline | None:
+    """The deadline a task's text sets, or None when it gives no time at all.
+
+    The most concrete phrase wins ("thường xuyên ...; hoàn thành trong quý II-2024" is the quarter);
+    among equals the first one. `plan_date` supplies the year when the text leaves it out.
+    """
+    text = clean_markup(text)
+    if not text:
+        return None
+    shadow = _shadow(text)
+    hits: list[_Hit] = []
+    short = len(text) <= BARE_MAX
+    for cue_re, bare_re, fn in _COMPILED:
+        if short and bare_re is not None:
+            bm = bare_re.match(shadow)
+            if bm:
+                hit = fn(bm, shadow, plan_date)
+                if hit:
+                    hits.append(hit)
+        for m in cue_re.finditer(shadow):
+            if any(h.start <= m.start() < h.end for h in hits):
+                continue
+            hit = fn(m, shadow, plan_date)
+            if hit:
+                hits.append(hit)
+    if not hits:
+        return None
+    best = min(hits, key=lambda h: (h.rank, h.start))
+    phrase = text[best.start:best.end].strip(" ,;.")
+    return Deadline(best.kind, best.due, best.month, best.day, phrase)
