@@ -1,0 +1,293 @@
+"""The dispatcher: claims due outbox rows, sends them through their channel, records the outcome.
+
+Delivery is at-least-once with at most one duplicate per crash: a row is claimed in bulk
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, a conditional UPDATE on SQLite, so two dispatchers
+never take the same row), then just before its send the claim is renewed with a conditional
+UPDATE (still ours?), and only after the channel confirmed is it marked sent. One send is in
+flight at a time per dispatcher, so a crash leaves at most one row sent-but-not-marked; that row
+is reclaimed when its claim goes stale and sent again.
+
+Sends are paced per channel (the Sender's `max_per_second` and `per_chat_interval`), so
+Telegram should never have to answer 429; when it does, the channel pauses for `retry_after`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from handlers.messages import DeliveryError, RetryLater, Sender, Unreachable
+from knowledge import focal_points
+from knowledge.clock import Clock
+from knowledge.db import Database
+from knowledge.models import FocalPoint, Outbox, Task, TaskProgress
+from scheduler.planner import STALE_AFTER, as_utc
+from scheduler.texts import reminder_choices
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12  # transient failures before a row is given up (reported in the digest)
+
+
+class Pacer:
+    """Keeps one channel under its limits: at most `per_second` sends in any second, and
+    `per_chat` seconds between two sends to one chat. Times are the event loop's monotonic clock."""
+
+    def __init__(self, per_second: float | None, per_chat: float | None, margin: float = 0.03) -> None:
+        self.per_second = per_second
+        self.per_chat = per_chat
+        self.margin = margin
+        self.recent: deque[float] = deque()
+        self.last_by_chat: dict[str, float] = {}
+        self.paused_until = 0.0
+
+    def ready_at(self, chat_id: str, now: float) -> float:
+        """The earliest moment a send to this chat keeps both limits."""
+        t = max(now, self.paused_until)
+        if self.per_chat and chat_id in self.last_by_chat:
+            t = max(t, self.last_by_chat[chat_id] + self.per_chat * (1 + self.margin))
+        if self.per_second:
+            window = 1.0 + self.margin
+            while self.recent and now - self.recent[0] >= window:
+                self.recent.popleft()
+            if len(self.recent) >= self.per_second:
+                t = max(t, self.recent[-int(self.per_second)] + window)
+            if self.recent:
+                t = max(t, self.recent[-1] + 1.0 / self.per_second)
+        return t
+
+    def sent(self, chat_id: str, at: float) -> None:
+        self.recent.append(at)
+        self.last_by_chat[chat_id] = at
+
+    def pause(self, seconds: float, now: float) -> None:
+        self.paused_until = max(self.paused_until, now + seconds)
+
+
+@dataclass
+class Claimed:
+    id: int
+    channel: str
+    chat_id: str
+    focal_point_id: int
+    text: str
+    attempts: int
+
+
+@dataclass
+class DispatchStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    cancelled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Dispatcher:
+    """Sends what is due. One instance per process; several processes may share PostgreSQL."""
+
+    def __init__(
+        self,
+        db: Database,
+        senders: dict[str, Sender],
+        clock: Clock | None = None,
+        *,
+        worker_id: str | None = None,
+        claim_timeout: float = 120.0,
+        pool_size: int | None = None,
+    ) -> None:
+        self.db = db
+        self.senders = senders
+        self.clock = clock or Clock()
+        self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.claim_timeout = timedelta(seconds=claim_timeout)
+        self.pacers = {
+            name: Pacer(getattr(s, "max_per_second", None), getattr(s, "per_chat_interval", None))
+            for name, s in senders.items()
+        }
+        rate = max((p.per_second or 50 for p in self.pacers.values()), default=50)
+        self.pool_size = pool_size or max(40, int(rate * 4))
+
+    # ---- claiming ------------------------------------------------------------------------------
+
+    async def reclaim_stale(self) -> int:
+        """Rows claimed by a dispatcher that died (or hung) go back to pending."""
+        now = self.clock.now()
+        async with self.db.session() as s:
+            result = await s.execute(
+                update(Outbox)
+                .where(Outbox.status == "claimed", Outbox.claimed_at < now - self.claim_timeout,
+                       Outbox.claimed_by != self.worker_id)
+                .values(status="pending", claimed_by=None, claimed_at=None)
+            )
+            await s.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        """Take up to `limit` due rows for the channels we can send on; drop the ones nobody needs."""
+        now = self.clock.now()
+        due = and_(
+            Outbox.status == "pending",
+            Outbox.send_at <= now,
+            or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now),
+            Outbox.focal_point_id.in_(select(FocalPoint.id).where(FocalPoint.channel.in_(list(self.senders)))),
+        )
+        pick = select(Outbox.id).where(due).order_by(Outbox.send_at, Outbox.id).limit(limit)
+        async with self.db.session() as s:
+            if self.db.is_postgres:
+                pick = pick.with_for_update(skip_locked=True)
+            # SQLite: one writer at a time, and the `status = 'pending'` condition in the UPDATE
+            # makes the claim conditional, so a row can only be taken once.
+            result = await s.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(pick.scalar_subquery()), Outbox.status == "pending")
+                .values(status="claimed", claimed_by=self.worker_id, claimed_at=now)
+                .returning(Outbox.id)
+            )
+            ids = [r[0] for r in result.all()]
+            await s.commit()
+            if not ids:
+                return []
+            rows = (await s.execute(
+                select(Outbox, FocalPoint, Task.status)
+                .join(FocalPoint, FocalPoint.id == Outbox.focal_point_id)
+                .join(Task, Task.id == Outbox.task_id)
+                .where(Outbox.id.in_(ids))
+                .order_by(Outbox.send_at, Outbox.id)
+            )).all()
+            done = {
+                (p.task_id, p.agency_id, p.occurrence)
+                for p in (await s.scalars(select(TaskProgress).where(
+                    TaskProgress.status == "done",
+                    TaskProgress.task_id.in_({o.task_id for o, _, _ in rows})))).all()
+            }
+            out: list[Claimed] = []
+            for o, f, task_status in rows:
+                send_at = as_utc(o.send_at)
+                reason = None
+                if task_status != "open":
+                    reason = "nhiệm vụ đã đóng"
+                elif (o.task_id, o.agency_id, o.occurrence) in done or (o.task_id, o.agency_id, None) in done:
+                    reason = "đã hoàn thành"
+                elif f.status != "approved":
+                    reason = "đầu mối không còn nhận nhắc"
+                elif send_at < now - STALE_AFTER:
+                    reason = "quá hạn gửi hơn 1 ngày, thay bằng lần nhắc sau"
+                if reason:
+                    o.status, o.last_error, o.claimed_by = "cancelled", reason, None
+                    continue
+                out.append(Claimed(o.id, f.channel, f.chat_id, f.id, o.text, o.attempts))
+            await s.commit()
+        return out
+
+    # ---- sending -------------------------------------------------------------------------------
+
+    async def _renew(self, row: Claimed) -> bool:
+        """Is the row still ours? Renews the claim so nobody reclaims it during the send."""
+        async with self.db.session() as s:
+            result = await s.execute(
+                update(Outbox)
+                .where(Outbox.id == row.id, Outbox.status == "claimed", Outbox.claimed_by == self.worker_id)
+                .values(claimed_at=self.clock.now(), attempts=Outbox.attempts + 1)
+            )
+            await s.commit()
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _finish(self, row: Claimed, **values: object) -> None:
+        async with self.db.session() as s:
+            await s.execute(
+                update(Outbox)
+                .where(Outbox.id == row.id, Outbox.claimed_by == self.worker_id)
+                .values(**values)
+            )
+            await s.commit()
+
+    async def _send_one(self, row: Claimed, stats: DispatchStats) -> None:
+        sender = self.senders[row.channel]
+        pacer = self.pacers[row.channel]
+        loop = asyncio.get_running_loop()
+        if not await self._renew(row):
+            return
+        pacer.sent(row.chat_id, loop.time())
+        try:
+            message_id = await sender.send(row.chat_id, row.text, reminder_choices(row.id))
+        except Unreachable as e:
+            await self._finish(row, status="failed", last_error=f"unreachable: {e}"[:1000], claimed_by=None)
+            async with self.db.session() as s:
+                await focal_points.mark_unreachable(s, row.focal_point_id, str(e))
+                await s.execute(update(Outbox).where(Outbox.focal_point_id == row.focal_point_id,
+                                                     Outbox.status == "pending")
+                                .values(status="cancelled", last_error="đầu mối không nhận được tin nhắn"))
+                await s.commit()
+            stats.unreachable += 1
+        except RetryLater as e:
+            pacer.pause(e.seconds, loop.time())
+            await self._retry(row, e.seconds, str(e), stats)
+        except DeliveryError as e:
+            await self._finish(row, status="failed", last_error=str(e)[:1000], claimed_by=None)
+            stats.failed += 1
+        except Exception as e:  # a bug or an unexpected library error: keep the row, try later
+            log.exception("sending outbox row %s failed", row.id)
+            await self._retry(row, 30.0, f"{type(e).__name__}: {e}", stats)
+        else:
+            await self._finish(row, status="sent", sent_at=self.clock.now(), message_id=message_id,
+                               last_error=None, claimed_by=None)
+            stats.sent += 1
+
+    async def _retry(self, row: Claimed, seconds: float, error: str, stats: DispatchStats) -> None:
+        attempts = row.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            await self._finish(row, status="failed", last_error=error[:1000], claimed_by=None)
+            stats.failed += 1
+            return
+        backoff = max(seconds, min(2.0 ** attempts, 900.0))
+        await self._finish(row, status="pending", claimed_by=None, claimed_at=None, last_error=error[:1000],
+                           next_attempt_at=self.clock.now() + timedelta(seconds=backoff))
+        stats.retried += 1
+
+    async def run_once(self, max_seconds: float | None = None) -> DispatchStats:
+        """Send every row due now (until none is left or `max_seconds` passed), paced per channel."""
+        stats = DispatchStats()
+        loop = asyncio.get_running_loop()
+        stop_at = loop.time() + max_seconds if max_seconds else None
+        await self.reclaim_stale()
+        pool: dict[int, Claimed] = {}
+        exhausted = False
+        while True:
+            if not exhausted and len(pool) < self.pool_size // 2:
+                fresh = await self.claim(self.pool_size - len(pool))
+                exhausted = len(fresh) == 0
+                for r in fresh:
+                    pool.setdefault(r.id, r)
+            if not pool:
+                break
+            now = loop.time()
+            if stop_at is not None and now >= stop_at:
+                break
+            best, best_at = None, float("inf")
+            for r in pool.values():
+                t = self.pacers[r.channel].ready_at(r.chat_id, now)
+                if t < best_at:
+                    best, best_at = r, t
+                    if t <= now:
+                        break
+            assert best is not None
+            if best_at > now:
+                await asyncio.sleep(min(best_at - now, 1.0))
+                continue
+            del pool[best.id]
+            await self._send_one(best, stats)
+        if pool:  # out of time: hand the rest back at once
+            async with self.db.session() as s:
+                await s.execute(update(Outbox).where(Outbox.id.in_(list(pool)), Outbox.claimed_by == self.worker_id)
+                                .values(status="pending", claimed_by=None, claimed_at=None))
+                await s.commit()
+        return stats
