@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     reminder_hour: int = 8
     dispatch_interval_s: float = 5.0
     plan_interval_s: float = 300.0
+    claim_timeout_s: float = 120.0  # an outbox row claimed longer than this by a silent dispatcher is sent again
 
     @cached_property
     def db_url(self) -> str:
