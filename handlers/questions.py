@@ -1,10 +1,507 @@
-"""Placeholder until this module is built: recognises nothing."""
+"""Answers to focal points' questions: who leads, who coordinates, where reports go, when it is due,
+what an agency must do, what falls due or is overdue, what a plan holds.
+
+`answer` is the core (also behind `nhacviec ask --json`); `handle` adapts it to chat messages,
+commands (/start, /help, /hoi, /viec, /saphan, /quahan) and numbered choices. An answer never names
+an agency or a date the store does not hold: when no task carries the question's topic words, it
+says so and suggests how to ask.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from handlers import render
 from handlers.context import AppContext
-from handlers.messages import Incoming, Reply
+from handlers.intents import Parsed, Window, parse
+from handlers.messages import Choice, Incoming, Reply
+from knowledge.queries import TaskDoc, chat_agencies, done_task_ids
+from knowledge.search import Hit, Index, get_index, wordset
+
+PENDING_KEY = "questions.pending"
+MAX_LIST = 12
+MAX_CHOICES = 5
+# Two hits closer than this (ratio of scores) are "about equally good": the user picks.
+CLOSE = 0.88
+
+HELP = (
+    "Xin chào! Tôi trả lời câu hỏi về nhiệm vụ trong các kế hoạch đang theo dõi{plans}. Ví dụ:\n"
+    "• Ai chủ trì rà soát quy định tài chính cho khoa học và công nghệ?\n"
+    "• Hạn báo cáo kết quả thực hiện kế hoạch là khi nào?\n"
+    "• {agency} có những nhiệm vụ gì?\n"
+    "• Tháng này có hạn nào? / Việc nào đã quá hạn?\n"
+    "• {plan} có những nhiệm vụ nào?\n"
+    "Lệnh: /viec (việc của cơ quan bạn), /saphan (sắp đến hạn), /quahan (quá hạn), /dangky (đăng ký đầu mối)."
+)
 
 
+@dataclass
+class Answer:
+    """One question's answer: what a user sees, and the tasks behind it (best first)."""
+
+    question: str
+    intent: str
+    text: str
+    tasks: list[TaskDoc] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
+    index: Index | None = None
+    today: date | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        assert self.index is not None and self.today is not None
+        return {
+            "question": self.question,
+            "intent": self.intent,
+            "answer": self.text,
+            "tasks": [task_json(self.index, t, self.today) for t in self.tasks],
+        }
+
+
+def task_json(idx: Index, doc: TaskDoc, today: date) -> dict[str, Any]:
+    """The import contract's task shape, plus the store id and the plan it belongs to."""
+    plan = idx.plans.get(doc.plan_id)
+    dl = doc.deadline()
+    due = dl.next_due(today) if dl else None
+    return {
+        "id": doc.id,
+        "plan": {"number": plan.number if plan else None, "title": plan.title if plan else ""},
+        "ref": doc.ref,
+        "text": doc.text,
+        "lead": doc.written("lead"),
+        "coordinators": doc.written("coordinator"),
+        "report_to": doc.written("report_to"),
+        "deadline": None if dl is None else {
+            "kind": dl.kind, "due": due.isoformat() if due else None, "month": dl.month, "day": dl.day,
+            "text": dl.text,
+        },
+    }
+
+
+# ---- the core -----------------------------------------------------------------------------------
+async def answer(ctx: AppContext, question: str, agencies: list[int] | None = None) -> Answer:
+    """Answer one question. `agencies`: the asker's own agencies (for /viec-like questions)."""
+    idx = await get_index(ctx)
+    today = ctx.clock.today()
+    p = parse(idx, question, today)
+    ans = await _dispatch(ctx, idx, p, today, agencies or [])
+    ans.question, ans.index, ans.today = question, idx, today
+    return ans
+
+
+async def _dispatch(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int]) -> Answer:
+    if p.kind == "greeting":
+        return Answer("", "greeting", help_text(idx))
+    if p.kind == "overdue":
+        return await _overdue(ctx, idx, p, today)
+    if p.kind == "window":
+        return await _window(ctx, idx, p, today)
+    if p.kind == "agency":
+        return _agency(idx, p, today)
+    if p.kind == "plan":
+        return _plan(idx, p, today)
+    if p.kind == "unknown":
+        return Answer("", "unknown", _not_understood(idx))
+    return _about_task(idx, p, today)
+
+
+def help_text(idx: Index) -> str:
+    plans = f" ({len(idx.plans)} kế hoạch)" if idx.plans else ""
+    return HELP.format(plans=plans, agency=_example_agency(idx), plan=_example_plan(idx))
+
+
+def _example_agency(idx: Index) -> str:
+    """An agency the store really holds tasks for, so an example never names an absent body."""
+    best = max(
+        ((len(v), a) for a, v in idx.by_agency.items() if not idx.registry.by_id[a].is_group),
+        default=None,
+    )
+    return idx.agency_name(best[1]) if best else "Sở Nội vụ"
+
+
+def _example_plan(idx: Index) -> str:
+    for plan in idx.plans.values():
+        if plan.number:
+            return f"{plan.kind} {plan.number.split('/')[0]}"
+    return "Kế hoạch <số>"
+
+
+def _not_understood(idx: Index) -> str:
+    return "Tôi chưa hiểu câu hỏi. " + help_text(idx).split("\n", 1)[1]
+
+
+def _nothing(idx: Index, p: Parsed, intent: str) -> Answer:
+    about = f" về “{p.topic}”" if p.topic else ""
+    where = ""
+    if p.plans and p.plan_ids:
+        where = " trong " + ", ".join(idx.plans[i].label for i in dict.fromkeys(p.plan_ids))
+    text = (
+        f"Không tìm thấy nhiệm vụ nào{about}{where} trong các kế hoạch đang theo dõi ({len(idx.plans)} kế hoạch).\n"
+        f"Thử hỏi theo tên cơ quan (“{_example_agency(idx)} có việc gì?”) hoặc số kế hoạch "
+        f"(“{_example_plan(idx)} có những nhiệm vụ nào?”), hoặc dùng đúng cụm từ trong kế hoạch."
+    )
+    return Answer("", intent, text)
+
+
+# ---- one task: lead / coord / report / due ------------------------------------------------------
+def rank(idx: Index, p: Parsed) -> list[Hit]:
+    """Tasks that answer the question's topic, best first; empty when none holds its topic words."""
+    only: set[int] | None = None
+    plan_ids = set(p.plan_ids)
+    if plan_ids:
+        only = {idx.by_id[t] for pid in plan_ids for t in idx.plans[pid].task_ids}
+    hits = idx.search(p.seq, only=only)
+    if only is not None and not any(_accept(p, h) for h in hits):
+        hits = idx.search(p.seq)
+    subject = _expand(idx, p.subject)
+    others = _expand(idx, [a for a in p.agency_ids if a not in p.subject])
+    for h in hits:
+        lead = set(h.doc.agency_ids("lead"))
+        involved = set(h.doc.agency_ids())
+        if subject and lead & subject:
+            h.score *= 1.5
+        elif subject and involved & subject:
+            h.score *= 1.15
+        if others and (set(h.doc.agency_ids("report_to")) | set(h.doc.agency_ids("coordinator"))) & others:
+            h.score *= 1.15
+    hits = [h for h in hits if _accept(p, h)]
+    hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
+    return hits
+
+
+def _accept(p: Parsed, h: Hit) -> bool:
+    """Does a hit carry the question's topic? Most topic words, and some of their pairs."""
+    if not p.distinct:
+        return h.score > 0
+    if h.coverage >= 0.8 and h.pair_coverage > 0:
+        return True
+    return h.coverage >= 0.5 and h.pair_coverage >= 0.3
+
+
+def _expand(idx: Index, ids: list[int]) -> set[int]:
+    """An agency with the bodies it continues, its successor and the groups it belongs to."""
+    out: set[int] = set()
+    for a in ids:
+        own, groups = idx.related_agencies(a)
+        out |= own | groups | {idx.registry.current(a).id}
+    return out
+
+
+def _answer_key(intent: str, doc: TaskDoc, idx: Index, today: date) -> Any:
+    if intent == "due":
+        return idx.due_of(idx.by_id[doc.id], today), doc.deadline_kind
+    if intent == "report":
+        return frozenset(doc.agency_ids("report_to"))
+    if intent == "coord":
+        return frozenset(doc.agency_ids("coordinator"))
+    if intent == "lead":
+        return frozenset(doc.agency_ids("lead"))
+    return doc.id
+
+
+def _about_task(idx: Index, p: Parsed, today: date) -> Answer:
+    hits = rank(idx, p)
+    if not hits:
+        return _nothing(idx, p, p.kind)
+    top = hits[0]
+    close = [h for h in hits[:MAX_CHOICES] if h.score >= CLOSE * top.score]
+    keys = {_answer_key(p.kind, h.doc, idx, today) for h in close}
+    if len(close) >= 2 and len(keys) >= 2:
+        return _ask_which(idx, p, close, today)
+    return Answer("", p.kind, task_text(idx, p.kind, top.doc, today), [h.doc for h in close])
+
+
+def task_text(idx: Index, intent: str, doc: TaskDoc, today: date) -> str:
+    """The answer about one task, its first line shaped by what was asked."""
+    if intent == "due":
+        first = f"Hạn: {render.due_phrase(idx, doc, today)}."
+        return "\n".join([first, render.who_line(idx, doc, today), render.cite(idx, doc)])
+    if intent == "report":
+        rep = render.report_line(idx, doc, today) or "Kế hoạch không ghi rõ nơi nhận báo cáo của việc này."
+        return "\n".join([rep, render.who_line(idx, doc, today), render.cite(idx, doc),
+                          f"Hạn: {render.due_phrase(idx, doc, today)}."])
+    if intent == "coord":
+        coords = render.agency_names(idx, doc, "coordinator", today)
+        first = (f"Phối hợp: {render.join_names(coords)}." if coords
+                 else "Kế hoạch không ghi cơ quan phối hợp cho việc này.")
+        return "\n".join([first, render.who_line(idx, doc, today), render.cite(idx, doc),
+                          f"Hạn: {render.due_phrase(idx, doc, today)}."])
+    return render.task_card(idx, doc, today)
+
+
+def _ask_which(idx: Index, p: Parsed, hits: list[Hit], today: date) -> Answer:
+    lines = [f"Có {len(hits)} việc gần giống:"]
+    choices: list[Choice] = []
+    for n, h in enumerate(hits, 1):
+        lines.append(render.list_line(idx, n, h.doc, today))
+        choices.append(Choice(f"{n}. {render.snippet(h.doc.text, 40)}", f"q:{p.kind}:{h.doc.id}"))
+    lines.append("Bạn hỏi việc nào? (bấm hoặc gõ số)")
+    return Answer("", p.kind, "\n".join(lines), [h.doc for h in hits], choices)
+
+
+# ---- lists: an agency's tasks, a plan, a time window, overdue -----------------------------------
+def _numbered(idx: Index, docs: list[TaskDoc], today: date, intent: str, with_lead: bool = True,
+              start: int = 1) -> tuple[list[str], list[Choice]]:
+    lines: list[str] = []
+    choices: list[Choice] = []
+    for n, doc in enumerate(docs[:MAX_LIST], start):
+        lines.append(render.list_line(idx, n, doc, today, with_lead))
+        choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:task:{doc.id}"))
+    if len(docs) > MAX_LIST:
+        lines.append(f"… và {len(docs) - MAX_LIST} việc khác.")
+    return lines, choices
+
+
+def agency_tasks(idx: Index, agency_id: int, today: date) -> tuple[list[TaskDoc], list[TaskDoc], list[TaskDoc]]:
+    """(led, coordinated, given to a group it belongs to) for one agency; a merged body's old tasks count."""
+    info = idx.registry.by_id[agency_id]
+    own, groups = idx.related_agencies(agency_id)
+    if info.successor_id and idx.registry.current(agency_id, today).id != agency_id:
+        groups = set()  # an old name: its own tasks; the successor answers for the groups
+    led, coord, grouped = [], [], []
+    for i in idx.tasks_of(own | groups):
+        doc = idx.docs[i]
+        if set(doc.agency_ids("lead")) & own:
+            led.append(doc)
+        elif set(doc.agency_ids("coordinator")) & own:
+            coord.append(doc)
+        elif set(doc.agency_ids("lead")) & groups or set(doc.agency_ids("coordinator")) & groups:
+            grouped.append(doc)
+    return led, coord, grouped
+
+
+def _agency_label(idx: Index, agency_id: int, today: date) -> str:
+    info = idx.registry.by_id[agency_id]
+    cur = idx.registry.current(agency_id, today)
+    return f"{info.name} (nay là {cur.name})" if cur.id != agency_id else info.name
+
+
+def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) -> Answer:
+    aid = agency_id if agency_id is not None else (p.subject or p.agency_ids)[0]
+    led, coord, grouped = agency_tasks(idx, aid, today)
+    plan_ids = set(p.plan_ids)
+    if plan_ids:
+        led, coord, grouped = ([d for d in lst if d.plan_id in plan_ids] for lst in (led, coord, grouped))
+    if p.distinct:
+        # "Sở Nội vụ phải làm gì về thi đua?": keep the agency's tasks that carry the topic.
+        allowed = {idx.by_id[d.id] for d in (*led, *coord, *grouped)}
+        hits = [h for h in idx.search(p.seq, only=allowed) if _accept(p, h)]
+        keep = {h.doc.id for h in hits}
+        if keep:
+            led, coord, grouped = ([d for d in lst if d.id in keep] for lst in (led, coord, grouped))
+    label = _agency_label(idx, aid, today)
+    total = len(led) + len(coord) + len(grouped)
+    if total == 0:
+        return Answer("", "agency", f"Chưa thấy nhiệm vụ nào giao cho {label} trong các kế hoạch đang theo dõi "
+                                    f"({len(idx.plans)} kế hoạch).")
+    parts = []
+    if led:
+        parts.append(f"chủ trì {len(led)}")
+    if coord:
+        parts.append(f"phối hợp {len(coord)}")
+    if grouped:
+        parts.append(f"{len(grouped)} việc giao chung cho nhóm cơ quan")
+    lines = [f"{label} có {total} việc ({', '.join(parts)}):"]
+    choices: list[Choice] = []
+    n = 1
+    for title, docs in (("Chủ trì:", led), ("Phối hợp:", coord), ("Giao chung (cả nhóm):", grouped)):
+        if not docs:
+            continue
+        lines.append(title)
+        body, ch = _numbered(idx, docs, today, "task", start=n)
+        lines += body
+        choices += ch
+        n += min(len(docs), MAX_LIST)
+    lines.append("Gõ số để xem chi tiết.")
+    return Answer("", "agency", "\n".join(lines), [*led, *coord, *grouped], choices[:10])
+
+
+def _plan(idx: Index, p: Parsed, today: date) -> Answer:
+    ids = list(dict.fromkeys(p.plan_ids))
+    if not ids:
+        named = p.plans[0].text if p.plans else "kế hoạch này"
+        return Answer("", "plan", f"Không tìm thấy “{named}” trong các kế hoạch đang theo dõi "
+                                  f"({len(idx.plans)} kế hoạch).\nGõ /help để xem cách hỏi.")
+    lines: list[str] = []
+    docs: list[TaskDoc] = []
+    for pid in ids:
+        plan = idx.plans[pid]
+        pdocs = [idx.docs[idx.by_id[t]] for t in plan.task_ids]
+        docs += pdocs
+        about = f" — {render.snippet(plan.title, 120)}" if plan.number else ""
+        lines.append(f"{plan.label}{about}: {len(pdocs)} nhiệm vụ.")
+    body, choices = _numbered(idx, docs, today, "task")
+    lines += body
+    lines.append("Gõ số để xem chi tiết.")
+    return Answer("", "plan", "\n".join(lines), docs, choices[:10])
+
+
+def _agency_filter(idx: Index, p: Parsed, today: date) -> tuple[set[int] | None, str]:
+    """The tasks of the agency a list question names ("Sở Nội vụ có việc nào quá hạn?")."""
+    if not p.agency_ids:
+        return None, ""
+    aid = (p.subject or p.agency_ids)[0]
+    return _mine_filter(idx, [aid], today), f" của {_agency_label(idx, aid, today)}"
+
+
+def _flatten(lists: tuple[list[TaskDoc], ...]) -> list[TaskDoc]:
+    return [d for lst in lists for d in lst]
+
+
+def _topic_filter(idx: Index, p: Parsed, items: list[tuple[date, int]]) -> tuple[list[tuple[date, int]], str]:
+    """Keep the tasks that hold the question's remaining words ("hạn báo cáo" -> tasks about báo cáo)."""
+    words = [t.text for t in p.seq if t is not None and t.text not in _LIST_WORDS]
+    if not words:
+        return items, ""
+    kept = [(d, i) for d, i in items if all(w in idx.folded[i].split() for w in words)]
+    return kept, f" về “{p.topic}”" if p.topic else ""
+
+
+_LIST_WORDS = wordset("viec nhiem vu cong lam co han den sap het nhung gi nao can phai tinh")
+
+
+async def _window(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None = None) -> Answer:
+    win = p.window or Window(today, today + timedelta(days=30), "30 ngày tới")
+    items = idx.due_between(win.start, win.end, today)
+    done = await _done(ctx)
+    items = [(d, i) for d, i in items if idx.docs[i].id not in done]
+    allowed, whose = _agency_filter(idx, p, today) if mine is None else (_mine_filter(idx, mine, today), "")
+    if allowed is not None:
+        items = [(d, i) for d, i in items if i in allowed]
+    items, about = _topic_filter(idx, p, items)
+    if not items:
+        return Answer("", "window", f"Không có việc nào{whose}{about} đến hạn trong {win.label} "
+                                    f"({render.dmy(win.start)}–{render.dmy(win.end)}).")
+    lines = [f"Có {len(items)} việc{whose}{about} đến hạn trong {win.label}:"]
+    choices = []
+    for n, (d, i) in enumerate(items[:MAX_LIST], 1):
+        doc = idx.docs[i]
+        leads = ", ".join(render.agency_names(idx, doc, "lead", today)) or "chưa rõ cơ quan"
+        lines.append(f"{n}. {render.weekday_date(d)} ({render.days_left(d, today)}) — "
+                     f"{render.snippet(leads, 60)}: {render.snippet(doc.text, 80)} — {render.short_cite(idx, doc)}")
+        choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:due:{doc.id}"))
+    if len(items) > MAX_LIST:
+        lines.append(f"… và {len(items) - MAX_LIST} việc khác.")
+    lines.append("Gõ số để xem chi tiết.")
+    return Answer("", "window", "\n".join(lines), [idx.docs[i] for _, i in items], choices[:10])
+
+
+async def _overdue(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None = None) -> Answer:
+    done = await _done(ctx)
+    items = [(d, i) for d, i in idx.overdue(today) if idx.docs[i].id not in done]
+    allowed, whose = _agency_filter(idx, p, today) if mine is None else (_mine_filter(idx, mine, today), "")
+    if allowed is not None:
+        items = [(d, i) for d, i in items if i in allowed]
+    items, about = _topic_filter(idx, p, items)
+    if not items:
+        return Answer("", "overdue", f"Không có việc nào{whose}{about} quá hạn (tính đến {render.dmy(today)}).")
+    lines = [f"Có {len(items)} việc{whose}{about} đã quá hạn mà chưa ghi nhận hoàn thành (đến {render.dmy(today)}):"]
+    choices = []
+    for n, (d, i) in enumerate(items[:MAX_LIST], 1):
+        doc = idx.docs[i]
+        leads = ", ".join(render.agency_names(idx, doc, "lead", today)) or "chưa rõ cơ quan"
+        lines.append(f"{n}. hạn {render.dmy(d)} ({render.days_left(d, today)}) — {render.snippet(leads, 60)}: "
+                     f"{render.snippet(doc.text, 80)} — {render.short_cite(idx, doc)}")
+        choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:due:{doc.id}"))
+    if len(items) > MAX_LIST:
+        lines.append(f"… và {len(items) - MAX_LIST} việc khác.")
+    lines.append("Gõ số để xem chi tiết.")
+    return Answer("", "overdue", "\n".join(lines), [idx.docs[i] for _, i in items], choices[:10])
+
+
+def _mine_filter(idx: Index, mine: list[int], today: date) -> set[int] | None:
+    if not mine:
+        return None
+    out: set[int] = set()
+    for aid in mine:
+        out |= {idx.by_id[d.id] for d in _flatten(agency_tasks(idx, aid, today))}
+    return out
+
+
+async def _done(ctx: AppContext) -> set[int]:
+    async with ctx.db.session() as s:
+        return await done_task_ids(s)
+
+
+# ---- chat -------------------------------------------------------------------------------------
 async def handle(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
+    """Questions and the commands that ask them; None for messages that belong elsewhere."""
+    pending: dict[tuple[str, str], list[str]] = ctx.cache.setdefault(PENDING_KEY, {})
+    chat = (msg.channel, msg.chat_id)
+    text = msg.text.strip()
+    if msg.choice and msg.choice.startswith("q:"):
+        return await _picked(ctx, msg.choice, chat, pending)
+    if msg.choice:
+        return None
+    if text.isdigit() and chat in pending:
+        options = pending[chat]
+        n = int(text)
+        if 1 <= n <= len(options):
+            return await _picked(ctx, options[n - 1], chat, pending)
+        return [Reply(f"Xin gõ một số từ 1 đến {len(options)}, hoặc đặt câu hỏi mới.")]
+    if text.startswith("/"):
+        return await _command(ctx, msg, text, chat, pending)
+    if not text:
+        return None
+    return _remember(await answer(ctx, text), chat, pending)
+
+
+def _remember(ans: Answer, chat: tuple[str, str], pending: dict[tuple[str, str], list[str]]) -> list[Reply]:
+    if ans.choices:
+        pending[chat] = [c.data for c in ans.choices]
+    else:
+        pending.pop(chat, None)
+    return [Reply(ans.text, list(ans.choices))]
+
+
+async def _picked(ctx: AppContext, data: str, chat: tuple[str, str],
+                  pending: dict[tuple[str, str], list[str]]) -> list[Reply]:
+    pending.pop(chat, None)
+    try:
+        _, intent, raw_id = data.split(":", 2)
+        task_id = int(raw_id)
+    except ValueError:
+        return [Reply("Lựa chọn không hợp lệ. Xin đặt lại câu hỏi.")]
+    idx = await get_index(ctx)
+    i = idx.by_id.get(task_id)
+    if i is None:
+        return [Reply("Nhiệm vụ này không còn trong các kế hoạch đang theo dõi. Xin đặt lại câu hỏi.")]
+    intent = intent if intent in ("lead", "coord", "report", "due") else "task"
+    return [Reply(task_text(idx, intent, idx.docs[i], ctx.clock.today()))]
+
+
+async def _command(ctx: AppContext, msg: Incoming, text: str, chat: tuple[str, str],
+                   pending: dict[tuple[str, str], list[str]]) -> list[Reply] | None:
+    head, _, rest = text.partition(" ")
+    cmd = head.split("@", 1)[0].lower()
+    rest = rest.strip()
+    if cmd in ("/start", "/help", "/huongdan", "/trogiup"):
+        if cmd == "/start" and rest:
+            return None  # "/start CODE": a registration link, not ours
+        idx = await get_index(ctx)
+        return [Reply(help_text(idx))]
+    if cmd == "/hoi":
+        if not rest:
+            return [Reply("Gõ câu hỏi sau /hoi, ví dụ: /hoi Ai chủ trì rà soát quy định tài chính?")]
+        return _remember(await answer(ctx, rest), chat, pending)
+    if cmd in ("/viec", "/saphan", "/quahan"):
+        async with ctx.db.session() as s:
+            mine = await chat_agencies(s, msg.channel, msg.chat_id)
+        idx = await get_index(ctx)
+        today = ctx.clock.today()
+        p = parse(idx, rest, today)
+        if cmd == "/viec":
+            if not mine:
+                return [Reply("Bạn chưa đăng ký làm đầu mối của cơ quan nào. Gõ /dangky <tên cơ quan> để đăng ký, "
+                              "hoặc hỏi “<tên cơ quan> có việc gì?”.")]
+            replies = []
+            for aid in mine:
+                ans = _agency(idx, p, today, aid)
+                replies += _remember(ans, chat, pending)
+            return replies
+        if cmd == "/saphan":
+            p.window = Window(today, today + timedelta(days=30), "30 ngày tới")
+            return _remember(await _window(ctx, idx, p, today, mine), chat, pending)
+        return _remember(await _overdue(ctx, idx, p, today, mine), chat, pending)
     return None

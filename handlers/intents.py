@@ -1,0 +1,274 @@
+"""What a focal point asks: the kind of question, the names and time it mentions, its topic words.
+
+Everything is read from the folded question (knowledge.text.fold: no accents, abbreviations
+expanded), so "Ai chủ trì", "ai chu tri" and "AI CHỦ TRÌ" are one question. The phrases below are
+the ways people ask; the topic words are what is left once question words, names and times are
+set aside, and only those decide whether a task answers (a question about "cảng Cà Ná" must not be
+answered by a task that merely shares "xây dựng" or "báo cáo").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from knowledge.search import STOP, Index, Mention, Term, fold_query, wordset
+from knowledge.text import fold
+
+# ---- kinds of question, as folded phrases ---------------------------------------------------
+_GREETING = re.compile(
+    r"^(xin chao|chao|chao ban|chao bot|hello|hi|alo|hey|help|huong dan|tro giup|giup|giup toi|giup do|menu"
+    r"|ban la ai|ban lam duoc gi|ban giup duoc gi|bot lam duoc gi|toi hoi duoc gi|hoi gi|start|bat dau)"
+    r"( (a|nhe|oi|ban|bot|nha|voi))*$"
+)
+_OVERDUE = re.compile(r"\b(qua han|tre han|tre hen|het han|cham tien do|cham tre|bi tre|da qua ngay|no han)\b")
+_SOON = re.compile(r"\b(sap den han|sap toi han|sap het han|sap han|sap toi|sap phai|gan den han|sap den)\b")
+_LIST = re.compile(
+    r"\b(co (nhung |cac )?(nhiem vu|viec|cong viec|han) (gi|nao)|(can|phai|se|duoc giao) lam (nhung |cac )?(gi|viec gi)"
+    r"|lam (nhung )?gi|co (viec )?gi|duoc giao (nhung |cac )?(gi|viec gi|nhiem vu gi|nhiem vu nao|viec nao)"
+    r"|gom (nhung )?(gi|nhiem vu nao|viec nao)|(nhung|cac) (nhiem vu|viec|cong viec) (gi|nao)"
+    r"|(nhiem vu|viec|cong viec) (gi|nao)|danh sach|liet ke|tom tat|noi dung (gi|chinh)|bao nhieu (viec|nhiem vu)"
+    r"|(nhiem vu|viec|cong viec) (cua|danh cho))\b"
+)
+_REPORT = re.compile(
+    r"\b(ve dau|o dau|di dau|toi dau|den dau|len dau|noi nhan|nop o dau"
+    r"|(gui|bao cao|nop|trinh|chuyen) (ve |cho |den |toi |len |voi )?(ai|co quan nao|don vi nao|noi nao|cap nao))\b"
+)
+_DUE = re.compile(
+    r"\b(khi nao|bao gio|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
+    r"|may gio|ngay bao nhieu|ngay may|han (nop|gui|bao cao|hoan thanh|la)|han\b(?! che))"
+)
+_COORD = re.compile(
+    r"\b(phoi hop voi (ai|nhung ai|don vi nao|co quan nao|so nao)|(ai|nhung ai|don vi nao|co quan nao|so nao"
+    r"|nhung don vi nao|nhung co quan nao|cac don vi nao) (cung )?phoi hop|phoi hop (gom|la) (ai|nhung ai|don vi nao)"
+    r"|don vi phoi hop|co quan phoi hop|ai cung lam|ai ho tro)\b"
+)
+_LEAD = re.compile(
+    r"\b(ai|chu tri|phu trach|giao cho|viec cua|la cua|nhiem vu cua|don vi nao|co quan nao|so nao|ban nao"
+    r"|cap nao|noi nao|dau moi)\b"
+)
+
+# ---- words that are not the topic ----------------------------------------------------------
+# Question words and intent phrases: removed, and they break word pairs.
+_DROP_PHRASES = [
+    p.split() for p in sorted(
+        (
+            "chu tri", "phu trach", "giao cho", "duoc giao", "khi nao", "bao gio", "thoi han", "han chot",
+            "han cuoi", "truoc ngay nao", "ngay nao", "thang nao", "nam nao", "luc nao", "ve dau", "o dau",
+            "di dau", "den dau", "toi dau", "len dau", "cho ai", "la viec", "viec cua", "la cua", "co quan nao",
+            "don vi nao", "so nao", "ban nao", "cap nao", "noi nao", "nhung ai", "phoi hop voi ai", "ai phoi hop",
+            "phoi hop", "co nhung nhiem vu", "nhiem vu gi", "nhiem vu nao", "viec gi", "viec nao", "cong viec gi",
+            "lam gi", "co gi", "danh sach", "liet ke", "bao nhieu", "may gio", "ngay may", "tom tat",
+            "xin chao", "cho hoi", "cho toi hoi", "toi muon hoi", "vui long", "lam on", "deadline", "han",
+        ),
+        key=lambda p: -len(p.split()),
+    )
+]
+_DROP_WORDS = wordset(
+    "ai nao gi dau phai can hay khong chua a vay nhe nha oi minh toi chung la nhi the sao ha u "
+    "biet xem cho tu ve voi nhieu len xuong"
+)
+# Generic words: they rank but never make a task "the answer" on their own.
+_GENERIC = wordset(
+    "xay dung bao cao ke hoach tinh thuc hien trien khai nhiem vu viec cong to chuc hoan thanh don vi co quan "
+    "gui nop lam thoi gian dau moi tham muu trinh nam ngay thang quy tuan cap lien quan dia phuong tong hop "
+    "ket qua hinh nghi quyet ket luan quyet dinh chi thi van ban nhan dan uy tac giai phap noi dung tiep "
+    "tuc tang cuong day manh nang cao hieu qua chat luong truoc sau moi hang dinh ky chinh sach "
+    "chuong trinh de an khoa hoc nghe giao phan tham gia ho tro yeu cau theo doi don doc kiem tra "
+    "ban giup hoi em anh chi"
+)
+_HAN_CHE = re.compile(r"\bhan che\b")
+
+
+@dataclass
+class Window:
+    start: date
+    end: date
+    label: str  # "tháng 12/2026", "30 ngày tới"
+    span: tuple[int, int] = (0, 0)  # where it sits in the folded question
+
+
+@dataclass
+class Parsed:
+    """One question, understood."""
+
+    kind: str  # greeting | overdue | window | plan | agency | report | due | coord | lead | unknown
+    folded: str
+    agencies: list[Mention] = field(default_factory=list)
+    plans: list[Mention] = field(default_factory=list)
+    window: Window | None = None
+    seq: list[Term | None] = field(default_factory=list)
+    topic: str = ""  # the topic words, as the user wrote them, for "không tìm thấy ... về "...""
+    subject: list[int] = field(default_factory=list)  # agencies named as the doer ("Sở X phải ...")
+
+    @property
+    def distinct(self) -> list[str]:
+        return [t.text for t in self.seq if t is not None and t.distinct]
+
+    @property
+    def plan_ids(self) -> list[int]:
+        return [pid for m in self.plans for pid in m.ids]
+
+    @property
+    def agency_ids(self) -> list[int]:
+        return [aid for m in self.agencies for aid in m.ids]
+
+
+def parse(index: Index, text: str, today: date) -> Parsed:
+    """Read one question: what is asked, about whom, which plan, which time, which topic."""
+    folded = fold_query(text)
+    agencies = index.find_agencies(folded)
+    plans = index.find_plans(folded)
+    # A plan reference is not an agency ("Kế hoạch" must not become a body); drop overlaps.
+    agencies = [a for a in agencies if not any(p.start < a.end and a.start < p.end for p in plans)]
+    window = parse_window(folded, today)
+    p = Parsed(kind="unknown", folded=folded, agencies=agencies, plans=plans, window=window)
+    p.seq, p.topic = _topic(index, text, folded, agencies, plans, window)
+    p.subject = _subject(folded, agencies)
+    p.kind = _kind(p)
+    return p
+
+
+def _kind(p: Parsed) -> str:
+    f = p.folded
+    if _GREETING.match(f) or not f:
+        return "greeting"
+    if _OVERDUE.search(f):
+        return "overdue"
+    if p.window is not None or _SOON.search(f):
+        return "window"
+    listing = bool(_LIST.search(f))
+    if listing and p.agencies and not p.distinct:
+        return "agency"
+    if listing and p.plans and not p.distinct:
+        return "plan"
+    if _REPORT.search(f):
+        return "report"
+    if _DUE.search(_HAN_CHE.sub(" ", f)):
+        return "due"
+    if _COORD.search(f):
+        return "coord"
+    if listing and p.agencies:
+        return "agency"
+    if listing and p.plans:
+        return "plan"
+    if _LEAD.search(f):
+        return "lead"
+    if p.agencies and not p.distinct:
+        return "agency"
+    if p.plans and not p.distinct:
+        return "plan"
+    return "lead" if p.distinct else "unknown"
+
+
+def _subject(folded: str, agencies: list[Mention]) -> list[int]:
+    """Agencies named as the doer: at the start of the question, or "của <agency>"."""
+    out: list[int] = []
+    for m in agencies:
+        before = folded[: m.start].split()
+        if not before or before in (["cac"], ["co"]) or (before and before[-1] == "cua"):
+            out.extend(m.ids)
+    return out
+
+
+def _topic(
+    index: Index, text: str, folded: str, agencies: list[Mention], plans: list[Mention], window: Window | None
+) -> tuple[list[Term | None], str]:
+    """The question's words as search terms; names and generic words rank but are not the topic."""
+    spans = [(m.start, m.end, "name") for m in (*agencies, *plans)]
+    if window is not None:
+        spans.append((*window.span, "drop"))
+    for rx in (_OVERDUE, _SOON):
+        spans += [(*m.span(), "drop") for m in rx.finditer(folded)]
+    words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", folded)]
+    marks: list[str] = []
+    for start, w in words:
+        mark = next((kind for s, e, kind in spans if s <= start < e), "")
+        marks.append(mark or ("stop" if w in STOP else ""))
+    toks = [w for _, w in words]
+    i = 0
+    while i < len(toks):
+        if marks[i]:
+            i += 1
+            continue
+        for phrase in _DROP_PHRASES:
+            n = len(phrase)
+            if toks[i : i + n] == phrase and not (phrase == ["han"] and toks[i + 1 : i + 2] == ["che"]):
+                for j in range(i, i + n):
+                    marks[j] = marks[j] or "drop"
+                break
+        i += 1
+    seq: list[Term | None] = []
+    topic_words: list[str] = []
+    for tok, mark in zip(toks, marks, strict=True):
+        if mark == "stop":
+            continue  # glue words vanish in the index too: pairs are formed across them
+        if mark == "drop" or (not mark and tok in _DROP_WORDS):
+            seq.append(None)
+            continue
+        if mark == "name":
+            seq.append(Term(tok, False))
+            continue
+        word = index.correct(tok)
+        seq.append(Term(word, word not in _GENERIC and not word.isdigit()))
+        topic_words.append(tok)
+    return seq, _as_written(text, topic_words)
+
+
+def _as_written(text: str, folded_words: list[str]) -> str:
+    """The topic words in the user's own spelling (accents kept) where they can be matched back."""
+    originals: dict[str, str] = {}
+    for w in re.findall(r"[\w&]+", text):
+        originals.setdefault(fold(w, expand=False), w)
+    return " ".join(originals.get(w, w) for w in folded_words)
+
+
+# ---- time windows ----------------------------------------------------------------------------
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+def parse_window(folded: str, today: date) -> Window | None:
+    """The time a question is about ("tháng này", "tuần tới", "30 ngày tới", "tháng 12", "quý 4")."""
+
+    def month_window(y: int, m: int, span: tuple[int, int]) -> Window:
+        return Window(date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1]), f"tháng {m}/{y}", span)
+
+    if m := re.search(r"\b(hom nay|ngay hom nay)\b", folded):
+        return Window(today, today, "hôm nay", m.span())
+    if m := re.search(r"\bngay mai\b", folded):
+        d = today + timedelta(days=1)
+        return Window(d, d, "ngày mai", m.span())
+    if m := re.search(r"\b(\d{1,3}) ngay (toi|sap toi|nua|tiep theo|ke tiep|sau|sap den)\b", folded):
+        n = int(m.group(1))
+        return Window(today, today + timedelta(days=n), f"{n} ngày tới", m.span())
+    if m := re.search(r"\btuan (nay|hien tai)\b", folded):
+        end = today + timedelta(days=6 - today.weekday())
+        return Window(today, end, "tuần này", m.span())
+    if m := re.search(r"\btuan (toi|sau|ke tiep|tiep theo)\b", folded):
+        start = today + timedelta(days=7 - today.weekday())
+        return Window(start, start + timedelta(days=6), "tuần tới", m.span())
+    if m := re.search(r"\bthang (nay|hien tai)\b", folded):
+        return month_window(today.year, today.month, m.span())
+    if m := re.search(r"\bthang (toi|sau|ke tiep|tiep theo)\b", folded):
+        y, mo = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+        return month_window(y, mo, m.span())
+    if m := re.search(r"\bthang (\d{1,2})(?: (?:nam )?(\d{4}))?\b", folded):
+        mo = int(m.group(1))
+        if 1 <= mo <= 12:
+            y = int(m.group(2)) if m.group(2) else (today.year if mo >= today.month else today.year + 1)
+            return month_window(y, mo, m.span())
+    if m := re.search(r"\bquy (nay|hien tai|(\d|iv|iii|ii|i))(?: (?:nam )?(\d{4}))?\b", folded):
+        q = (today.month - 1) // 3 + 1 if m.group(1) in ("nay", "hien tai") else (
+            _ROMAN.get(m.group(2)) or int(m.group(2)))
+        if 1 <= q <= 4:
+            y = int(m.group(3)) if m.group(3) else today.year
+            end_m = q * 3
+            return Window(date(y, end_m - 2, 1), date(y, end_m, calendar.monthrange(y, end_m)[1]),
+                          f"quý {q}/{y}", m.span())
+    if m := re.search(r"\bnam (nay|hien tai)\b", folded):
+        return Window(date(today.year, 1, 1), date(today.year, 12, 31), f"năm {today.year}", m.span())
+    if m := _SOON.search(folded):
+        return Window(today, today + timedelta(days=30), "30 ngày tới", m.span())
+    return None

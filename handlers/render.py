@@ -1,0 +1,150 @@
+"""How answers read: dates as dd/mm/yyyy with the weekday, agencies with today's successor, citations.
+
+Pure functions over the index's rows, so every answer (chat, console, `ask --json`) reads the same.
+Tone: a short first line that answers, then the evidence (plan and section), then what to do next.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from knowledge.queries import TaskDoc
+from knowledge.search import Index
+
+WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+
+def dmy(d: date) -> str:
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def weekday_date(d: date) -> str:
+    """ "thứ Ba 15/12/2026" """
+    return f"{WEEKDAYS[d.weekday()]} {dmy(d)}"
+
+
+def days_left(d: date, today: date) -> str:
+    """ "còn 22 ngày", "hôm nay", "quá hạn 3 ngày" """
+    n = (d - today).days
+    if n == 0:
+        return "hôm nay là hạn"
+    if n == 1:
+        return "còn 1 ngày (ngày mai)"
+    return f"còn {n} ngày" if n > 0 else f"quá hạn {-n} ngày"
+
+
+def snippet(text: str, limit: int = 110) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.")
+    return cut + "…"
+
+
+def agency_names(idx: Index, doc: TaskDoc, role: str, today: date) -> list[str]:
+    """The names a task gives for a role as written, with "(nay là …)" where the body merged since."""
+    out: list[str] = []
+    for aid, written in doc.roles.get(role, []):
+        name = written or idx.agency_name(aid)
+        info = idx.registry.by_id.get(aid)
+        if info is not None and info.successor_id:
+            cur = idx.registry.current(aid, today)
+            if cur.id != aid:
+                name = f"{name} (nay là {cur.name})"
+        out.append(name)
+    return out
+
+
+def join_names(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " và " + names[-1]
+
+
+def cite(idx: Index, doc: TaskDoc, quote: bool = True) -> str:
+    """ 📄 Kế hoạch 3021/KH-UBND (25/8/2020), mục II.3.a: "…" """
+    plan = idx.plans.get(doc.plan_id)
+    label = plan.label if plan else "Kế hoạch"
+    where = f", mục {doc.ref}" if doc.ref else ""
+    text = f": “{snippet(doc.text, 160)}”" if quote else ""
+    return f"📄 {label}{where}{text}"
+
+
+def short_cite(idx: Index, doc: TaskDoc) -> str:
+    plan = idx.plans.get(doc.plan_id)
+    head = plan.short if plan else "KH"
+    return f"{head}, {doc.ref}" if doc.ref else head
+
+
+def due_phrase(idx: Index, doc: TaskDoc, today: date) -> str:
+    """The deadline in the plan's words, the day it means, the weekday and the days left."""
+    dl = doc.deadline()
+    if dl is None:
+        return "không ghi thời hạn"
+    words = f"“{dl.text}”" if dl.text else ""
+    if dl.kind == "ongoing":
+        return "thường xuyên (không có ngày cụ thể)"
+    if dl.kind == "periodic":
+        return f"định kỳ {words}".strip() + " (kế hoạch chưa ghi ngày cụ thể)"
+    due = dl.next_due(today)
+    if due is None:
+        return words or "không rõ ngày"
+    when = f"{weekday_date(due)} ({days_left(due, today)})"
+    if dl.kind in ("yearly", "quarterly", "monthly"):
+        return f"{words} — lần tới: {when}".strip(" —")
+    return f"{words} — {when}".strip(" —") if words else when
+
+
+def due_short(idx: Index, doc: TaskDoc, today: date) -> str:
+    """The deadline in a list line: "hạn 15/12/2026", "thường xuyên", "không ghi hạn"."""
+    dl = doc.deadline()
+    if dl is None:
+        return "không ghi hạn"
+    if dl.kind == "ongoing":
+        return "thường xuyên"
+    due = dl.next_due(today)
+    if due is None:
+        return "định kỳ"
+    mark = " (quá hạn)" if due < today else ""
+    return f"hạn {dmy(due)}{mark}"
+
+
+def who_line(idx: Index, doc: TaskDoc, today: date) -> str:
+    """ "Sở Tài chính chủ trì, phối hợp Sở Khoa học và Công nghệ." """
+    leads = agency_names(idx, doc, "lead", today)
+    coords = agency_names(idx, doc, "coordinator", today)
+    line = f"{join_names(leads)} chủ trì" if leads else "Kế hoạch không ghi rõ cơ quan chủ trì"
+    if coords:
+        line += f", phối hợp {join_names(coords)}"
+    return line + "."
+
+
+def report_line(idx: Index, doc: TaskDoc, today: date) -> str:
+    to = agency_names(idx, doc, "report_to", today)
+    via = agency_names(idx, doc, "via", today)
+    if not to:
+        return ""
+    line = f"Báo cáo gửi {join_names(to)}"
+    if via:
+        line += f" (qua {join_names(via)})"
+    return line + "."
+
+
+def task_card(idx: Index, doc: TaskDoc, today: date) -> str:
+    """Everything about one task, for a picked choice or a plain question."""
+    lines = [who_line(idx, doc, today), cite(idx, doc)]
+    rep = report_line(idx, doc, today)
+    if rep:
+        lines.append(rep)
+    lines.append(f"Hạn: {due_phrase(idx, doc, today)}.")
+    return "\n".join(lines)
+
+
+def list_line(idx: Index, n: int, doc: TaskDoc, today: date, with_lead: bool = True) -> str:
+    parts = [f"{n}. {snippet(doc.text, 90)}", short_cite(idx, doc)]
+    if with_lead:
+        leads = agency_names(idx, doc, "lead", today)
+        if leads:
+            parts.append(snippet(", ".join(leads), 70))
+    parts.append(due_short(idx, doc, today))
+    return " — ".join(parts)

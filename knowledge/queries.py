@@ -1,0 +1,134 @@
+"""Read-only store queries the answerer needs, returning plain rows rather than ORM objects.
+
+The search index holds every task in memory; loading them as light dataclasses with three bulk
+SELECTs (plans, tasks, task agencies) keeps a rebuild of 100,000 tasks to seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowledge.deadlines import Deadline
+from knowledge.models import FocalPoint, Plan, Task, TaskAgency, TaskProgress
+
+
+@dataclass
+class PlanDoc:
+    id: int
+    number: str | None
+    kind: str
+    title: str
+    issuer: str | None
+    issued_on: date | None
+    task_ids: list[int] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """How an answer cites the plan: "Kế hoạch 3021/KH-UBND (25/8/2020)" or its title."""
+        when = f" ({self.issued_on.day}/{self.issued_on.month}/{self.issued_on.year})" if self.issued_on else ""
+        if self.number:
+            return f"{self.kind} {self.number}{when}"
+        title = self.title if len(self.title) <= 90 else self.title[:88].rstrip() + "…"
+        return f"{self.kind} “{title}”{when}" if title else f"{self.kind}{when}"
+
+    @property
+    def short(self) -> str:
+        """A short citation for list lines: "KH 3021" or the first words of the title."""
+        if self.number:
+            return f"KH {self.number.split('/')[0]}" if self.kind == "Kế hoạch" else f"{self.kind} {self.number}"
+        words = self.title.split()
+        head = " ".join(words[:6])
+        return f"KH “{head}…”" if len(words) > 6 else f"KH “{head}”"
+
+
+@dataclass
+class TaskDoc:
+    id: int
+    plan_id: int
+    position: int
+    ref: str
+    text: str
+    status: str
+    deadline_kind: str | None
+    deadline_due: date | None
+    deadline_month: int | None
+    deadline_day: int | None
+    deadline_text: str | None
+    # role -> [(agency id, name as the plan wrote it)], in the plan's order
+    roles: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def deadline(self) -> Deadline | None:
+        """The stored deadline as the importer's Deadline (None when the plan gives no time)."""
+        if not self.deadline_kind or self.deadline_kind == "none":
+            return None
+        return Deadline(self.deadline_kind, self.deadline_due, self.deadline_month, self.deadline_day,
+                        self.deadline_text or "")
+
+    def agency_ids(self, role: str | None = None) -> list[int]:
+        if role is not None:
+            return [a for a, _ in self.roles.get(role, [])]
+        return [a for pairs in self.roles.values() for a, _ in pairs]
+
+    def written(self, role: str) -> list[str]:
+        return [w for _, w in self.roles.get(role, [])]
+
+
+async def load_docs(session: AsyncSession) -> tuple[dict[int, PlanDoc], list[TaskDoc]]:
+    """Every plan and every task (with its agencies), in plan then position order."""
+    plans: dict[int, PlanDoc] = {}
+    for row in await session.execute(
+        select(Plan.id, Plan.number, Plan.kind, Plan.title, Plan.issuer, Plan.issued_on).order_by(Plan.id)
+    ):
+        plans[row.id] = PlanDoc(row.id, row.number, row.kind or "Kế hoạch", row.title or "", row.issuer, row.issued_on)
+    tasks: dict[int, TaskDoc] = {}
+    for r in await session.execute(
+        select(Task.id, Task.plan_id, Task.position, Task.ref, Task.text, Task.status, Task.deadline_kind,
+               Task.deadline_due, Task.deadline_month, Task.deadline_day, Task.deadline_text)
+        .order_by(Task.plan_id, Task.position, Task.id)
+    ):
+        tasks[r.id] = TaskDoc(r.id, r.plan_id, r.position, r.ref or "", r.text, r.status, r.deadline_kind,
+                              r.deadline_due, r.deadline_month, r.deadline_day, r.deadline_text)
+    for ta in await session.execute(
+        select(TaskAgency.task_id, TaskAgency.agency_id, TaskAgency.role, TaskAgency.written)
+        .order_by(TaskAgency.task_id, TaskAgency.position, TaskAgency.id)
+    ):
+        doc = tasks.get(ta.task_id)
+        if doc is not None:
+            doc.roles.setdefault(ta.role, []).append((ta.agency_id, ta.written))
+    ordered = list(tasks.values())
+    for t in ordered:
+        if t.plan_id in plans:
+            plans[t.plan_id].task_ids.append(t.id)
+    return plans, ordered
+
+
+async def store_version(session: AsyncSession) -> tuple[Any, ...]:
+    """A cheap fingerprint that changes whenever plans or tasks change (for index rebuilds)."""
+    plan_row = (await session.execute(select(func.count(Plan.id), func.max(Plan.updated_at)))).one()
+    task_row = (await session.execute(select(func.count(Task.id), func.max(Task.id), func.max(Task.updated_at)))).one()
+    return (*_plain(plan_row), *_plain(task_row))
+
+
+def _plain(row: Any) -> tuple[Any, ...]:
+    return tuple(v.isoformat() if isinstance(v, datetime) else v for v in row)
+
+
+async def chat_agencies(session: AsyncSession, channel: str, chat_id: str) -> list[int]:
+    """The agencies a chat answers for: its approved focal-point rows (empty when not registered)."""
+    q = (
+        select(FocalPoint.agency_id)
+        .where(FocalPoint.channel == channel, FocalPoint.chat_id == str(chat_id), FocalPoint.status == "approved")
+        .order_by(FocalPoint.id)
+    )
+    return list((await session.scalars(q)).all())
+
+
+async def done_task_ids(session: AsyncSession) -> set[int]:
+    """Tasks someone marked done (any agency, any occurrence): kept out of overdue and due lists."""
+    q = select(TaskProgress.task_id).where(TaskProgress.status == "done").distinct()
+    return set((await session.scalars(q)).all())

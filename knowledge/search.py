@@ -1,0 +1,391 @@
+"""The ranked task index: folded words and word pairs of every task, in memory, BM25-style.
+
+Vietnamese words are mostly two syllables and syllables collide once accents are gone ("năm"/"nam",
+"báo cáo"/"nâng cao"), so the index keys on single syllables AND adjacent pairs of syllables; pairs
+are what tell "cảng biển" from "biện pháp ... các cảng". Glue words are dropped on both sides before
+pairs are formed, so "khoa học và công nghệ" and "khoa học công nghệ" share their pairs.
+Typos are corrected against the index's own vocabulary with rapidfuzz; the short candidate list is
+re-ranked with rapidfuzz's partial ratio against the task text. The index also knows which tasks
+each agency holds and which fall due when (recurring deadlines: next occurrence).
+
+Built from the store on first use, kept in ctx.cache["search"], rebuilt when the store's version
+changes (checked at most every few seconds) or after `invalidate(ctx)`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import pairwise
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from knowledge.agencies import AgencyInfo, Registry
+from knowledge.deadlines import RECURRING
+from knowledge.queries import PlanDoc, TaskDoc, load_docs, store_version
+from knowledge.text import fold
+
+CACHE_KEY = "search"
+RECHECK_S = 3.0
+
+
+
+def wordset(text: str) -> frozenset[str]:
+    """A set of words written as one string (long word lists read better that way)."""
+    return frozenset(text.split())
+
+
+# Glue syllables: dropped everywhere before indexing (they carry no topic and break pairs).
+STOP = wordset(
+    "va cac cua cho ve trong de voi la nhung mot duoc theo tu den tren o nay do thi ma hoac se da dang "
+    "so co cung nhu vao khi bi boi"
+)
+# Syllables of an agency's head word, so the scanner only takes names that start like a body.
+_AGENCY_HEADS = wordset(
+    "so ban uy van hoi dai tinh lien thuong dang cong bo mat thanh cac bao truong vien chi hoc trung to doan "
+    "hdnd nganh quy cuc chu benh tra"
+)
+_SPLIT_DIGITS = re.compile(r"(?<=[A-Za-zÀ-ỹĐđ])(?=\d)|(?<=\d)(?=[A-Za-zÀ-ỹĐđ])")
+_PLAN_REF = re.compile(
+    r"\b(ke hoach|nghi quyet|ket luan|quyet dinh|chi thi|chuong trinh|de an|thong bao|cong van)"
+    r"(?: so)? (\d{1,5})\b"
+)
+
+
+def analyze(text: str) -> list[str]:
+    """The index's view of a text: folded syllables without glue words ("NQ20" -> nghi quyet 20)."""
+    return [w for w in fold(_SPLIT_DIGITS.sub(" ", text)).split() if w not in STOP]
+
+
+def fold_query(text: str) -> str:
+    """A question folded the way the scanners expect it (digits split from letters)."""
+    return fold(_SPLIT_DIGITS.sub(" ", text))
+
+
+def pairs(tokens: list[str]) -> list[str]:
+    return [f"{a} {b}" for a, b in pairwise(tokens)]
+
+
+@dataclass
+class Mention:
+    """A name found in a question: its span in the folded question and what it means."""
+
+    start: int
+    end: int
+    text: str
+    ids: list[int]
+
+
+@dataclass
+class Term:
+    """One word (or pair) of a question and how it counts."""
+
+    text: str
+    distinct: bool  # a topic word: an answer must match most of these
+
+
+@dataclass
+class Hit:
+    doc: TaskDoc
+    score: float
+    coverage: float  # share of the question's topic words (idf-weighted) the task holds
+    pair_coverage: float
+
+
+@dataclass
+class Index:
+    registry: Registry
+    plans: dict[int, PlanDoc]
+    docs: list[TaskDoc]
+    postings: dict[str, array] = field(default_factory=dict)
+    lengths: list[int] = field(default_factory=list)
+    folded: list[str] = field(default_factory=list)
+    by_id: dict[int, int] = field(default_factory=dict)
+    by_agency: dict[int, list[int]] = field(default_factory=dict)
+    dated: list[tuple[date, int]] = field(default_factory=list)  # one-off deadlines, sorted
+    recurring: list[int] = field(default_factory=list)
+    vocab: list[str] = field(default_factory=list)
+    avg_len: float = 1.0
+    _agency_re: re.Pattern[str] | None = None
+    _agency_keys: dict[str, int] = field(default_factory=dict)
+    version: tuple[Any, ...] = ()
+
+    # ---- building -------------------------------------------------------------------------
+    @classmethod
+    def build(cls, registry: Registry, plans: dict[int, PlanDoc], docs: list[TaskDoc]) -> Index:
+        idx = cls(registry, plans, docs)
+        postings: dict[str, array] = {}
+        total = 0
+        for i, doc in enumerate(docs):
+            toks = analyze(doc.text)
+            idx.folded.append(" ".join(toks))
+            idx.lengths.append(len(toks))
+            total += len(toks)
+            for term in set(toks).union(pairs(toks)):
+                arr = postings.get(term)
+                if arr is None:
+                    arr = postings[term] = array("i")
+                arr.append(i)
+            idx.by_id[doc.id] = i
+            for aid in set(doc.agency_ids()):
+                idx.by_agency.setdefault(aid, []).append(i)
+            if doc.deadline_kind in RECURRING:
+                idx.recurring.append(i)
+            elif doc.deadline_due is not None:
+                idx.dated.append((doc.deadline_due, i))
+        idx.postings = postings
+        idx.avg_len = (total / len(docs)) if docs else 1.0
+        idx.dated.sort()
+        idx.vocab = sorted(t for t in postings if " " not in t and not t.isdigit())
+        idx._build_agency_scanner()
+        return idx
+
+    def _build_agency_scanner(self) -> None:
+        keys: dict[str, int] = {}
+        for key, aid in self.registry.by_key.items():
+            variants = [key]
+            if key.endswith(" tinh"):
+                variants.append(key[: -len(" tinh")])
+            for v in variants:
+                if v and v.split()[0] in _AGENCY_HEADS and len(v) >= 4:
+                    keys.setdefault(v, aid)
+        self._agency_keys = keys
+        if keys:
+            alts = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+            self._agency_re = re.compile(rf"\b(?:{alts})\b")
+
+    # ---- names in a question --------------------------------------------------------------
+    def find_agencies(self, folded_q: str) -> list[Mention]:
+        """Agencies named in a folded question, exact names first, then close misspellings."""
+        found: list[Mention] = []
+        if self._agency_re is not None:
+            for m in self._agency_re.finditer(folded_q):
+                found.append(Mention(m.start(), m.end(), m.group(0), [self._agency_keys[m.group(0)]]))
+        found.extend(self._fuzzy_agencies(folded_q, found))
+        found.sort(key=lambda m: m.start)
+        return found
+
+    def _fuzzy_agencies(self, folded_q: str, taken: list[Mention]) -> list[Mention]:
+        """Names with a typo ("so noi vuu", "van phong tinh uyy"): windows that start with "so"/"ban"/…"""
+        out: list[Mention] = []
+        words = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"\S+", folded_q)]
+        keys = [k for k in self._agency_keys if len(k.split()) >= 2]
+        i = 0
+        while i < len(words):
+            start = words[i][0]
+            if words[i][2] not in ("so", "ban", "van", "uy", "lien", "hoi", "dai") or any(
+                t.start <= start < t.end for t in taken
+            ):
+                i += 1
+                continue
+            best: tuple[float, int, str] | None = None
+            for n in range(2, min(9, len(words) - i) + 1):
+                end = words[i + n - 1][1]
+                if any(start < t.end and t.start < end for t in taken):
+                    break
+                cand = folded_q[start:end]
+                hit = process.extractOne(cand, keys, scorer=fuzz.ratio, score_cutoff=88)
+                if hit and (best is None or hit[1] > best[0]):
+                    best = (hit[1], end, hit[0])
+            if best is not None:
+                out.append(Mention(start, best[1], folded_q[start:best[1]], [self._agency_keys[best[2]]]))
+                while i < len(words) and words[i][0] < best[1]:
+                    i += 1
+            else:
+                i += 1
+        return out
+
+    def find_plans(self, folded_q: str) -> list[Mention]:
+        """Plans named by number ("Kế hoạch 3021") or by what they implement ("KL 69", "Nghị quyết 20")."""
+        out: list[Mention] = []
+        for m in _PLAN_REF.finditer(folded_q):
+            kind, num = m.group(1), m.group(2)
+            by_number = [p.id for p in self.plans.values() if p.number and _leading_number(p.number) == num]
+            by_title = [
+                p.id for p in self.plans.values()
+                if re.search(rf"\b{kind}(?: so)? {num}\b", fold_query(p.title)) and p.id not in by_number
+            ]
+            same_kind = [pid for pid in by_number if fold(self.plans[pid].kind) == kind]
+            # "Nghị quyết 20" means the plan that implements it, not one citing it in passing.
+            first = [pid for pid in by_title if _first_ref(self.plans[pid].title) == (kind, num)]
+            ids = same_kind or by_number or first or by_title
+            out.append(Mention(m.start(), m.end(), m.group(0), ids))
+        return out
+
+    def agency_name(self, agency_id: int) -> str:
+        return self.registry.by_id[agency_id].name
+
+    # ---- ranking --------------------------------------------------------------------------
+    def idf(self, term: str) -> float:
+        n = len(self.docs)
+        df = len(self.postings.get(term, ()))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def correct(self, token: str) -> str:
+        """A token the index does not know, mapped to the closest known one (typos), else itself."""
+        if token in self.postings or token.isdigit() or len(token) < 4 or not self.vocab:
+            return token
+        hit = process.extractOne(token, self.vocab, scorer=fuzz.ratio, score_cutoff=75)
+        return hit[0] if hit else token
+
+    def search(
+        self,
+        seq: list[Term | None],
+        *,
+        only: Iterable[int] | None = None,
+        limit: int = 50,
+    ) -> list[Hit]:
+        """Tasks ranked for a question's words (None in `seq` breaks a pair), optionally among `only`."""
+        unis: dict[str, bool] = {}
+        pair_terms: dict[str, bool] = {}
+        prev: Term | None = None
+        for t in seq:
+            if t is None:
+                prev = None
+                continue
+            unis[t.text] = unis.get(t.text, False) or t.distinct
+            if prev is not None and prev.text != t.text:
+                pair_terms[f"{prev.text} {t.text}"] = prev.distinct or t.distinct
+            prev = t
+        allowed = set(only) if only is not None else None
+        n = len(self.docs)
+        scores: dict[int, float] = {}
+        weights = {term: self.idf(term) for term in (*unis, *pair_terms)}
+        for term, w in weights.items():
+            plist = self.postings.get(term)
+            if not plist:
+                continue
+            # A word held by most tasks cannot separate them; skip its long list (big stores only).
+            if n > 2000 and len(plist) > n // 4:
+                continue
+            boost = 1.6 if term in pair_terms else 1.0
+            for i in plist:
+                if allowed is not None and i not in allowed:
+                    continue
+                norm = 1.2 * (0.25 + 0.75 * self.lengths[i] / self.avg_len) + 1
+                scores[i] = scores.get(i, 0.0) + w * boost * 2.2 / norm
+        if allowed is not None and not scores:
+            # Nothing in the restricted set holds a word: still rank them (by position) for callers
+            # that filter by agency or plan and judge coverage themselves.
+            scores = {i: 0.0 for i in list(allowed)[:limit]}
+        top = sorted(scores.items(), key=lambda kv: -kv[1])[: limit * 2]
+        distinct_uni = [u for u, d in unis.items() if d]
+        distinct_pairs = [p for p, d in pair_terms.items() if d]
+        uni_total = sum(weights.get(u, 0.0) or math.log(n + 1) for u in distinct_uni)
+        query_text = " ".join(t.text for t in seq if t is not None)
+        hits: list[Hit] = []
+        for i, s in top:
+            words = set(self.folded[i].split())
+            held = sum(weights[u] for u in distinct_uni if u in words)
+            cov = held / uni_total if uni_total else 1.0
+            text = f" {self.folded[i]} "
+            pheld = sum(1 for p in distinct_pairs if f" {p} " in text)
+            pcov = pheld / len(distinct_pairs) if distinct_pairs else 1.0
+            rerank = fuzz.partial_ratio(query_text, self.folded[i]) / 100.0 if query_text else 0.0
+            hits.append(Hit(self.docs[i], s * (0.6 + 0.4 * cov) + rerank, cov, pcov))
+        hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
+        return hits[:limit]
+
+    # ---- agencies and time ----------------------------------------------------------------
+    def related_agencies(self, agency_id: int) -> tuple[set[int], set[int]]:
+        """(the agency and the bodies it continues, the groups it belongs to) for "what must X do"."""
+        own = {agency_id}
+        stack = [agency_id]
+        while stack:
+            for p in self.registry.predecessors(stack.pop()):
+                if p.id not in own:
+                    own.add(p.id)
+                    stack.append(p.id)
+        current = self.registry.current(agency_id).id
+        groups = {
+            g.id for g in self.registry.by_id.values()
+            if g.is_group and g.members and current in {m.id for m in self.registry.expand(g.id)}
+        }
+        return own, groups
+
+    def tasks_of(self, agency_ids: set[int]) -> list[int]:
+        """Indexes of the tasks that name any of the agencies, in plan order."""
+        out: set[int] = set()
+        for a in agency_ids:
+            out.update(self.by_agency.get(a, ()))
+        return sorted(out)
+
+    def due_of(self, i: int, today: date) -> date | None:
+        """The (next) due day of a task: one-off deadlines as stored, recurring ones from today."""
+        dl = self.docs[i].deadline()
+        return dl.next_due(today) if dl else None
+
+    def due_between(self, start: date, end: date, today: date) -> list[tuple[date, int]]:
+        """Open tasks falling due in [start, end], soonest first."""
+        lo = bisect_left(self.dated, (start, -1))
+        hi = bisect_right(self.dated, (end, len(self.docs)))
+        out = [(d, i) for d, i in self.dated[lo:hi] if self.docs[i].status == "open"]
+        for i in self.recurring:
+            if self.docs[i].status != "open":
+                continue
+            d = self.due_of(i, start if start > today else today)
+            if d is not None and start <= d <= end:
+                out.append((d, i))
+        out.sort()
+        return out
+
+    def overdue(self, today: date) -> list[tuple[date, int]]:
+        """Open one-off tasks whose day has passed, most recent first (recurring ones roll over)."""
+        hi = bisect_left(self.dated, (today, -1))
+        out = [(d, i) for d, i in self.dated[:hi] if self.docs[i].status == "open"]
+        out.reverse()
+        return out
+
+    def agency_info(self, agency_id: int) -> AgencyInfo:
+        return self.registry.by_id[agency_id]
+
+
+def _first_ref(title: str) -> tuple[str, str] | None:
+    m = _PLAN_REF.search(fold_query(title))
+    return (m.group(1), m.group(2)) if m else None
+
+
+def _leading_number(number: str) -> str:
+    m = re.match(r"\s*(\d+)", number)
+    return m.group(1) if m else ""
+
+
+async def build_index(ctx: Any) -> Index:
+    """Read the whole store and index it (the slow path; normally through `get_index`)."""
+    async with ctx.db.session() as s:
+        version = await store_version(s)
+        registry = await Registry.load(s)
+        plans, docs = await load_docs(s)
+    idx = Index.build(registry, plans, docs)
+    idx.version = version
+    return idx
+
+
+async def get_index(ctx: Any) -> Index:
+    """The current index from ctx.cache; rebuilt when the store changed since it was built."""
+    entry = ctx.cache.get(CACHE_KEY)
+    now = time.monotonic()
+    if entry is not None and now - entry["checked"] < RECHECK_S:
+        idx: Index = entry["index"]
+        return idx
+    if entry is not None:
+        async with ctx.db.session() as s:
+            version = await store_version(s)
+        if version == entry["index"].version:
+            entry["checked"] = now
+            return entry["index"]
+    idx = await build_index(ctx)
+    ctx.cache[CACHE_KEY] = {"index": idx, "checked": now}
+    return idx
+
+
+def invalidate(ctx: Any) -> None:
+    """Forget the index (call after an import or an admin change); the next question rebuilds it."""
+    ctx.cache.pop(CACHE_KEY, None)
