@@ -1,0 +1,95 @@
+"""The project's aiohttp server: platform webhooks and a health check, on NHACVIEC_WEB_HOST/PORT.
+
+It runs in polling mode too, so that /healthz is always there for Docker and systemd. Channels
+add their webhook route before start (Telegram: `add_telegram_webhook`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from aiohttp import web
+from sqlalchemy import text
+
+from knowledge.db import Database
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_TELEGRAM_PATH = "/telegram/webhook"
+UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def webhook_path(webhook_url: str) -> str:
+    """The local path of the public webhook URL ("https://x.gov.vn/nhacviec/tg" -> "/nhacviec/tg")."""
+    path = urlparse(webhook_url).path if webhook_url else ""
+    return path if path and path != "/" else DEFAULT_TELEGRAM_PATH
+
+
+def secret_matches(given: str | None, expected: str) -> bool:
+    """Constant-time comparison; no secret configured means every request is refused."""
+    if not expected or given is None:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+class WebServer:
+    """aiohttp application + runner; `status` holds what /healthz reports besides the database."""
+
+    def __init__(self, db: Database, host: str = "0.0.0.0", port: int = 8080) -> None:
+        self.db = db
+        self.host, self.port = host, port
+        self.status: dict[str, Any] = {}
+        self.app = web.Application(client_max_size=2 * 1024 * 1024)
+        self.app.router.add_get("/healthz", self._health)
+        self._runner: web.AppRunner | None = None
+
+    async def _health(self, request: web.Request) -> web.Response:
+        try:
+            async with asyncio.timeout(3):
+                async with self.db.session() as s:
+                    await s.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception as e:  # any failure is "not healthy", never a crash
+            log.warning("health check: database unavailable: %s", e)
+            database = "error"
+        body = {"status": "ok" if database == "ok" else "error", "database": database, **self.status}
+        return web.json_response(body, status=200 if database == "ok" else 503)
+
+    def add_telegram_webhook(self, path: str, secret: str, put_update: UpdateSink) -> None:
+        """POST path: Telegram updates, accepted only with the secret header (403 otherwise)."""
+
+        async def receive(request: web.Request) -> web.Response:
+            if not secret_matches(request.headers.get(TELEGRAM_SECRET_HEADER), secret):
+                return web.json_response({"ok": False, "description": "Forbidden"}, status=403)
+            try:
+                data = await request.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return web.json_response({"ok": False, "description": "Bad Request: body is not JSON"}, status=400)
+            if not isinstance(data, dict) or "update_id" not in data:
+                return web.json_response({"ok": False, "description": "Bad Request: not an update"}, status=400)
+            await put_update(data)
+            return web.json_response({"ok": True})
+
+        self.app.router.add_post(path, receive)
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        if self.port == 0 and server is not None:  # a free port was asked for: learn which
+            self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        log.info("web server on %s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
