@@ -1,0 +1,111 @@
+"""The reminder service the bot runs: APScheduler ticks the planner, the dispatcher and the
+weekly digest; the outbox in the store is the truth, so a restart loses nothing and a tick that
+was missed while the bot was down runs once (coalesced), sending late reminders once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from handlers.context import AppContext
+from handlers.messages import DeliveryError, Sender
+from knowledge.clock import VN
+from scheduler import digest, planner
+from scheduler.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+class ReminderService:
+    """Plans and sends reminders in the background of `nhacviec run`."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        senders: dict[str, Sender],
+        *,
+        plan_interval: float | None = None,
+        dispatch_interval: float | None = None,
+        default_hour: int | None = None,
+        claim_timeout: float | None = None,
+    ) -> None:
+        from bot.settings import load  # the composition root's settings, read once
+
+        settings = load()
+        self.ctx = ctx
+        self.senders = senders
+        self.plan_interval = plan_interval or settings.plan_interval_s
+        self.dispatch_interval = dispatch_interval or settings.dispatch_interval_s
+        self.default_hour = default_hour if default_hour is not None else settings.reminder_hour
+        self.dispatcher = Dispatcher(ctx.db, senders, ctx.clock,
+                                     claim_timeout=claim_timeout or settings.claim_timeout_s)
+        self.scheduler: AsyncIOScheduler | None = None
+        self._lock = asyncio.Lock()  # planner and dispatcher ticks never overlap inside one process
+
+    async def plan_tick(self) -> planner.SyncResult:
+        async with self._lock, self.ctx.db.session() as s:
+            res = await planner.run_planner(s, self.ctx.clock.now(), self.default_hour)
+            await s.commit()
+        if res.created or res.cancelled or res.moved:
+            log.info("planner: %s", res)
+        return res
+
+    async def dispatch_tick(self) -> None:
+        async with self._lock:
+            stats = await self.dispatcher.run_once(max_seconds=max(30.0, self.dispatch_interval * 6))
+        if stats.sent or stats.failed or stats.unreachable:
+            log.info("dispatcher: %s", stats)
+
+    async def digest_tick(self) -> int:
+        """Send this week's digest to each reader once; returns how many went out."""
+        today = self.ctx.clock.today()
+        sent = 0
+        async with self.ctx.db.session() as s:
+            snap = await planner.load_snapshot(s, self.default_hour)
+            full = await digest.build_digest(s, today, snap)
+            for channel, chat, plans in await digest.recipients(s, self.ctx.admins, snap):
+                sender = self.senders.get(channel)
+                if sender is None or await digest.already_sent(s, full.week_start, channel, chat):
+                    continue
+                part = full.for_plans(plans)
+                if plans is not None and part.is_empty():
+                    continue
+                try:
+                    await sender.send(chat, part.text())
+                except DeliveryError as e:
+                    log.warning("digest to %s:%s not delivered: %s", channel, chat, e)
+                    continue
+                s.add(digest.sent_entry(full.week_start, channel, chat))
+                await s.commit()
+                sent += 1
+        return sent
+
+    async def _safe(self, name: str, fn: Any) -> None:
+        try:
+            await fn()
+        except Exception:  # a tick must never kill the scheduler
+            log.exception("reminder %s tick failed", name)
+
+    async def start(self) -> None:
+        sched = AsyncIOScheduler(timezone=VN)
+        common = dict(coalesce=True, max_instances=1, misfire_grace_time=None)
+        sched.add_job(self._safe, "interval", args=["plan", self.plan_tick], seconds=self.plan_interval,
+                      next_run_time=datetime.now(UTC), id="plan", **common)
+        sched.add_job(self._safe, "interval", args=["dispatch", self.dispatch_tick], seconds=self.dispatch_interval,
+                      id="dispatch", **common)
+        sched.add_job(self._safe, "cron", args=["digest", self.digest_tick], day_of_week="fri",
+                      hour=max(self.default_hour, 14), id="digest", **common)
+        sched.start()
+        self.scheduler = sched
+
+    async def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+        async with self._lock:  # let a running tick finish its row
+            pass
