@@ -1,9 +1,66 @@
-"""Placeholder: sub-commands of this module are not built yet."""
+"""`nhacviec run`: the bot. Telegram when NHACVIEC_TELEGRAM_TOKEN is set, else the console chat.
+
+Both run with the reminder service and the web server (/healthz; webhooks). SIGINT/SIGTERM stop
+everything cleanly (bot.app.App.stop); the console chat also ends on "thoát" or end of input.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
 from typing import Any
+
+from bot.app import App
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> dict[str, Any]:
-    return {}
+    p = sub.add_parser("run", help="chạy bot: Telegram nếu có NHACVIEC_TELEGRAM_TOKEN, không thì trò chuyện trên máy")
+    p.add_argument("--headless", action="store_true",
+                   help="không mở trò chuyện trên máy khi không có token (chỉ nhắc việc và /healthz)")
+    p.add_argument("-v", "--verbose", action="store_true", help="ghi nhật ký chi tiết (INFO)")
+    return {"run": cmd_run}
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "verbose", False):
+        logging.getLogger().setLevel(logging.INFO)
+    app = await App.create(settings)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    console: asyncio.Task[None] | None = None
+    try:
+        await app.start()
+        if app.telegram is not None:
+            print(f"Nhắc việc: bot Telegram @{app.telegram.username} đang chạy ({app.telegram.mode}). "
+                  "Nhấn Ctrl+C để dừng.", flush=True)
+        elif not getattr(args, "headless", False):
+            from bot.console import run_console
+
+            console = asyncio.create_task(run_console(app.ctx))
+            console.add_done_callback(lambda _: stop.set())
+        else:
+            print("Nhắc việc: chạy không có kênh trò chuyện (chỉ nhắc việc). Nhấn Ctrl+C để dừng.", flush=True)
+        await stop.wait()
+    finally:
+        await app.stop()
+    if console is not None and not console.done():
+        # The console reads stdin in a thread that cannot be interrupted; everything is closed: leave.
+        console.cancel()
+        sys.stdout.flush()
+        os._exit(0)
+    return 0
