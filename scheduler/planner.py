@@ -394,3 +394,50 @@ async def needs_day(session: AsyncSession) -> list[Task]:
     """Periodic tasks with no day ("định kỳ 6 tháng"): admins must set one before anyone is reminded."""
     q = select(Task).where(Task.deadline_kind == "periodic", Task.status == OPEN).order_by(Task.plan_id, Task.position)
     return list((await session.scalars(q)).all())
+
+
+async def snooze(session: AsyncSession, outbox_id: int, now: datetime, default_hour: int = 8) -> Outbox | None:
+    """"Nhắc lại sau": the same reminder again on the next working day at the policy's hour.
+
+    The text is written for that day (days left recounted). None when the row or its task is gone.
+    """
+    row = await session.get(Outbox, outbox_id)
+    if row is None:
+        return None
+    snap = await load_snapshot(session, default_hour, task_ids=[row.task_id])
+    task = next((t for t in snap.tasks if t.id == row.task_id), None)
+    if task is None or task.deadline is None:
+        return None
+    policy = snap.policies.for_task(task.id, task.plan_id)
+    cal = snap.calendar
+    send_day = cal.next_working(now.astimezone(VN).date())
+    occ_key = None if task.deadline.kind in ONE_OFF else row.occurrence
+    exts = snap.extended.get((task.id, row.agency_id, occ_key), [])
+    due = cal.due_day(exts[-1] if exts else row.occurrence)
+    left = cal.working_days_between(send_day, due)
+    kind = "before" if left > 0 else "due" if left == 0 else "overdue"
+    who = snap.registry.by_id[row.agency_id].name
+    for fp, label in recipients(snap, task, policy):
+        if fp.focal_point_id == row.focal_point_id:
+            who = label
+    facts = ReminderFacts(kind=kind, send_day=send_day, due=due, nominal=row.occurrence, working_days=abs(left),
+                          who=who, task_text=task.text, plan_label=task.plan_label, section=task.ref,
+                          deadline_text=task.deadline.text, off_reason=cal.holiday_name(row.occurrence),
+                          extended_from=cal.due_day(row.occurrence) if exts else None)
+    taken = set((await session.scalars(select(Outbox.offset_key).where(
+        Outbox.task_id == row.task_id, Outbox.focal_point_id == row.focal_point_id,
+        Outbox.occurrence == row.occurrence))).all())
+    n = 1
+    while f"s{n}" in taken:
+        n += 1
+    new = Outbox(task_id=row.task_id, focal_point_id=row.focal_point_id, agency_id=row.agency_id,
+                 occurrence=row.occurrence, offset_key=f"s{n}", kind=kind, send_at=at_hour(send_day, policy.hour),
+                 status="pending", attempts=0, text=reminder_text(facts))
+    session.add(new)
+    await session.flush()
+    return new
+
+
+def occurrence_key(task: Task, occurrence: date) -> date | None:
+    """How TaskProgress names an occurrence: None for one-off tasks, the plan's day for recurring ones."""
+    return occurrence if task.deadline_kind in RECURRING else None
