@@ -179,6 +179,16 @@ async def test_flood_control_reply_delivered_later(tg: FakeTelegram) -> None:
     assert len(tg.sent_to(USER)) == 1
 
 
+@pytest.mark.usefixtures("bot")
+async def test_server_error_retried(tg: FakeTelegram) -> None:
+    tg.fail(USER, 502)
+    tg.fail(USER, 500)
+    tg.queue_message(USER, "/huydangky")
+    [reply] = await tg.wait_for_messages(1, chat_id=USER, timeout=6)
+    assert "chưa đăng ký" in reply["text"]
+    assert tg.stats["error_502"] == 1 and tg.stats["error_500"] == 1
+
+
 async def test_blocked_user_marked_unreachable_and_admins_told(ctx: AppContext, tg: FakeTelegram,
                                                                bot: TelegramBot) -> None:
     async with ctx.db.session() as s:

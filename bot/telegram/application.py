@@ -47,6 +47,7 @@ ADMIN_FILES_ONLY = "Xin lỗi, chỉ quản trị viên mới gửi được t�
 TYPING_EVERY = 4.0  # Telegram shows "typing…" for about 5 seconds
 MAX_ATTEMPTS = 5  # per message piece, for flood control and network errors
 MAX_WAIT = 60.0  # never sleep longer than this on one retry
+REPLY_BACKOFF = 1.0  # seconds before retrying a reply after a network error or 5xx: someone is waiting
 
 
 class TelegramBot:
@@ -84,7 +85,7 @@ class TelegramBot:
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
-        self.sender = TelegramSender(self.application.bot)
+        self.sender = TelegramSender(self.application.bot, network_backoff=REPLY_BACKOFF)
         self.username = ""
         self.bot_id = 0
 
