@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     reminder_hour: int = 8
     dispatch_interval_s: float = 5.0
     plan_interval_s: float = 300.0
+    reminder_max_per_second: float = 0.0  # 0: each channel's own limit (Telegram 30/s); set only for tests/benchmarks
     claim_timeout_s: float = 120.0  # an outbox row claimed longer than this by a silent dispatcher is sent again
 
     @cached_property

@@ -88,7 +88,7 @@ class DispatchStats:
     failed: int = 0
     unreachable: int = 0
     cancelled: int = 0
-    errors: list[str] = field(default_factory=list)
+    sent_ids: list[int] = field(default_factory=list)
 
 
 class Dispatcher:
@@ -103,6 +103,7 @@ class Dispatcher:
         worker_id: str | None = None,
         claim_timeout: float = 120.0,
         pool_size: int | None = None,
+        max_per_second: float | None = None,
     ) -> None:
         self.db = db
         self.senders = senders
@@ -110,7 +111,7 @@ class Dispatcher:
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.claim_timeout = timedelta(seconds=claim_timeout)
         self.pacers = {
-            name: Pacer(getattr(s, "max_per_second", None), getattr(s, "per_chat_interval", None))
+            name: Pacer(max_per_second or getattr(s, "max_per_second", None), getattr(s, "per_chat_interval", None))
             for name, s in senders.items()
         }
         rate = max((p.per_second or 50 for p in self.pacers.values()), default=50)
@@ -241,6 +242,7 @@ class Dispatcher:
             await self._finish(row, status="sent", sent_at=self.clock.now(), message_id=message_id,
                                last_error=None, claimed_by=None)
             stats.sent += 1
+            stats.sent_ids.append(row.id)
 
     async def _retry(self, row: Claimed, seconds: float, error: str, stats: DispatchStats) -> None:
         attempts = row.attempts + 1

@@ -43,7 +43,8 @@ class ReminderService:
         self.dispatch_interval = dispatch_interval or settings.dispatch_interval_s
         self.default_hour = default_hour if default_hour is not None else settings.reminder_hour
         self.dispatcher = Dispatcher(ctx.db, senders, ctx.clock,
-                                     claim_timeout=claim_timeout or settings.claim_timeout_s)
+                                     claim_timeout=claim_timeout or settings.claim_timeout_s,
+                                     max_per_second=settings.reminder_max_per_second or None)
         self.scheduler: AsyncIOScheduler | None = None
         self._lock = asyncio.Lock()  # planner and dispatcher ticks never overlap inside one process
 
