@@ -1,4 +1,4 @@
-"""`nhacviec ask [--json] [--today YYYY-MM-DD] [QUESTION]`: answer questions from the command line.
+"""`nhacviec ask [--json] [--today YYYY-MM-DD] [QUESTION]` and `nhacviec chat`: questions without a chat token.
 
 With no QUESTION, reads one question per line on standard input and answers each (one JSON line
 each with --json: question, intent, answer text, the ranked tasks in the import contract's shape).
@@ -24,7 +24,12 @@ def register(sub: Any) -> dict[str, Any]:
     p.add_argument("question", nargs="*", help="câu hỏi; bỏ trống để đọc từ stdin")
     p.add_argument("--json", action="store_true", help="mỗi câu trả lời một dòng JSON")
     p.add_argument("--today", type=_day, default=None, help="coi hôm nay là ngày này (YYYY-MM-DD)")
-    return {"ask": cmd_ask}
+    commands = {"ask": cmd_ask}
+    if "chat" not in getattr(sub, "choices", {}):
+        c = sub.add_parser("chat", help="trò chuyện trên máy (không cần token Telegram/Zalo)")
+        c.add_argument("--today", type=_day, default=None, help="coi hôm nay là ngày này (YYYY-MM-DD)")
+        commands["chat"] = cmd_chat
+    return commands
 
 
 def _day(text: str) -> date:
@@ -51,6 +56,19 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                 print(json.dumps(ans.as_json(), ensure_ascii=False), flush=True)
             else:
                 print(ans.text + "\n", flush=True)
+    finally:
+        await db.close()
+    return 0
+
+
+async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli import open_store
+    from bot.console import run_console
+
+    db = await open_store(settings)
+    clock: Clock = FixedClock.on(args.today) if args.today else Clock()
+    try:
+        await run_console(AppContext(db=db, clock=clock, admins=settings.admin_ids))
     finally:
         await db.close()
     return 0

@@ -72,12 +72,10 @@ _DROP_WORDS = wordset(
 )
 # Generic words: they rank but never make a task "the answer" on their own.
 _GENERIC = wordset(
-    "xay dung bao cao ke hoach tinh thuc hien trien khai nhiem vu viec cong to chuc hoan thanh don vi co quan "
-    "gui nop lam thoi gian dau moi tham muu trinh nam ngay thang quy tuan cap lien quan dia phuong tong hop "
-    "ket qua hinh nghi quyet ket luan quyet dinh chi thi van ban nhan dan uy tac giai phap noi dung tiep "
-    "tuc tang cuong day manh nang cao hieu qua chat luong truoc sau moi hang dinh ky chinh sach "
-    "chuong trinh de an khoa hoc nghe giao phan tham gia ho tro yeu cau theo doi don doc kiem tra "
-    "ban giup hoi em anh chi"
+    "xay dung bao cao ke hoach tinh thuc hien trien khai nhiem vu viec cong tac to chuc hoan thanh don vi co quan "
+    "gui nop lam thoi gian tham muu trinh nam ngay thang tuan cap lien dia phuong tong hop ket qua hinh nghi "
+    "quyet luan thi uy giai phap noi dung tiep tuc tang cuong day manh nang cao hieu chat luong truoc sau hang "
+    "chuong trinh gia yeu cau theo doi don doc kiem tra ban giup hoi em anh chi lo nhan nhiem dam"
 )
 _HAN_CHE = re.compile(r"\bhan che\b")
 
@@ -186,7 +184,7 @@ def _topic(
     marks: list[str] = []
     for start, w in words:
         mark = next((kind for s, e, kind in spans if s <= start < e), "")
-        marks.append(mark or ("stop" if w in STOP else ""))
+        marks.append("stop" if w in STOP else mark)
     toks = [w for _, w in words]
     i = 0
     while i < len(toks):
@@ -209,10 +207,11 @@ def _topic(
             seq.append(None)
             continue
         if mark == "name":
-            seq.append(Term(tok, False))
+            seq.append(Term(tok, False, name=True))
             continue
-        word = index.correct(tok)
-        seq.append(Term(word, word not in _GENERIC and not word.isdigit()))
+        for part in index.split_glued(tok):
+            word = part if part in _GENERIC else index.correct(part)
+            seq.append(Term(word, word not in _GENERIC and not word.isdigit()))
         topic_words.append(tok)
     return seq, _as_written(text, topic_words)
 

@@ -154,15 +154,17 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
     hits = idx.search(p.seq, only=only)
     if only is not None and not any(_accept(p, h) for h in hits):
         hits = idx.search(p.seq)
-    subject = _expand(idx, p.subject)
-    others = _expand(idx, [a for a in p.agency_ids if a not in p.subject])
+    subject, subject_groups = _expand(idx, p.subject)
+    others, _ = _expand(idx, [a for a in p.agency_ids if a not in p.subject])
     for h in hits:
         lead = set(h.doc.agency_ids("lead"))
         involved = set(h.doc.agency_ids())
-        if subject and lead & subject:
+        if lead & subject:
             h.score *= 1.5
-        elif subject and involved & subject:
-            h.score *= 1.15
+        elif lead & subject_groups:
+            h.score *= 1.2
+        elif involved & subject:
+            h.score *= 1.1
         if others and (set(h.doc.agency_ids("report_to")) | set(h.doc.agency_ids("coordinator"))) & others:
             h.score *= 1.15
     hits = [h for h in hits if _accept(p, h)]
@@ -179,13 +181,15 @@ def _accept(p: Parsed, h: Hit) -> bool:
     return h.coverage >= 0.5 and h.pair_coverage >= 0.3
 
 
-def _expand(idx: Index, ids: list[int]) -> set[int]:
-    """An agency with the bodies it continues, its successor and the groups it belongs to."""
-    out: set[int] = set()
+def _expand(idx: Index, ids: list[int]) -> tuple[set[int], set[int]]:
+    """(agencies with the bodies they continue and their successors, the groups they belong to)."""
+    own: set[int] = set()
+    groups: set[int] = set()
     for a in ids:
-        own, groups = idx.related_agencies(a)
-        out |= own | groups | {idx.registry.current(a).id}
-    return out
+        mine, theirs = idx.related_agencies(a)
+        own |= mine | {idx.registry.current(a).id}
+        groups |= theirs
+    return own, groups
 
 
 def _answer_key(intent: str, doc: TaskDoc, idx: Index, today: date) -> Any:
@@ -351,7 +355,7 @@ def _flatten(lists: tuple[list[TaskDoc], ...]) -> list[TaskDoc]:
 
 def _topic_filter(idx: Index, p: Parsed, items: list[tuple[date, int]]) -> tuple[list[tuple[date, int]], str]:
     """Keep the tasks that hold the question's remaining words ("hạn báo cáo" -> tasks about báo cáo)."""
-    words = [t.text for t in p.seq if t is not None and t.text not in _LIST_WORDS]
+    words = [t.text for t in p.seq if t is not None and not t.name and t.text not in _LIST_WORDS]
     if not words:
         return items, ""
     kept = [(d, i) for d, i in items if all(w in idx.folded[i].split() for w in words)]

@@ -37,6 +37,9 @@ RECHECK_S = 3.0
 
 
 
+_CONFUSED = (("i", "y"), ("y", "i"), ("x", "s"), ("s", "x"), ("tr", "ch"), ("ch", "tr"), ("gi", "d"), ("d", "gi"))
+
+
 def wordset(text: str) -> frozenset[str]:
     """A set of words written as one string (long word lists read better that way)."""
     return frozenset(text.split())
@@ -89,6 +92,7 @@ class Term:
 
     text: str
     distinct: bool  # a topic word: an answer must match most of these
+    name: bool = False  # part of an agency or plan name found in the question
 
 
 @dataclass
@@ -230,10 +234,28 @@ class Index:
 
     def correct(self, token: str) -> str:
         """A token the index does not know, mapped to the closest known one (typos), else itself."""
-        if token in self.postings or token.isdigit() or len(token) < 4 or not self.vocab:
+        if token in self.postings or token.isdigit() or not self.vocab:
             return token
-        hit = process.extractOne(token, self.vocab, scorer=fuzz.ratio, score_cutoff=75)
+        # Spellings people confuse: "qui"/"quy", "xoát"/"soát", "trủ trì"/"chủ trì", "dao"/"giao".
+        for a, b in _CONFUSED:
+            if token.startswith(a) and b + token[len(a):] in self.postings:
+                return b + token[len(a):]
+            if token.endswith(a) and token[: -len(a)] + b in self.postings:
+                return token[: -len(a)] + b
+        if len(token) < 4:
+            return token
+        hit = process.extractOne(token, self.vocab, scorer=fuzz.ratio, score_cutoff=80)
         return hit[0] if hit else token
+
+    def split_glued(self, token: str) -> list[str]:
+        """Two known syllables typed without a space ("khoahoc" -> khoa hoc), else the token."""
+        if token in self.postings or len(token) < 5:
+            return [token]
+        for cut in range(2, len(token) - 1):
+            a, b = token[:cut], token[cut:]
+            if a in self.postings and b in self.postings and f"{a} {b}" in self.postings:
+                return [a, b]
+        return [token]
 
     def search(
         self,
@@ -245,14 +267,19 @@ class Index:
         """Tasks ranked for a question's words (None in `seq` breaks a pair), optionally among `only`."""
         unis: dict[str, bool] = {}
         pair_terms: dict[str, bool] = {}
+        names: set[str] = set()
         prev: Term | None = None
         for t in seq:
             if t is None:
                 prev = None
                 continue
             unis[t.text] = unis.get(t.text, False) or t.distinct
+            if t.name:
+                names.add(t.text)
             if prev is not None and prev.text != t.text:
                 pair_terms[f"{prev.text} {t.text}"] = prev.distinct or t.distinct
+                if prev.name and t.name:
+                    names.add(f"{prev.text} {t.text}")
             prev = t
         allowed = set(only) if only is not None else None
         n = len(self.docs)
@@ -266,10 +293,12 @@ class Index:
             if n > 2000 and len(plist) > n // 4:
                 continue
             boost = 1.6 if term in pair_terms else 1.0
+            if term in names:
+                boost *= 0.35  # a name in the question is mostly who asks or who is asked about
             for i in plist:
                 if allowed is not None and i not in allowed:
                     continue
-                norm = 1.2 * (0.25 + 0.75 * self.lengths[i] / self.avg_len) + 1
+                norm = 1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1
                 scores[i] = scores.get(i, 0.0) + w * boost * 2.2 / norm
         if allowed is not None and not scores:
             # Nothing in the restricted set holds a word: still rank them (by position) for callers

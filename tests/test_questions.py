@@ -1,0 +1,227 @@
+"""Answers to focal points' questions over a real store (SQLite and PostgreSQL), one kind at a time."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers import router
+from handlers.context import AppContext
+from handlers.messages import Incoming
+from handlers.questions import answer
+from knowledge import focal_points as fp
+from knowledge.agencies import Registry
+from knowledge.clock import FixedClock
+from knowledge.db import Database
+from knowledge.models import Plan, Task, TaskAgency
+from knowledge.search import get_index, invalidate
+from tests.questions_fixtures import TODAY, load_sample
+
+
+@pytest.fixture
+async def ctx(db: Database) -> AppContext:
+    await load_sample(db)
+    return AppContext(db=db, clock=FixedClock.on(TODAY))
+
+
+def refs(ans) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(t.ref, t.text[:25]) for t in ans.tasks]
+
+
+async def test_who_leads_in_many_phrasings(ctx: AppContext) -> None:
+    for q in (
+        "Ai chủ trì rà soát các quy định về tài chính cho khoa học và công nghệ?",
+        "ai chu tri ra soat quy dinh tai chinh cho khcn",  # no accents, abbreviation
+        "Việc rà soát quy định tài chính cho KH&CN giao cho ai?",
+        "rà soát quy định về tài chính cho khoa học là việc của đơn vị nào",
+        "đơn vị nào phụ trách rà soát, đối chiếu quy định tài chính",
+        "ai chu tri ra xoat qui dinh tai chin cho khoahoc",  # typos, glued words
+    ):
+        ans = await answer(ctx, q)
+        assert ans.intent == "lead", q
+        assert ans.tasks and ans.tasks[0].ref == "II.3.a", (q, refs(ans))
+        assert ans.text.startswith("Sở Tài chính chủ trì, phối hợp Sở Khoa học và Công nghệ."), ans.text
+        assert "📄 Kế hoạch 3021/KH-UBND (25/8/2020), mục II.3.a" in ans.text
+
+
+async def test_lead_names_todays_successor(ctx: AppContext) -> None:
+    ans = await answer(ctx, "co quan nao chu tri xay dung ha tang thong tin, co so du lieu phuc vu nghien cuu")
+    assert ans.tasks[0].ref == "II.4.b"
+    assert ans.text.startswith("Sở Thông tin và Truyền thông (nay là Sở Khoa học và Công nghệ) chủ trì")
+
+
+async def test_coordinators_and_report_to(ctx: AppContext) -> None:
+    ans = await answer(ctx, "Ai phối hợp với Sở Tài chính rà soát quy định tài chính?")
+    assert ans.intent == "coord" and ans.tasks[0].ref == "II.3.a"
+    assert ans.text.startswith("Phối hợp: Sở Khoa học và Công nghệ.")
+    ans = await answer(ctx, "Các sở báo cáo kết quả thực hiện Kế hoạch 3021 về đâu?")
+    assert ans.intent == "report" and ans.tasks[0].ref == "III.1"
+    assert ans.text.startswith("Báo cáo gửi Sở Khoa học và Công nghệ.")
+    ans = await answer(ctx, "so khcn tong hop bao cao gui cho ai")
+    assert ans.intent == "report" and ans.tasks[0].ref == "III.2"
+    assert ans.text.startswith("Báo cáo gửi Ủy ban nhân dân tỉnh.")
+
+
+async def test_due_recurring_gives_next_occurrence_weekday_and_days_left(ctx: AppContext) -> None:
+    for q in ("han bao cao cua so khcn len ubnd tinh",
+              "Sở KH&CN phải tổng hợp báo cáo kết quả thực hiện Kế hoạch 3021 gửi UBND tỉnh trước ngày nào?"):
+        ans = await answer(ctx, q)
+        assert ans.intent == "due", q
+        assert ans.tasks[0].ref == "III.2", (q, refs(ans))
+        first = ans.text.splitlines()[0]
+        assert "“định kỳ trước ngày 15 tháng 12 hằng năm”" in first
+        assert "lần tới: thứ Ba 15/12/2026 (còn 22 ngày)" in first
+
+
+async def test_due_one_off_in_the_past_says_overdue(ctx: AppContext) -> None:
+    ans = await answer(ctx, "Ban Tuyên giáo phải trình Ban Thường vụ Tỉnh ủy báo cáo tổng kết Nghị quyết 20 trước ngày nào?")
+    assert ans.intent == "due" and ans.tasks[0].deadline_due is not None
+    assert ans.tasks[0].deadline_due.isoformat() == "2022-04-15"
+    assert "thứ Sáu 15/04/2022 (quá hạn 1683 ngày)" in ans.text
+    ans = await answer(ctx, "han chot nop bao cao tong ket ve ban thuong vu tinh uy cua cac huyen uy")
+    assert ans.tasks[0].deadline_due is not None and ans.tasks[0].deadline_due.isoformat() == "2022-04-08"
+    ans = await answer(ctx, "Quán triệt Kết luận 69-KL/TW phải hoàn thành khi nào?")
+    assert ans.tasks[0].deadline_due is not None and ans.tasks[0].deadline_due.isoformat() == "2024-06-30"
+    assert "“trong quý II-2024”" in ans.text
+
+
+async def test_nothing_found_names_no_agency_or_date(ctx: AppContext) -> None:
+    for q in ("Ai chủ trì xây dựng cảng biển Cà Ná?",
+              "Hạn hoàn thành đường cao tốc Bắc - Nam qua tỉnh là khi nào?",
+              "ai phu trach xay dung san bay phan thiet",
+              "Báo cáo về phòng chống dịch tả lợn châu Phi gửi về đâu?"):
+        ans = await answer(ctx, q)
+        assert ans.tasks == [], (q, refs(ans))
+        assert ans.text.startswith("Không tìm thấy nhiệm vụ nào về"), ans.text
+        assert "/20" not in ans.text and "chủ trì." not in ans.text
+    ans = await answer(ctx, "Ai chủ trì xây dựng cảng biển Cà Ná?")
+    assert "“xây dựng cảng biển Cà Ná”" in ans.text  # the user's own words, accents kept
+
+
+async def test_what_an_agency_must_do_counts_groups_and_merged_bodies(ctx: AppContext) -> None:
+    ans = await answer(ctx, "Sở Nội vụ có những nhiệm vụ gì?")
+    assert ans.intent == "agency"
+    assert ans.text.startswith("Sở Nội vụ có 4 việc (chủ trì 1, 3 việc giao chung cho nhóm cơ quan):")
+    assert {t.ref for t in ans.tasks} == {"II.2.c", "II.1.a", "II.4.b", "III.1"}
+    assert ans.choices and ans.choices[0].data.startswith("q:task:")
+    # merged on 1/3/2025: Sở KH&CN answers for Sở TT&TT's tasks too
+    ans = await answer(ctx, "so khcn can lam gi")
+    assert {"II.1.b", "II.4.b", "III.2", "II.3.a"} <= {t.ref for t in ans.tasks}
+    # the old name: its own tasks, said with today's successor
+    ans = await answer(ctx, "Sở TT&TT có việc gì?")
+    assert ans.text.startswith("Sở Thông tin và Truyền thông (nay là Sở Khoa học và Công nghệ) có 2 việc")
+    # a typo in the name
+    ans = await answer(ctx, "So Noi vuu co viec gi")
+    assert ans.text.startswith("Sở Nội vụ có 4 việc")
+
+
+async def test_due_windows_and_overdue(ctx: AppContext) -> None:
+    ans = await answer(ctx, "Tháng 12 này có hạn báo cáo nào?")
+    assert ans.intent == "window" and [t.ref for t in ans.tasks] == ["III.2"]
+    assert "thứ Ba 15/12/2026 (còn 22 ngày)" in ans.text
+    ans = await answer(ctx, "30 ngay toi co viec gi")
+    assert [t.ref for t in ans.tasks] == ["II.1", "III.2"]
+    assert ans.text.startswith("Có 2 việc đến hạn trong 30 ngày tới:")
+    ans = await answer(ctx, "tuần tới có hạn gì không")
+    assert [t.text[:9] for t in ans.tasks] == ["Sở Y tế h"]
+    ans = await answer(ctx, "tháng 1 có hạn gì")
+    assert ans.tasks == [] and ans.text.startswith("Không có việc nào đến hạn trong tháng 1/2027")
+    ans = await answer(ctx, "việc nào quá hạn?")
+    assert ans.intent == "overdue" and len(ans.tasks) == 6
+    assert ans.tasks[0].text.startswith("Sở Xây dựng")  # the most recent first
+    ans = await answer(ctx, "So Xay dung co viec nao tre han")
+    assert [t.text[:11] for t in ans.tasks] == ["Sở Xây dựng"]
+
+
+async def test_plan_by_number_or_by_what_it_implements(ctx: AppContext) -> None:
+    ans = await answer(ctx, "Kế hoạch 3021 có những nhiệm vụ nào")
+    assert ans.intent == "plan" and len(ans.tasks) == 7
+    assert ans.text.startswith("Kế hoạch 3021/KH-UBND (25/8/2020) — Triển khai thực hiện Quyết định số 696")
+    ans = await answer(ctx, "KL 69 co nhung viec gi")
+    assert ans.intent == "plan" and len(ans.tasks) == 2
+    ans = await answer(ctx, "nq20 gồm những nhiệm vụ nào")
+    assert ans.intent == "plan" and len(ans.tasks) == 3
+    ans = await answer(ctx, "Kế hoạch 999 có những nhiệm vụ gì")
+    assert ans.tasks == [] and "Không tìm thấy" in ans.text
+
+
+async def test_greeting_and_help(ctx: AppContext) -> None:
+    for q in ("xin chào", "Chào bạn", "help", "hướng dẫn"):
+        ans = await answer(ctx, q)
+        assert ans.intent == "greeting" and ans.tasks == []
+        assert ans.text.startswith("Xin chào!") and "Kế hoạch 3021 có những nhiệm vụ nào?" in ans.text
+
+
+async def test_ambiguous_question_lists_choices_and_a_typed_number_picks(ctx: AppContext) -> None:
+    msg = Incoming(channel="console", chat_id="c1", user_id="u1", text="ai quan triet")
+    [reply] = await router.handle(ctx, msg)
+    assert reply.text.startswith("Có ") and "việc gần giống" in reply.text
+    assert reply.text.endswith("Bạn hỏi việc nào? (bấm hoặc gõ số)")
+    assert len(reply.choices) >= 2 and reply.choices[0].label.startswith("1. ")
+    second = reply.choices[1]
+    [picked] = await router.handle(ctx, Incoming(channel="console", chat_id="c1", user_id="u1", text="2"))
+    task_id = int(second.data.rsplit(":", 1)[1])
+    idx = await get_index(ctx)
+    doc = idx.docs[idx.by_id[task_id]]
+    assert doc.text[:40] in picked.text and "chủ trì" in picked.text
+    # the pending list is spent: "2" again is not a pick any more
+    [again] = await router.handle(ctx, Incoming(channel="console", chat_id="c1", user_id="u1", text="2"))
+    assert doc.text[:40] not in again.text
+    # a pressed button carries the choice data
+    [pressed] = await router.handle(ctx, Incoming(channel="telegram", chat_id="9", user_id="9", choice=second.data))
+    assert pressed.text == picked.text
+    # a number out of range is refused politely and keeps the list
+    await router.handle(ctx, msg)
+    [bad] = await router.handle(ctx, Incoming(channel="console", chat_id="c1", user_id="u1", text="9"))
+    assert bad.text.startswith("Xin gõ một số từ 1 đến")
+
+
+async def test_commands(ctx: AppContext, db: Database) -> None:
+    def m(text: str) -> Incoming:
+        return Incoming(channel="telegram", chat_id="77", user_id="77", text=text)
+
+    [r] = await router.handle(ctx, m("/start"))
+    assert r.text.startswith("Xin chào!")
+    [r] = await router.handle(ctx, m("/help"))
+    assert "/saphan" in r.text
+    [r] = await router.handle(ctx, m("/hoi ai chu tri ra soat quy dinh tai chinh"))
+    assert r.text.startswith("Sở Tài chính chủ trì")
+    [r] = await router.handle(ctx, m("/viec"))
+    assert "/dangky" in r.text
+    [r] = await router.handle(ctx, m("/saphan"))
+    assert r.text.startswith("Có 2 việc đến hạn trong 30 ngày tới:")
+    [r] = await router.handle(ctx, m("/quahan"))
+    assert r.text.startswith("Có 6 việc")
+    async with db.session() as s:
+        reg = await Registry.load(s)
+        yte = reg.lookup("Sở Y tế")
+        assert yte is not None
+        await fp.add(s, yte.id, "telegram", "77", user_id="77", approved_by="test")
+        await s.commit()
+    [r] = await router.handle(ctx, m("/viec"))
+    assert r.text.startswith("Sở Y tế có 5 việc (chủ trì 1, phối hợp 1, 3 việc giao chung cho nhóm cơ quan):")
+    [r] = await router.handle(ctx, m("/saphan"))
+    assert r.text.startswith("Có 1 việc đến hạn trong 30 ngày tới:") and "Sở Y tế" in r.text
+    [r] = await router.handle(ctx, m("/quahan"))  # it coordinates Sở Xây dựng's late task
+    assert r.text.startswith("Có 1 việc") and "Sở Xây dựng" in r.text
+
+
+async def test_index_follows_the_store(ctx: AppContext, db: Database) -> None:
+    ans = await answer(ctx, "ai chu tri xay dung cang bien ca na")
+    assert ans.tasks == []
+    async with db.session() as s:
+        reg = await Registry.load(s)
+        xd = reg.lookup("Sở Xây dựng")
+        assert xd is not None
+        plan = Plan(identity="99/KH-UBND", number="99/KH-UBND", title="Phát triển cảng biển", content_hash="y" * 64)
+        s.add(plan)
+        await s.flush()
+        task = Task(plan_id=plan.id, position=0, ref="1", fingerprint="a",
+                    text="Sở Xây dựng chủ trì xây dựng cảng biển Cà Ná giai đoạn 1.")
+        s.add(task)
+        await s.flush()
+        s.add(TaskAgency(task_id=task.id, agency_id=xd.id, role="lead", written="Sở Xây dựng"))
+        await s.commit()
+    invalidate(ctx)
+    ans = await answer(ctx, "ai chu tri xay dung cang bien ca na")
+    assert ans.tasks and ans.text.startswith("Sở Xây dựng chủ trì.")
+    assert "📄 Kế hoạch 99/KH-UBND, mục 1" in ans.text
