@@ -73,7 +73,8 @@ async def test_due_recurring_gives_next_occurrence_weekday_and_days_left(ctx: Ap
 
 
 async def test_due_one_off_in_the_past_says_overdue(ctx: AppContext) -> None:
-    ans = await answer(ctx, "Ban Tuyên giáo phải trình Ban Thường vụ Tỉnh ủy báo cáo tổng kết Nghị quyết 20 trước ngày nào?")
+    ans = await answer(ctx, "Ban Tuyên giáo phải trình Ban Thường vụ Tỉnh ủy báo cáo tổng kết Nghị quyết 20 "
+                            "trước ngày nào?")
     assert ans.intent == "due" and ans.tasks[0].deadline_due is not None
     assert ans.tasks[0].deadline_due.isoformat() == "2022-04-15"
     assert "thứ Sáu 15/04/2022 (quá hạn 1683 ngày)" in ans.text
