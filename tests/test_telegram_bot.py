@@ -207,6 +207,22 @@ async def test_blocked_user_marked_unreachable_and_admins_told(ctx: AppContext, 
     assert tg.sent_to(USER) == []
 
 
+async def test_block_notice_marks_unreachable_without_a_send(ctx: AppContext, tg: FakeTelegram,
+                                                              bot: TelegramBot) -> None:
+    async with ctx.db.session() as s:
+        reg = await Registry.load(s)
+        agency = reg.lookup("Sở Tư pháp")
+        assert agency
+        row = await focal_points.add(s, agency.id, "telegram", USER, user_id=USER, approved_by="telegram:900")
+        await s.commit()
+    tg.queue_block(USER)
+    [notice] = await tg.wait_for_messages(1, chat_id=ADMIN)
+    assert "Sở Tư pháp" in notice["text"]
+    async with ctx.db.session() as s:
+        assert (await s.get(FocalPoint, row.id)).status == "unreachable"  # type: ignore[union-attr]
+    assert "my_chat_member" in next(p for m, p in tg.requests if m == "getUpdates")["allowed_updates"]
+
+
 async def test_long_answer_split_in_order(bot: TelegramBot, tg: FakeTelegram) -> None:
     lines = [f"{i}. Sở Tài chính chủ trì rà soát quy định tài chính — KH 3021, mục II.{i}" for i in range(1, 101)]
     text = "\n".join(lines)

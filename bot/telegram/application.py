@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from telegram import BotCommand, Update
-from telegram.constants import ChatAction
+from telegram.constants import ChatAction, ChatMemberStatus
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
@@ -47,6 +47,7 @@ ADMIN_FILES_ONLY = "Xin lỗi, chỉ quản trị viên mới gửi được t�
 TYPING_EVERY = 4.0  # Telegram shows "typing…" for about 5 seconds
 MAX_ATTEMPTS = 5  # per message piece, for flood control and network errors
 MAX_WAIT = 60.0  # never sleep longer than this on one retry
+UPDATES = ["message", "callback_query", "my_chat_member"]  # what the bot asks Telegram for
 REPLY_BACKOFF = 1.0  # seconds before retrying a reply after a network error or 5xx: someone is waiting
 
 
@@ -113,11 +114,11 @@ class TelegramBot:
         await app.start()
         if self.webhook_url:
             await app.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret or None,
-                                      allowed_updates=["message", "callback_query"])
+                                      allowed_updates=UPDATES)
         else:
             assert app.updater is not None
             await app.updater.start_polling(timeout=int(self.poll_timeout), poll_interval=0.0,
-                                            allowed_updates=["message", "callback_query"],
+                                            allowed_updates=UPDATES,
                                             error_callback=self._on_poll_error)
         log.info("Telegram bot @%s running (%s)", self.username, self.mode)
 
@@ -142,6 +143,9 @@ class TelegramBot:
     async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not isinstance(update, Update):
             return
+        if update.my_chat_member is not None:
+            await self._on_membership(update)
+            return
         incoming = to_incoming(update, self.username, self.bot_id)
         if update.callback_query is not None:
             # Stop the button's spinner at once, whatever the answer turns out to be.
@@ -155,6 +159,16 @@ class TelegramBot:
         finally:
             typing.cancel()
         await self.deliver(incoming, replies)
+
+    async def _on_membership(self, update: Update) -> None:
+        """Blocked in a private chat, or removed from a group: the chat is gone until it writes again."""
+        change = update.my_chat_member
+        assert change is not None
+        if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            chat_id = str(change.chat.id)
+            notices = await mark_chat_unreachable(self.ctx, CHANNEL, chat_id, f"my_chat_member: "
+                                                  f"{change.new_chat_member.status}")
+            await self.deliver(None, [n for n in notices if n.chat_id != chat_id])
 
     async def _answer(self, update: Update, incoming: Incoming) -> list[Reply]:
         if incoming.file_name is not None:

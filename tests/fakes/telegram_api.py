@@ -205,7 +205,8 @@ class FakeTelegram:
             chat["title"] = f"Nhóm {abs(chat_id)}"
         return chat
 
-    def _push(self, update: dict[str, Any]) -> dict[str, Any]:
+    def queue_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue any update body (numbered here); the helpers below build the common ones."""
         update = {"update_id": next(self._update_ids), **update}
         self.updates.append(update)
         self._notify()
@@ -250,7 +251,7 @@ class FakeTelegram:
 
     def queue_message(self, chat_id: int, text: str = "", **kw: Any) -> dict[str, Any]:
         """Queue an update with a text message (or a document); see user_message for options."""
-        return self._push({"message": self.user_message(chat_id, text, **kw)})
+        return self.queue_update({"message": self.user_message(chat_id, text, **kw)})
 
     def queue_document(self, chat_id: int, file_name: str, content: bytes, **kw: Any) -> dict[str, Any]:
         return self.queue_message(chat_id, kw.pop("caption", ""), document=(file_name, content), **kw)
@@ -266,7 +267,16 @@ class FakeTelegram:
         return {"callback_query": query}
 
     def queue_callback(self, chat_id: int, data: str, **kw: Any) -> dict[str, Any]:
-        return self._push(self.callback_update(chat_id, data, **kw))
+        return self.queue_update(self.callback_update(chat_id, data, **kw))
+
+    def queue_block(self, user_id: int, *, blocked: bool = True) -> dict[str, Any]:
+        """The user blocked (or unblocked) the bot: Telegram sends a my_chat_member update."""
+        me = {"user": self.bot, "status": "member"}
+        new = {"user": self.bot, "status": "kicked", "until_date": 0} if blocked else me
+        old = me if blocked else {"user": self.bot, "status": "kicked", "until_date": 0}
+        return self.queue_update({"my_chat_member": {
+            "chat": self._chat(user_id, "private", "Cán bộ"), "from": self._user(user_id, "Cán bộ"),
+            "date": int(time.time()), "old_chat_member": old, "new_chat_member": new}})
 
     def fail(self, chat_id: int | None, code: int, *, times: int | None = 1, retry_after: int | None = None,
              description: str | None = None) -> None:
