@@ -50,6 +50,7 @@ def parse_command(text: str) -> tuple[str, str] | None:
 
 
 async def handle(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
+    await revive_chat(ctx, msg.channel, msg.chat_id)
     if msg.choice and msg.choice.startswith("reg:"):
         return await _on_choice(ctx, msg, msg.choice)
     parsed = parse_command(msg.text)
@@ -292,6 +293,23 @@ async def _unregister(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 # ---- a chat that blocked the bot ------------------------------------------------------------
+
+async def revive_chat(ctx: AppContext, channel: str, chat_id: str) -> int:
+    """A chat marked unreachable wrote again: its focal points get back the state they had.
+
+    mark_unreachable keeps approved_by, so a row that had been approved is approved again and a
+    request that was still waiting goes back to the admins' list. Returns how many rows changed.
+    """
+    async with ctx.db.session() as s:
+        rows = [r for r in await focal_points.get_by_chat(s, channel, chat_id)
+                if r.status == focal_points.UNREACHABLE]
+        for r in rows:
+            r.status = focal_points.APPROVED if r.approved_by else focal_points.PENDING
+            s.add(AuditEntry(actor=f"{channel}:{chat_id}", action="focal.reachable", target=f"focal:{r.id}"))
+        if rows:
+            await s.commit()
+    return len(rows)
+
 
 async def mark_chat_unreachable(ctx: AppContext, channel: str, chat_id: str, reason: str = "") -> list[Reply]:
     """Mark every focal point of a chat unreachable (the user blocked the bot); notices for the admins.

@@ -166,4 +166,7 @@ async def test_blocked_chat_marked_unreachable_once(ctx: AppContext, db: Databas
     async with db.session() as s:
         actions = (await s.scalars(select(AuditEntry.action))).all()
     assert "focal.unreachable" in actions
+    # Writing again revives the row as it was (approved: the admin registered directly).
+    await router.handle(ctx, said(ADMIN, "/huydangky Sở Y tế"))
+    assert (await focal_rows(db))[0].status == "approved"
 
