@@ -180,6 +180,15 @@ async def test_flood_control_reply_delivered_later(tg: FakeTelegram) -> None:
 
 
 @pytest.mark.usefixtures("bot")
+async def test_one_chat_answered_in_order_even_when_a_reply_waits(tg: FakeTelegram) -> None:
+    tg.fail(USER, 429, retry_after=1)  # the first reply must wait a second
+    tg.queue_message(USER, "/huydangky")
+    tg.queue_message(USER, "/dangky")
+    sent = await tg.wait_for_messages(2, chat_id=USER, timeout=6)
+    assert "chưa đăng ký" in sent[0]["text"] and "/dangky <tên cơ quan>" in sent[1]["text"]
+
+
+@pytest.mark.usefixtures("bot")
 async def test_server_error_retried(tg: FakeTelegram) -> None:
     tg.fail(USER, 502)
     tg.fail(USER, 500)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -89,6 +90,7 @@ class TelegramBot:
         self.sender = TelegramSender(self.application.bot, network_backoff=REPLY_BACKOFF)
         self.username = ""
         self.bot_id = 0
+        self._chat_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
     def mode(self) -> str:
@@ -153,12 +155,14 @@ class TelegramBot:
                 await update.callback_query.answer()
         if incoming is None:
             return
-        typing = asyncio.create_task(self._typing(incoming.chat_id))
-        try:
-            replies = await self._answer(update, incoming)
-        finally:
-            typing.cancel()
-        await self.deliver(incoming, replies)
+        # Updates run concurrently, but one chat's messages are answered in the order they came.
+        async with self._chat_locks[incoming.chat_id]:
+            typing = asyncio.create_task(self._typing(incoming.chat_id))
+            try:
+                replies = await self._answer(update, incoming)
+            finally:
+                typing.cancel()
+            await self.deliver(incoming, replies)
 
     async def _on_membership(self, update: Update) -> None:
         """Blocked in a private chat, or removed from a group: the chat is gone until it writes again."""
