@@ -80,7 +80,6 @@ class TelegramBot:
             .base_file_url(base_file_url)
             .rate_limiter(AIORateLimiter())  # overall and per-group pacing inside this process
             .concurrent_updates(32)
-            .post_init(self._post_init)
         )
         if webhook_url:
             builder = builder.updater(None)  # updates arrive through bot.web
@@ -111,8 +110,7 @@ class TelegramBot:
         """Connect (getMe), register commands, then poll or set the webhook. Returns once running."""
         app = self.application
         await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
+        await self._post_init(app)
         await app.start()
         if self.webhook_url:
             await app.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret or None,
