@@ -1,9 +1,74 @@
-"""Placeholder: sub-commands of this module are not built yet."""
+"""`nhacviec import [--dry-run] [--json] FILE...`: read plans and store their tasks.
+
+Each file is its own transaction: a refused file prints its Vietnamese reason on stderr and the
+command exits non-zero, while the other files still import. --dry-run parses with an in-memory
+registry of the standard bodies and never opens the store.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from pathlib import Path
 from typing import Any
+
+from bot.settings import Settings
+from knowledge.clock import Clock
+from knowledge.export import parsed_plan_json
+from knowledge.importer import ImportRefused, NameFinder, parse_path, seed_registry
 
 
 def register(sub: Any) -> dict[str, Any]:
-    return {}
+    p = sub.add_parser("import", help="nhập kế hoạch (.docx, .pdf, .txt) vào kho nhiệm vụ")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--dry-run", action="store_true", help="chỉ đọc và in kết quả, không ghi vào kho")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON")
+    return {"import": cmd_import}
+
+
+async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    max_bytes = settings.max_upload_mb * 1024 * 1024
+    today = Clock().today()
+    failed = 0
+    out: list[dict[str, Any]] = []
+    if args.dry_run:
+        registry = seed_registry()
+        finder = NameFinder(registry)
+        for name in args.files:
+            path = Path(name)
+            try:
+                plan = parse_path(path, finder, max_bytes)
+            except ImportRefused as e:
+                failed += 1
+                print(f"{path.name}: {e.message_vi}", file=sys.stderr)
+                continue
+            if args.json:
+                out.append(parsed_plan_json(plan, path.name, registry, today))
+            else:
+                print(f"{path.name}: {len(plan.tasks)} nhiệm vụ (chạy thử, chưa ghi vào kho).")
+    else:
+        from knowledge.plans import Importer
+
+        from bot.cli import open_store
+
+        db = await open_store(settings)
+        try:
+            importer = await Importer.create(db, actor="cli", max_bytes=max_bytes)
+            for name in args.files:
+                path = Path(name)
+                try:
+                    result = await importer.import_path(path)
+                except ImportRefused as e:
+                    failed += 1
+                    print(f"{path.name}: {e.message_vi}", file=sys.stderr)
+                    continue
+                if args.json:
+                    out.append(parsed_plan_json(result.parsed, path.name, importer.registry, today))
+                else:
+                    print(f"{path.name}: {result.summary_vi()}")
+        finally:
+            await db.close()
+    if args.json:
+        print(json.dumps({"plans": out}, ensure_ascii=False, indent=1))
+    return 1 if failed else 0

@@ -1,0 +1,50 @@
+"""The plan importer: a file becomes a `ParsedPlan` (metadata and tasks), with no database involved.
+
+    blocks = read_blocks(data, name, max_bytes)     # reading.py: txt/md/docx/pdf -> paragraphs, tables
+    plan = parse_blocks(blocks, finder)             # metadata.py + outline.py + tables.py
+
+Persistence is knowledge.plans; the JSON shape is knowledge.export.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from knowledge.importer.metadata import read_metadata, refuse_if_secret
+from knowledge.importer.model import ImportRefused, ParsedPlan, ParsedTask
+from knowledge.importer.names import NameFinder, seed_registry
+from knowledge.importer.outline import OutlineParser, Para, build_tree, paragraphs
+from knowledge.importer.reading import Block, Table, read_blocks, read_path
+from knowledge.importer.tables import table_tasks
+
+__all__ = ["ImportRefused", "NameFinder", "ParsedPlan", "ParsedTask", "parse_blocks", "parse_bytes", "parse_path",
+           "read_blocks", "seed_registry"]
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
+    """The plan a document holds; refuses a classified one or one without any task."""
+    refuse_if_secret([b for b in blocks if isinstance(b, str) and b.strip()])
+    items = paragraphs(blocks)
+    paras = [p for p in items if isinstance(p, Para)]
+    plan = read_metadata(paras, finder)
+    parser = OutlineParser(finder, plan.issued_on)
+    parser.walk_sections(build_tree(paras))
+    tasks = parser.tasks
+    for t in items:
+        if isinstance(t, Table):
+            tasks.extend(table_tasks(t, finder, plan.issued_on))
+    if not tasks:
+        raise ImportRefused("Không tìm thấy nhiệm vụ nào được giao cho cơ quan cụ thể trong văn bản này.")
+    plan.tasks = tasks
+    return plan
+
+
+def parse_bytes(data: bytes, name: str, finder: NameFinder, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedPlan:
+    return parse_blocks(read_blocks(data, name, max_bytes), finder)
+
+
+def parse_path(path: Path, finder: NameFinder, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedPlan:
+    data, name = read_path(path, max_bytes)
+    return parse_bytes(data, name, finder, max_bytes)

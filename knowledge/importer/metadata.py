@@ -1,0 +1,128 @@
+"""A plan's header and closing: number, kind, issuer, date, title, signer, and the secrecy mark."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import date
+
+from knowledge.importer.model import ImportRefused, ParsedPlan
+from knowledge.importer.names import NameFinder
+from knowledge.importer.outline import Para
+from knowledge.text import fold
+
+KINDS = {"ke hoach": "Kế hoạch", "quyet dinh": "Quyết định", "chi thi": "Chỉ thị", "cong van": "Công văn",
+         "thong bao": "Thông báo", "chuong trinh": "Chương trình", "chuong trinh hanh dong": "Chương trình hành động",
+         "huong dan": "Hướng dẫn", "ke hoach hanh dong": "Kế hoạch hành động", "ke hoach trien khai": "Kế hoạch"}
+_NUMBER = re.compile(r"^\s*(?:Số|SỐ|So|số)\s*[:.]?\s*(?P<n>\d+[\w.\-]*/[\wĐđ.\-/]+|\d+-[\wĐđ]+/[\wĐđ\-]+)")
+_PARTY_NUMBER = re.compile(r"^(?P<n>\d+-[A-ZĐ]+/[A-ZĐ]+)$")
+_DATE = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})")
+_NOT_ISSUER = re.compile(r"^(cong hoa|doc lap|dang cong san|so |ngay |mat$|toi mat|tuyet mat|khan|hoa toc)")
+_SECRET = re.compile(r"^\W*(?:ĐỘ MẬT\s*:?\s*)?(TUYỆT MẬT|TỐI MẬT|MẬT)\W*$")
+_SIGN_TITLE = re.compile(r"(CHỦ TỊCH|BÍ THƯ|GIÁM ĐỐC|TRƯỞNG|T/M|TM\.|KT\.|TL\.|THỦ TRƯỞNG)")
+_NAME = re.compile(r"^(?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)(?: [A-ZĐÀ-Ỹ][\wÀ-ỹ]*){1,4}$")
+
+
+def refuse_if_secret(lines: list[str]) -> None:
+    """Classified plans must not go through chat: refuse a document marked Mật near its header."""
+    for line in lines[:40]:
+        text = line.replace("*", "").strip()
+        if text and _SECRET.match(text):
+            raise ImportRefused(f"Văn bản có dấu \"{_SECRET.match(text).group(1)}\": không được nhập tài liệu mật "  # type: ignore[union-attr]
+                                "vào hệ thống nhắc việc qua trò chuyện.")
+
+
+def _kind_index(paras: list[Para]) -> int | None:
+    for i, p in enumerate(paras[:40]):
+        if fold(p.text) in KINDS and p.text.upper() == p.text:
+            return i
+    return None
+
+
+def _proper(upper: str, finder: NameFinder) -> str:
+    """"ỦY BAN NHÂN DÂN TỈNH NINH THUẬN" -> "Ủy ban nhân dân tỉnh Ninh Thuận"."""
+    text = upper.strip()
+    known = finder.canonical(text)
+    lower = text.lower()
+    m = re.search(r"\b(tỉnh|thành phố)\s+(?!ủy|uỷ|đoàn)(.+)$", lower)
+    place = " ".join(w.capitalize() for w in m.group(2).split()) if m else ""
+    if known:
+        name = known[0]
+        return f"{name} {place}".strip() if place and not name.endswith(place) else name
+    out = lower[:1].upper() + lower[1:]
+    if m:
+        out = out[: m.start(2)] + place
+    return out
+
+
+def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
+    plan = ParsedPlan()
+    k = _kind_index(paras)
+    header = paras[:k] if k is not None else paras[:12]
+    if k is not None:
+        plan.kind = KINDS[fold(paras[k].text)]
+    issuer_lines: list[str] = []
+    place = ""
+    for p in header:
+        t = p.text
+        if (m := _NUMBER.match(t)) or (m := _PARTY_NUMBER.match(t)):
+            plan.number = m.group("n").rstrip(".")
+            continue
+        dm = _DATE.search(fold(t, expand=False))
+        if dm:
+            with contextlib.suppress(ValueError):
+                plan.issued_on = date(int(dm.group(3)), int(dm.group(2)), int(dm.group(1)))
+            place = t.split(",")[0].strip() if "," in t else ""
+            continue
+        if t.upper() == t and any(c.isalpha() for c in t) and not _NOT_ISSUER.match(fold(t)):
+            issuer_lines.append(t)
+    rest = paras[k + 1:] if k is not None else []
+    title = rest[0].text if rest else ""
+    words = title.split()
+    if words and fold(words[0]) == "cua" and words[0].isupper():
+        # "KẾ HOẠCH / CỦA BAN THƯỜNG VỤ TỈNH ỦY / thực hiện ...": the issuer stands in the title's place.
+        n = 1
+        while n < len(words) and words[n].isupper():
+            n += 1
+        issuer_lines = [" ".join(words[1:n])]
+        title = " ".join(words[n:])
+        if not title and len(rest) > 1:
+            rest = rest[1:]
+            title = rest[0].text
+    if rest:
+        if len(title.split()) <= 3 and len(rest) > 1:
+            title += " " + rest[1].text
+        plan.title = title.strip()
+    if issuer_lines:
+        plan.issuer = _proper(" ".join(issuer_lines), finder)
+    else:
+        plan.issuer = _issuer_from_preamble(rest[1:6], finder)
+    if plan.issuer and place and re.search(r"(tỉnh|Tỉnh ủy)$", plan.issuer):
+        plan.issuer = f"{plan.issuer} {place}"
+    plan.signer = _signer(paras)
+    return plan
+
+
+def _issuer_from_preamble(paras: list[Para], finder: NameFinder) -> str | None:
+    for p in paras:
+        m = re.search(r"(?:^|[,;]\s*)([^,;]+?)\s+ban hành\s+(?:kế hoạch|quyết định|chỉ thị|chương trình)", p.text,
+                      re.IGNORECASE)
+        if m:
+            ms = finder.mentions(m.group(1))
+            if ms:
+                return ms[-1].name
+    return None
+
+
+def _signer(paras: list[Para]) -> str | None:
+    start = None
+    for i, p in enumerate(paras):
+        if p.text.upper() == p.text and _SIGN_TITLE.search(p.text) and len(p.text) < 80:
+            start = i
+    if start is None:
+        return None
+    for p in paras[start + 1:start + 6]:
+        t = p.text.strip()
+        if _NAME.match(t) and t.upper() != t:
+            return t
+    return None

@@ -1,0 +1,38 @@
+"""What the importer makes of a document: a plan with its tasks, before anything is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from knowledge.deadlines import Deadline
+
+
+class ImportRefused(Exception):
+    """A file the importer will not take; `message_vi` is what the user is told."""
+
+    def __init__(self, message_vi: str) -> None:
+        super().__init__(message_vi)
+        self.message_vi = message_vi
+
+
+@dataclass
+class ParsedTask:
+    ref: str
+    text: str
+    lead: list[str] = field(default_factory=list)  # names as written
+    coordinators: list[str] = field(default_factory=list)
+    report_to: list[str] = field(default_factory=list)
+    via: list[str] = field(default_factory=list)
+    deadline: Deadline | None = None
+
+
+@dataclass
+class ParsedPlan:
+    kind: str = "Kế hoạch"
+    number: str | None = None
+    issuer: str | None = None
+    issued_on: date | None = None
+    title: str = ""
+    signer: str | None = None
+    tasks: list[ParsedTask] = field(default_factory=list)

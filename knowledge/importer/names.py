@@ -1,0 +1,395 @@
+"""Finding agency names in a task's text, and the role each plays (lead, coordinator, report-to, via).
+
+Known names (the registry's names and aliases) are matched greedily, longest first, on folded words,
+so "Sở Văn hóa, Thể thao và Du lịch" stays one agency and "các Sở, ban, ngành thuộc tỉnh" one group.
+Bodies the registry does not know are recognised by a head word ("Báo", "Cục", "Ban", ...) followed by
+capitalised words. A matched list such as "các ban cán sự đảng, đảng đoàn" is split again when
+every part is itself a known name, because the plan means several bodies there.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from knowledge.agencies import AgencyInfo, Registry, agency_key
+from knowledge.agency_seed import SEED
+from knowledge.text import fold, strip_accents
+
+_TOKEN = re.compile(r"\w+(?:[&\-]\w+)*")
+MAX_WORDS = 24
+
+# Collective bodies plans name in lower case, beyond the registry's groups (folded).
+_EXTRA_NAMES = (
+    "cac co quan don vi", "cac co quan don vi lien quan", "cac co quan lien quan", "cac don vi lien quan",
+    "cac co quan don vi dia phuong", "cac dia phuong co quan don vi", "co quan don vi dia phuong",
+    "cac co quan ca nhan to chuc lien quan", "cac to chuc ca nhan lien quan", "cac co quan to chuc lien quan",
+    "cac so nganh lien quan", "cac so ban nganh lien quan", "cac bo nganh lien quan", "cac bo nganh",
+    "cac bo co quan ngang bo", "cac bo co quan ngang bo co quan thuoc chinh phu", "cac don vi truc thuoc",
+    "cac don vi thuoc bo", "cac co quan don vi thuoc bo", "cac vu cuc", "cac dia phuong",
+)
+_PARTY_COMMITTEES = ("huyen uy thi uy thanh uy", "huyen uy thanh uy", "huyen thi uy thanh uy", "huyen thanh uy",
+                     "huyen uy thi uy thanh uy dang uy truc thuoc", "huyen uy thanh uy dang uy truc thuoc")
+# Head words of bodies the registry may not know; the name goes on with capitalised words.
+_HEADS = {
+    "so", "ban", "bao", "dai", "vien", "cuc", "vu", "bo", "hoi", "hoi dong", "to", "truong", "trung tam",
+    "tong cuc", "chi cuc", "van phong", "lien hiep", "lien doan", "cong an", "kho bac", "ngan hang", "thanh tra",
+    "uy ban", "quy", "doan", "dang uy", "dang doan", "tinh doan", "benh vien", "hoc vien", "dai hoc", "phong",
+    "thuong truc", "cong ty", "tap doan", "tong cong ty", "bo chi huy", "bo tu lenh", "toa an", "vien kiem sat",
+    "cuc thue", "hai quan", "mat tran", "tinh uy", "thanh uy", "huyen uy",
+}
+_NOT_NAMES = ("to chuc", "hoi nghi", "hoi thi", "hoi thao", "truong hop", "so lieu", "bo tri", "bo sung", "vu viec",
+              "quy dinh", "quy trinh", "quy che", "quy hoach", "doan ket", "phong trao", "phong chong", "dai hoi",
+              "ban hanh", "bao cao", "bao dam", "bao ve", "bao ton", "dai dien", "ngan hang du lieu", "quy mo",
+              "so ket", "cuc bo", "hoi vien", "van phong pham", "hoi nhap", "thanh tra kiem tra", "dang vien",
+              "uy ban thuong vu quoc hoi nghi quyet")
+NOISE = re.compile(r"(lien quan|co lien quan)$")
+
+
+@dataclass
+class Mention:
+    start: int  # character span in the text
+    end: int
+    name: str  # as written
+    known: bool
+
+
+@dataclass
+class _Tok:
+    start: int
+    end: int
+    words: tuple[str, ...]
+    cap: bool
+
+
+_PROVINCE_TAIL = re.compile(r"\b(tinh)( (?!uy\b|doan\b)[a-z]+){1,3}$")
+_LEADING_NOISE = re.compile(r"^(giao |cac dong chi |dong chi )")
+
+
+def strict_key(name: str) -> str:
+    """Like agencies.agency_key, but "Tỉnh ủy"/"Tỉnh đoàn" after "tỉnh" are not a province name.
+
+    (agency_key makes "Ban Thường vụ Tỉnh đoàn" and "Ban Thường vụ Tỉnh ủy" the same key.)
+    """
+    key = _LEADING_NOISE.sub("", fold(name))
+    return _PROVINCE_TAIL.sub(r"\1", key)
+
+
+def _is_abbreviation(written: str) -> bool:
+    return " " not in written.strip() or not any(c.islower() for c in written.replace("Sở", ""))
+
+
+def _tokens(text: str) -> list[_Tok]:
+    out = []
+    for m in _TOKEN.finditer(text):
+        w = m.group()
+        out.append(_Tok(m.start(), m.end(), tuple(fold(w).split()), w[:1].isupper() or w[:1].isdigit()))
+    return out
+
+
+_INNER_GAP = re.compile(r"^[\s,\-–&]*$")
+
+
+class NameFinder:
+    """Finds agency mentions in text using one registry (kept in memory across files)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.keys: set[tuple[str, ...]] = set()
+        # strict key -> (canonical name, is_group); see `strict_key` for why not registry.lookup alone.
+        self.canon: dict[str, tuple[str, bool]] = {}
+        full: set[str] = set()
+        abbrev: set[str] = set()
+        for spec in SEED:
+            for written in (spec.name, *spec.aliases):
+                self._add(strict_key(written))
+                self.canon.setdefault(strict_key(written), (spec.name, spec.is_group))
+                (abbrev if _is_abbreviation(written) else full).add(strict_key(written))
+        # "KH&CN" is a name only when written short; "khoa học và công nghệ" in a sentence is a field.
+        self.abbrev_only = {tuple(k.split()) for k in abbrev - full}
+        for info in registry.by_id.values():
+            self._add(strict_key(info.name))
+            self.canon.setdefault(strict_key(info.name), (info.name, info.is_group))
+        for key in _EXTRA_NAMES:
+            self._add(key)
+        for pc in _PARTY_COMMITTEES:
+            for prefix in ("cac ", "ban thuong vu cac "):
+                for suffix in ("", " tinh uy", " dang uy truc thuoc tinh uy"):
+                    self._add(prefix + pc + suffix)
+
+    def _add(self, key: str) -> None:
+        words = tuple(key.split())
+        if not words:
+            return
+        self.keys.add(words)
+        if words[-1] == "tinh" and len(words) > 2:
+            self.keys.add(words[:-1])
+        if words[0] != "cac":
+            self.keys.add(("cac", *words))
+
+    def canonical(self, name: str) -> tuple[str, bool] | None:
+        """(registry name, is_group) for a name as written, or None for a body nobody listed."""
+        key = strict_key(name)
+        for k in (key, key[4:] if key.startswith("cac ") else "cac " + key, key + " tinh",
+                  key[:-5] if key.endswith(" tinh") else ""):
+            if k in self.canon:
+                return self.canon[k]
+        return None
+
+    def mentions(self, text: str) -> list[Mention]:
+        return list(_mentions(self, text))
+
+
+def _mentions(finder: NameFinder, text: str) -> list[Mention]:
+    toks = _tokens(text)
+    out: list[Mention] = []
+    i = 0
+    while i < len(toks):
+        j = _known_at(finder, text, toks, i)
+        if j > i:
+            j = _province_tail(text, toks, j)
+            out.extend(_split_if_all_known(finder, text, toks, i, j))
+            i = j
+            continue
+        j = _unknown_at(text, toks, i)
+        if j > i:
+            out.append(Mention(toks[i].start, toks[j - 1].end, text[toks[i].start:toks[j - 1].end], False))
+            i = j
+            continue
+        i += 1
+    return out
+
+
+def _known_at(finder: NameFinder, text: str, toks: list[_Tok], i: int) -> int:
+    """The token index after the longest known name starting at token i (i when none)."""
+    words: list[str] = []
+    best = i
+    for j in range(i, min(len(toks), i + MAX_WORDS)):
+        if j > i and not _INNER_GAP.match(text[toks[j - 1].end:toks[j].start]):
+            break
+        words.extend(toks[j].words)
+        if len(words) > MAX_WORDS:
+            break
+        if tuple(words) in finder.keys:
+            if tuple(words) in finder.abbrev_only and not _written_short(text[toks[i].start:toks[j].end]):
+                continue
+            best = j + 1
+    return best
+
+
+def _written_short(span: str) -> bool:
+    return "&" in span or (sum(1 for c in span if c.isupper()) >= 2 and len(span.split()) <= 2)
+
+
+def _province_tail(text: str, toks: list[_Tok], j: int) -> int:
+    """Take "Ninh Thuận" after "...tỉnh": a place name belongs to the body's name as written."""
+    last = toks[j - 1].words[-2:]
+    if last[-1:] != ("tinh",) and last not in (("tinh", "uy"), ("tinh", "doan")):
+        return j
+    k = j
+    n = k
+    while n < len(toks) and n - k < 3 and toks[n].cap and not toks[n].words[0].isdigit() \
+            and text[toks[n - 1].end:toks[n].start] == " " and toks[n].words[0] not in _HEAD_FIRST:
+        n += 1
+    return n if n > k else j
+
+
+_HEAD_FIRST = {h.split()[0] for h in _HEADS}
+
+
+def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
+    """A capitalised body name the registry does not know ("Báo Bình Thuận", "Cục Thống kê")."""
+    t = toks[i]
+    if not t.cap or not t.words:
+        return i
+    first2 = " ".join(t.words + (toks[i + 1].words if i + 1 < len(toks) else ()))
+    if any(first2.startswith(n) for n in _NOT_NAMES):
+        return i
+    head_len = 0
+    for h in _HEADS:
+        hw = h.split()
+        got: list[str] = []
+        k = i
+        while k < len(toks) and len(got) < len(hw):
+            got.extend(toks[k].words)
+            k += 1
+        if got[:len(hw)] == hw and len(got) == len(hw):
+            head_len = max(head_len, k - i)
+    if not head_len:
+        return i
+    j = i + head_len
+    lower_run = 0
+    while j < len(toks):
+        gap = text[toks[j - 1].end:toks[j].start]
+        if gap not in (" ", " - ", "-", " – "):
+            break
+        tok = toks[j]
+        if tok.cap:
+            lower_run = 0
+            j += 1
+            continue
+        if tok.words == ("va",) and j + 1 < len(toks) and toks[j + 1].cap and j > i + head_len:
+            j += 1
+            continue
+        # a few lower-case words inside a name ("Tổ biên tập Nghị quyết"), only before a capital
+        k = j
+        while k < len(toks) and not toks[k].cap and k - j < 3 and text[toks[k - 1].end:toks[k].start] == " ":
+            k += 1
+        if k < len(toks) and toks[k].cap and k > j and text[toks[k - 1].end:toks[k].start] == " " \
+                and j == i + head_len and lower_run == 0:
+            lower_run = k - j
+            j = k
+            continue
+        break
+    # Drop a trailing "và" and names made of the head word alone.
+    while j > i + head_len and toks[j - 1].words == ("va",):
+        j -= 1
+    return j if j > i + head_len else i
+
+
+def _split_if_all_known(finder: NameFinder, text: str, toks: list[_Tok], i: int, j: int) -> list[Mention]:
+    whole = Mention(toks[i].start, toks[j - 1].end, text[toks[i].start:toks[j - 1].end], True)
+    parts = [p.strip() for p in re.split(r",|\bvà\b", whole.name)]
+    if len(parts) > 1 and all(p and tuple(strict_key(p).split()) in finder.keys for p in parts):
+        out = []
+        pos = whole.start
+        for p in parts:
+            s = text.index(p, pos)
+            out.append(Mention(s, s + len(p), p, True))
+            pos = s + len(p)
+        return out
+    return [whole]
+
+
+# ---- runs and roles --------------------------------------------------------------------------
+
+_RUN_GAP = re.compile(r"^\s*(?:,|;|và|cùng|cùng với|,\s*và|;\s*và)?\s*$")
+
+
+def runs(mentions: list[Mention], text: str) -> list[list[Mention]]:
+    """Mentions joined by commas, "và" or ";" into lists ("Sở A, Sở B và Sở C")."""
+    out: list[list[Mention]] = []
+    for m in mentions:
+        if out and _RUN_GAP.match(text[out[-1][-1].end:m.start]):
+            out[-1].append(m)
+        else:
+            out.append([m])
+    return out
+
+
+def shadow(text: str) -> str:
+    """Lower case without accents, one character per character (spans map back to `text`)."""
+    return "".join((s if len(s) == 1 else c.lower()[:1]) for c in text for s in (strip_accents(c).lower(),))
+
+
+_INTRO = re.compile(r"^(can cu|tren co so|theo|trong|de |sau khi|dinh ky|hang nam|hang quy|hang thang|ngoai ra|"
+                    r"dong thoi|rieng|doi voi|tuy|khi|neu|nham|cac noi dung)")
+_ASSIGN = re.compile(r"^(?:giao cho|giao|de nghi|yeu cau|phan cong)\s+")
+_NOT_AFTER_SUBJECT = re.compile(r"^\s*(?:cua|thuoc|ve|tai|cho|den)\b")
+
+
+@dataclass
+class Roles:
+    lead: list[Mention]
+    lead_end: int  # where the subject ends in the text (0 when there is none)
+    coordinators: list[Mention]
+    report_to: list[Mention]
+    via: list[Mention]
+
+
+def subject(text: str, sh: str, found: list[list[Mention]]) -> tuple[list[Mention], int]:
+    """The agencies that are the subject of the sentence: at its start, after "Giao", or after an
+    introductory clause ("Trên cơ sở ..., Sở Tài chính tổng hợp")."""
+    starts = [0]
+    assign = _ASSIGN.match(sh)
+    if assign:
+        starts = [assign.end()]
+    elif _INTRO.match(sh):
+        starts = [c.end() for c in re.finditer(r",\s*", sh[:300])]
+    for s in starts:
+        for run in found:
+            for idx, m in enumerate(run):
+                if m.start < s or sh[s:m.start].strip():
+                    continue
+                tail = sh[run[-1].end:]
+                if _NOT_AFTER_SUBJECT.match(tail) or (not tail.strip(" .;:") and s > 0):
+                    break
+                return run[idx:], run[-1].end
+    return [], 0
+
+
+_COORD = re.compile(r"phoi hop(?:\s+(?:chat che|dong bo|thuong xuyen|tot|cung|trien khai))*\s*(?:voi\s+)?")
+_REPORT = re.compile(r"\b(bao cao|gui|trinh|giup|de)\b")
+_REPORT_GAP = re.compile(r"^(?:\s*(?:ve|cho|len|den|toi))?\s*$|(?:\s(?:ve|cho|len|den|toi))\s*$")
+_DECIDE = re.compile(r"^\s*(?:xem xet|chi dao|quyet dinh|phe duyet|ban hanh|cho y kien|theo doi|ky ban hanh)")
+_VIA = re.compile(r"\(\s*qua\s+$")
+
+
+def roles(text: str, finder: NameFinder) -> Roles:
+    """Who leads, coordinates, receives the report, and through whom, in one task's text."""
+    ments = finder.mentions(text)
+    sh = shadow(text)
+    found = runs(ments, text)
+    lead, lead_end = subject(text, sh, found)
+    lead_ids = {id(m) for m in lead}
+    coords: list[Mention] = []
+    reports: list[Mention] = []
+    via: list[Mention] = []
+    for run in found:
+        if id(run[0]) in lead_ids:
+            continue
+        before = sh[:run[0].start]
+        if _VIA.search(before):
+            via.extend(run)
+            continue
+        cms = list(_COORD.finditer(sh, max(0, run[0].start - 60), run[0].start))
+        if cms and cms[-1].end() == run[0].start:
+            coords.extend(m for m in run if not NOISE.search(strict_key(m.name)))
+            continue
+        if _is_report(sh, run):
+            reports.extend(run)
+    return Roles(lead, lead_end, coords, reports, via)
+
+
+def _is_report(sh: str, run: list[Mention]) -> bool:
+    start = run[0].start
+    clause_start = max(sh.rfind(";", 0, start), sh.rfind(". ", 0, start), 0)
+    window = sh[clause_start:start]
+    triggers = list(_REPORT.finditer(window))
+    if not triggers:
+        return False
+    last = triggers[-1]
+    gap = window[last.end():]
+    word = last.group(1)
+    if word in ("giup", "de"):
+        return gap.strip() == "" and (word == "giup" or bool(_DECIDE.match(sh[run[-1].end:])))
+    if word == "trinh":
+        return gap.strip() == ""
+    return bool(_REPORT_GAP.search(gap)) and len(gap) < 80
+
+
+def seed_registry() -> Registry:
+    """A registry of the standard bodies without a database (for --dry-run and parsing tests)."""
+    return copy.deepcopy(_seed_registry_cached())
+
+
+@lru_cache(maxsize=1)
+def _seed_registry_cached() -> Registry:
+    reg = Registry()
+    ids: dict[str, int] = {}
+    for n, spec in enumerate(SEED, start=1):
+        key = agency_key(spec.name)
+        ids[key] = n
+        reg.by_id[n] = AgencyInfo(n, spec.name, spec.kind, spec.is_group)
+        reg.by_key[key] = n
+        for alias in spec.aliases:
+            reg.by_key.setdefault(agency_key(alias), n)
+    for spec in SEED:
+        info = reg.by_id[ids[agency_key(spec.name)]]
+        if spec.successor:
+            info.successor_id = ids[agency_key(spec.successor)]
+            info.successor_since = spec.successor_since
+        info.members = [ids[agency_key(m)] for m in spec.members]
+    return reg

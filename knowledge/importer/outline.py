@@ -1,0 +1,367 @@
+"""From a plan's paragraphs to its tasks: numbering, sections, and who each item is given to.
+
+The layouts (see docs/domain.md): an agency as the sentence's subject; "Giao Sở X ..."; an agency
+heading over verb-first sub-items; a lead line ("Sở X chủ trì, phối hợp với Y:") over dash bullets;
+responsibility lines ("* Ban Tuyên giáo Tỉnh ủy ...") after the bullets they assign. Section I (Mục
+đích, yêu cầu), the preamble, "Nơi nhận" and the signer block never hold tasks, and an item nobody is
+assigned to is not a task.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
+from knowledge.importer.model import ParsedTask
+from knowledge.importer.names import NOISE, Mention, NameFinder, Roles, roles, shadow, strict_key
+from knowledge.importer.reading import Block, Table
+from knowledge.text import clean_markup, fold
+
+_ROMAN = re.compile(r"^(?P<l>X{0,3}(?:IX|IV|V?I{1,3}|V))\s*[.\-–:)]\s*(?P<t>\S.*)$")
+_NUM = re.compile(r"^(?P<l>\d{1,2}(?:\.\d{1,2}){0,3})\s*[.)]\s*(?P<t>\S.*)$"
+                  r"|^(?P<l2>\d{1,2}(?:\.\d{1,2}){1,3})\s+(?P<t2>\S.*)$")
+_LETTER = re.compile(r"^(?P<l>[a-zđ])\s*[).]\s*(?P<t>\S.*)$")
+_BULLET = re.compile(r"^(?P<b>[-–—•●▪◦+])\s*(?P<t>\S.*)$")
+_STAR = re.compile(r"^\s*\*{1,3}\s+\S")
+_STOP = re.compile(r"^(noi nhan|kt chu tich|t m |tm |tl |kt |q chu tich)")
+_NO_TASK_SECTION = re.compile(r"^(muc dich|muc tieu|quan diem|yeu cau|can cu|tinh hinh|ket qua|danh gia|phu luc)")
+# A line ending on one of these words goes on in the next line (a page break inside a sentence).
+_DANGLING = re.compile(r"(?:\b(?:của|và|với|các|về|tại|cho|trong|theo|số|ngày|tháng|năm|đến|những|được|để|là|hoặc|"
+                       r"từ|ở|bằng|nhằm|mà|thì|trên|dưới|qua|chỉ|cùng|có|không|đã|sẽ|đang)|[,(\-–])$")
+_ROLE_WORDS = re.compile(r"\b(chu tri|phoi hop|voi|va|cac|co quan|don vi|lien quan|co trach nhiem|chiu trach nhiem|"
+                         r"la co quan|dau moi|lam dau moi|thuc hien|theo chuc nang nhiem vu|chuc nang|nhiem vu|"
+                         r"duoc giao|tinh|nhu sau|cu the|sau day|chu dong)\b")
+_DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
+
+
+@dataclass
+class Para:
+    raw: str
+    text: str  # markup removed
+
+
+@dataclass
+class Node:
+    kind: str  # root | roman | num | letter | bullet | plain | star
+    level: int
+    label: str
+    text: str
+    star: bool = False
+    children: list[Node] = field(default_factory=list)
+    parent: Node | None = None
+
+
+def paragraphs(blocks: list[Block]) -> list[Para | Table]:
+    """Lines joined into paragraphs; a sentence broken by a page break is made whole again."""
+    out: list[Para | Table] = []
+    for b in blocks:
+        if isinstance(b, Table):
+            out.append(b)
+            continue
+        raw = b.rstrip()
+        text = clean_markup(raw)
+        if not text:
+            continue
+        last = out[-1] if out else None
+        if isinstance(last, Para) and _continues(last.text, text, raw):
+            last.raw += " " + raw.strip()
+            last.text = clean_markup(last.text + " " + text)
+        else:
+            out.append(Para(raw, text))
+    return out
+
+
+def _starts_item(text: str, raw: str) -> bool:
+    return bool(_ROMAN.match(text) or _NUM.match(text) or _LETTER.match(text) or _BULLET.match(raw.strip())
+                or _STAR.match(raw))
+
+
+def _continues(prev: str, text: str, raw: str) -> bool:
+    if _starts_item(text, raw):
+        return False
+    first = text[0]
+    if first.islower():
+        return True
+    if prev.endswith((".", ";", ":", "!", "?", "./.")):
+        return False
+    if first.isdigit():
+        return True
+    return bool(_DANGLING.search(prev[-12:].lower()))
+
+
+def build_tree(paras: list[Para]) -> Node:
+    """The numbering tree: I./II. > 1./1.1. > a) > bullets; plain paragraphs under the current item."""
+    root = Node("root", -1, "", "")
+    stack = [root]
+    for p in paras:
+        text, raw = p.text, p.raw
+        if _STOP.match(fold(text) + " ") and len(text) < 80:
+            break
+        node: Node
+        m = _ROMAN.match(text)
+        if m and text[: len(m.group("l"))].isupper():
+            node = Node("roman", 0, m.group("l"), m.group("t"))
+        elif (m := _NUM.match(text)) is not None:
+            label = (m.group("l") or m.group("l2")).strip(".")
+            node = Node("num", label.count(".") + 1, label, m.group("t") or m.group("t2"))
+        elif (m := _LETTER.match(text)) is not None and len(text) > 4:
+            node = Node("letter", 5, m.group("l"), m.group("t"))
+        elif _STAR.match(raw):
+            node = Node("star", 8, "", text, star=True)
+        elif (m := _BULLET.match(raw.strip())) is not None:
+            node = Node("bullet", 7 if m.group("b") == "+" else 6, "", clean_markup(m.group("t")))
+        else:
+            node = Node("plain", 8, "", text)
+        if node.kind in ("plain", "star"):
+            while stack[-1].kind == "bullet" or stack[-1].kind in ("plain", "star"):
+                stack.pop()
+            node.parent = stack[-1]
+            stack[-1].children.append(node)
+            continue
+        while len(stack) > 1 and stack[-1].level >= node.level:
+            stack.pop()
+        node.parent = stack[-1]
+        stack[-1].children.append(node)
+        stack.append(node)
+    return root
+
+
+@dataclass
+class _Ctx:
+    """What an item inherits from an agency heading or a lead line above it."""
+
+    lead: list[str]
+    coordinators: list[str]
+    deadline: Deadline | None
+
+
+@dataclass
+class _Info:
+    text: str
+    roles: Roles
+    lead: list[str]
+    deadline: Deadline | None
+    agency_heading: bool
+    lead_line: bool
+
+
+def _rank(d: Deadline | None) -> int:
+    if d is None:
+        return 9
+    if d.kind in ONE_OFF:
+        return 0 if d.due else 2
+    if d.kind in RECURRING:
+        return 1
+    return 3 if d.kind == "periodic" else 4
+
+
+def better(*ds: Deadline | None) -> Deadline | None:
+    """The most concrete of several deadlines (a day beats "định kỳ", which beats "thường xuyên")."""
+    best: Deadline | None = None
+    for d in ds:
+        if d is not None and _rank(d) < _rank(best):
+            best = d
+    return best
+
+
+class OutlineParser:
+    def __init__(self, finder: NameFinder, plan_date: date | None) -> None:
+        self.finder = finder
+        self.plan_date = plan_date
+        self.tasks: list[ParsedTask] = []
+
+    # -- analysis of one item's text --
+    def info(self, text: str) -> _Info:
+        r = roles(text, self.finder)
+        lead = [m.name for m in r.lead]
+        stripped = text.rstrip(" :.;")
+        agency_heading = False
+        dm = _DEPT_LIST.match(stripped)
+        if dm and not r.lead_end:
+            names = self._dept_list(dm.group("head"), dm.group("rest"))
+            if names:
+                lead, agency_heading = names, True
+        elif lead and r.lead_end >= len(stripped) - 1:
+            agency_heading = True
+        lead_line = False
+        if lead and not agency_heading and text.rstrip().endswith(":"):
+            rest = shadow(text)
+            spans = sorted((m.start, m.end) for m in r.coordinators + r.lead)
+            for s, e in reversed(spans):
+                rest = rest[:s] + " " * (e - s) + rest[e:]
+            rest = _ROLE_WORDS.sub(" ", rest[r.lead_end:])
+            lead_line = len(re.sub(r"[^a-z]", "", rest)) <= 12
+        return _Info(text, r, lead, parse_deadline(text, self.plan_date), agency_heading, lead_line)
+
+    def _dept_list(self, head: str, rest: str) -> list[str]:
+        """"Các Sở: Lao động - Thương binh và Xã hội, Nông nghiệp và ..." -> each Sở by its full name."""
+        parts = [p.strip() for p in re.split(r",|;", rest) if p.strip()]
+        head = head.capitalize()
+        names: list[str] = []
+        i = 0
+        while i < len(parts):
+            for j in range(len(parts), i, -1):
+                cand = f"{head} " + ", ".join(parts[i:j])
+                if self.finder.canonical(cand) or j == i + 1:
+                    names.append(cand)
+                    i = j
+                    break
+        return names
+
+    # -- walking the tree --
+    def walk_sections(self, root: Node) -> None:
+        romans = [c for c in root.children if c.kind == "roman"]
+        if not romans:
+            self.walk_children(root, [], None)
+            return
+        for sec in romans:
+            if _NO_TASK_SECTION.match(fold(sec.text)):
+                continue
+            self.walk_children(sec, [sec.label], None)
+
+    def walk_children(self, parent: Node, ref: list[str], ctx: _Ctx | None) -> None:
+        pending: list[tuple[Node, list[str]]] = []
+        last_task: ParsedTask | None = None
+        for child in parent.children:
+            child_ref = _child_ref(ref, child)
+            if child.kind == "star":
+                info = self.info(child.text)
+                if info.lead and pending:
+                    for node, node_ref in pending:
+                        self.emit(node, node_ref, _Ctx(info.lead, [], info.deadline), responsibility=True)
+                    pending = []
+                    last_task = None
+                    continue
+            if child.kind == "plain" and parent.kind == "root" and not self.tasks \
+                    and re.search(r"ban hanh|nhu sau|cu the", fold(child.text)):
+                continue  # a document without sections: the preamble is not a task
+            made = self.visit(child, child_ref, ctx, last_task)
+            if made == "orphan":
+                pending.append((child, child_ref))
+            elif isinstance(made, ParsedTask):
+                last_task = made
+            elif made == "appended":
+                pass
+            else:
+                last_task = None
+
+    def visit(self, node: Node, ref: list[str], ctx: _Ctx | None,
+              last_task: ParsedTask | None) -> ParsedTask | str | None:
+        info = self.info(node.text)
+        if info.agency_heading:
+            self.walk_children(node, ref, _Ctx(info.lead, [m.name for m in info.roles.coordinators],
+                                               info.deadline))
+            return None
+        if info.lead_line and node.children:
+            coords = [m.name for m in info.roles.coordinators]
+            self.walk_children(node, ref, _Ctx(info.lead, coords, info.deadline))
+            return None
+        own = bool(info.lead)
+        if own or ctx is not None:
+            if node.children and node.text.rstrip().endswith(":") and all(
+                    c.kind in ("bullet", "plain") and not self.info(c.text).lead for c in node.children):
+                # "Sở X tham mưu ... theo hướng:" followed by the points of that one task.
+                text = node.text + " " + " ".join(c.text for c in node.children)
+                return self.emit_text(text, ref, ctx if not own else None, info)
+            task = self.emit(node, ref, ctx, info=info)
+            rest = node.children
+            if task is not None:
+                # Subject-less paragraphs under a task go on with it ("Về tài liệu, hồ sơ ...").
+                while rest and rest[0].kind == "plain" and not self.info(rest[0].text).lead:
+                    task.text = clean_markup(task.text + " " + rest[0].text)
+                    task.deadline = better(task.deadline, parse_deadline(rest[0].text, self.plan_date))
+                    rest = rest[1:]
+            if rest:
+                sub = Node(node.kind, node.level, node.label, node.text, children=rest, parent=node.parent)
+                self.walk_children(sub, ref, ctx if not own else _Ctx(info.lead, [], None))
+            return task
+        if node.kind == "plain" and last_task is not None and node.parent is not None \
+                and node.parent.kind in ("roman", "root", "num", "letter"):
+            last_task.text = clean_markup(last_task.text + " " + node.text)
+            more = self.info(node.text)
+            last_task.deadline = better(last_task.deadline, more.deadline)
+            return "appended"
+        if node.children:
+            self.walk_children(node, ref, ctx)
+            return None
+        return "orphan"
+
+    def emit(self, node: Node, ref: list[str], ctx: _Ctx | None, *, info: _Info | None = None,
+             responsibility: bool = False) -> ParsedTask | None:
+        info = info or self.info(node.text)
+        return self.emit_text(node.text, ref, ctx, info, responsibility=responsibility)
+
+    def emit_text(self, text: str, ref: list[str], ctx: _Ctx | None, info: _Info,
+                  responsibility: bool = False) -> ParsedTask | None:
+        pieces = split_on_deadlines(text, self.plan_date)
+        first: ParsedTask | None = None
+        for piece in pieces:
+            pinfo = info if len(pieces) == 1 else self.info(piece)
+            r = pinfo.roles
+            lead = pinfo.lead or info.lead
+            if (responsibility and ctx is not None) or (not lead and ctx is not None):
+                lead = ctx.lead
+            if not lead:
+                continue
+            coords = [m.name for m in r.coordinators]
+            if not coords and ctx is not None and not pinfo.lead:
+                coords = list(ctx.coordinators)
+            deadline = better(pinfo.deadline, ctx.deadline if ctx else None)
+            task = ParsedTask(
+                ref=".".join(ref), text=clean_markup(piece), lead=_dedupe(lead),
+                coordinators=_dedupe(coords, exclude=lead),
+                report_to=_dedupe([m.name for m in r.report_to if not NOISE.search(strict_key(m.name))],
+                                  exclude=lead),
+                via=_dedupe([m.name for m in r.via]), deadline=deadline)
+            self.tasks.append(task)
+            first = first or task
+        return first
+
+
+def _child_ref(ref: list[str], child: Node) -> list[str]:
+    """"II" + "1.1" -> ["II", "1.1"] (a deeper number replaces the shallower one it extends)."""
+    if not child.label:
+        return ref
+    if child.kind == "num":
+        ref = [r for r in ref if not r[:1].isdigit()]
+    return [*ref, child.label]
+
+
+def _dedupe(names: list[str], exclude: list[str] | None = None) -> list[str]:
+    seen = {strict_key(n) for n in exclude or []}
+    out = []
+    for n in names:
+        k = strict_key(n)
+        if k and k not in seen:
+            seen.add(k)
+            out.append(n)
+    return out
+
+
+_CLAUSE = re.compile(r"(?<=[;.])\s+")
+
+
+def split_on_deadlines(text: str, plan_date: date | None) -> list[str]:
+    """One item that sets two days ("... trước ngày 29/4; ... trước ngày 08/5") is two tasks."""
+    clauses = _CLAUSE.split(text)
+    if len(clauses) < 2:
+        return [text]
+    dated = [_rank(parse_deadline(c, plan_date)) == 0 for c in clauses]
+    if sum(dated) < 2:
+        return [text]
+    pieces: list[str] = []
+    cur: list[str] = []
+    for clause, has in zip(clauses, dated, strict=True):
+        cur.append(clause)
+        if has:
+            pieces.append(" ".join(cur))
+            cur = []
+    if cur:
+        pieces[-1] += " " + " ".join(cur)
+    return pieces
+
+
+def mention_names(ms: list[Mention]) -> list[str]:
+    return [m.name for m in ms]

@@ -1,0 +1,211 @@
+"""Reading a plan file into blocks of text (paragraphs and tables), whatever its format.
+
+Formats: .txt/.md (UTF-8 with or without BOM, UTF-16 by BOM, legacy Vietnamese code pages detected),
+.docx (paragraphs and tables in document order), .pdf with a text layer. Anything else, or a file
+that is empty, binary, corrupt, too large or scanned, is refused with a Vietnamese reason.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.importer.model import ImportRefused
+from knowledge.text import fold, nfc
+
+TEXT_SUFFIXES = (".txt", ".md", ".text", "")
+# Common Vietnamese words (folded): a decoding that yields few of them is the wrong code page.
+_COMMON = {"va", "cac", "cua", "thuc", "hien", "nhiem", "vu", "tinh", "ke", "hoach", "trong", "phat", "trien",
+           "co", "quan", "don", "vi", "so", "ban", "nam", "ngay", "thang", "de", "to", "chuc", "theo", "voi"}
+
+
+@dataclass
+class Table:
+    rows: list[list[str]] = field(default_factory=list)
+
+
+Block = str | Table
+
+
+def _refuse_size(size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise ImportRefused(f"Tệp quá lớn ({size / 1_048_576:.1f} MB); giới hạn là {max_bytes // 1_048_576} MB.")
+
+
+def read_path(path: Path, max_bytes: int) -> tuple[bytes, str]:
+    """The bytes of a file, refusing one over the limit before reading it."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise ImportRefused(f"Không mở được tệp {path.name}.") from e
+    _refuse_size(size, max_bytes)
+    with path.open("rb") as fh:
+        data = fh.read(max_bytes + 1)
+    _refuse_size(len(data), max_bytes)
+    return data, path.name
+
+
+def read_blocks(data: bytes, name: str, max_bytes: int) -> list[Block]:
+    """Blocks of a document: paragraphs (str, NFC) and tables, in order."""
+    _refuse_size(len(data), max_bytes)
+    if not data.strip():
+        raise ImportRefused("Tệp rỗng, không có nội dung để nhập.")
+    suffix = Path(name).suffix.lower()
+    if suffix == ".docx" or (data[:2] == b"PK" and suffix not in (".pdf",)):
+        return _docx_blocks(data)
+    if suffix == ".pdf" or data[:5] == b"%PDF-":
+        return text_blocks(_pdf_text(data))
+    if suffix in (".doc", ".xls", ".xlsx", ".odt", ".rtf", ".png", ".jpg", ".jpeg", ".zip"):
+        raise ImportRefused(f"Chưa hỗ trợ định dạng {suffix}; hãy gửi tệp .docx, .pdf hoặc .txt.")
+    return text_blocks(decode_text(data))
+
+
+# ---- plain text ------------------------------------------------------------------------------
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:4096]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return controls > len(sample) * 0.05
+
+
+def _score(text: str) -> float:
+    """Share of the words that are common Vietnamese words (accents folded)."""
+    ws = fold(text[:20000], expand=False).split()
+    if not ws:
+        return 0.0
+    return sum(1 for w in ws if w in _COMMON) / len(ws)
+
+
+def _vietnamese_marks(text: str) -> int:
+    return sum(1 for c in text[:20000] if c in "ăâđêôơưĂÂĐÊÔƠƯ" or "\u1ea0" <= c <= "\u1ef9")
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a text file: BOMs first, then UTF-8, then a legacy code page that reads as Vietnamese."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return nfc(data[3:].decode("utf-8", errors="replace"))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return nfc(data.decode("utf-16"))
+    if _looks_binary(data):
+        raise ImportRefused("Tệp không phải văn bản (dữ liệu nhị phân); hãy gửi tệp .docx, .pdf hoặc .txt.")
+    try:
+        return nfc(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    candidates: dict[str, str] = {}
+    for enc in ("cp1258", "windows-1258"):
+        try:
+            candidates["cp1258"] = nfc(data.decode(enc))
+            break
+        except (UnicodeDecodeError, LookupError):
+            continue
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is not None and best.encoding:
+            candidates.setdefault(best.encoding, nfc(str(best)))
+    except Exception:
+        pass
+    scored = sorted(((_score(t) + min(_vietnamese_marks(t), 200) / 1000, enc, t) for enc, t in candidates.items()),
+                    reverse=True)
+    if scored and scored[0][0] >= 0.15:
+        return scored[0][2]
+    if _legacy_font_encoding(data):
+        raise ImportRefused("Tệp dùng bảng mã cũ (TCVN3/VNI); hãy chuyển sang Unicode (UTF-8) rồi gửi lại.")
+    raise ImportRefused("Không nhận ra bảng mã của tệp; hãy lưu lại dưới dạng Unicode (UTF-8).")
+
+
+def _legacy_font_encoding(data: bytes) -> bool:
+    """TCVN3 (ABC) and VNI text: Latin-1 bytes in patterns no real Latin-1 text has."""
+    text = data[:20000].decode("latin-1")
+    vni = len(re.findall(r"[a-zA-Z][\xf9\xf8\xfb\xf5\xef\xe2\xe1\xe0\xe5\xe3\xe4\xe6\xe7][a-z]?", text))
+    high = sum(1 for c in text if ord(c) >= 0xA1)
+    return high > len(text) * 0.03 or vni > 20
+
+
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Lines of a text file as blocks; runs of "| a | b |" lines become tables."""
+    text = nfc(text).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    blocks: list[Block] = []
+    table: Table | None = None
+    for line in text.split("\n"):
+        if _PIPE_ROW.match(line):
+            if table is None:
+                table = Table()
+                blocks.append(table)
+            if not _PIPE_RULE.match(line):
+                table.rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+            continue
+        table = None
+        blocks.append(line)
+    return blocks
+
+
+# ---- docx ------------------------------------------------------------------------------------
+
+def _docx_blocks(data: bytes) -> list[Block]:
+    try:
+        import docx
+        from docx.table import Table as DocxTable
+        from docx.text.paragraph import Paragraph
+
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        raise ImportRefused("Tệp .docx bị hỏng hoặc không đúng định dạng Word.") from e
+    except Exception as e:
+        raise ImportRefused("Tệp .docx bị hỏng hoặc không đúng định dạng Word.") from e
+    blocks: list[Block] = []
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            text = Paragraph(child, document).text
+            blocks.extend(nfc(text).split("\n"))
+            blocks.append("")
+        elif tag == "tbl":
+            t = DocxTable(child, document)
+            rows = []
+            for row in t.rows:
+                cells: list[str] = []
+                prev = None
+                for cell in row.cells:
+                    if cell._tc is prev:  # a merged cell repeats; keep it once
+                        continue
+                    prev = cell._tc
+                    cells.append(nfc(cell.text).strip())
+                rows.append(cells)
+            blocks.append(Table(rows))
+    return blocks
+
+
+# ---- pdf -------------------------------------------------------------------------------------
+
+def _pdf_text(data: bytes) -> str:
+    try:
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception as e:
+                raise ImportRefused("Tệp PDF có mật khẩu; hãy gửi bản không khóa.") from e
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except ImportRefused:
+        raise
+    except Exception as e:
+        raise ImportRefused("Tệp PDF bị hỏng, không đọc được.") from e
+    text = "\n\n".join(pages)
+    if len(re.sub(r"\s+", "", text)) < 20:
+        raise ImportRefused("Tệp PDF không có lớp chữ (có thể là bản scan); hãy gửi bản .docx hoặc PDF có chữ.")
+    return text

@@ -1,0 +1,88 @@
+"""Task tables: STT | Nhiệm vụ | Cơ quan chủ trì | Cơ quan phối hợp | Thời gian hoàn thành | Sản phẩm.
+
+Columns are found by the words of the header row, never by position, so a table with the columns
+in another order, or without some of them, still reads.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from knowledge.deadlines import parse_deadline
+from knowledge.importer.model import ParsedTask
+from knowledge.importer.names import NOISE, NameFinder, roles, strict_key
+from knowledge.importer.reading import Table
+from knowledge.text import clean_markup, fold
+
+_COLUMNS = {
+    "task": re.compile(r"\b(nhiem vu|noi dung|cong viec|hoat dong|giai phap|ten de an|de an)\b"),
+    "lead": re.compile(r"\b(chu tri|thuc hien|trach nhiem|dau moi)\b"),
+    "coord": re.compile(r"\bphoi hop\b"),
+    "due": re.compile(r"\b(thoi gian|thoi han|tien do|han hoan thanh|moc thoi gian)\b"),
+    "ref": re.compile(r"^(stt|tt|so tt|so thu tu)$"),
+}
+
+
+def _header(row: list[str]) -> dict[str, int] | None:
+    cols: dict[str, int] = {}
+    for i, cell in enumerate(row):
+        f = fold(cell)
+        for name in ("ref", "coord", "lead", "due", "task"):
+            if name not in cols and _COLUMNS[name].search(f) and not (name == "lead" and "phoi hop" in f):
+                cols[name] = i
+                break
+    return cols if "task" in cols and "lead" in cols else None
+
+
+def _names(cell: str, finder: NameFinder, drop_noise: bool) -> list[str]:
+    cell = clean_markup(cell)
+    if not cell:
+        return []
+    ms = finder.mentions(cell)
+    names = [m.name for m in ms]
+    if not names:
+        names = [p.strip() for p in re.split(r";|\n", cell) if p.strip()]
+    if drop_noise:
+        names = [n for n in names if not NOISE.search(strict_key(n))]
+    return names
+
+
+def table_tasks(table: Table, finder: NameFinder, plan_date: date | None) -> list[ParsedTask]:
+    """Tasks of one table (none when it is not a task table)."""
+    cols = None
+    start = 0
+    for i, row in enumerate(table.rows[:4]):
+        cols = _header(row)
+        if cols:
+            start = i + 1
+            break
+    if not cols:
+        return []
+    out: list[ParsedTask] = []
+    section = ""
+    for row in table.rows[start:]:
+        def cell(name: str, row: list[str] = row) -> str:
+            i = cols.get(name) if cols else None
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        task_text = clean_markup(cell("task"))
+        lead_cell = cell("lead")
+        ref = clean_markup(cell("ref"))
+        if not task_text or re.fullmatch(r"[\d\s()]+", task_text):
+            continue  # a column-number row "(1) (2) (3)"
+        if not lead_cell or lead_cell == cell("task"):
+            section = ref or section  # a group heading row spanning the columns
+            continue
+        lead = _names(lead_cell, finder, drop_noise=False)
+        coords = _names(cell("coord"), finder, drop_noise=True)
+        r = roles(task_text, finder)
+        due_text = clean_markup(cell("due"))
+        deadline = parse_deadline(due_text, plan_date) if due_text else None
+        if deadline is None:
+            deadline = parse_deadline(task_text, plan_date)
+        out.append(ParsedTask(
+            ref=".".join(x for x in ("PL", section, ref) if x), text=task_text, lead=lead,
+            coordinators=[c for c in coords if strict_key(c) not in {strict_key(x) for x in lead}],
+            report_to=[m.name for m in r.report_to], via=[m.name for m in r.via], deadline=deadline))
+    return out

@@ -1,0 +1,260 @@
+"""Storing imported plans: one transaction per file, re-import by identity, task ids kept across versions.
+
+A plan is known by its number ("3021/KH-UBND"), or by issuer and title when it has none. Importing
+the same content again changes nothing; a new version updates the plan in place: a task whose text
+is unchanged (same fingerprint) or only slightly changed (same ref and similar text) keeps its id,
+so reminders and progress stay attached; tasks that vanished are deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from knowledge.agencies import Registry, ensure_agency
+from knowledge.db import Database
+from knowledge.importer import DEFAULT_MAX_BYTES, NameFinder, ParsedPlan, ParsedTask, parse_bytes
+from knowledge.importer.reading import read_path
+from knowledge.models import AuditEntry, Plan, Task, TaskAgency
+from knowledge.text import fold
+
+SIMILAR = 85  # rapidfuzz ratio above which a task with the same ref is the same task, reworded
+
+
+@dataclass
+class ImportResult:
+    parsed: ParsedPlan
+    identity: str
+    status: str  # new | updated | unchanged
+    plan_id: int | None = None
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    kept: int = 0
+    task_ids: list[int] = field(default_factory=list)
+
+    def summary_vi(self) -> str:
+        n = len(self.parsed.tasks)
+        name = self.parsed.number or (self.parsed.title[:60] + ("…" if len(self.parsed.title) > 60 else ""))
+        if self.status == "unchanged":
+            return f"{self.parsed.kind} {name}: {n} nhiệm vụ, không có thay đổi."
+        verb = "đã nhập mới" if self.status == "new" else "đã cập nhật"
+        return (f"{self.parsed.kind} {name}: {verb}, {n} nhiệm vụ "
+                f"(thêm {self.added}, sửa {self.changed}, xóa {self.removed}).")
+
+
+def plan_identity(parsed: ParsedPlan) -> str:
+    """The re-import key: the number when the plan has one, else issuer and title (folded)."""
+    if parsed.number:
+        return "so:" + fold(parsed.number, expand=False)
+    key = fold(parsed.issuer or "", expand=False) + "|" + fold(parsed.title, expand=False)
+    if len(key) > 380:
+        key = key[:320] + "#" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    return key
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha256(fold(text, expand=False).encode()).hexdigest()[:40]
+
+
+def _deadline_fields(t: ParsedTask) -> dict[str, Any]:
+    d = t.deadline
+    if d is None:
+        return {"deadline_kind": None, "deadline_due": None, "deadline_month": None, "deadline_day": None,
+                "deadline_text": None}
+    return {"deadline_kind": d.kind, "deadline_due": d.due, "deadline_month": d.month, "deadline_day": d.day,
+            "deadline_text": d.text}
+
+
+_ROLE_FIELDS = (("lead", "lead"), ("coordinators", "coordinator"), ("report_to", "report_to"), ("via", "via"))
+
+
+class Importer:
+    """Imports files into one store, keeping the agency registry in memory across the files of a run."""
+
+    def __init__(self, db: Database, registry: Registry, actor: str, max_bytes: int) -> None:
+        self.db = db
+        self.registry = registry
+        self.finder = NameFinder(registry)
+        self.actor = actor
+        self.max_bytes = max_bytes
+
+    @classmethod
+    async def create(cls, db: Database, actor: str = "cli", max_bytes: int = DEFAULT_MAX_BYTES) -> Importer:
+        async with db.session() as s:
+            registry = await Registry.load(s)
+        return cls(db, registry, actor, max_bytes)
+
+    async def import_path(self, path: Path, dry_run: bool = False) -> ImportResult:
+        data, name = read_path(path, self.max_bytes)
+        return await self.import_bytes(data, name, dry_run=dry_run)
+
+    async def import_bytes(self, data: bytes, name: str, dry_run: bool = False) -> ImportResult:
+        """Parse (refusing bad files before touching the store), then store in one transaction."""
+        parsed = parse_bytes(data, name, self.finder, self.max_bytes)
+        content_hash = hashlib.sha256(data).hexdigest()
+        try:
+            async with self.db.session() as s:
+                result = await store_plan(s, self.registry, parsed, source_name=name, content_hash=content_hash,
+                                          actor=self.actor)
+                if dry_run:
+                    await s.rollback()
+                else:
+                    await s.commit()
+        except BaseException:
+            # Agencies added to the in-memory registry inside the failed transaction do not exist.
+            async with self.db.session() as s:
+                self.registry = await Registry.load(s)
+            self.finder = NameFinder(self.registry)
+            raise
+        if dry_run:
+            async with self.db.session() as s:
+                self.registry = await Registry.load(s)
+            self.finder = NameFinder(self.registry)
+        return result
+
+
+async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *, source_name: str,
+                     content_hash: str, actor: str) -> ImportResult:
+    """Write one parsed plan in the session's transaction (the caller commits or rolls back)."""
+    identity = plan_identity(parsed)
+    plan = await s.scalar(select(Plan).where(Plan.identity == identity)
+                          .options(selectinload(Plan.tasks).selectinload(Task.agencies)))
+    if plan is not None and plan.content_hash == content_hash:
+        result = ImportResult(parsed, identity, "unchanged", plan.id, kept=len(plan.tasks),
+                              task_ids=[t.id for t in plan.tasks])
+        s.add(AuditEntry(actor=actor, action="import", target=identity[:200],
+                         details={"file": source_name, "status": "unchanged"}))
+        return result
+    status = "updated" if plan is not None else "new"
+    if plan is None:
+        plan = Plan(identity=identity, tasks=[])
+        s.add(plan)
+    plan.number = parsed.number
+    plan.kind = parsed.kind
+    plan.issuer = parsed.issuer
+    plan.issued_on = parsed.issued_on
+    plan.title = parsed.title
+    plan.signer = parsed.signer
+    plan.source_name = source_name[:400]
+    plan.content_hash = content_hash
+
+    agency_ids: dict[str, int] = {}
+
+    async def agency_id(name: str) -> int:
+        if name not in agency_ids:
+            agency_ids[name] = (await ensure_agency(s, registry, name)).id
+        return agency_ids[name]
+
+    wanted: list[tuple[ParsedTask, str, list[tuple[int, str, str]]]] = []
+    seen: dict[str, int] = {}
+    for t in parsed.tasks:
+        fp = fingerprint(t.text)
+        if fp in seen:  # the same words twice (body and appendix): keep both, apart
+            seen[fp] += 1
+            fp = f"{fp[:36]}#{seen[fp]:03d}"
+        else:
+            seen[fp] = 0
+        links = []
+        for attr, role in _ROLE_FIELDS:
+            for written in getattr(t, attr):
+                links.append((await agency_id(written), role, written[:300]))
+        wanted.append((t, fp, links))
+
+    old_by_fp = {t.fingerprint: t for t in plan.tasks}
+    matched: dict[int, Task] = {}
+    for i, (_t, fp, _links) in enumerate(wanted):
+        if fp in old_by_fp:
+            matched[i] = old_by_fp.pop(fp)
+    # A reworded task: same ref, similar text.
+    for i, (t, _fp, _links) in enumerate(wanted):
+        if i in matched:
+            continue
+        best, best_score = None, 0.0
+        for old in old_by_fp.values():
+            score = fuzz.ratio(fold(old.text, expand=False), fold(t.text, expand=False))
+            if old.ref == t.ref and score >= SIMILAR and score > best_score:
+                best, best_score = old, score
+        if best is not None:
+            matched[i] = best
+            del old_by_fp[best.fingerprint]
+
+    result = ImportResult(parsed, identity, status)
+    keep: list[Task] = []
+    for i, (t, fp, links) in enumerate(wanted):
+        fields = {"position": i, "ref": t.ref[:50], "text": t.text, "fingerprint": fp, **_deadline_fields(t)}
+        task = matched.get(i)
+        if task is None:
+            task = Task(**fields)
+            task.agencies = [TaskAgency(agency_id=a, role=r, written=w, position=n) for n, (a, r, w) in
+                             enumerate(links)]
+            result.added += 1
+        else:
+            before = (task.ref, task.text, task.deadline_kind, task.deadline_due, task.deadline_month,
+                      task.deadline_day, [(ta.agency_id, ta.role, ta.written) for ta in task.agencies])
+            for k, v in fields.items():
+                setattr(task, k, v)
+            after = (task.ref, task.text, task.deadline_kind, task.deadline_due, task.deadline_month,
+                     task.deadline_day, links)
+            if before != after:
+                result.changed += 1
+                if before[-1] != links:
+                    task.agencies = [TaskAgency(agency_id=a, role=r, written=w, position=n) for n, (a, r, w) in
+                                     enumerate(links)]
+            else:
+                result.kept += 1
+        keep.append(task)
+    result.removed = len(old_by_fp)
+    # Positions are rewritten first so the unique fingerprints never clash mid-flush.
+    for old in old_by_fp.values():
+        await s.delete(old)
+    if old_by_fp:
+        await s.flush()
+    plan.tasks = keep
+    await s.flush()
+    result.plan_id = plan.id
+    result.task_ids = [t.id for t in keep]
+    s.add(AuditEntry(actor=actor, action="import", target=identity[:200],
+                     details={"file": source_name, "status": status, "tasks": len(keep), "added": result.added,
+                              "changed": result.changed, "removed": result.removed}))
+    await s.flush()
+    return result
+
+
+async def import_plan(db: Database, parsed: ParsedPlan, *, source_name: str, content_hash: str, actor: str,
+                      dry_run: bool = False) -> ImportResult:
+    """Store an already parsed plan in its own transaction (rolled back when dry_run)."""
+    async with db.session() as s:
+        registry = await Registry.load(s)
+        result = await store_plan(s, registry, parsed, source_name=source_name, content_hash=content_hash,
+                                  actor=actor)
+        if dry_run:
+            await s.rollback()
+        else:
+            await s.commit()
+    return result
+
+
+class _HasDb(Protocol):
+    db: Database
+
+
+async def import_file(db: Database | _HasDb, path_or_bytes: Path | str | bytes, name: str | None = None,
+                      actor: str = "cli", dry_run: bool = False,
+                      max_bytes: int = DEFAULT_MAX_BYTES) -> ImportResult:
+    """Convenience for one file: a path, or the bytes of a file sent in chat with its name.
+
+    `db` may also be anything holding one as `.db` (the app's context), as bot.app passes it.
+    """
+    store = db if isinstance(db, Database) else db.db
+    importer = await Importer.create(store, actor=actor, max_bytes=max_bytes)
+    if isinstance(path_or_bytes, bytes):
+        return await importer.import_bytes(path_or_bytes, name or "tep.txt", dry_run=dry_run)
+    return await importer.import_path(Path(path_or_bytes), dry_run=dry_run)
