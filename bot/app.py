@@ -66,7 +66,7 @@ async def load_samples(ctx: AppContext, folder: str) -> int:
     count = 0
     for file in sorted(p for p in path.iterdir() if p.suffix.lower() in PLAN_SUFFIXES and p.name != "README.md"):
         try:
-            await import_file(ctx, file)
+            await import_file(ctx.db, file, actor="samples")
             count += 1
         except Exception:  # one bad sample must not stop the bot
             log.exception("sample %s not imported", file.name)

@@ -180,12 +180,26 @@ class TelegramBot:
             if incoming.file_bytes is None:
                 return [Reply(f"Tệp {incoming.file_name} quá lớn (tối đa {self.max_upload_bytes // 2**20} MB).")]
         replies = await router.handle(self.ctx, incoming)
-        if not replies and incoming.file_name is not None:
-            return [Reply(f"Đã nhận tệp {incoming.file_name}, nhưng chức năng nhập kế hoạch qua tin nhắn "
-                          "chưa sẵn sàng. Vui lòng dùng lệnh nhacviec import trên máy chủ.")]
+        if not replies and incoming.file_bytes is not None:
+            return await self._import_document(incoming, incoming.file_bytes)
         if not replies and incoming.choice is None:
             return [Reply(NOT_UNDERSTOOD)]
         return replies
+
+    async def _import_document(self, incoming: Incoming, data: bytes) -> list[Reply]:
+        """An admin's plan file into the store (knowledge.plans), unless a handler took it first."""
+        name = incoming.file_name or "tep.txt"
+        try:
+            from knowledge.importer import ImportRefused
+            from knowledge.plans import import_file
+        except ImportError:
+            return [Reply(f"Đã nhận tệp {name}, nhưng chức năng nhập kế hoạch chưa sẵn sàng trên máy chủ này.")]
+        try:
+            result = await import_file(self.ctx.db, data, name, actor=f"{CHANNEL}:{incoming.user_id}",
+                                       max_bytes=self.max_upload_bytes)
+        except ImportRefused as e:
+            return [Reply(f"Không nhập được tệp {name}: {e.message_vi}")]
+        return [Reply(f"Tệp {name}: {result.summary_vi()}")]
 
     async def _with_file(self, update: Update, incoming: Incoming) -> Incoming:
         """The document's bytes (getFile + download), unless it is larger than allowed."""
