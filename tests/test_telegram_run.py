@@ -156,3 +156,15 @@ if __name__ == "__main__":
     print("all question→reply times (s):", " ".join(f"{t:.3f}" for t in res["times"]))
     if res["stderr"].strip():
         print("--- bot stderr ---\n" + res["stderr"][-3000:])
+
+
+async def test_run_without_token_is_the_console_chat(tmp_path: Path) -> None:
+    env = {**os.environ, "NHACVIEC_TELEGRAM_TOKEN": "", "NHACVIEC_DATA_DIR": str(tmp_path), "NHACVIEC_DATABASE_URL": "",
+           "NHACVIEC_LOAD_SAMPLES": "", "NHACVIEC_WEB_HOST": "127.0.0.1", "NHACVIEC_WEB_PORT": str(free_port())}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+                                                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate("/dangky Sở Tài chính\nthoát\n".encode()), 60)
+    text = out.decode()
+    assert proc.returncode == 0, err.decode()
+    assert "Sở Tài chính" in text and "Tạm biệt" in text
