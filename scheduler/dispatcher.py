@@ -19,7 +19,7 @@ import os
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
@@ -34,6 +34,21 @@ from scheduler.texts import reminder_choices
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12  # transient failures before a row is given up (reported in the digest)
+
+
+def _dead_here(worker_id: str) -> bool:
+    """Whether a worker id ("host:pid:nonce") names a process of this host that no longer runs."""
+    host, _, rest = worker_id.partition(":")
+    pid = rest.partition(":")[0]
+    if host != os.uname().nodename or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class Pacer:
@@ -79,6 +94,7 @@ class Claimed:
     focal_point_id: int
     text: str
     attempts: int
+    claimed_at: datetime
 
 
 @dataclass
@@ -115,18 +131,29 @@ class Dispatcher:
             for name, s in senders.items()
         }
         rate = max((p.per_second or 50 for p in self.pacers.values()), default=50)
-        self.pool_size = pool_size or max(40, int(rate * 4))
+        self.pool_size = pool_size or max(40, min(int(rate * 4), 400))
 
     # ---- claiming ------------------------------------------------------------------------------
 
+    @staticmethod
+    def _wall() -> datetime:
+        """Claims are leases in real time, whatever clock decides what is due (tests, --today)."""
+        return datetime.now(UTC)
+
     async def reclaim_stale(self) -> int:
-        """Rows claimed by a dispatcher that died (or hung) go back to pending."""
-        now = self.clock.now()
+        """Rows claimed by a dispatcher that died go back to pending: at once when it ran on this
+        host and its process is gone (a restart after a crash), else when the claim is too old."""
+        now = self._wall()
         async with self.db.session() as s:
+            owners = (await s.scalars(select(Outbox.claimed_by).distinct().where(
+                Outbox.status == "claimed", Outbox.claimed_by != self.worker_id))).all()
+            dead = [o for o in owners if o and _dead_here(o)]
+            stale = Outbox.claimed_at < now - self.claim_timeout
+            if dead:
+                stale = or_(stale, Outbox.claimed_by.in_(dead))
             result = await s.execute(
                 update(Outbox)
-                .where(Outbox.status == "claimed", Outbox.claimed_at < now - self.claim_timeout,
-                       Outbox.claimed_by != self.worker_id)
+                .where(Outbox.status == "claimed", Outbox.claimed_by != self.worker_id, stale)
                 .values(status="pending", claimed_by=None, claimed_at=None)
             )
             await s.commit()
@@ -141,6 +168,7 @@ class Dispatcher:
             or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now),
             Outbox.focal_point_id.in_(select(FocalPoint.id).where(FocalPoint.channel.in_(list(self.senders)))),
         )
+        now_wall = self._wall()
         pick = select(Outbox.id).where(due).order_by(Outbox.send_at, Outbox.id).limit(limit)
         async with self.db.session() as s:
             if self.db.is_postgres:
@@ -150,10 +178,11 @@ class Dispatcher:
             result = await s.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(pick.scalar_subquery()), Outbox.status == "pending")
-                .values(status="claimed", claimed_by=self.worker_id, claimed_at=now)
+                .values(status="claimed", claimed_by=self.worker_id, claimed_at=now_wall)
                 .returning(Outbox.id)
             )
             ids = [r[0] for r in result.all()]
+            claimed_at = now_wall
             await s.commit()
             if not ids:
                 return []
@@ -185,21 +214,26 @@ class Dispatcher:
                 if reason:
                     o.status, o.last_error, o.claimed_by = "cancelled", reason, None
                     continue
-                out.append(Claimed(o.id, f.channel, f.chat_id, f.id, o.text, o.attempts))
+                out.append(Claimed(o.id, f.channel, f.chat_id, f.id, o.text, o.attempts, claimed_at))
             await s.commit()
         return out
 
     # ---- sending -------------------------------------------------------------------------------
 
     async def _renew(self, row: Claimed) -> bool:
-        """Is the row still ours? Renews the claim so nobody reclaims it during the send."""
+        """Is the row still ours? A claim younger than a third of the timeout surely is (nobody
+        reclaims it before the timeout); an older one is renewed with a conditional UPDATE."""
+        now = self._wall()
+        if now - row.claimed_at < self.claim_timeout / 3:
+            return True
         async with self.db.session() as s:
             result = await s.execute(
                 update(Outbox)
                 .where(Outbox.id == row.id, Outbox.status == "claimed", Outbox.claimed_by == self.worker_id)
-                .values(claimed_at=self.clock.now(), attempts=Outbox.attempts + 1)
+                .values(claimed_at=now)
             )
             await s.commit()
+        row.claimed_at = now
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def _finish(self, row: Claimed, **values: object) -> None:
@@ -240,19 +274,19 @@ class Dispatcher:
             await self._retry(row, 30.0, f"{type(e).__name__}: {e}", stats)
         else:
             await self._finish(row, status="sent", sent_at=self.clock.now(), message_id=message_id,
-                               last_error=None, claimed_by=None)
+                               last_error=None, claimed_by=None, attempts=row.attempts + 1)
             stats.sent += 1
             stats.sent_ids.append(row.id)
 
     async def _retry(self, row: Claimed, seconds: float, error: str, stats: DispatchStats) -> None:
         attempts = row.attempts + 1
         if attempts >= MAX_ATTEMPTS:
-            await self._finish(row, status="failed", last_error=error[:1000], claimed_by=None)
+            await self._finish(row, status="failed", last_error=error[:1000], claimed_by=None, attempts=attempts)
             stats.failed += 1
             return
         backoff = max(seconds, min(2.0 ** attempts, 900.0))
         await self._finish(row, status="pending", claimed_by=None, claimed_at=None, last_error=error[:1000],
-                           next_attempt_at=self.clock.now() + timedelta(seconds=backoff))
+                           attempts=attempts, next_attempt_at=self.clock.now() + timedelta(seconds=backoff))
         stats.retried += 1
 
     async def run_once(self, max_seconds: float | None = None) -> DispatchStats:

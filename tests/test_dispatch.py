@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -114,7 +114,7 @@ async def test_stale_claims_are_reclaimed_and_old_reminders_replaced(
     await _planned(db, clock)
     async with db.session() as s:  # a dispatcher that died holding the row
         await s.execute(update(Outbox).where(Outbox.offset_key == "b3").values(
-            status="claimed", claimed_by="dead", claimed_at=clock.now() - timedelta(minutes=10)))
+            status="claimed", claimed_by="dead", claimed_at=datetime.now(UTC) - timedelta(minutes=10)))
         await s.commit()
     d = Dispatcher(db, {"telegram": sender}, clock, claim_timeout=60)
     assert (await d.run_once()).sent == 1
