@@ -2,6 +2,8 @@
 
 Both run with the reminder service and the web server (/healthz; webhooks). SIGINT/SIGTERM stop
 everything cleanly (bot.app.App.stop); the console chat also ends on "thoát" or end of input.
+Without a token and with nobody at stdin (/dev/null: Docker, systemd) it runs headless: reminders
+and /healthz only, until a signal.
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
+def _stdin_is_null() -> bool:
+    """Docker without -i and systemd give /dev/null as stdin: no one to chat with, run headless."""
+    try:
+        st, null = os.fstat(sys.stdin.fileno()), os.stat(os.devnull)
+    except (OSError, ValueError, AttributeError):
+        return True
+    return (st.st_dev, st.st_ino) == (null.st_dev, null.st_ino)
+
+
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "verbose", False):
         logging.getLogger().setLevel(logging.INFO)
@@ -48,7 +59,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         if app.telegram is not None:
             print(f"Nhắc việc: bot Telegram @{app.telegram.username} đang chạy ({app.telegram.mode}). "
                   "Nhấn Ctrl+C để dừng.", flush=True)
-        elif not getattr(args, "headless", False):
+        elif not getattr(args, "headless", False) and not _stdin_is_null():
             from bot.console import run_console
 
             console = asyncio.create_task(run_console(app.ctx))

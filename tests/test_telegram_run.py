@@ -168,3 +168,31 @@ async def test_run_without_token_is_the_console_chat(tmp_path: Path) -> None:
     text = out.decode()
     assert proc.returncode == 0, err.decode()
     assert "Sở Tài chính" in text and "Tạm biệt" in text
+
+
+async def test_run_headless_when_stdin_is_null_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "NHACVIEC_TELEGRAM_TOKEN": "", "NHACVIEC_DATA_DIR": str(tmp_path), "NHACVIEC_DATABASE_URL": "",
+           "NHACVIEC_LOAD_SAMPLES": "", "NHACVIEC_WEB_HOST": "127.0.0.1", "NHACVIEC_WEB_PORT": str(port)}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+                                                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    try:
+        async with aiohttp.ClientSession() as http:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    health = await get_json(http, f"http://127.0.0.1:{port}/healthz")
+                    break
+                except aiohttp.ClientConnectionError:
+                    assert proc.returncode is None and time.monotonic() < deadline, "bot exited or never served"
+                    await asyncio.sleep(0.1)
+        assert health == {"status": "ok", "database": "ok", "telegram": "off"}
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+        assert proc.returncode == 0, err.decode()
+        assert "chỉ nhắc việc" in out.decode()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
