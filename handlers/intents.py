@@ -211,9 +211,21 @@ def _topic(
             continue
         for part in index.split_glued(tok):
             word = part if part in _GENERIC else index.correct(part)
+            word = _prefer_common(index, word)
             seq.append(Term(word, word not in _GENERIC and not word.isdigit()))
         topic_words.append(tok)
     return seq, _as_written(text, topic_words)
+
+
+# Words plans write one way and people another: ask the index for the plans' word.
+_SYNONYMS = {"nop": "gui", "xong": "hoan", "lo": "thuc"}
+
+
+def _prefer_common(index: Index, word: str) -> str:
+    other = _SYNONYMS.get(word)
+    if other and len(index.postings.get(other, ())) > len(index.postings.get(word, ())):
+        return other
+    return word
 
 
 def _as_written(text: str, folded_words: list[str]) -> str:

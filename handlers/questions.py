@@ -167,6 +167,10 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
             h.score *= 1.1
         if others and (set(h.doc.agency_ids("report_to")) | set(h.doc.agency_ids("coordinator"))) & others:
             h.score *= 1.15
+        # A task that holds what is asked (a report address, a deadline, coordinators) answers better.
+        if (p.kind == "report" and h.doc.roles.get("report_to")) or (p.kind == "due" and h.doc.deadline_kind) or (
+                p.kind == "coord" and h.doc.roles.get("coordinator")):
+            h.score *= 1.2
     hits = [h for h in hits if _accept(p, h)]
     hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
     return hits
@@ -263,16 +267,18 @@ def agency_tasks(idx: Index, agency_id: int, today: date) -> tuple[list[TaskDoc]
     own, groups = idx.related_agencies(agency_id)
     if info.successor_id and idx.registry.current(agency_id, today).id != agency_id:
         groups = set()  # an old name: its own tasks; the successor answers for the groups
-    led, coord, grouped = [], [], []
-    for i in idx.tasks_of(own | groups):
-        doc = idx.docs[i]
-        if set(doc.agency_ids("lead")) & own:
-            led.append(doc)
-        elif set(doc.agency_ids("coordinator")) & own:
-            coord.append(doc)
-        elif set(doc.agency_ids("lead")) & groups or set(doc.agency_ids("coordinator")) & groups:
-            grouped.append(doc)
+    led_i = _union(idx.by_lead, own)
+    coord_i = _union(idx.by_coord, own) - led_i
+    group_i = (_union(idx.by_lead, groups) | _union(idx.by_coord, groups)) - led_i - coord_i
+    led, coord, grouped = ([idx.docs[i] for i in sorted(s)] for s in (led_i, coord_i, group_i))
     return led, coord, grouped
+
+
+def _union(table: dict[int, list[int]], keys: set[int]) -> set[int]:
+    out: set[int] = set()
+    for k in keys:
+        out.update(table.get(k, ()))
+    return out
 
 
 def _agency_label(idx: Index, agency_id: int, today: date) -> str:
@@ -358,7 +364,8 @@ def _topic_filter(idx: Index, p: Parsed, items: list[tuple[date, int]]) -> tuple
     words = [t.text for t in p.seq if t is not None and not t.name and t.text not in _LIST_WORDS]
     if not words:
         return items, ""
-    kept = [(d, i) for d, i in items if all(w in idx.folded[i].split() for w in words)]
+    holding = idx.holding(words)
+    kept = [(d, i) for d, i in items if i in holding]
     return kept, f" về “{p.topic}”" if p.topic else ""
 
 
@@ -369,7 +376,8 @@ async def _window(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: lis
     win = p.window or Window(today, today + timedelta(days=30), "30 ngày tới")
     items = idx.due_between(win.start, win.end, today)
     done = await _done(ctx)
-    items = [(d, i) for d, i in items if idx.docs[i].id not in done]
+    if done:
+        items = [(d, i) for d, i in items if idx.docs[i].id not in done]
     allowed, whose = _agency_filter(idx, p, today) if mine is None else (_mine_filter(idx, mine, today), "")
     if allowed is not None:
         items = [(d, i) for d, i in items if i in allowed]
@@ -393,7 +401,9 @@ async def _window(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: lis
 
 async def _overdue(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None = None) -> Answer:
     done = await _done(ctx)
-    items = [(d, i) for d, i in idx.overdue(today) if idx.docs[i].id not in done]
+    items = idx.overdue(today)
+    if done:
+        items = [(d, i) for d, i in items if idx.docs[i].id not in done]
     allowed, whose = _agency_filter(idx, p, today) if mine is None else (_mine_filter(idx, mine, today), "")
     if allowed is not None:
         items = [(d, i) for d, i in items if i in allowed]
@@ -415,12 +425,16 @@ async def _overdue(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: li
 
 
 def _mine_filter(idx: Index, mine: list[int], today: date) -> set[int] | None:
+    """Index positions of the tasks some agencies lead or coordinate (their groups' tasks included)."""
     if not mine:
         return None
-    out: set[int] = set()
+    ids: set[int] = set()
     for aid in mine:
-        out |= {idx.by_id[d.id] for d in _flatten(agency_tasks(idx, aid, today))}
-    return out
+        own, groups = idx.related_agencies(aid)
+        if idx.registry.current(aid, today).id != aid:
+            groups = set()
+        ids |= own | groups
+    return idx.doing(ids)
 
 
 async def _done(ctx: AppContext) -> set[int]:

@@ -14,6 +14,8 @@ changes (checked at most every few seconds) or after `invalidate(ctx)`.
 
 from __future__ import annotations
 
+import gc
+import heapq
 import math
 import re
 import time
@@ -28,7 +30,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from knowledge.agencies import AgencyInfo, Registry
-from knowledge.deadlines import RECURRING
+from knowledge.deadlines import RECURRING, Deadline
 from knowledge.queries import PlanDoc, TaskDoc, load_docs, store_version
 from knowledge.text import fold
 
@@ -37,6 +39,15 @@ RECHECK_S = 3.0
 
 
 
+_SPOKEN_GROUPS = {
+    "cac so": "Các Sở, ban, ngành thuộc tỉnh",
+    "cac so nganh": "Các Sở, ban, ngành thuộc tỉnh",
+    "cac nganh": "Các Sở, ban, ngành thuộc tỉnh",
+    "cac huyen": "Ủy ban nhân dân các huyện, thành phố",
+    "ubnd cac huyen": "Ủy ban nhân dân các huyện, thành phố",
+    "cac huyen uy": "Các huyện ủy, thành ủy",
+    "cac doan the": "Các tổ chức chính trị - xã hội tỉnh",
+}
 _CONFUSED = (("i", "y"), ("y", "i"), ("x", "s"), ("s", "x"), ("tr", "ch"), ("ch", "tr"), ("gi", "d"), ("d", "gi"))
 
 
@@ -112,13 +123,19 @@ class Index:
     lengths: list[int] = field(default_factory=list)
     folded: list[str] = field(default_factory=list)
     by_id: dict[int, int] = field(default_factory=dict)
-    by_agency: dict[int, list[int]] = field(default_factory=dict)
+    by_agency: dict[int, list[int]] = field(default_factory=dict)  # any role
+    by_doer: dict[int, list[int]] = field(default_factory=dict)  # lead or coordinator
     dated: list[tuple[date, int]] = field(default_factory=list)  # one-off deadlines, sorted
-    recurring: list[int] = field(default_factory=list)
+    recurring: dict[tuple[str, int | None, int | None], list[int]] = field(default_factory=dict)
+    by_lead: dict[int, list[int]] = field(default_factory=dict)
+    by_coord: dict[int, list[int]] = field(default_factory=dict)
     vocab: list[str] = field(default_factory=list)
     avg_len: float = 1.0
     _agency_re: re.Pattern[str] | None = None
     _agency_keys: dict[str, int] = field(default_factory=dict)
+    _titles: dict[int, str] = field(default_factory=dict)  # plan id -> folded title
+    _numbers: dict[str, list[int]] = field(default_factory=dict)  # leading number -> plan ids
+    _recurring_on: tuple[date, list[tuple[date, int]]] | None = None
     version: tuple[Any, ...] = ()
 
     # ---- building -------------------------------------------------------------------------
@@ -140,8 +157,16 @@ class Index:
             idx.by_id[doc.id] = i
             for aid in set(doc.agency_ids()):
                 idx.by_agency.setdefault(aid, []).append(i)
+            for aid in set(doc.agency_ids("lead")) | set(doc.agency_ids("coordinator")):
+                idx.by_doer.setdefault(aid, []).append(i)
+            for aid in set(doc.agency_ids("lead")):
+                idx.by_lead.setdefault(aid, []).append(i)
+            for aid in set(doc.agency_ids("coordinator")):
+                idx.by_coord.setdefault(aid, []).append(i)
+            if doc.status != "open":
+                continue  # done or cancelled: never due, never overdue
             if doc.deadline_kind in RECURRING:
-                idx.recurring.append(i)
+                idx.recurring.setdefault((doc.deadline_kind, doc.deadline_month, doc.deadline_day), []).append(i)
             elif doc.deadline_due is not None:
                 idx.dated.append((doc.deadline_due, i))
         idx.postings = postings
@@ -149,6 +174,10 @@ class Index:
         idx.dated.sort()
         idx.vocab = sorted(t for t in postings if " " not in t and not t.isdigit())
         idx._build_agency_scanner()
+        for p in plans.values():
+            idx._titles[p.id] = fold_query(p.title)
+            if p.number:
+                idx._numbers.setdefault(_leading_number(p.number), []).append(p.id)
         return idx
 
     def _build_agency_scanner(self) -> None:
@@ -160,6 +189,11 @@ class Index:
             for v in variants:
                 if v and v.split()[0] in _AGENCY_HEADS and len(v) >= 4:
                     keys.setdefault(v, aid)
+        # How people say a group in a hurry ("các sở báo cáo về đâu"), when the registry has it.
+        for short, full in _SPOKEN_GROUPS.items():
+            info = self.registry.lookup(full)
+            if info is not None:
+                keys.setdefault(short, info.id)
         self._agency_keys = keys
         if keys:
             alts = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
@@ -211,11 +245,9 @@ class Index:
         out: list[Mention] = []
         for m in _PLAN_REF.finditer(folded_q):
             kind, num = m.group(1), m.group(2)
-            by_number = [p.id for p in self.plans.values() if p.number and _leading_number(p.number) == num]
-            by_title = [
-                p.id for p in self.plans.values()
-                if re.search(rf"\b{kind}(?: so)? {num}\b", fold_query(p.title)) and p.id not in by_number
-            ]
+            by_number = self._numbers.get(num, [])
+            ref = re.compile(rf"\b{kind}(?: so)? {num}\b")
+            by_title = [pid for pid, title in self._titles.items() if ref.search(title) and pid not in by_number]
             same_kind = [pid for pid in by_number if fold(self.plans[pid].kind) == kind]
             # "Nghị quyết 20" means the plan that implements it, not one citing it in passing.
             first = [pid for pid in by_title if _first_ref(self.plans[pid].title) == (kind, num)]
@@ -283,42 +315,53 @@ class Index:
             prev = t
         allowed = set(only) if only is not None else None
         n = len(self.docs)
-        scores: dict[int, float] = {}
         weights = {term: self.idf(term) for term in (*unis, *pair_terms)}
-        for term, w in weights.items():
+        boosts = {term: (1.6 if term in pair_terms else 1.0) * (0.35 if term in names else 1.0) for term in weights}
+        # Phase 1, with set operations in C: gather the tasks holding the rarest terms until there are
+        # enough, then narrow them by each more common term while enough remain. Tasks that hold a
+        # rare term (or pass a narrowing that left too few) stay candidates whatever happens later.
+        pool: set[int] = set()
+        must: set[int] = set()
+        for term in sorted(weights, key=lambda t: len(self.postings.get(t, ()))):
             plist = self.postings.get(term)
             if not plist:
                 continue
-            # A word held by most tasks cannot separate them; skip its long list (big stores only).
-            if n > 2000 and len(plist) > n // 4:
+            if len(plist) <= 300:
+                must.update(plist if allowed is None else allowed.intersection(plist))
+            if len(pool) < limit:
+                pool.update(plist if allowed is None else allowed.intersection(plist))
                 continue
-            boost = 1.6 if term in pair_terms else 1.0
-            if term in names:
-                boost *= 0.35  # a name in the question is mostly who asks or who is asked about
-            for i in plist:
-                if allowed is not None and i not in allowed:
-                    continue
-                norm = 1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1
-                scores[i] = scores.get(i, 0.0) + w * boost * 2.2 / norm
-        if allowed is not None and not scores:
-            # Nothing in the restricted set holds a word: still rank them (by position) for callers
-            # that filter by agency or plan and judge coverage themselves.
-            scores = {i: 0.0 for i in list(allowed)[:limit]}
-        top = sorted(scores.items(), key=lambda kv: -kv[1])[: limit * 2]
+            narrowed = pool.intersection(plist)
+            if len(narrowed) >= limit:
+                pool = narrowed
+            else:
+                must |= narrowed
+        if allowed is not None and not pool:
+            pool = set(list(allowed)[:limit])  # nothing holds a word: still list them, callers judge
+        cap = limit * 6
+        cands = must | (pool if len(pool) <= cap else set(sorted(pool)[:cap]))
+        # Phase 2: exact BM25-style scores, topic coverage and a fuzzy re-rank for the candidates.
         distinct_uni = [u for u, d in unis.items() if d]
         distinct_pairs = [p for p, d in pair_terms.items() if d]
         uni_total = sum(weights.get(u, 0.0) or math.log(n + 1) for u in distinct_uni)
         query_text = " ".join(t.text for t in seq if t is not None)
-        hits: list[Hit] = []
-        for i, s in top:
+        scored: list[tuple[float, int, float, float]] = []
+        for i in cands:
             words = set(self.folded[i].split())
+            text = f" {self.folded[i]} "
+            norm = 1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1
+            s = sum(w * boosts[t] * 2.2 / norm for t, w in weights.items()
+                    if (t in words if t in unis else f" {t} " in text))
             held = sum(weights[u] for u in distinct_uni if u in words)
             cov = held / uni_total if uni_total else 1.0
-            text = f" {self.folded[i]} "
             pheld = sum(1 for p in distinct_pairs if f" {p} " in text)
             pcov = pheld / len(distinct_pairs) if distinct_pairs else 1.0
+            scored.append((s * (0.6 + 0.4 * cov), i, cov, pcov))
+        top = heapq.nlargest(limit * 2, scored)
+        hits = []
+        for s, i, cov, pcov in top:
             rerank = fuzz.partial_ratio(query_text, self.folded[i]) / 100.0 if query_text else 0.0
-            hits.append(Hit(self.docs[i], s * (0.6 + 0.4 * cov) + rerank, cov, pcov))
+            hits.append(Hit(self.docs[i], s + rerank, cov, pcov))
         hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
         return hits[:limit]
 
@@ -346,6 +389,23 @@ class Index:
             out.update(self.by_agency.get(a, ()))
         return sorted(out)
 
+    def doing(self, agency_ids: set[int]) -> set[int]:
+        """Indexes of the tasks that any of the agencies leads or coordinates."""
+        out: set[int] = set()
+        for a in agency_ids:
+            out.update(self.by_doer.get(a, ()))
+        return out
+
+    def holding(self, words: list[str]) -> set[int]:
+        """Indexes of the tasks whose text holds every one of the (index-form) words."""
+        out: set[int] | None = None
+        for w in sorted(words, key=lambda w: len(self.postings.get(w, ()))):
+            found = set(self.postings.get(w, ()))
+            out = found if out is None else out & found
+            if not out:
+                return set()
+        return out or set()
+
     def due_of(self, i: int, today: date) -> date | None:
         """The (next) due day of a task: one-off deadlines as stored, recurring ones from today."""
         dl = self.docs[i].deadline()
@@ -355,22 +415,28 @@ class Index:
         """Open tasks falling due in [start, end], soonest first."""
         lo = bisect_left(self.dated, (start, -1))
         hi = bisect_right(self.dated, (end, len(self.docs)))
-        out = [(d, i) for d, i in self.dated[lo:hi] if self.docs[i].status == "open"]
-        for i in self.recurring:
-            if self.docs[i].status != "open":
-                continue
-            d = self.due_of(i, start if start > today else today)
-            if d is not None and start <= d <= end:
-                out.append((d, i))
+        out = self.dated[lo:hi]
+        out.extend((d, i) for d, i in self._recurring_from(start if start > today else today) if start <= d <= end)
         out.sort()
         return out
+
+    def _recurring_from(self, day: date) -> list[tuple[date, int]]:
+        """Next occurrence on/after a day of every open recurring task (kept for the last day asked).
+
+        Computed once per distinct (kind, month, day), not per task: a store holds few distinct rules."""
+        if self._recurring_on is None or self._recurring_on[0] != day:
+            items: list[tuple[date, int]] = []
+            for (kind, month, dday), members in self.recurring.items():
+                d = Deadline(kind, None, month, dday, "").next_due(day)
+                if d is not None:
+                    items.extend((d, i) for i in members)
+            self._recurring_on = (day, items)
+        return self._recurring_on[1]
 
     def overdue(self, today: date) -> list[tuple[date, int]]:
         """Open one-off tasks whose day has passed, most recent first (recurring ones roll over)."""
         hi = bisect_left(self.dated, (today, -1))
-        out = [(d, i) for d, i in self.dated[:hi] if self.docs[i].status == "open"]
-        out.reverse()
-        return out
+        return self.dated[:hi][::-1]
 
     def agency_info(self, agency_id: int) -> AgencyInfo:
         return self.registry.by_id[agency_id]
@@ -394,6 +460,10 @@ async def build_index(ctx: Any) -> Index:
         plans, docs = await load_docs(s)
     idx = Index.build(registry, plans, docs)
     idx.version = version
+    # The index is millions of long-lived objects: keep the cyclic GC from rescanning them on
+    # every full collection (that showed as 100 ms pauses in answers on big stores).
+    gc.collect()
+    gc.freeze()
     return idx
 
 
