@@ -74,7 +74,11 @@ class WebServer:
                 return web.json_response({"ok": False, "description": "Bad Request: body is not JSON"}, status=400)
             if not isinstance(data, dict) or "update_id" not in data:
                 return web.json_response({"ok": False, "description": "Bad Request: not an update"}, status=400)
-            await put_update(data)
+            try:
+                await put_update(data)
+            except Exception:  # a malformed update must not turn into retries from Telegram
+                log.exception("webhook update not understood: %s", str(data)[:500])
+                return web.json_response({"ok": False, "description": "Bad Request: malformed update"}, status=400)
             return web.json_response({"ok": True})
 
         self.app.router.add_post(path, receive)

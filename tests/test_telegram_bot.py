@@ -159,6 +159,9 @@ async def test_webhook_needs_the_secret(ctx: AppContext, tg: FakeTelegram) -> No
                 assert r.status == 200
             async with http.post(endpoint, data=b"{not json", headers={TELEGRAM_SECRET_HEADER: secret}) as r:
                 assert r.status == 400
+            bad = {"update_id": 2, "message": {"text": "no chat, no date"}}
+            async with http.post(endpoint, json=bad, headers={TELEGRAM_SECRET_HEADER: secret}) as r:
+                assert r.status == 400
             async with http.get(f"http://127.0.0.1:{web.port}/healthz") as r:
                 assert r.status == 200
                 assert await r.json() == {"status": "ok", "database": "ok", "telegram": "webhook"}
