@@ -50,6 +50,10 @@ def _proper(upper: str, finder: NameFinder) -> str:
         name = known[0]
         return f"{name} {place}".strip() if place and not name.endswith(place) else name
     out = lower[:1].upper() + lower[1:]
+    # "BỘ KHOA HỌC VÀ CÔNG NGHỆ" -> "Bộ Khoa học và Công nghệ": each part of the name after the head word.
+    out = re.sub(r"^((?:bộ|sở|cục|tổng cục|ban|ủy ban|uỷ ban|vụ|viện|đài|báo)\s+)(\w)",
+                 lambda x: x.group(1).capitalize() + x.group(2).upper(), out, flags=re.IGNORECASE)
+    out = re.sub(r"(\s(?:và|-)\s|,\s)(\w)", lambda x: x.group(1) + x.group(2).upper(), out)
     if m:
         out = out[: m.start(2)] + place
     return out

@@ -29,6 +29,8 @@ _EXTRA_NAMES = (
     "cac so nganh lien quan", "cac so ban nganh lien quan", "cac bo nganh lien quan", "cac bo nganh",
     "cac bo co quan ngang bo", "cac bo co quan ngang bo co quan thuoc chinh phu", "cac don vi truc thuoc",
     "cac don vi thuoc bo", "cac co quan don vi thuoc bo", "cac vu cuc", "cac dia phuong",
+    "thu truong cac don vi thuoc bo", "thu truong cac co quan don vi", "thu truong cac don vi", "bo truong",
+    "lanh dao bo", "thu tuong chinh phu", "chinh phu", "cac don vi thuoc uy ban nhan dan tinh",
 )
 _PARTY_COMMITTEES = ("huyen uy thi uy thanh uy", "huyen uy thanh uy", "huyen thi uy thanh uy", "huyen thanh uy",
                      "huyen uy thi uy thanh uy dang uy truc thuoc", "huyen uy thanh uy dang uy truc thuoc")
@@ -199,15 +201,30 @@ def _province_tail(text: str, toks: list[_Tok], j: int) -> int:
 _HEAD_FIRST = {h.split()[0] for h in _HEADS}
 
 
+# Words that end an unknown body's name: the verb or preposition after the subject.
+_NAME_STOP = {"có", "là", "làm", "chịu", "được", "để", "của", "với", "về", "trong", "tại", "cho", "các", "những",
+              "đã", "sẽ", "nhằm", "khi", "nếu", "thì", "ở", "từ", "đến", "sau", "trước", "gửi", "trình", "theo"}
+_NAME_STOP2 = {
+    "chu tri", "phoi hop", "xay dung", "to chuc", "thuc hien", "trien khai", "tham muu", "huong dan", "theo doi",
+    "don doc", "bao cao", "ra soat", "nghien cuu", "tong hop", "kiem tra", "bo tri", "ban hanh", "chi dao",
+    "cung cap", "hoan thanh", "hoan thien", "tiep tuc", "day manh", "tang cuong", "lanh dao", "quan triet",
+    "tuyen truyen", "giam sat", "cap nhat", "dong thoi", "phan cong", "danh gia", "uu tien", "dam bao", "bao dam",
+    "tao dieu", "huy dong", "ho tro", "thong bao", "phat huy", "phat dong", "dieu chinh", "de xuat", "de nghi",
+    "chu dong", "can cu", "phan anh", "xu ly", "quan ly", "lam dau", "khan truong", "kip thoi", "thuong xuyen",
+}
+_STRONG_HEADS = {"to", "ban", "hoi dong", "trung tam", "doan", "quy"}
+
+
 def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
-    """A capitalised body name the registry does not know ("Báo Bình Thuận", "Cục Thống kê")."""
+    """A body the registry does not know: a head word and its name ("Báo Bình Thuận", "Vụ Kế hoạch - Tài
+    chính", "Cục Sở hữu trí tuệ"), up to the verb or preposition that follows it."""
     t = toks[i]
     if not t.cap or not t.words:
         return i
     first2 = " ".join(t.words + (toks[i + 1].words if i + 1 < len(toks) else ()))
-    if any(first2.startswith(n) for n in _NOT_NAMES):
+    if any(first2 == n or first2.startswith(n + " ") for n in _NOT_NAMES):
         return i
-    head_len = 0
+    head_len, head = 0, ""
     for h in _HEADS:
         hw = h.split()
         got: list[str] = []
@@ -215,36 +232,34 @@ def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
         while k < len(toks) and len(got) < len(hw):
             got.extend(toks[k].words)
             k += 1
-        if got[:len(hw)] == hw and len(got) == len(hw):
-            head_len = max(head_len, k - i)
+        if got == hw and k - i > head_len:
+            head_len, head = k - i, h
     if not head_len:
         return i
     j = i + head_len
-    lower_run = 0
-    while j < len(toks):
+    if j >= len(toks) or text[toks[j - 1].end:toks[j].start] != " ":
+        return i
+    if not toks[j].cap and head not in _STRONG_HEADS:
+        return i
+    while j < len(toks) and j - i < 14:
         gap = text[toks[j - 1].end:toks[j].start]
         if gap not in (" ", " - ", "-", " – "):
             break
         tok = toks[j]
+        w = tok.words[0] if tok.words else ""
         if tok.cap:
-            lower_run = 0
+            if w in _HEAD_FIRST and j > i + head_len and gap == " " and toks[j - 1].words != ("va",):
+                break  # a new body begins
             j += 1
             continue
-        if tok.words == ("va",) and j + 1 < len(toks) and toks[j + 1].cap and j > i + head_len:
+        if w == "va" and j + 1 < len(toks) and toks[j + 1].cap:
             j += 1
             continue
-        # a few lower-case words inside a name ("Tổ biên tập Nghị quyết"), only before a capital
-        k = j
-        while k < len(toks) and not toks[k].cap and k - j < 3 and text[toks[k - 1].end:toks[k].start] == " ":
-            k += 1
-        if k < len(toks) and toks[k].cap and k > j and text[toks[k - 1].end:toks[k].start] == " " \
-                and j == i + head_len and lower_run == 0:
-            lower_run = k - j
-            j = k
-            continue
-        break
-    # Drop a trailing "và" and names made of the head word alone.
-    while j > i + head_len and toks[j - 1].words == ("va",):
+        nxt = toks[j + 1].words[0] if j + 1 < len(toks) and toks[j + 1].words else ""
+        if text[tok.start:tok.end].lower() in _NAME_STOP or f"{w} {nxt}" in _NAME_STOP2 or w.isdigit():
+            break
+        j += 1
+    while j > i + head_len and toks[j - 1].words in (("va",),):
         j -= 1
     return j if j > i + head_len else i
 
@@ -287,6 +302,8 @@ def shadow(text: str) -> str:
 _INTRO = re.compile(r"^(can cu|tren co so|theo|trong|de |sau khi|dinh ky|hang nam|hang quy|hang thang|ngoai ra|"
                     r"dong thoi|rieng|doi voi|tuy|khi|neu|nham|cac noi dung)")
 _ASSIGN = re.compile(r"^(?:giao cho|giao|de nghi|yeu cau|phan cong)\s+")
+# "Thủ trưởng các sở, ban, ngành chịu trách nhiệm": the head of a body answers for it.
+_HEAD_OF = re.compile(r"(?:thu truong|lanh dao|nguoi dung dau|giam doc|chu tich|truong)\s+(?=cac\s)")
 _NOT_AFTER_SUBJECT = re.compile(r"^\s*(?:cua|thuoc|ve|tai|cho|den)\b")
 
 
@@ -308,7 +325,8 @@ def subject(text: str, sh: str, found: list[list[Mention]]) -> tuple[list[Mentio
         starts = [assign.end()]
     elif _INTRO.match(sh):
         starts = [c.end() for c in re.finditer(r",\s*", sh[:300])]
-    for s in starts:
+    heads = [s + len(p.group()) for s in starts if (p := _HEAD_OF.match(sh, s))]
+    for s in starts + heads:
         for run in found:
             for idx, m in enumerate(run):
                 if m.start < s or sh[s:m.start].strip():
