@@ -38,7 +38,7 @@ _REPORT = re.compile(
 )
 _DUE = re.compile(
     r"\b(khi nao|bao gio|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
-    r"|may gio|ngay bao nhieu|ngay may|han (nop|gui|bao cao|hoan thanh|la)|han\b(?! che))"
+    r"|may gio|ngay bao nhieu|ngay may|thang may|nam may|quy may|han (nop|gui|bao cao|hoan thanh|la)|han\b(?! che))"
 )
 _COORD = re.compile(
     r"\b(phoi hop voi (ai|nhung ai|don vi nao|co quan nao|so nao)|(ai|nhung ai|don vi nao|co quan nao|so nao"
@@ -60,7 +60,8 @@ _DROP_PHRASES = [
             "di dau", "den dau", "toi dau", "len dau", "cho ai", "la viec", "viec cua", "la cua", "co quan nao",
             "don vi nao", "so nao", "ban nao", "cap nao", "noi nao", "nhung ai", "phoi hop voi ai", "ai phoi hop",
             "phoi hop", "co nhung nhiem vu", "nhiem vu gi", "nhiem vu nao", "viec gi", "viec nao", "cong viec gi",
-            "lam gi", "co gi", "danh sach", "liet ke", "bao nhieu", "may gio", "ngay may", "tom tat",
+            "lam gi", "co gi", "danh sach", "liet ke", "bao nhieu", "may gio", "ngay may", "thang may", "nam may",
+            "quy may", "tom tat",
             "xin chao", "cho hoi", "cho toi hoi", "toi muon hoi", "vui long", "lam on", "deadline", "han",
         ),
         key=lambda p: -len(p.split()),
@@ -265,10 +266,17 @@ def parse_window(folded: str, today: date) -> Window | None:
     if m := re.search(r"\bthang (toi|sau|ke tiep|tiep theo)\b", folded):
         y, mo = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
         return month_window(y, mo, m.span())
-    if m := re.search(r"\bthang (\d{1,2})(?: (?:nam )?(\d{4}))?\b", folded):
-        mo = int(m.group(1))
+    if m := re.search(r"\bthang (\d{1,2})(?: (?:nam )?(\d{4}|nay|sau|toi|ke tiep))?\b", folded):
+        mo, yword = int(m.group(1)), m.group(2)
         if 1 <= mo <= 12:
-            y = int(m.group(2)) if m.group(2) else (today.year if mo >= today.month else today.year + 1)
+            if yword and yword.isdigit():
+                y = int(yword)
+            elif yword == "nay":
+                y = today.year
+            elif yword:
+                y = today.year + 1
+            else:
+                y = today.year if mo >= today.month else today.year + 1
             return month_window(y, mo, m.span())
     if m := re.search(r"\bquy (nay|hien tai|(\d|iv|iii|ii|i))(?: (?:nam )?(\d{4}))?\b", folded):
         q = (today.month - 1) // 3 + 1 if m.group(1) in ("nay", "hien tai") else (
@@ -280,6 +288,9 @@ def parse_window(folded: str, today: date) -> Window | None:
                           f"quý {q}/{y}", m.span())
     if m := re.search(r"\bnam (nay|hien tai)\b", folded):
         return Window(date(today.year, 1, 1), date(today.year, 12, 31), f"năm {today.year}", m.span())
+    if m := re.search(r"\bnam (sau|toi|ke tiep)\b", folded):
+        y = today.year + 1
+        return Window(date(y, 1, 1), date(y, 12, 31), f"năm {y}", m.span())
     if m := _SOON.search(folded):
         return Window(today, today + timedelta(days=30), "30 ngày tới", m.span())
     return None

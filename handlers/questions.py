@@ -177,12 +177,13 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
 
 
 def _accept(p: Parsed, h: Hit) -> bool:
-    """Does a hit carry the question's topic? Most topic words, and some of their pairs."""
+    """Does a hit carry the question's topic? Most of its topic words, and some of their pairs:
+    syllables collide once accents are gone ("biển"/"biện"), word pairs rarely do."""
     if not p.distinct:
         return h.score > 0
-    if h.coverage >= 0.8 and h.pair_coverage > 0:
-        return True
-    return h.coverage >= 0.5 and h.pair_coverage >= 0.3
+    if not h.pairs:
+        return h.coverage >= 0.75
+    return h.pair_coverage > 0 and h.coverage + h.pair_coverage >= 0.95
 
 
 def _expand(idx: Index, ids: list[int]) -> tuple[set[int], set[int]]:

@@ -111,7 +111,8 @@ class Hit:
     doc: TaskDoc
     score: float
     coverage: float  # share of the question's topic words (idf-weighted) the task holds
-    pair_coverage: float
+    pair_coverage: float  # share of the question's topic word pairs the task holds (1.0 when it has none)
+    pairs: int = 0  # how many topic word pairs the question has
 
 
 @dataclass
@@ -361,7 +362,7 @@ class Index:
         hits = []
         for s, i, cov, pcov in top:
             rerank = fuzz.partial_ratio(query_text, self.folded[i]) / 100.0 if query_text else 0.0
-            hits.append(Hit(self.docs[i], s + rerank, cov, pcov))
+            hits.append(Hit(self.docs[i], s + rerank, cov, pcov, len(distinct_pairs)))
         hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
         return hits[:limit]
 
