@@ -1,7 +1,9 @@
 """`nhacviec import [--dry-run] [--json] FILE...`: read plans and store their tasks.
 
-Each file is its own transaction: a refused file prints its Vietnamese reason on stderr and the
-command exits non-zero, while the other files still import. --dry-run parses with an in-memory
+Each file is its own transaction: a refused file (empty, binary, corrupt, too large, scanned, MẬT)
+prints its Vietnamese reason on stderr and the command exits non-zero, while the other files still
+import. A readable document that assigns no task (a README beside the plans) is skipped with a
+warning; it fails the command only when no file at all was a plan. --dry-run parses with an in-memory
 registry of the standard bodies and never opens the store.
 """
 
@@ -16,7 +18,7 @@ from typing import Any
 from bot.settings import Settings
 from knowledge.clock import Clock
 from knowledge.export import parsed_plan_json
-from knowledge.importer import ImportRefused, NameFinder, parse_path, seed_registry
+from knowledge.importer import ImportRefused, NameFinder, NotAPlan, parse_path, seed_registry
 
 
 def register(sub: Any) -> dict[str, Any]:
@@ -30,7 +32,7 @@ def register(sub: Any) -> dict[str, Any]:
 async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     max_bytes = settings.max_upload_mb * 1024 * 1024
     today = Clock().today()
-    failed = 0
+    failed = skipped = 0
     out: list[dict[str, Any]] = []
     if args.dry_run:
         registry = seed_registry()
@@ -39,6 +41,10 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             path = Path(name)
             try:
                 plan = parse_path(path, finder, max_bytes)
+            except NotAPlan as e:
+                skipped += 1
+                print(f"{path.name}: bỏ qua — {e.message_vi}", file=sys.stderr)
+                continue
             except ImportRefused as e:
                 failed += 1
                 print(f"{path.name}: {e.message_vi}", file=sys.stderr)
@@ -48,9 +54,8 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 print(f"{path.name}: {len(plan.tasks)} nhiệm vụ (chạy thử, chưa ghi vào kho).")
     else:
-        from knowledge.plans import Importer
-
         from bot.cli import open_store
+        from knowledge.plans import Importer
 
         db = await open_store(settings)
         try:
@@ -59,6 +64,10 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 path = Path(name)
                 try:
                     result = await importer.import_path(path)
+                except NotAPlan as e:
+                    skipped += 1
+                    print(f"{path.name}: bỏ qua — {e.message_vi}", file=sys.stderr)
+                    continue
                 except ImportRefused as e:
                     failed += 1
                     print(f"{path.name}: {e.message_vi}", file=sys.stderr)
@@ -71,4 +80,4 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             await db.close()
     if args.json:
         print(json.dumps({"plans": out}, ensure_ascii=False, indent=1))
-    return 1 if failed else 0
+    return 1 if failed or skipped == len(args.files) else 0

@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from knowledge.importer.metadata import read_metadata, refuse_if_secret
-from knowledge.importer.model import ImportRefused, ParsedPlan, ParsedTask
+from knowledge.importer.model import ImportRefused, NotAPlan, ParsedPlan, ParsedTask
 from knowledge.importer.names import NameFinder, seed_registry
 from knowledge.importer.outline import OutlineParser, Para, build_tree, paragraphs
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
 from knowledge.importer.tables import table_tasks
 
-__all__ = ["ImportRefused", "NameFinder", "ParsedPlan", "ParsedTask", "parse_blocks", "parse_bytes", "parse_path",
-           "read_blocks", "seed_registry"]
+__all__ = ["ImportRefused", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks", "parse_bytes",
+           "parse_path", "read_blocks", "seed_registry"]
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
@@ -36,7 +36,7 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
         if isinstance(t, Table):
             tasks.extend(table_tasks(t, finder, plan.issued_on))
     if not tasks:
-        raise ImportRefused("Không tìm thấy nhiệm vụ nào được giao cho cơ quan cụ thể trong văn bản này.")
+        raise NotAPlan("Không tìm thấy nhiệm vụ nào được giao cho cơ quan cụ thể trong văn bản này.")
     plan.tasks = tasks
     return plan
 

@@ -16,6 +16,13 @@ class ImportRefused(Exception):
         self.message_vi = message_vi
 
 
+class NotAPlan(ImportRefused):
+    """A readable document that assigns no task (a README, a letter): skipped, not bad input.
+
+    In a batch it is only a warning, so a folder of plans with a note beside them still imports.
+    """
+
+
 @dataclass
 class ParsedTask:
     ref: str
