@@ -39,6 +39,13 @@ async def test_long_choices_one_per_row(tg: FakeTelegram, sender: TelegramSender
     assert len(rows) == 2
 
 
+async def test_oversized_button_data_dropped_not_the_message(tg: FakeTelegram, sender: TelegramSender) -> None:
+    choices = [Choice("Được", "ok:1"), Choice("Quá dài", "x" * 65)]
+    await sender.send("42", "Chọn", choices)
+    [sent] = tg.sent_to(42)
+    assert [b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row] == ["ok:1"]
+
+
 async def test_blocked_user_is_unreachable(tg: FakeTelegram, sender: TelegramSender) -> None:
     tg.fail(42, 403)
     with pytest.raises(Unreachable, match="blocked"):

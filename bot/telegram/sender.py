@@ -20,15 +20,20 @@ from handlers.messages import Choice, DeliveryError, RetryLater, Unreachable
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # Telegram's limit on one message
+MAX_BUTTON_DATA = 64  # bytes of callback_data Telegram accepts; a longer one fails the whole message
 # BadRequest descriptions that mean the chat is gone for good, like a block.
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send", "peer_id_invalid")
 
 
 def keyboard(choices: list[Choice] | None) -> InlineKeyboardMarkup | None:
     """Inline buttons for choices: short ones side by side (reminder actions), long ones one per row."""
-    if not choices:
+    fitting = [c for c in choices or [] if 0 < len(c.data.encode()) <= MAX_BUTTON_DATA]
+    if len(fitting) < len(choices or []):
+        log.error("choice data over %d bytes dropped from the keyboard: %s", MAX_BUTTON_DATA, choices)
+    if not fitting:
         return None
-    buttons = [InlineKeyboardButton(c.label[:64], callback_data=c.data) for c in choices]
+    choices = fitting
+    buttons = [InlineKeyboardButton(c.label[:64] or "…", callback_data=c.data) for c in choices]
     if len(buttons) <= 3 and sum(len(c.label) for c in choices) <= 45:
         return InlineKeyboardMarkup([buttons])
     return InlineKeyboardMarkup([[b] for b in buttons])

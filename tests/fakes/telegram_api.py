@@ -426,6 +426,10 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message text is empty")
         if len(text) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
+        for row in (p.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                if len(str(button.get("callback_data", "")).encode()) > 64 or not button.get("text"):
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
         self._check_send(chat_id)
         msg = self._bot_message(chat_id, text=text, reply_markup=p.get("reply_markup"))
         self.sent.append(msg)
