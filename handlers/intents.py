@@ -23,6 +23,10 @@ _GREETING = re.compile(
     r"|ban la ai|ban lam duoc gi|ban giup duoc gi|bot lam duoc gi|toi hoi duoc gi|hoi gi|start|bat dau)"
     r"( (a|nhe|oi|ban|bot|nha|voi))*$"
 )
+_THANKS = re.compile(
+    r"^(cam on|xin cam on|thanks|thank you|thank|tks|thanks you|ok|oke|okay|vang|da|da vang|duoc roi|tot qua|hay qua)"
+    r"( (ban|bot|nhe|nha|a|nhieu|rat nhieu|lam))*$"
+)
 _OVERDUE = re.compile(r"\b(qua han|tre han|tre hen|het han|cham tien do|cham tre|bi tre|da qua ngay|no han)\b")
 _SOON = re.compile(r"\b(sap den han|sap toi han|sap het han|sap han|sap toi|sap phai|gan den han|sap den)\b")
 _LIST = re.compile(
@@ -93,7 +97,7 @@ class Window:
 class Parsed:
     """One question, understood."""
 
-    kind: str  # greeting | overdue | window | plan | agency | report | due | coord | lead | unknown
+    kind: str  # greeting | thanks | overdue | window | plan | agency | report | due | coord | lead | unknown
     folded: str
     agencies: list[Mention] = field(default_factory=list)
     plans: list[Mention] = field(default_factory=list)
@@ -134,6 +138,8 @@ def _kind(p: Parsed) -> str:
     f = p.folded
     if _GREETING.match(f) or not f:
         return "greeting"
+    if _THANKS.match(f):
+        return "thanks"
     if _OVERDUE.search(f):
         return "overdue"
     if p.window is not None or _SOON.search(f):

@@ -93,6 +93,8 @@ async def answer(ctx: AppContext, question: str, agencies: list[int] | None = No
 async def _dispatch(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int]) -> Answer:
     if p.kind == "greeting":
         return Answer("", "greeting", help_text(idx))
+    if p.kind == "thanks":
+        return Answer("", "thanks", "Rất vui được giúp bạn! Cần gì cứ hỏi tiếp, hoặc gõ /help để xem cách hỏi.")
     if p.kind == "overdue":
         return await _overdue(ctx, idx, p, today)
     if p.kind == "window":
@@ -210,6 +212,9 @@ def _answer_key(intent: str, doc: TaskDoc, idx: Index, today: date) -> Any:
 
 
 def _about_task(idx: Index, p: Parsed, today: date) -> Answer:
+    if not any(t is not None for t in p.seq):
+        return Answer("", p.kind, "Bạn hỏi về việc nào? Xin ghi thêm nội dung công việc, tên cơ quan hoặc số kế hoạch, "
+                                  "ví dụ: “Ai chủ trì rà soát quy định tài chính?”.")
     hits = rank(idx, p)
     if not hits:
         return _nothing(idx, p, p.kind)
@@ -304,8 +309,15 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
     label = _agency_label(idx, aid, today)
     total = len(led) + len(coord) + len(grouped)
     if total == 0:
-        return Answer("", "agency", f"Chưa thấy nhiệm vụ nào giao cho {label} trong các kế hoạch đang theo dõi "
-                                    f"({len(idx.plans)} kế hoạch).")
+        receives = [d for d in (idx.docs[i] for i in idx.tasks_of(idx.related_agencies(aid)[0]))
+                    if set(d.agency_ids("report_to")) & idx.related_agencies(aid)[0]]
+        text = (f"Chưa thấy nhiệm vụ nào giao cho {label} chủ trì hay phối hợp trong các kế hoạch đang theo dõi "
+                f"({len(idx.plans)} kế hoạch).")
+        if not receives:
+            return Answer("", "agency", text)
+        body, picks = _numbered(idx, receives, today, "task")
+        lines = [text, f"{label} nhận báo cáo của {len(receives)} việc:", *body, "Gõ số để xem chi tiết."]
+        return Answer("", "agency", "\n".join(lines), receives, picks[:10])
     parts = []
     if led:
         parts.append(f"chủ trì {len(led)}")

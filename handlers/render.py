@@ -10,6 +10,7 @@ from datetime import date
 
 from knowledge.queries import TaskDoc
 from knowledge.search import Index
+from knowledge.text import fold
 
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
@@ -85,7 +86,8 @@ def due_phrase(idx: Index, doc: TaskDoc, today: date) -> str:
     if dl.kind == "ongoing":
         return "thường xuyên (không có ngày cụ thể)"
     if dl.kind == "periodic":
-        return f"định kỳ {words}".strip() + " (kế hoạch chưa ghi ngày cụ thể)"
+        plain = "" if fold(dl.text) in ("", "dinh ky") else f" {words}"
+        return f"định kỳ{plain} (kế hoạch chưa ghi ngày cụ thể)"
     due = dl.next_due(today)
     if due is None:
         return words or "không rõ ngày"

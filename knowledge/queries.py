@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.deadlines import Deadline
-from knowledge.models import FocalPoint, Plan, Task, TaskAgency, TaskProgress
+from knowledge.models import Agency, AgencyAlias, FocalPoint, Plan, Task, TaskAgency, TaskProgress
 
 
 @dataclass
@@ -132,3 +132,10 @@ async def done_task_ids(session: AsyncSession) -> set[int]:
     """Tasks someone marked done (any agency, any occurrence): kept out of overdue and due lists."""
     q = select(TaskProgress.task_id).where(TaskProgress.status == "done").distinct()
     return set((await session.scalars(q)).all())
+
+
+async def agency_spellings(session: AsyncSession) -> list[tuple[int, str]]:
+    """Every agency's name and aliases as written, for finding agencies named in free text."""
+    rows = [(r.id, r.name) for r in await session.execute(select(Agency.id, Agency.name))]
+    rows += [(r.agency_id, r.alias) for r in await session.execute(select(AgencyAlias.agency_id, AgencyAlias.alias))]
+    return rows

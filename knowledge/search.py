@@ -31,7 +31,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.agencies import AgencyInfo, Registry
 from knowledge.deadlines import RECURRING, Deadline
-from knowledge.queries import PlanDoc, TaskDoc, load_docs, store_version
+from knowledge.queries import PlanDoc, TaskDoc, agency_spellings, load_docs, store_version
 from knowledge.text import fold
 
 CACHE_KEY = "search"
@@ -48,6 +48,9 @@ _SPOKEN_GROUPS = {
     "cac huyen uy": "Các huyện ủy, thành ủy",
     "cac doan the": "Các tổ chức chính trị - xã hội tỉnh",
 }
+# "… tỉnh Ninh Thuận" at the end of a name: the province, not part of the body's name
+# (but "tỉnh ủy", "tỉnh đoàn" are bodies).
+_PROVINCE_TAIL = re.compile(r" tinh(?! (?:uy|doan|hoi)\b)( [a-z]+){1,3}$")
 _CONFUSED = (("i", "y"), ("y", "i"), ("x", "s"), ("s", "x"), ("tr", "ch"), ("ch", "tr"), ("gi", "d"), ("d", "gi"))
 
 
@@ -141,7 +144,8 @@ class Index:
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
-    def build(cls, registry: Registry, plans: dict[int, PlanDoc], docs: list[TaskDoc]) -> Index:
+    def build(cls, registry: Registry, plans: dict[int, PlanDoc], docs: list[TaskDoc],
+              spellings: list[tuple[int, str]] | None = None) -> Index:
         idx = cls(registry, plans, docs)
         postings: dict[str, array] = {}
         total = 0
@@ -174,21 +178,27 @@ class Index:
         idx.avg_len = (total / len(docs)) if docs else 1.0
         idx.dated.sort()
         idx.vocab = sorted(t for t in postings if " " not in t and not t.isdigit())
-        idx._build_agency_scanner()
+        idx._build_agency_scanner(spellings or [])
         for p in plans.values():
             idx._titles[p.id] = fold_query(p.title)
             if p.number:
                 idx._numbers.setdefault(_leading_number(p.number), []).append(p.id)
         return idx
 
-    def _build_agency_scanner(self) -> None:
+    def _build_agency_scanner(self, spellings: list[tuple[int, str]]) -> None:
+        """Names as people write them: each name and alias folded, with and without the province."""
         keys: dict[str, int] = {}
-        for key, aid in self.registry.by_key.items():
+        found = [(aid, fold(text)) for aid, text in spellings]
+        found += [(aid, k) for k, aid in self.registry.by_key.items()]
+        for aid, key in found:
             variants = [key]
             if key.endswith(" tinh"):
                 variants.append(key[: -len(" tinh")])
+            elif m := _PROVINCE_TAIL.search(key):
+                variants += [key[: m.start()], key[: m.start()] + " tinh"]
             for v in variants:
-                if v and v.split()[0] in _AGENCY_HEADS and len(v) >= 4:
+                # one-word keys ("tinh") would take every "tỉnh" in a question for an agency
+                if v and v.split()[0] in _AGENCY_HEADS and " " in v:
                     keys.setdefault(v, aid)
         # How people say a group in a hurry ("các sở báo cáo về đâu"), when the registry has it.
         for short, full in _SPOKEN_GROUPS.items():
@@ -459,7 +469,8 @@ async def build_index(ctx: Any) -> Index:
         version = await store_version(s)
         registry = await Registry.load(s)
         plans, docs = await load_docs(s)
-    idx = Index.build(registry, plans, docs)
+        spellings = await agency_spellings(s)
+    idx = Index.build(registry, plans, docs, spellings)
     idx.version = version
     # The index is millions of long-lived objects: keep the cyclic GC from rescanning them on
     # every full collection (that showed as 100 ms pauses in answers on big stores).
