@@ -41,7 +41,8 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_ask_json_reads_one_question_per_line(store: Path, monkeypatch: pytest.MonkeyPatch,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    questions = "Ai chủ trì rà soát quy định tài chính?\n\nhan bao cao cua so khcn len ubnd tinh\nxây dựng cảng Cà Ná ai lo\n"
+    questions = ("Ai chủ trì rà soát quy định tài chính?\n\nhan bao cao cua so khcn len ubnd tinh\n"
+                 "xây dựng cảng Cà Ná ai lo\n")
     monkeypatch.setattr(sys, "stdin", io.StringIO(questions))
     assert cli.main(["ask", "--json", "--today", "2026-11-23"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.strip()]
