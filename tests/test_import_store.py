@@ -1,0 +1,167 @@
+"""Storing plans, on SQLite and PostgreSQL: one transaction per file, re-import, stable task ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from knowledge.agencies import agency_key
+from knowledge.db import Database
+from knowledge.models import Agency, AuditEntry, Base, Plan, Task, TaskAgency
+from knowledge.plans import Importer, import_file
+from tests.import_helpers import DATA
+
+V1 = """ỦY BAN NHÂN DÂN
+TỈNH PHÚ YÊN
+
+Số: 90/KH-UBND
+
+Phú Yên, ngày 10 tháng 3 năm 2025
+
+KẾ HOẠCH
+
+Phát triển khoa học và công nghệ năm 2025
+
+I. MỤC ĐÍCH, YÊU CẦU
+
+1. Cụ thể hóa nhiệm vụ.
+
+II. NHIỆM VỤ
+
+1. Sở Khoa học và Công nghệ chủ trì, phối hợp với Sở Tài chính xây dựng chương trình hỗ trợ \
+doanh nghiệp đổi mới công nghệ trong quý II/2025.
+
+2. Sở Nội vụ rà soát tổ chức bộ máy các đơn vị sự nghiệp khoa học và công nghệ công lập trước ngày 30/9/2025.
+
+3. Báo Phú Yên phối hợp với Đài Phát thanh và Truyền hình tỉnh mở chuyên mục khoa học và công nghệ; \
+thực hiện thường xuyên.
+
+4. Các Sở, ban, ngành thuộc tỉnh định kỳ, trước ngày 15 tháng 11 hằng năm báo cáo kết quả về Sở Khoa học và Công nghệ.
+
+Nơi nhận:
+- Lưu: VT.
+
+KT. CHỦ TỊCH
+PHÓ CHỦ TỊCH
+
+Trần Văn B
+"""
+# v2: task 2 reworded slightly, task 3 removed, a new task 5; tasks 1 and 4 unchanged.
+V2 = (V1.replace("rà soát tổ chức bộ máy các đơn vị", "rà soát, sắp xếp tổ chức bộ máy các đơn vị")
+      .replace("3. Báo Phú Yên phối hợp với Đài Phát thanh và Truyền hình tỉnh mở chuyên mục khoa học và công nghệ; "
+               "thực hiện thường xuyên.\n\n", "")
+      .replace("Nơi nhận:", "5. Sở Tư pháp thẩm định các văn bản quy phạm pháp luật về khoa học và công nghệ "
+               "trong tháng 12/2025.\n\nNơi nhận:"))
+
+
+async def snapshot(db: Database) -> dict[str, list[Any]]:
+    """Every row of every table: the store's whole state, to compare before and after."""
+    out = {}
+    async with db.session() as s:
+        for table in Base.metadata.sorted_tables:
+            rows = (await s.execute(select(table).order_by(*table.primary_key.columns))).all()
+            out[table.name] = [tuple(r) for r in rows]
+    return out
+
+
+async def count(db: Database, model: Any) -> int:
+    async with db.session() as s:
+        return int(await s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_import_stores_plan_tasks_and_agencies(db: Database) -> None:
+    result = await import_file(db, V1.encode(), "v1.txt", actor="tester")
+    assert (result.status, result.added, len(result.task_ids)) == ("new", 4, 4)
+    async with db.session() as s:
+        plan = await s.scalar(select(Plan))
+        assert plan is not None
+        assert (plan.identity, plan.number) == ("so:90 kh ubnd", "90/KH-UBND")
+        assert plan.issuer == "Ủy ban nhân dân tỉnh Phú Yên"
+        tasks = (await s.scalars(select(Task).order_by(Task.position))).all()
+        assert [t.deadline_kind for t in tasks] == ["quarter", "date", "ongoing", "yearly"]
+        assert (tasks[3].deadline_month, tasks[3].deadline_day, tasks[3].deadline_due) == (11, 15, None)
+        links = (await s.execute(select(TaskAgency.role, TaskAgency.written, Agency.name)
+                                 .join(Agency, Agency.id == TaskAgency.agency_id)
+                                 .where(TaskAgency.task_id == tasks[0].id).order_by(TaskAgency.position))).all()
+        assert [tuple(r) for r in links] == [("lead", "Sở Khoa học và Công nghệ", "Sở Khoa học và Công nghệ"),
+                                             ("coordinator", "Sở Tài chính", "Sở Tài chính")]
+        newspaper = await s.scalar(select(Agency).where(Agency.name == "Báo Phú Yên"))
+        assert newspaper is not None and not newspaper.seeded  # an unknown body became an agency
+        audit = (await s.scalars(select(AuditEntry))).all()
+        assert [(a.actor, a.action, a.details["status"]) for a in audit] == [("tester", "import", "new")]
+
+
+async def test_reimport_same_content_changes_nothing(db: Database) -> None:
+    await import_file(db, V1.encode(), "v1.txt")
+    before = await snapshot(db)
+    again = await import_file(db, V1.encode(), "v1-copy.txt")
+    assert again.status == "unchanged" and "không có thay đổi" in again.summary_vi()
+    after = await snapshot(db)
+    after.pop("audit_log"), before.pop("audit_log")
+    assert after == before
+
+
+async def test_new_version_keeps_task_ids(db: Database) -> None:
+    first = await import_file(db, V1.encode(), "v1.txt")
+    second = await import_file(db, V2.encode(), "v2.txt")
+    assert second.status == "updated" and second.plan_id == first.plan_id
+    assert (second.added, second.changed, second.removed) == (1, 1, 1)
+    assert "thêm 1, sửa 1, xóa 1" in second.summary_vi()
+    ids1, ids2 = first.task_ids, second.task_ids
+    assert ids2[0] == ids1[0]  # unchanged
+    assert ids2[1] == ids1[1]  # reworded: same ref, similar text
+    assert ids2[2] == ids1[3]  # unchanged, moved up
+    assert ids2[3] not in ids1  # new
+    async with db.session() as s:
+        assert await s.get(Task, ids1[2]) is None  # vanished from the plan
+        reworded = await s.get(Task, ids1[1])
+        assert reworded is not None and "sắp xếp" in reworded.text
+    assert await count(db, Plan) == 1 and await count(db, Task) == 4
+
+
+async def test_refused_file_leaves_store_exactly_as_it_was(db: Database, tmp_path: Any) -> None:
+    await import_file(db, V1.encode(), "v1.txt")
+    before = await snapshot(db)
+    importer = await Importer.create(db)
+    from knowledge.importer import ImportRefused
+
+    for data, name in [(b"", "empty.txt"), (b"\x00\x01\x02" * 100, "bin.txt"), (b"PK\x03\x04xx", "bad.docx"),
+                       (("MẬT\n\n" + V2).encode(), "secret.txt")]:
+        with pytest.raises(ImportRefused):
+            await importer.import_bytes(data, name)
+    assert await snapshot(db) == before
+
+
+async def test_dry_run_writes_nothing(db: Database) -> None:
+    before = await snapshot(db)
+    result = await import_file(db, V1.encode(), "v1.txt", dry_run=True)
+    assert result.added == 4
+    assert await snapshot(db) == before
+
+
+async def test_failure_inside_the_transaction_rolls_back_everything(db: Database) -> None:
+    importer = await Importer.create(db)
+    await importer.import_bytes(V1.encode(), "v1.txt")
+    # Another writer adds a body the importer's in-memory registry has not seen: storing the next
+    # plan hits the unique key half-way (plan and some tasks already flushed) and must undo it all.
+    async with db.session() as s:
+        s.add(Agency(name="Vụ Pháp chế", key=agency_key("Vụ Pháp chế"), kind="other", is_group=False))
+        await s.commit()
+    before = await snapshot(db)
+    with pytest.raises(IntegrityError):
+        await importer.import_bytes((DATA / "bo_khcn_2024.txt").read_bytes(), "bo.txt")
+    assert await snapshot(db) == before
+    # The importer reloaded its registry, so trying again works.
+    again = await importer.import_bytes((DATA / "bo_khcn_2024.txt").read_bytes(), "bo.txt")
+    assert again.status == "new" and again.added == 9
+
+
+async def test_extra_plans_import_on_both_databases(db: Database) -> None:
+    importer = await Importer.create(db)
+    for name in ("bo_khcn_2024.txt", "ubnd_bang.md"):
+        r = await importer.import_path(DATA / name)
+        assert r.status == "new" and r.added >= 5
+    assert await count(db, Plan) == 2
