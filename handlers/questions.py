@@ -17,6 +17,9 @@ from handlers import render
 from handlers.context import AppContext
 from handlers.intents import Parsed, Window, parse
 from handlers.messages import Choice, Incoming, Reply
+from knowledge.deadlines import deadline_json
+from knowledge.export import display_name
+from knowledge.importer.names import NameFinder
 from knowledge.queries import TaskDoc, chat_agencies, done_task_ids
 from knowledge.search import Hit, Index, get_index, wordset
 
@@ -60,22 +63,25 @@ class Answer:
 
 
 def task_json(idx: Index, doc: TaskDoc, today: date) -> dict[str, Any]:
-    """The import contract's task shape, plus the store id and the plan it belongs to."""
+    """The import contract's task shape (names as `import --json` shows them), plus id and plan."""
+    finder = idx.cache.get("names")
+    if finder is None:
+        finder = idx.cache["names"] = NameFinder(idx.registry)
+
+    def names(role: str) -> list[str]:
+        return list(dict.fromkeys(display_name(w, finder) for w in doc.written(role)))
+
     plan = idx.plans.get(doc.plan_id)
-    dl = doc.deadline()
-    due = dl.next_due(today) if dl else None
     return {
         "id": doc.id,
-        "plan": {"number": plan.number if plan else None, "title": plan.title if plan else ""},
+        "plan": {"number": plan.number, "title": plan.title} if plan else None,
         "ref": doc.ref,
         "text": doc.text,
-        "lead": doc.written("lead"),
-        "coordinators": doc.written("coordinator"),
-        "report_to": doc.written("report_to"),
-        "deadline": None if dl is None else {
-            "kind": dl.kind, "due": due.isoformat() if due else None, "month": dl.month, "day": dl.day,
-            "text": dl.text,
-        },
+        "lead": names("lead"),
+        "coordinators": names("coordinator"),
+        "report_to": names("report_to"),
+        "via": names("via"),
+        "deadline": deadline_json(doc.deadline(), today),
     }
 
 

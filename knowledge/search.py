@@ -141,6 +141,7 @@ class Index:
     _numbers: dict[str, list[int]] = field(default_factory=dict)  # leading number -> plan ids
     _recurring_on: tuple[date, list[tuple[date, int]]] | None = None
     version: tuple[Any, ...] = ()
+    cache: dict[str, Any] = field(default_factory=dict)  # things other modules derive from this index
 
     # ---- building -------------------------------------------------------------------------
     @classmethod

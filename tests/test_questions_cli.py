@@ -51,7 +51,7 @@ def test_ask_json_reads_one_question_per_line(store: Path, monkeypatch: pytest.M
     first, second, third = lines
     assert first["intent"] == "lead" and first["answer"].startswith("Sở Tài chính chủ trì")
     top = first["tasks"][0]
-    assert set(top) == {"id", "plan", "ref", "text", "lead", "coordinators", "report_to", "deadline"}
+    assert set(top) == {"id", "plan", "ref", "text", "lead", "coordinators", "report_to", "via", "deadline"}
     assert top["plan"]["number"] == "3021/KH-UBND" and top["ref"] == "II.3.a"
     assert top["lead"] == ["Sở Tài chính"] and top["coordinators"] == ["Sở Khoa học và Công nghệ"]
     assert top["deadline"] is None
