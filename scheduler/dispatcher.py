@@ -74,8 +74,8 @@ class Pacer:
                 self.recent.popleft()
             if len(self.recent) >= self.per_second:
                 t = max(t, self.recent[-int(self.per_second)] + window)
-            if self.recent:
-                t = max(t, self.recent[-1] + 1.0 / self.per_second)
+            if self.recent:  # half the even spacing: smooth, yet a late send can be caught up
+                t = max(t, self.recent[-1] + 0.5 / self.per_second)
         return t
 
     def sent(self, chat_id: str, at: float) -> None:
@@ -132,6 +132,7 @@ class Dispatcher:
         }
         rate = max((p.per_second or 50 for p in self.pacers.values()), default=50)
         self.pool_size = pool_size or max(40, min(int(rate * 4), 400))
+        self.stopping = False  # set by the service on shutdown: finish the send in flight, then stop
 
     # ---- claiming ------------------------------------------------------------------------------
 
@@ -306,7 +307,7 @@ class Dispatcher:
             if not pool:
                 break
             now = loop.time()
-            if stop_at is not None and now >= stop_at:
+            if self.stopping or (stop_at is not None and now >= stop_at):
                 break
             best, best_at = None, float("inf")
             for r in pool.values():
@@ -321,7 +322,7 @@ class Dispatcher:
                 continue
             del pool[best.id]
             await self._send_one(best, stats)
-        if pool:  # out of time: hand the rest back at once
+        if pool:  # out of time or stopping: hand the rest back at once
             async with self.db.session() as s:
                 await s.execute(update(Outbox).where(Outbox.id.in_(list(pool)), Outbox.claimed_by == self.worker_id)
                                 .values(status="pending", claimed_by=None, claimed_at=None))

@@ -93,6 +93,7 @@ class ReminderService:
             log.exception("reminder %s tick failed", name)
 
     async def start(self) -> None:
+        self.dispatcher.stopping = False
         sched = AsyncIOScheduler(timezone=VN)
         common = dict(coalesce=True, max_instances=1, misfire_grace_time=None)
         sched.add_job(self._safe, "interval", args=["plan", self.plan_tick], seconds=self.plan_interval,
@@ -105,8 +106,9 @@ class ReminderService:
         self.scheduler = sched
 
     async def stop(self) -> None:
+        self.dispatcher.stopping = True
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
-        async with self._lock:  # let a running tick finish its row
+        async with self._lock:  # a running tick finishes the send in flight and hands back its claims
             pass

@@ -142,4 +142,4 @@ async def test_pacer_keeps_both_limits() -> None:
     for chat, at in times:
         assert chat not in last or at - last[chat] >= 1.0 - 1e-9
         last[chat] = at
-    assert times[-1][1] == pytest.approx(19 + 4 / 30)  # 5 chats, 1 message/s each: per-chat bound dominates
+    assert times[-1][1] == pytest.approx(19 + 4 / 60)  # 5 chats, 1 message/s each: per-chat bound dominates
