@@ -53,9 +53,13 @@ def _dead_here(worker_id: str) -> bool:
 
 class Pacer:
     """Keeps one channel under its limits: at most `per_second` sends in any second, and
-    `per_chat` seconds between two sends to one chat. Times are the event loop's monotonic clock."""
+    `per_chat` seconds between two sends to one chat. Times are the event loop's monotonic clock.
 
-    def __init__(self, per_second: float | None, per_chat: float | None, margin: float = 0.03) -> None:
+    A send is recorded when it *completed*: the platform saw it at some moment before that, and the
+    next send starts after it (one in flight), so counting from completions keeps the platform's
+    own count within the limits whatever the network jitter; only a small margin is needed."""
+
+    def __init__(self, per_second: float | None, per_chat: float | None, margin: float = 0.01) -> None:
         self.per_second = per_second
         self.per_chat = per_chat
         self.margin = margin
@@ -252,10 +256,10 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         if not await self._renew(row):
             return
-        pacer.sent(row.chat_id, loop.time())
         try:
             message_id = await sender.send(row.chat_id, row.text, reminder_choices(row.id))
         except Unreachable as e:
+            pacer.sent(row.chat_id, loop.time())
             await self._finish(row, status="failed", last_error=f"unreachable: {e}"[:1000], claimed_by=None)
             async with self.db.session() as s:
                 await focal_points.mark_unreachable(s, row.focal_point_id, str(e))
@@ -265,15 +269,19 @@ class Dispatcher:
                 await s.commit()
             stats.unreachable += 1
         except RetryLater as e:
+            pacer.sent(row.chat_id, loop.time())
             pacer.pause(e.seconds, loop.time())
             await self._retry(row, e.seconds, str(e), stats)
         except DeliveryError as e:
+            pacer.sent(row.chat_id, loop.time())
             await self._finish(row, status="failed", last_error=str(e)[:1000], claimed_by=None)
             stats.failed += 1
         except Exception as e:  # a bug or an unexpected library error: keep the row, try later
+            pacer.sent(row.chat_id, loop.time())
             log.exception("sending outbox row %s failed", row.id)
             await self._retry(row, 30.0, f"{type(e).__name__}: {e}", stats)
         else:
+            pacer.sent(row.chat_id, loop.time())
             await self._finish(row, status="sent", sent_at=self.clock.now(), message_id=message_id,
                                last_error=None, claimed_by=None, attempts=row.attempts + 1)
             stats.sent += 1
