@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -82,13 +83,27 @@ def _month_end(year: int, month: int) -> date:
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
-def _shadow(text: str) -> str:
-    """Lower case without accents, one character per character, so match spans map back to `text`."""
-    out = []
-    for c in text:
+def _shadow_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for cp in range(0x80, 0x2000):
+        c = chr(cp)
         s = strip_accents(c).lower()
-        out.append(s if len(s) == 1 else c.lower()[:1] or " ")
-    return "".join(out)
+        table[cp] = s if len(s) == 1 else (c.lower()[:1] or " ")
+    for cp in range(0x41, 0x5B):
+        table[cp] = chr(cp + 32)
+    table[0x1E9E] = "s"
+    return table
+
+
+_SHADOW = _shadow_table()
+
+
+def shadow(text: str) -> str:
+    """Lower case without accents, one character per character, so match spans map back to `text`."""
+    return text.translate(_SHADOW)
+
+
+_shadow = shadow
 
 
 # Pieces of patterns, written against the shadow text (lower case, no accents).
@@ -241,8 +256,18 @@ _RULES: list[tuple[str, str | None, _Handler]] = [
      _periodic_hit),
     (r"thuong xuyen|lien tuc|hang ngay", None, _ongoing_hit),
 ]
-_COMPILED = [(re.compile(r"\b" + cue), re.compile(r"^\s*(?:" + bare + r")\s*[.;]?\s*$") if bare else None, fn)
-             for cue, bare, fn in _RULES]
+# A word each rule cannot match without (checked first: most texts skip most rules).
+_NEEDS = ["thang", "thang", "quy", "quy", "thang", "", "thang", "thang", "quy", "nam", "", "", "", ""]
+_COMPILED = [(re.compile(r"\b" + cue), re.compile(r"^\s*(?:" + bare + r")\s*[.;]?\s*$") if bare else None, fn, need)
+             for (cue, bare, fn), need in zip(_RULES, _NEEDS, strict=True)]
+
+
+# Every rule needs a digit or one of these words: texts without any are skipped at once.
+_ANY_CUE = re.compile(r"\d|dinh ky|hang (?:nam|quy|thang|tuan|ngay)|moi (?:nam|quy|thang)|thuong xuyen|lien tuc|"
+                      r"cuoi nam|giua nam|dau nam")
+
+
+_NEEDS_CLEANING = re.compile(r"[*_\u00a0\u200b]|\s\s|\n")
 
 
 def parse_deadline(text: str, plan_date: date | None = None) -> Deadline | None:
@@ -251,13 +276,18 @@ def parse_deadline(text: str, plan_date: date | None = None) -> Deadline | None:
     The most concrete phrase wins ("thường xuyên ...; hoàn thành trong quý II-2024" is the quarter);
     among equals the first one. `plan_date` supplies the year when the text leaves it out.
     """
-    text = clean_markup(text)
+    text = clean_markup(text) if _NEEDS_CLEANING.search(text) or not unicodedata.is_normalized("NFC", text) \
+        else text.strip()
     if not text:
         return None
     shadow = _shadow(text)
+    if not _ANY_CUE.search(shadow):
+        return None
     hits: list[_Hit] = []
     short = len(text) <= BARE_MAX
-    for cue_re, bare_re, fn in _COMPILED:
+    for cue_re, bare_re, fn, need in _COMPILED:
+        if need and need not in shadow:
+            continue
         if short and bare_re is not None:
             bm = bare_re.match(shadow)
             if bm:

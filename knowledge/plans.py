@@ -9,20 +9,22 @@ so reminders and progress stay attached; tasks that vanished are deleted.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from knowledge.agencies import Registry, ensure_agency
 from knowledge.db import Database
+from knowledge.deadlines import shadow
 from knowledge.importer import DEFAULT_MAX_BYTES, NameFinder, ParsedPlan, ParsedTask, parse_bytes
 from knowledge.importer.reading import read_path
-from knowledge.models import AuditEntry, Plan, Task, TaskAgency
+from knowledge.models import AuditEntry, Base, Plan, Task, TaskAgency
 from knowledge.text import fold
 
 SIMILAR = 85  # rapidfuzz ratio above which a task with the same ref is the same task, reworded
@@ -60,8 +62,16 @@ def plan_identity(parsed: ParsedPlan) -> str:
     return key
 
 
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def _folded(text: str) -> str:
+    """Same words as knowledge.text.fold(text, expand=False), computed fast for whole task texts."""
+    return _NON_WORD.sub(" ", shadow(text).replace("đ", "d")).strip()
+
+
 def fingerprint(text: str) -> str:
-    return hashlib.sha256(fold(text, expand=False).encode()).hexdigest()[:40]
+    return hashlib.sha256(_folded(text).encode()).hexdigest()[:40]
 
 
 def _deadline_fields(t: ParsedTask) -> dict[str, Any]:
@@ -73,6 +83,9 @@ def _deadline_fields(t: ParsedTask) -> dict[str, Any]:
             "deadline_text": d.text}
 
 
+# Core tables for the bulk path (the ORM's bulk insert splits rows by which values are NULL).
+_TASKS = Base.metadata.tables["tasks"]
+_TASK_AGENCIES = Base.metadata.tables["task_agencies"]
 _ROLE_FIELDS = (("lead", "lead"), ("coordinators", "coordinator"), ("report_to", "report_to"), ("via", "via"))
 
 
@@ -121,6 +134,54 @@ class Importer:
         return result
 
 
+_Wanted = list[tuple[ParsedTask, str, list[tuple[int, str, str]]]]
+
+
+async def _wanted(s: AsyncSession, registry: Registry, parsed: ParsedPlan) -> _Wanted:
+    """Each task with its fingerprint and (agency id, role, name as written) links."""
+    agency_ids: dict[str, int] = {}
+    wanted: _Wanted = []
+    seen: dict[str, int] = {}
+    for t in parsed.tasks:
+        fp = fingerprint(t.text)
+        if fp in seen:  # the same words twice (body and appendix): keep both, apart
+            seen[fp] += 1
+            fp = f"{fp[:36]}#{seen[fp]:03d}"
+        else:
+            seen[fp] = 0
+        links = []
+        for attr, role in _ROLE_FIELDS:
+            for written in getattr(t, attr):
+                if written not in agency_ids:
+                    agency_ids[written] = (await ensure_agency(s, registry, written)).id
+                links.append((agency_ids[written], role, written[:300]))
+        wanted.append((t, fp, links))
+    return wanted
+
+
+async def _insert_new(s: AsyncSession, parsed: ParsedPlan, identity: str, wanted: _Wanted, *, source_name: str,
+                      content_hash: str, actor: str) -> ImportResult:
+    """A plan seen for the first time: bulk inserts (three statements), the fast path of a big import."""
+    plan_id = (await s.execute(insert(Plan).values(
+        identity=identity, number=parsed.number, kind=parsed.kind, issuer=parsed.issuer, issued_on=parsed.issued_on,
+        title=parsed.title, signer=parsed.signer, source_name=source_name[:400], content_hash=content_hash,
+    ).returning(Plan.id))).scalar_one()
+    rows = [{"plan_id": plan_id, "position": i, "ref": t.ref[:50], "text": t.text, "fingerprint": fp,
+             "status": "open", **_deadline_fields(t)} for i, (t, fp, _links) in enumerate(wanted)]
+    # executemany without RETURNING is one call on every driver; the ids come back in one query.
+    await s.execute(insert(_TASKS), rows)  # Core: one executemany, NULLs included
+    ids = list((await s.scalars(select(Task.id).where(Task.plan_id == plan_id).order_by(Task.position))).all())
+    links = [{"task_id": tid, "agency_id": a, "role": r, "written": w, "position": n}
+             for tid, (_t, _fp, ls) in zip(ids, wanted, strict=True) for n, (a, r, w) in enumerate(ls)]
+    if links:
+        await s.execute(insert(_TASK_AGENCIES), links)
+    await s.execute(insert(AuditEntry).values(
+        actor=actor, action="import", target=identity[:200],
+        details={"file": source_name, "status": "new", "tasks": len(ids), "added": len(ids), "changed": 0,
+                 "removed": 0}))
+    return ImportResult(parsed, identity, "new", plan_id, added=len(ids), task_ids=ids)
+
+
 async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *, source_name: str,
                      content_hash: str, actor: str) -> ImportResult:
     """Write one parsed plan in the session's transaction (the caller commits or rolls back)."""
@@ -134,9 +195,10 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
                          details={"file": source_name, "status": "unchanged"}))
         return result
     status = "updated" if plan is not None else "new"
+    wanted = await _wanted(s, registry, parsed)
     if plan is None:
-        plan = Plan(identity=identity, tasks=[])
-        s.add(plan)
+        return await _insert_new(s, parsed, identity, wanted, source_name=source_name, content_hash=content_hash,
+                                 actor=actor)
     plan.number = parsed.number
     plan.kind = parsed.kind
     plan.issuer = parsed.issuer
@@ -145,28 +207,6 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
     plan.signer = parsed.signer
     plan.source_name = source_name[:400]
     plan.content_hash = content_hash
-
-    agency_ids: dict[str, int] = {}
-
-    async def agency_id(name: str) -> int:
-        if name not in agency_ids:
-            agency_ids[name] = (await ensure_agency(s, registry, name)).id
-        return agency_ids[name]
-
-    wanted: list[tuple[ParsedTask, str, list[tuple[int, str, str]]]] = []
-    seen: dict[str, int] = {}
-    for t in parsed.tasks:
-        fp = fingerprint(t.text)
-        if fp in seen:  # the same words twice (body and appendix): keep both, apart
-            seen[fp] += 1
-            fp = f"{fp[:36]}#{seen[fp]:03d}"
-        else:
-            seen[fp] = 0
-        links = []
-        for attr, role in _ROLE_FIELDS:
-            for written in getattr(t, attr):
-                links.append((await agency_id(written), role, written[:300]))
-        wanted.append((t, fp, links))
 
     old_by_fp = {t.fingerprint: t for t in plan.tasks}
     matched: dict[int, Task] = {}
@@ -179,8 +219,10 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
             continue
         best, best_score = None, 0.0
         for old in old_by_fp.values():
-            score = fuzz.ratio(fold(old.text, expand=False), fold(t.text, expand=False))
-            if old.ref == t.ref and score >= SIMILAR and score > best_score:
+            if old.ref != t.ref:
+                continue
+            score = fuzz.ratio(_folded(old.text), _folded(t.text))
+            if score >= SIMILAR and score > best_score:
                 best, best_score = old, score
         if best is not None:
             matched[i] = best

@@ -16,7 +16,8 @@ from functools import lru_cache
 
 from knowledge.agencies import AgencyInfo, Registry, agency_key
 from knowledge.agency_seed import SEED
-from knowledge.text import fold, strip_accents
+from knowledge.deadlines import shadow
+from knowledge.text import fold
 
 _TOKEN = re.compile(r"\w+(?:[&\-]\w+)*")
 MAX_WORDS = 24
@@ -58,7 +59,7 @@ class Mention:
     known: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tok:
     start: int
     end: int
@@ -70,6 +71,7 @@ _PROVINCE_TAIL = re.compile(r"\b(tinh)( (?!uy\b|doan\b)[a-z]+){1,3}$")
 _LEADING_NOISE = re.compile(r"^(giao |cac dong chi |dong chi )")
 
 
+@lru_cache(maxsize=100_000)
 def strict_key(name: str) -> str:
     """Like agencies.agency_key, but "Tỉnh ủy"/"Tỉnh đoàn" after "tỉnh" are not a province name.
 
@@ -83,11 +85,16 @@ def _is_abbreviation(written: str) -> bool:
     return " " not in written.strip() or not any(c.islower() for c in written.replace("Sở", ""))
 
 
+@lru_cache(maxsize=200_000)
+def _token_words(w: str) -> tuple[tuple[str, ...], bool]:
+    return tuple(fold(w).split()), w[:1].isupper() or w[:1].isdigit()
+
+
 def _tokens(text: str) -> list[_Tok]:
     out = []
     for m in _TOKEN.finditer(text):
-        w = m.group()
-        out.append(_Tok(m.start(), m.end(), tuple(fold(w).split()), w[:1].isupper() or w[:1].isdigit()))
+        words, cap = _token_words(m.group())
+        out.append(_Tok(m.start(), m.end(), words, cap))
     return out
 
 
@@ -100,6 +107,8 @@ class NameFinder:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self.keys: set[tuple[str, ...]] = set()
+        self.prefixes: set[tuple[str, ...]] = set()
+        self._roles: dict[str, Roles] = {}
         # strict key -> (canonical name, is_group); see `strict_key` for why not registry.lookup alone.
         self.canon: dict[str, tuple[str, bool]] = {}
         full: set[str] = set()
@@ -125,11 +134,15 @@ class NameFinder:
         words = tuple(key.split())
         if not words:
             return
-        self.keys.add(words)
+        variants = [words]
         if words[-1] == "tinh" and len(words) > 2:
-            self.keys.add(words[:-1])
+            variants.append(words[:-1])
         if words[0] != "cac":
-            self.keys.add(("cac", *words))
+            variants.append(("cac", *words))
+        for v in variants:
+            self.keys.add(v)
+            for n in range(1, len(v) + 1):
+                self.prefixes.add(v[:n])
 
     def canonical(self, name: str) -> tuple[str, bool] | None:
         """(registry name, is_group) for a name as written, or None for a body nobody listed."""
@@ -148,12 +161,21 @@ def _mentions(finder: NameFinder, text: str) -> list[Mention]:
     toks = _tokens(text)
     out: list[Mention] = []
     i = 0
+    prefixes = finder.prefixes
     while i < len(toks):
-        j = _known_at(finder, text, toks, i)
-        if j > i:
-            j = _province_tail(text, toks, j)
-            out.extend(_split_if_all_known(finder, text, toks, i, j))
-            i = j
+        t = toks[i]
+        if not t.words:
+            i += 1
+            continue
+        if t.words[:1] in prefixes:
+            j = _known_at(finder, text, toks, i)
+            if j > i:
+                j = _province_tail(text, toks, j)
+                out.extend(_split_if_all_known(finder, text, toks, i, j))
+                i = j
+                continue
+        if not t.cap or t.words[0] not in _HEAD_FIRST:
+            i += 1
             continue
         j = _unknown_at(text, toks, i)
         if j > i:
@@ -172,7 +194,7 @@ def _known_at(finder: NameFinder, text: str, toks: list[_Tok], i: int) -> int:
         if j > i and not _INNER_GAP.match(text[toks[j - 1].end:toks[j].start]):
             break
         words.extend(toks[j].words)
-        if len(words) > MAX_WORDS:
+        if len(words) > MAX_WORDS or tuple(words) not in finder.prefixes:
             break
         if tuple(words) in finder.keys:
             if tuple(words) in finder.abbrev_only and not _written_short(text[toks[i].start:toks[j].end]):
@@ -211,6 +233,7 @@ _NAME_STOP2 = {
     "tuyen truyen", "giam sat", "cap nhat", "dong thoi", "phan cong", "danh gia", "uu tien", "dam bao", "bao dam",
     "tao dieu", "huy dong", "ho tro", "thong bao", "phat huy", "phat dong", "dieu chinh", "de xuat", "de nghi",
     "chu dong", "can cu", "phan anh", "xu ly", "quan ly", "lam dau", "khan truong", "kip thoi", "thuong xuyen",
+    "gan voi", "gan ket", "nham muc",
 }
 _STRONG_HEADS = {"to", "ban", "hoi dong", "trung tam", "doan", "quy"}
 
@@ -219,7 +242,7 @@ def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
     """A body the registry does not know: a head word and its name ("Báo Bình Thuận", "Vụ Kế hoạch - Tài
     chính", "Cục Sở hữu trí tuệ"), up to the verb or preposition that follows it."""
     t = toks[i]
-    if not t.cap or not t.words:
+    if not t.cap or not t.words or t.words[0] not in _HEAD_FIRST:
         return i
     first2 = " ".join(t.words + (toks[i + 1].words if i + 1 < len(toks) else ()))
     if any(first2 == n or first2.startswith(n + " ") for n in _NOT_NAMES):
@@ -294,11 +317,6 @@ def runs(mentions: list[Mention], text: str) -> list[list[Mention]]:
     return out
 
 
-def shadow(text: str) -> str:
-    """Lower case without accents, one character per character (spans map back to `text`)."""
-    return "".join((s if len(s) == 1 else c.lower()[:1]) for c in text for s in (strip_accents(c).lower(),))
-
-
 _INTRO = re.compile(r"^(can cu|tren co so|theo|trong|de |sau khi|dinh ky|hang nam|hang quy|hang thang|ngoai ra|"
                     r"dong thoi|rieng|doi voi|tuy|khi|neu|nham|cac noi dung)")
 _ASSIGN = re.compile(r"^(?:giao cho|giao|de nghi|yeu cau|phan cong)\s+")
@@ -347,6 +365,15 @@ _VIA = re.compile(r"\(\s*qua\s+$")
 
 def roles(text: str, finder: NameFinder) -> Roles:
     """Who leads, coordinates, receives the report, and through whom, in one task's text."""
+    found = finder._roles.get(text)
+    if found is None:
+        if len(finder._roles) > 20000:
+            finder._roles.clear()
+        found = finder._roles[text] = _roles(text, finder)
+    return found
+
+
+def _roles(text: str, finder: NameFinder) -> Roles:
     ments = finder.mentions(text)
     sh = shadow(text)
     found = runs(ments, text)

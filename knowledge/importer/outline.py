@@ -36,6 +36,9 @@ _ROLE_WORDS = re.compile(r"\b(chu tri|phoi hop|voi|va|cac|co quan|don vi|lien qu
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
 
+_MARKUP = re.compile(r"[*_\u00a0\u200b]|\s\s")
+
+
 @dataclass
 class Para:
     raw: str
@@ -61,13 +64,13 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
             out.append(b)
             continue
         raw = b.rstrip()
-        text = clean_markup(raw)
+        text = clean_markup(raw) if _MARKUP.search(raw) else raw.strip()
         if not text:
             continue
         last = out[-1] if out else None
         if isinstance(last, Para) and _continues(last.text, text, raw):
             last.raw += " " + raw.strip()
-            last.text = clean_markup(last.text + " " + text)
+            last.text = last.text + " " + text
         else:
             out.append(Para(raw, text))
     return out
@@ -97,7 +100,7 @@ def build_tree(paras: list[Para]) -> Node:
     stack = [root]
     for p in paras:
         text, raw = p.text, p.raw
-        if _STOP.match(fold(text) + " ") and len(text) < 80:
+        if len(text) < 80 and _STOP.match(fold(text) + " "):
             break
         node: Node
         m = _ROMAN.match(text)
@@ -171,9 +174,17 @@ class OutlineParser:
         self.finder = finder
         self.plan_date = plan_date
         self.tasks: list[ParsedTask] = []
+        self._info: dict[str, _Info] = {}
 
     # -- analysis of one item's text --
     def info(self, text: str) -> _Info:
+        """What one item's text says (cached: the walk asks about a text more than once)."""
+        found = self._info.get(text)
+        if found is None:
+            found = self._info[text] = self._analyse(text)
+        return found
+
+    def _analyse(self, text: str) -> _Info:
         r = roles(text, self.finder)
         lead = [m.name for m in r.lead]
         stripped = text.rstrip(" :.;")
@@ -310,7 +321,7 @@ class OutlineParser:
                 coords = list(ctx.coordinators)
             deadline = better(pinfo.deadline, ctx.deadline if ctx else None)
             task = ParsedTask(
-                ref=".".join(ref), text=clean_markup(piece), lead=_dedupe(lead),
+                ref=".".join(ref), text=piece.strip(), lead=_dedupe(lead),
                 coordinators=_dedupe(coords, exclude=lead),
                 report_to=_dedupe([m.name for m in r.report_to if not NOISE.search(strict_key(m.name))],
                                   exclude=lead),
@@ -341,10 +352,13 @@ def _dedupe(names: list[str], exclude: list[str] | None = None) -> list[str]:
 
 
 _CLAUSE = re.compile(r"(?<=[;.])\s+")
+_DATED = re.compile(r"\d{1,2}\s*[/.\-]\s*\d{1,2}|[Qq]uý\s+\w+\s*[/\-]|tháng\s+\d{1,2}\s*[/\-]|năm\s+\d{4}")
 
 
 def split_on_deadlines(text: str, plan_date: date | None) -> list[str]:
     """One item that sets two days ("... trước ngày 29/4; ... trước ngày 08/5") is two tasks."""
+    if len(_DATED.findall(text)) < 2:
+        return [text]
     clauses = _CLAUSE.split(text)
     if len(clauses) < 2:
         return [text]
