@@ -129,3 +129,37 @@ def test_a_50_mb_file_is_refused_before_reading(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 0.5
     with pytest.raises(ImportRefused, match="quá lớn"):
         parse(b"x" * (21 * 1024 * 1024), "big.txt")
+
+
+def test_word_numbering_lost_sections_and_agency_headings_as_plain_paragraphs() -> None:
+    """Word's automatic numbering is not in the text: sections and agency headings are plain lines."""
+    data = make_docx(["ỦY BAN NHÂN DÂN TỈNH LÂM ĐỒNG", "KẾ HOẠCH", "Phát triển du lịch năm 2025",
+                      "Ủy ban nhân dân tỉnh ban hành Kế hoạch như sau:",
+                      "MỤC ĐÍCH, YÊU CẦU", "Sở Du lịch chủ trì nâng cao chất lượng (không phải nhiệm vụ).",
+                      "TỔ CHỨC THỰC HIỆN", "Sở Văn hóa, Thể thao và Du lịch",
+                      "Chủ trì xây dựng chương trình quảng bá du lịch trong quý III/2025.",
+                      "Phối hợp với Sở Tài chính bố trí kinh phí.",
+                      "Sở Công Thương", "Hỗ trợ doanh nghiệp du lịch thường xuyên."])
+    plan = parse(data, "word.docx")
+    assert [(t.text[:8], t.lead) for t in plan.tasks] == [
+        ("Chủ trì ", ["Sở Văn hóa, Thể thao và Du lịch"]), ("Phối hợp", ["Sở Văn hóa, Thể thao và Du lịch"]),
+        ("Hỗ trợ d", ["Sở Công Thương"])]
+    assert plan.tasks[1].coordinators == ["Sở Tài chính"]
+
+
+def test_docx_table_with_a_two_row_header_and_merged_cells() -> None:
+    data = make_docx(["KẾ HOẠCH", "Chương trình năm 2025", "II. NHIỆM VỤ"],
+                     table=[["TT", "Nội dung công việc", "Cơ quan thực hiện", "Cơ quan thực hiện",
+                             "Thời gian thực hiện"],
+                            ["TT", "Nội dung công việc", "Chủ trì", "Phối hợp", "Thời gian thực hiện"],
+                            ["I", "Nhóm nhiệm vụ thể chế", "Nhóm nhiệm vụ thể chế", "Nhóm nhiệm vụ thể chế",
+                             "Nhóm nhiệm vụ thể chế"],
+                            ["1", "Ban hành quy chế phối hợp", "Sở Tư pháp", "Các sở, ngành liên quan",
+                             "15/12 hằng năm"],
+                            ["2", "Xây dựng đề án", "Sở Nội vụ chủ trì, phối hợp với Sở Tài chính", "", "Năm 2025"]])
+    plan = parse(data, "bang.docx")
+    one, two = plan.tasks
+    assert one.ref == "PL.I.1" and one.lead == ["Sở Tư pháp"] and one.coordinators == []
+    assert one.deadline and (one.deadline.kind, one.deadline.month, one.deadline.day) == ("yearly", 12, 15)
+    assert two.lead == ["Sở Nội vụ"] and two.coordinators == ["Sở Tài chính"]
+    assert two.deadline and two.deadline.kind == "year"

@@ -24,6 +24,8 @@ _NUM = re.compile(r"^(?P<l>\d{1,2}(?:\.\d{1,2}){0,3})\s*[.)]\s*(?P<t>\S.*)$"
                   r"|^(?P<l2>\d{1,2}(?:\.\d{1,2}){1,3})\s+(?P<t2>\S.*)$")
 _LETTER = re.compile(r"^(?P<l>[a-zđ])\s*[).]\s*(?P<t>\S.*)$")
 _BULLET = re.compile(r"^(?P<b>[-–—•●▪◦+])\s*(?P<t>\S.*)$")
+_SECTION_WORDS = re.compile(r"^(?:PHẦN\s+\S+\s*[.:\-–]?\s*)?(MỤC ĐÍCH|MỤC TIÊU|YÊU CẦU|QUAN ĐIỂM|NHIỆM VỤ|NỘI DUNG|"
+                            r"GIẢI PHÁP|TỔ CHỨC THỰC HIỆN|PHÂN CÔNG|KINH PHÍ|CHẾ ĐỘ BÁO CÁO)")
 _STAR = re.compile(r"^\s*\*{1,3}\s+\S")
 _STOP = re.compile(r"^(noi nhan|kt chu tich|t m |tm |tl |kt |q chu tich)")
 _NO_TASK_SECTION = re.compile(r"^(muc dich|muc tieu|quan diem|yeu cau|can cu|tinh hinh|ket qua|danh gia|phu luc)")
@@ -111,6 +113,8 @@ def build_tree(paras: list[Para]) -> Node:
             node = Node("num", label.count(".") + 1, label, m.group("t") or m.group("t2"))
         elif (m := _LETTER.match(text)) is not None and len(text) > 4:
             node = Node("letter", 5, m.group("l"), m.group("t"))
+        elif _SECTION_WORDS.match(text) and text.upper() == text and len(text) < 120:
+            node = Node("roman", 0, "", text)  # "NHIỆM VỤ, GIẢI PHÁP" without a number (Word numbering)
         elif _STAR.match(raw):
             node = Node("star", 8, "", text, star=True)
         elif (m := _BULLET.match(raw.strip())) is not None:
@@ -225,7 +229,15 @@ class OutlineParser:
     def walk_sections(self, root: Node) -> None:
         romans = [c for c in root.children if c.kind == "roman"]
         if not romans:
-            self.walk_children(root, [], None)
+            # No sections: what comes before the preamble's "ban hành ... như sau" (or the title) is no task.
+            kids = root.children
+            start = 0
+            for i, c in enumerate(kids[:20]):
+                f = fold(c.text)
+                if re.search(r"ban hanh|nhu sau", f) or (f in ("ke hoach", "quyet dinh", "chi thi") and not start):
+                    start = i + 1 if "ban hanh" in f or "nhu sau" in f else i + 2
+            body = Node("root", -1, "", "", children=kids[start:])
+            self.walk_children(body, [], None)
             return
         for sec in romans:
             if _NO_TASK_SECTION.match(fold(sec.text)):
@@ -235,8 +247,19 @@ class OutlineParser:
     def walk_children(self, parent: Node, ref: list[str], ctx: _Ctx | None) -> None:
         pending: list[tuple[Node, list[str]]] = []
         last_task: ParsedTask | None = None
+        heading: _Ctx | None = None  # a plain paragraph that names only an agency heads what follows
+        outer = ctx
         for child in parent.children:
             child_ref = _child_ref(ref, child)
+            if child.kind == "plain":
+                info = self.info(child.text)
+                if info.agency_heading and len(child.text) < 200:
+                    heading = _Ctx(info.lead, [m.name for m in info.roles.coordinators], info.deadline)
+                    last_task = None
+                    continue
+                ctx = heading or outer
+            else:
+                heading, ctx = None, outer
             if child.kind == "star":
                 info = self.info(child.text)
                 if info.lead and pending:
@@ -245,9 +268,6 @@ class OutlineParser:
                     pending = []
                     last_task = None
                     continue
-            if child.kind == "plain" and parent.kind == "root" and not self.tasks \
-                    and re.search(r"ban hanh|nhu sau|cu the", fold(child.text)):
-                continue  # a document without sections: the preamble is not a task
             made = self.visit(child, child_ref, ctx, last_task)
             if made == "orphan":
                 pending.append((child, child_ref))

@@ -176,14 +176,8 @@ def _docx_blocks(data: bytes) -> list[Block]:
             t = DocxTable(child, document)
             rows = []
             for row in t.rows:
-                cells: list[str] = []
-                prev = None
-                for cell in row.cells:
-                    if cell._tc is prev:  # a merged cell repeats; keep it once
-                        continue
-                    prev = cell._tc
-                    cells.append(nfc(cell.text).strip())
-                rows.append(cells)
+                # A merged cell repeats in each column it spans, which keeps the columns aligned.
+                rows.append([nfc(cell.text).strip() for cell in row.cells])
             blocks.append(Table(rows))
     return blocks
 

@@ -28,7 +28,7 @@ def _header(row: list[str]) -> dict[str, int] | None:
     cols: dict[str, int] = {}
     for i, cell in enumerate(row):
         f = fold(cell)
-        for name in ("ref", "coord", "lead", "due", "task"):
+        for name in ("ref", "coord", "due", "lead", "task"):
             if name not in cols and _COLUMNS[name].search(f) and not (name == "lead" and "phoi hop" in f):
                 cols[name] = i
                 break
@@ -54,6 +54,13 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None) -> lis
     start = 0
     for i, row in enumerate(table.rows[:4]):
         cols = _header(row)
+        nxt = table.rows[i + 1] if i + 1 < len(table.rows) else []
+        if nxt and len(nxt) == len(row):
+            # A two-row header: "Cơ quan thực hiện" over "Chủ trì | Phối hợp".
+            merged = _header([f"{a} {b}" if a != b else a for a, b in zip(row, nxt, strict=True)])
+            if merged and "coord" in merged and (not cols or "coord" not in cols):
+                cols, start = merged, i + 2
+                break
         if cols:
             start = i + 1
             break
@@ -76,6 +83,12 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None) -> lis
             continue
         lead = _names(lead_cell, finder, drop_noise=False)
         coords = _names(cell("coord"), finder, drop_noise=True)
+        if re.search(r"chủ trì|phối hợp", lead_cell, re.IGNORECASE):
+            # One "Cơ quan thực hiện" cell: "Sở A chủ trì, phối hợp với Sở B".
+            cr = roles(clean_markup(lead_cell), finder)
+            if cr.lead:
+                lead = [m.name for m in cr.lead]
+                coords = coords or [m.name for m in cr.coordinators if not NOISE.search(strict_key(m.name))]
         r = roles(task_text, finder)
         due_text = clean_markup(cell("due"))
         deadline = parse_deadline(due_text, plan_date) if due_text else None
