@@ -9,6 +9,7 @@ says so and suggests how to ask.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from knowledge.search import Hit, Index, get_index, wordset
 PENDING_KEY = "questions.pending"
 MAX_LIST = 12
 MAX_CHOICES = 5
+MAX_TASKS = 200  # tasks a list answer carries for `ask --json` (its text shows MAX_LIST of them)
 # Two hits closer than this (ratio of scores) are "about equally good": the user picks.
 CLOSE = 0.88
 
@@ -378,33 +380,17 @@ def _flatten(lists: tuple[list[TaskDoc], ...]) -> list[TaskDoc]:
     return [d for lst in lists for d in lst]
 
 
-def _topic_filter(idx: Index, p: Parsed, items: list[tuple[date, int]]) -> tuple[list[tuple[date, int]], str]:
-    """Keep the tasks that hold the question's remaining words ("hạn báo cáo" -> tasks about báo cáo)."""
-    words = [t.text for t in p.seq if t is not None and not t.name and t.text not in _LIST_WORDS]
-    if not words:
-        return items, ""
-    holding = idx.holding(words)
-    kept = [(d, i) for d, i in items if i in holding]
-    return kept, f" về “{p.topic}”" if p.topic else ""
-
-
 _LIST_WORDS = wordset("viec nhiem vu cong lam co han den sap het nhung gi nao can phai tinh")
 
 
 async def _window(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None = None) -> Answer:
     win = p.window or Window(today, today + timedelta(days=30), "30 ngày tới")
     items = idx.due_between(win.start, win.end, today)
-    done = await _done(ctx)
-    if done:
-        items = [(d, i) for d, i in items if idx.docs[i].id not in done]
-    allowed, whose = _agency_filter(idx, p, today) if mine is None else (_mine_filter(idx, mine, today), "")
-    if allowed is not None:
-        items = [(d, i) for d, i in items if i in allowed]
-    items, about = _topic_filter(idx, p, items)
+    count, items, whose, about = await _narrow(ctx, idx, p, today, mine, items)
     if not items:
         return Answer("", "window", f"Không có việc nào{whose}{about} đến hạn trong {win.label} "
                                     f"({render.dmy(win.start)}–{render.dmy(win.end)}).")
-    lines = [f"Có {len(items)} việc{whose}{about} đến hạn trong {win.label}:"]
+    lines = [f"Có {count} việc{whose}{about} đến hạn trong {win.label}:"]
     choices = []
     for n, (d, i) in enumerate(items[:MAX_LIST], 1):
         doc = idx.docs[i]
@@ -412,24 +398,18 @@ async def _window(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: lis
         lines.append(f"{n}. {render.weekday_date(d)} ({render.days_left(d, today)}) — "
                      f"{render.snippet(leads, 60)}: {render.snippet(doc.text, 80)} — {render.short_cite(idx, doc)}")
         choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:due:{doc.id}"))
-    if len(items) > MAX_LIST:
-        lines.append(f"… và {len(items) - MAX_LIST} việc khác.")
+    if count > MAX_LIST:
+        lines.append(f"… và {count - MAX_LIST} việc khác.")
     lines.append("Gõ số để xem chi tiết.")
     return Answer("", "window", "\n".join(lines), [idx.docs[i] for _, i in items], choices[:10])
 
 
 async def _overdue(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None = None) -> Answer:
-    done = await _done(ctx)
-    items = idx.overdue(today)
-    if done:
-        items = [(d, i) for d, i in items if idx.docs[i].id not in done]
-    allowed, whose = _agency_filter(idx, p, today) if mine is None else (_mine_filter(idx, mine, today), "")
-    if allowed is not None:
-        items = [(d, i) for d, i in items if i in allowed]
-    items, about = _topic_filter(idx, p, items)
+    count, items, whose, about = await _narrow(ctx, idx, p, today, mine, idx.overdue(today),
+                                               idx.overdue_positions(today), recent_first=True)
     if not items:
         return Answer("", "overdue", f"Không có việc nào{whose}{about} quá hạn (tính đến {render.dmy(today)}).")
-    lines = [f"Có {len(items)} việc{whose}{about} đã quá hạn mà chưa ghi nhận hoàn thành (đến {render.dmy(today)}):"]
+    lines = [f"Có {count} việc{whose}{about} đã quá hạn mà chưa ghi nhận hoàn thành (đến {render.dmy(today)}):"]
     choices = []
     for n, (d, i) in enumerate(items[:MAX_LIST], 1):
         doc = idx.docs[i]
@@ -437,10 +417,42 @@ async def _overdue(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: li
         lines.append(f"{n}. hạn {render.dmy(d)} ({render.days_left(d, today)}) — {render.snippet(leads, 60)}: "
                      f"{render.snippet(doc.text, 80)} — {render.short_cite(idx, doc)}")
         choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:due:{doc.id}"))
-    if len(items) > MAX_LIST:
-        lines.append(f"… và {len(items) - MAX_LIST} việc khác.")
+    if count > MAX_LIST:
+        lines.append(f"… và {count - MAX_LIST} việc khác.")
     lines.append("Gõ số để xem chi tiết.")
     return Answer("", "overdue", "\n".join(lines), [idx.docs[i] for _, i in items], choices[:10])
+
+
+async def _narrow(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None,
+                  items: list[tuple[date, int]], positions: set[int] | None = None, recent_first: bool = False,
+                  ) -> tuple[int, list[tuple[date, int]], str, str]:
+    """Dated items kept to the agency and topic asked about, minus tasks marked done.
+
+    Returns (how many, the first MAX_TASKS of them in order, " của <agency>", " về “<topic>”").
+    Set operations keep this fast when tens of thousands of tasks are overdue."""
+    allowed, whose = _agency_filter(idx, p, today) if mine is None else (_mine_filter(idx, mine, today), "")
+    words = [t.text for t in p.seq if t is not None and not t.name and t.text not in _LIST_WORDS]
+    about = f" về “{p.topic}”" if words and p.topic else ""
+    done = await _done(ctx)
+    if done:
+        gone = {idx.by_id[t] for t in done if t in idx.by_id}
+        items = [x for x in items if x[1] not in gone]
+        positions = positions - gone if positions is not None else None
+    if allowed is None and not words:
+        return len(items), items[:MAX_TASKS], whose, about
+    if len(items) <= 5000 or positions is None:
+        # A short list: look at each task (its text for the topic words).
+        spaced = [f" {w} " for w in words]
+        kept = [(d, i) for d, i in items if (allowed is None or i in allowed)
+                and all(w in f" {idx.folded[i]} " for w in spaced)]
+        return len(kept), kept[:MAX_TASKS], whose, about
+    # A long list (tens of thousands overdue): set intersections, then order only what is left.
+    keep = positions if allowed is None else allowed & positions
+    if words:
+        keep = keep & idx.holding(words)
+    dated = [(d, i) for i in keep if (d := idx.docs[i].deadline_due) is not None]
+    pick = heapq.nlargest if recent_first else heapq.nsmallest
+    return len(keep), pick(MAX_TASKS, dated), whose, about
 
 
 def _mine_filter(idx: Index, mine: list[int], today: date) -> set[int] | None:

@@ -334,6 +334,8 @@ class Index:
         # rare term (or pass a narrowing that left too few) stay candidates whatever happens later.
         pool: set[int] = set()
         must: set[int] = set()
+        narrowings = 0
+        cap = limit * 6
         for term in sorted(weights, key=lambda t: len(self.postings.get(t, ()))):
             plist = self.postings.get(term)
             if not plist:
@@ -343,6 +345,9 @@ class Index:
             if len(pool) < limit:
                 pool.update(plist if allowed is None else allowed.intersection(plist))
                 continue
+            if len(pool) <= cap or narrowings >= 3:
+                continue  # few enough, or narrowed by the three rarest terms: phase 2 weighs the rest
+            narrowings += 1
             narrowed = pool.intersection(plist)
             if len(narrowed) >= limit:
                 pool = narrowed
@@ -350,8 +355,7 @@ class Index:
                 must |= narrowed
         if allowed is not None and not pool:
             pool = set(list(allowed)[:limit])  # nothing holds a word: still list them, callers judge
-        cap = limit * 6
-        cands = must | (pool if len(pool) <= cap else set(sorted(pool)[:cap]))
+        cands = must | (pool if len(pool) <= cap else set(heapq.nsmallest(cap, pool)))
         # Phase 2: exact BM25-style scores, topic coverage and a fuzzy re-rank for the candidates.
         distinct_uni = [u for u, d in unis.items() if d]
         distinct_pairs = [p for p, d in pair_terms.items() if d]
@@ -380,6 +384,13 @@ class Index:
     # ---- agencies and time ----------------------------------------------------------------
     def related_agencies(self, agency_id: int) -> tuple[set[int], set[int]]:
         """(the agency and the bodies it continues, the groups it belongs to) for "what must X do"."""
+        memo: dict[int, tuple[set[int], set[int]]] = self.cache.setdefault("related", {})
+        if agency_id not in memo:
+            memo[agency_id] = self._related(agency_id)
+        own, groups = memo[agency_id]
+        return set(own), set(groups)
+
+    def _related(self, agency_id: int) -> tuple[set[int], set[int]]:
         own = {agency_id}
         stack = [agency_id]
         while stack:
@@ -420,7 +431,10 @@ class Index:
 
     def due_of(self, i: int, today: date) -> date | None:
         """The (next) due day of a task: one-off deadlines as stored, recurring ones from today."""
-        dl = self.docs[i].deadline()
+        doc = self.docs[i]
+        if doc.deadline_kind not in RECURRING:
+            return doc.deadline_due
+        dl = doc.deadline()
         return dl.next_due(today) if dl else None
 
     def due_between(self, start: date, end: date, today: date) -> list[tuple[date, int]]:
@@ -447,8 +461,17 @@ class Index:
 
     def overdue(self, today: date) -> list[tuple[date, int]]:
         """Open one-off tasks whose day has passed, most recent first (recurring ones roll over)."""
-        hi = bisect_left(self.dated, (today, -1))
-        return self.dated[:hi][::-1]
+        cached = self.cache.get("overdue")
+        if cached is None or cached[0] != today:
+            hi = bisect_left(self.dated, (today, -1))
+            items = self.dated[:hi][::-1]
+            cached = self.cache["overdue"] = (today, items, {i for _, i in items})
+        return list(cached[1])
+
+    def overdue_positions(self, today: date) -> set[int]:
+        """The same tasks as `overdue`, as a set of index positions (for fast intersections)."""
+        self.overdue(today)
+        return set(self.cache["overdue"][2])
 
     def agency_info(self, agency_id: int) -> AgencyInfo:
         return self.registry.by_id[agency_id]
