@@ -167,3 +167,20 @@ def test_sample_plans_all_parse() -> None:
         counts[path.name[:3]] = len(plan.tasks)
         assert all(t.lead for t in plan.tasks)
     assert counts["002"] == 23 and sum(counts.values()) >= 66
+
+
+def test_task_with_field_lines() -> None:
+    """A task followed by "Cơ quan chủ trì: ...", "Cơ quan phối hợp: ...", "Thời gian hoàn thành: ..."."""
+    plan = parse_text(HEAD + "II. NHIỆM VỤ CỤ THỂ\n\n1. Xây dựng cơ sở dữ liệu đất đai của tỉnh\n\n"
+                      "- Cơ quan chủ trì: Sở Tài nguyên và Môi trường.\n\n"
+                      "- Cơ quan phối hợp: Sở Khoa học và Công nghệ, Ủy ban nhân dân các huyện, thành phố.\n\n"
+                      "- Thời gian hoàn thành: Quý IV/2025.\n\n- Sản phẩm: Cơ sở dữ liệu.\n\n"
+                      "2. Tuyên truyền về chuyển đổi số\n\nCơ quan thực hiện: Báo Bình Định\n\n"
+                      "Thời gian thực hiện: Thường xuyên." + TAIL)
+    a = by_key(plan, "cơ sở dữ liệu đất đai")
+    assert a.lead == ["Sở Tài nguyên và Môi trường"]
+    assert a.coordinators == ["Sở Khoa học và Công nghệ", "Ủy ban nhân dân các huyện, thành phố"]
+    assert a.deadline and a.deadline.due == date(2025, 12, 31)
+    b = by_key(plan, "Tuyên truyền")
+    assert b.lead == ["Báo Bình Định"] and b.deadline and b.deadline.kind == "ongoing"
+    assert len(plan.tasks) == 2

@@ -26,11 +26,17 @@ _LETTER = re.compile(r"^(?P<l>[a-zđ])\s*[).]\s*(?P<t>\S.*)$")
 _BULLET = re.compile(r"^(?P<b>[-–—•●▪◦+])\s*(?P<t>\S.*)$")
 _SECTION_WORDS = re.compile(r"^(?:PHẦN\s+\S+\s*[.:\-–]?\s*)?(MỤC ĐÍCH|MỤC TIÊU|YÊU CẦU|QUAN ĐIỂM|NHIỆM VỤ|NỘI DUNG|"
                             r"GIẢI PHÁP|TỔ CHỨC THỰC HIỆN|PHÂN CÔNG|KINH PHÍ|CHẾ ĐỘ BÁO CÁO)")
+# "- Cơ quan chủ trì: Sở X" / "Thời gian hoàn thành: Quý II/2025": a field of the task above.
+_FIELD = re.compile(r"^(?P<label>(?:cơ quan|đơn vị|bộ phận)\s+(?:chủ trì|thực hiện|phối hợp|chịu trách nhiệm|đầu mối)"
+                    r"(?:\s+thực hiện)?|chủ trì|phối hợp|trách nhiệm thực hiện"
+                    r"|thời gian(?:\s+(?:hoàn thành|thực hiện|trình))?|thời hạn(?:\s+hoàn thành)?"
+                    r"|tiến độ(?:\s+thực hiện)?|hoàn thành|sản phẩm|kết quả|kinh phí)"
+                    r"\s*:\s*(?P<value>.*)$", re.IGNORECASE)
 _STAR = re.compile(r"^\s*\*{1,3}\s+\S")
 _STOP = re.compile(r"^(noi nhan|kt chu tich|t m |tm |tl |kt |q chu tich)")
 _NO_TASK_SECTION = re.compile(r"^(muc dich|muc tieu|quan diem|yeu cau|can cu|tinh hinh|ket qua|danh gia|phu luc)")
 # A line ending on one of these words goes on in the next line (a page break inside a sentence).
-_DANGLING = re.compile(r"(?:\b(?:của|và|với|các|về|tại|cho|trong|theo|số|ngày|tháng|năm|đến|những|được|để|là|hoặc|"
+_DANGLING = re.compile(r"(?:\b(?:của|và|với|các|về|tại|cho|trong|theo|đến|những|được|để|là|hoặc|"
                        r"từ|ở|bằng|nhằm|mà|thì|trên|dưới|qua|chỉ|cùng|có|không|đã|sẽ|đang)|[,(\-–])$")
 _ROLE_WORDS = re.compile(r"\b(chu tri|phoi hop|voi|va|cac|co quan|don vi|lien quan|co trach nhiem|chiu trach nhiem|"
                          r"la co quan|dau moi|lam dau moi|thuc hien|theo chuc nang nhiem vu|chuc nang|nhiem vu|"
@@ -84,7 +90,7 @@ def _starts_item(text: str, raw: str) -> bool:
 
 
 def _continues(prev: str, text: str, raw: str) -> bool:
-    if _starts_item(text, raw):
+    if _starts_item(text, raw) or _FIELD.match(text):
         return False
     first = text[0]
     if first.islower():
@@ -280,6 +286,9 @@ class OutlineParser:
 
     def visit(self, node: Node, ref: list[str], ctx: _Ctx | None,
               last_task: ParsedTask | None) -> ParsedTask | str | None:
+        fields = [c for c in node.children if c.kind in ("bullet", "plain") and _FIELD.match(c.text)]
+        if fields:
+            return self.emit_fields(node, ref, ctx, fields)
         info = self.info(node.text)
         if info.agency_heading:
             self.walk_children(node, ref, _Ctx(info.lead, [m.name for m in info.roles.coordinators],
@@ -318,6 +327,39 @@ class OutlineParser:
             self.walk_children(node, ref, ctx)
             return None
         return "orphan"
+
+    def emit_fields(self, node: Node, ref: list[str], ctx: _Ctx | None, fields: list[Node]) -> ParsedTask | None:
+        """A task followed by its fields: "- Cơ quan chủ trì: Sở X", "- Phối hợp: ...", "- Thời gian: Quý II"."""
+        lead: list[str] = []
+        coords: list[str] = []
+        deadline: Deadline | None = None
+        for f in fields:
+            m = _FIELD.match(f.text)
+            assert m is not None
+            label, value = fold(m.group("label")), m.group("value").strip(" .;")
+            names = [x.name for x in self.finder.mentions(value)] or ([value] if value else [])
+            if "phoi hop" in label:
+                coords += [n for n in names if not NOISE.search(strict_key(n))]
+            elif re.search(r"chu tri|thuc hien|trach nhiem|dau moi", label) and "thoi" not in label:
+                lead += names
+            elif re.search(r"thoi|tien do|hoan thanh|han", label):
+                deadline = better(deadline, parse_deadline(value, self.plan_date))
+        others = [c for c in node.children if c not in fields]
+        text = " ".join([node.text, *(c.text for c in others if c.kind in ("bullet", "plain"))])
+        info = self.info(node.text)
+        lead = lead or info.lead or (ctx.lead if ctx else [])
+        if not lead:
+            return None
+        task = ParsedTask(ref=".".join(ref), text=text.strip(), lead=_dedupe(lead),
+                          coordinators=_dedupe(coords or [m.name for m in info.roles.coordinators], exclude=lead),
+                          report_to=_dedupe([m.name for m in info.roles.report_to], exclude=lead),
+                          via=_dedupe([m.name for m in info.roles.via]),
+                          deadline=better(deadline, info.deadline, ctx.deadline if ctx else None))
+        self.tasks.append(task)
+        for c in others:
+            if c.kind not in ("bullet", "plain"):
+                self.visit(c, _child_ref(ref, c), _Ctx(lead, [], None), None)
+        return task
 
     def emit(self, node: Node, ref: list[str], ctx: _Ctx | None, *, info: _Info | None = None,
              responsibility: bool = False) -> ParsedTask | None:
