@@ -553,4 +553,6 @@ async def _command(ctx: AppContext, msg: Incoming, text: str, chat: tuple[str, s
             p.window = Window(today, today + timedelta(days=30), "30 ngày tới")
             return _remember(await _window(ctx, idx, p, today, mine), chat, pending)
         return _remember(await _overdue(ctx, idx, p, today, mine), chat, pending)
-    return None
+    # A command nobody before us took: say so rather than stay silent.
+    idx = await get_index(ctx)
+    return [Reply(f"Không rõ lệnh {cmd}. " + help_text(idx).split("\n", 1)[1])]

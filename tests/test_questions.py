@@ -188,6 +188,8 @@ async def test_commands(ctx: AppContext, db: Database) -> None:
     assert r.text.startswith("Sở Tài chính chủ trì")
     [r] = await router.handle(ctx, m("/viec"))
     assert "/dangky" in r.text
+    [r] = await router.handle(ctx, m("/khongco"))
+    assert r.text.startswith("Không rõ lệnh /khongco.") and "/saphan" in r.text
     [r] = await router.handle(ctx, m("/saphan"))
     assert r.text.startswith("Có 2 việc đến hạn trong 30 ngày tới:")
     [r] = await router.handle(ctx, m("/quahan"))
