@@ -92,8 +92,11 @@ _ROLE_FIELDS = (("lead", "lead"), ("coordinators", "coordinator"), ("report_to",
 class Importer:
     """Imports files into one store, keeping the agency registry in memory across the files of a run."""
 
-    def __init__(self, db: Database, registry: Registry, actor: str, max_bytes: int) -> None:
+    def __init__(self, db: Database, registry: Registry, actor: str, max_bytes: int,
+                 identities: set[str] | None = None) -> None:
         self.db = db
+        # Plans already in the store: a plan not among them needs no lookup before its insert.
+        self.identities = identities if identities is not None else set()
         self.registry = registry
         self.finder = NameFinder(registry)
         self.actor = actor
@@ -103,7 +106,8 @@ class Importer:
     async def create(cls, db: Database, actor: str = "cli", max_bytes: int = DEFAULT_MAX_BYTES) -> Importer:
         async with db.session() as s:
             registry = await Registry.load(s)
-        return cls(db, registry, actor, max_bytes)
+            identities = set((await s.scalars(select(Plan.identity))).all())
+        return cls(db, registry, actor, max_bytes, identities)
 
     async def import_path(self, path: Path, dry_run: bool = False) -> ImportResult:
         data, name = read_path(path, self.max_bytes)
@@ -116,15 +120,18 @@ class Importer:
         try:
             async with self.db.session() as s:
                 result = await store_plan(s, self.registry, parsed, source_name=name, content_hash=content_hash,
-                                          actor=self.actor)
+                                          actor=self.actor, assume_new=plan_identity(parsed) not in self.identities)
                 if dry_run:
                     await s.rollback()
                 else:
                     await s.commit()
+                    self.identities.add(result.identity)
         except BaseException:
-            # Agencies added to the in-memory registry inside the failed transaction do not exist.
+            # Agencies added to the in-memory registry inside the failed transaction do not exist,
+            # and another writer may have stored plans meanwhile.
             async with self.db.session() as s:
                 self.registry = await Registry.load(s)
+                self.identities = set((await s.scalars(select(Plan.identity))).all())
             self.finder = NameFinder(self.registry)
             raise
         if dry_run:
@@ -183,11 +190,15 @@ async def _insert_new(s: AsyncSession, parsed: ParsedPlan, identity: str, wanted
 
 
 async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *, source_name: str,
-                     content_hash: str, actor: str) -> ImportResult:
-    """Write one parsed plan in the session's transaction (the caller commits or rolls back)."""
+                     content_hash: str, actor: str, assume_new: bool = False) -> ImportResult:
+    """Write one parsed plan in the session's transaction (the caller commits or rolls back).
+
+    assume_new: the caller knows no plan has this identity (skips the lookup; a plan stored meanwhile
+    by another writer makes the insert fail on the unique identity, and nothing is written).
+    """
     identity = plan_identity(parsed)
-    plan = await s.scalar(select(Plan).where(Plan.identity == identity)
-                          .options(selectinload(Plan.tasks).selectinload(Task.agencies)))
+    plan = None if assume_new else await s.scalar(
+        select(Plan).where(Plan.identity == identity).options(selectinload(Plan.tasks).selectinload(Task.agencies)))
     if plan is not None and plan.content_hash == content_hash:
         result = ImportResult(parsed, identity, "unchanged", plan.id, kept=len(plan.tasks),
                               task_ids=[t.id for t in plan.tasks])
