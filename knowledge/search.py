@@ -21,7 +21,8 @@ import re
 import time
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
@@ -329,30 +330,41 @@ class Index:
         n = len(self.docs)
         weights = {term: self.idf(term) for term in (*unis, *pair_terms)}
         boosts = {term: (1.6 if term in pair_terms else 1.0) * (0.35 if term in names else 1.0) for term in weights}
-        # Phase 1, with set operations in C: gather the tasks holding the rarest terms until there are
-        # enough, then narrow them by each more common term while enough remain. Tasks that hold a
-        # rare term (or pass a narrowing that left too few) stay candidates whatever happens later.
-        pool: set[int] = set()
+        # Phase 1, in C, a few hundred candidates. Small stores: count how many of the question's terms
+        # each task holds (pairs twice). Big ones: gather the tasks holding the rarest terms, then
+        # narrow them by the next rarest while enough remain. Tasks holding a very rare term always stay.
+        order = sorted((t for t in weights if self.postings.get(t)), key=lambda t: len(self.postings[t]))
+        lists: list[tuple[str, Collection[int]]] = [
+            (t, self.postings[t] if allowed is None else allowed.intersection(self.postings[t])) for t in order
+        ]
+        cap = limit * 4
         must: set[int] = set()
-        narrowings = 0
-        cap = limit * 6
-        for term in sorted(weights, key=lambda t: len(self.postings.get(t, ()))):
-            plist = self.postings.get(term)
-            if not plist:
-                continue
-            if len(plist) <= 300:
-                must.update(plist if allowed is None else allowed.intersection(plist))
-            if len(pool) < limit:
-                pool.update(plist if allowed is None else allowed.intersection(plist))
-                continue
-            if len(pool) <= cap or narrowings >= 3:
-                continue  # few enough, or narrowed by the three rarest terms: phase 2 weighs the rest
-            narrowings += 1
-            narrowed = pool.intersection(plist)
-            if len(narrowed) >= limit:
-                pool = narrowed
-            else:
-                must |= narrowed
+        for _, plist in lists:
+            if len(plist) <= 20:
+                must.update(plist)
+        total = sum(len(plist) for _, plist in lists)
+        if total <= 60000:
+            counts: Counter[int] = Counter()
+            for term, plist in lists:
+                counts.update(plist)
+                if term in pair_terms:
+                    counts.update(plist)
+            pool = {i for i, _ in counts.most_common(cap)}
+        else:
+            pool = set()
+            narrowings = 0
+            for _, plist in lists:
+                if len(pool) < limit:
+                    pool.update(plist)
+                    continue
+                if len(pool) <= cap or narrowings >= 3:
+                    break  # few enough, or narrowed by the three rarest terms: phase 2 weighs the rest
+                narrowings += 1
+                narrowed = pool.intersection(plist)
+                if len(narrowed) >= limit:
+                    pool = narrowed
+                else:
+                    must |= narrowed
         if allowed is not None and not pool:
             pool = set(list(allowed)[:limit])  # nothing holds a word: still list them, callers judge
         cands = must | (pool if len(pool) <= cap else set(heapq.nsmallest(cap, pool)))
