@@ -140,7 +140,6 @@ class Index:
     _agency_keys: dict[str, int] = field(default_factory=dict)
     _titles: dict[int, str] = field(default_factory=dict)  # plan id -> folded title
     _numbers: dict[str, list[int]] = field(default_factory=dict)  # leading number -> plan ids
-    _recurring_on: tuple[date, list[tuple[date, int]]] | None = None
     version: tuple[Any, ...] = ()
     cache: dict[str, Any] = field(default_factory=dict)  # things other modules derive from this index
 
@@ -450,26 +449,18 @@ class Index:
         return dl.next_due(today) if dl else None
 
     def due_between(self, start: date, end: date, today: date) -> list[tuple[date, int]]:
-        """Open tasks falling due in [start, end], soonest first."""
+        """Open tasks falling due in [start, end], soonest first (recurring ones: their next occurrence)."""
         lo = bisect_left(self.dated, (start, -1))
         hi = bisect_right(self.dated, (end, len(self.docs)))
         out = self.dated[lo:hi]
-        out.extend((d, i) for d, i in self._recurring_from(start if start > today else today) if start <= d <= end)
+        # Recurring rules are few (a (kind, month, day) each): date the rule once, take its tasks whole.
+        since = start if start > today else today
+        for (kind, month, dday), members in self.recurring.items():
+            d = Deadline(kind, None, month, dday, "").next_due(since)
+            if d is not None and start <= d <= end:
+                out.extend((d, i) for i in members)
         out.sort()
         return out
-
-    def _recurring_from(self, day: date) -> list[tuple[date, int]]:
-        """Next occurrence on/after a day of every open recurring task (kept for the last day asked).
-
-        Computed once per distinct (kind, month, day), not per task: a store holds few distinct rules."""
-        if self._recurring_on is None or self._recurring_on[0] != day:
-            items: list[tuple[date, int]] = []
-            for (kind, month, dday), members in self.recurring.items():
-                d = Deadline(kind, None, month, dday, "").next_due(day)
-                if d is not None:
-                    items.extend((d, i) for i in members)
-            self._recurring_on = (day, items)
-        return self._recurring_on[1]
 
     def overdue(self, today: date) -> list[tuple[date, int]]:
         """Open one-off tasks whose day has passed, most recent first (recurring ones roll over)."""
