@@ -97,8 +97,8 @@ async def import_all(url: str, paths: list[Path]) -> tuple[float, int]:
         await s.commit()
     started = time.perf_counter()
     importer = await Importer.create(db, actor="bench")
-    for p in paths:
-        await importer.import_path(p)
+    async for _p, result in importer.import_many(paths):
+        assert not isinstance(result, Exception), result
     elapsed = time.perf_counter() - started
     async with db.session() as s:
         tasks = int(await s.scalar(select(func.count()).select_from(Task)) or 0)

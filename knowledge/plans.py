@@ -8,8 +8,13 @@ so reminders and progress stay attached; tasks that vanished are deleted.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import multiprocessing
+import os
 import re
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,10 +24,18 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from knowledge.agencies import Registry, ensure_agency
+from knowledge.agencies import AgencyInfo, Registry, agency_key, ensure_agency
 from knowledge.db import Database
 from knowledge.deadlines import shadow
-from knowledge.importer import DEFAULT_MAX_BYTES, NameFinder, ParsedPlan, ParsedTask, parse_bytes
+from knowledge.importer import (
+    DEFAULT_MAX_BYTES,
+    ImportRefused,
+    NameFinder,
+    ParsedPlan,
+    ParsedTask,
+    parse_bytes,
+    seed_registry,
+)
 from knowledge.importer.reading import read_path
 from knowledge.models import AuditEntry, Base, Plan, Task, TaskAgency
 from knowledge.text import fold
@@ -116,7 +129,39 @@ class Importer:
     async def import_bytes(self, data: bytes, name: str, dry_run: bool = False) -> ImportResult:
         """Parse (refusing bad files before touching the store), then store in one transaction."""
         parsed = parse_bytes(data, name, self.finder, self.max_bytes)
-        content_hash = hashlib.sha256(data).hexdigest()
+        return await self.store(parsed, name, hashlib.sha256(data).hexdigest(), dry_run=dry_run)
+
+    async def import_many(self, paths: list[Path], dry_run: bool = False,
+                          workers: int | None = None) -> AsyncIterator[tuple[Path, ImportResult | ImportRefused]]:
+        """Import many files in order, each in its own transaction, parsing ahead in other processes.
+
+        Parsing is pure and takes about half the time of an import: with several cores it overlaps the
+        store's writes. Workers know the registry's names as they were when the run began.
+        """
+        # One core stores while the others parse.
+        workers = workers or min(4, (os.cpu_count() or 1) - 1)
+        if len(paths) < 8 or workers < 1:
+            for p in paths:
+                try:
+                    yield p, await self.import_path(p, dry_run=dry_run)
+                except ImportRefused as e:
+                    yield p, e
+            return
+        extra = [(a.name, a.is_group) for a in self.registry.by_id.values()]
+        loop = asyncio.get_running_loop()
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(extra, self.max_bytes)) as pool:
+            futures = [loop.run_in_executor(pool, _worker_parse, str(p)) for p in paths]
+            for p, fut in zip(paths, futures, strict=True):
+                parsed, content_hash, refusal = await fut
+                if refusal is not None or parsed is None:
+                    yield p, ImportRefused(refusal or "Không đọc được tệp.")
+                    continue
+                yield p, await self.store(parsed, p.name, content_hash, dry_run=dry_run)
+
+    async def store(self, parsed: ParsedPlan, name: str, content_hash: str, dry_run: bool = False) -> ImportResult:
+        """Store one parsed plan in its own transaction (rolled back when dry_run)."""
         try:
             async with self.db.session() as s:
                 result = await store_plan(s, self.registry, parsed, source_name=name, content_hash=content_hash,
@@ -139,6 +184,32 @@ class Importer:
                 self.registry = await Registry.load(s)
             self.finder = NameFinder(self.registry)
         return result
+
+
+_WORKER_FINDER: NameFinder | None = None
+_WORKER_MAX = DEFAULT_MAX_BYTES
+
+
+def _worker_init(names: list[tuple[str, bool]], max_bytes: int) -> None:
+    """A parsing process: the standard registry plus the names the store held when the run began."""
+    global _WORKER_FINDER, _WORKER_MAX
+    registry = seed_registry()
+    for n, (name, is_group) in enumerate(names, start=1_000_000):
+        key = agency_key(name)
+        if key not in registry.by_key:
+            registry.by_id[n] = AgencyInfo(n, name, "other", is_group)
+            registry.by_key[key] = n
+    _WORKER_FINDER = NameFinder(registry)
+    _WORKER_MAX = max_bytes
+
+
+def _worker_parse(path: str) -> tuple[ParsedPlan | None, str, str | None]:
+    assert _WORKER_FINDER is not None
+    try:
+        data, name = read_path(Path(path), _WORKER_MAX)
+        return parse_bytes(data, name, _WORKER_FINDER, _WORKER_MAX), hashlib.sha256(data).hexdigest(), None
+    except ImportRefused as e:
+        return None, "", e.message_vi
 
 
 _Wanted = list[tuple[ParsedTask, str, list[tuple[int, str, str]]]]

@@ -165,3 +165,22 @@ async def test_extra_plans_import_on_both_databases(db: Database) -> None:
         r = await importer.import_path(DATA / name)
         assert r.status == "new" and r.added >= 5
     assert await count(db, Plan) == 2
+
+
+async def test_many_files_parse_ahead_in_another_process(sqlite_db: Database, tmp_path: Any) -> None:
+    """import_many parses in worker processes and stores in order; refusals come back in their place."""
+    paths = []
+    for i in range(9):
+        p = tmp_path / f"plan_{i}.txt"
+        p.write_text(V1.replace("Số: 90/KH-UBND", f"Số: {100 + i}/KH-UBND"), encoding="utf-8")
+        paths.append(p)
+    bad = tmp_path / "rong.txt"
+    bad.write_bytes(b"")
+    paths.insert(4, bad)
+    importer = await Importer.create(sqlite_db)
+    out = [(p.name, r) async for p, r in importer.import_many(paths, workers=1)]
+    assert [name for name, _ in out] == [p.name for p in paths]
+    refused = [r for _, r in out if not hasattr(r, "status")]
+    assert len(refused) == 1 and "Tệp rỗng" in str(refused[0])
+    assert all(getattr(r, "added", 0) == 4 for name, r in out if name != "rong.txt")
+    assert await count(sqlite_db, Plan) == 9 and await count(sqlite_db, Task) == 36
