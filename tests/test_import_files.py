@@ -90,6 +90,7 @@ def test_pdf_with_a_text_layer() -> None:
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "scan.png", "Chưa hỗ trợ"),
         ("MẬT\n\n".encode() + PLAN.encode(), "secret.txt", "MẬT"),
         ("**TỐI MẬT**\n\n".encode() + PLAN.encode(), "secret.txt", "TỐI MẬT"),
+        ("ỦY BAN NHÂN DÂN TỈNH X\nĐộ mật: Mật\n\n".encode() + PLAN.encode(), "secret.txt", "MẬT"),
         ("KẾ HOẠCH\n\nNội dung\n\nII. NỘI DUNG\n\n1. Đánh giá tình hình.".encode(), "none.txt", "Không tìm thấy"),
     ],
 )

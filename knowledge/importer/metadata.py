@@ -18,7 +18,7 @@ _NUMBER = re.compile(r"^\s*(?:Số|SỐ|So|số)\s*[:.]?\s*(?P<n>\d+[\w.\-]*/[\w
 _PARTY_NUMBER = re.compile(r"^(?P<n>\d+-[A-ZĐ]+/[A-ZĐ]+)$")
 _DATE = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})")
 _NOT_ISSUER = re.compile(r"^(cong hoa|doc lap|dang cong san|so |ngay |mat$|toi mat|tuyet mat|khan|hoa toc)")
-_SECRET = re.compile(r"^\W*(?:ĐỘ MẬT\s*:?\s*)?(TUYỆT MẬT|TỐI MẬT|MẬT)\W*$")
+_SECRET = re.compile(r"^\W*(?:ĐỘ MẬT\s*:?\s*)?(TUYỆT MẬT|TỐI MẬT|MẬT)\W*$", re.IGNORECASE)
 _SIGN_TITLE = re.compile(r"(CHỦ TỊCH|BÍ THƯ|GIÁM ĐỐC|TRƯỞNG|T/M|TM\.|KT\.|TL\.|THỦ TRƯỞNG)")
 _NAME = re.compile(r"^(?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)(?: [A-ZĐÀ-Ỹ][\wÀ-ỹ]*){1,4}$")
 
@@ -26,9 +26,9 @@ _NAME = re.compile(r"^(?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)(?: [A-ZĐÀ-Ỹ][\wÀ-ỹ]*){
 def refuse_if_secret(lines: list[str]) -> None:
     """Classified plans must not go through chat: refuse a document marked Mật near its header."""
     for line in lines[:40]:
-        text = line.replace("*", "").strip()
-        if text and _SECRET.match(text):
-            raise ImportRefused(f"Văn bản có dấu \"{_SECRET.match(text).group(1)}\": không được nhập tài liệu mật "  # type: ignore[union-attr]
+        m = _SECRET.match(line.replace("*", "").strip())
+        if m:
+            raise ImportRefused(f"Văn bản có dấu \"{m.group(1).upper()}\": không được nhập tài liệu mật "
                                 "vào hệ thống nhắc việc qua trò chuyện.")
 
 
