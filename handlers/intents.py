@@ -41,7 +41,7 @@ _REPORT = re.compile(
     r"|(gui|bao cao|nop|trinh|chuyen) (ve |cho |den |toi |len |voi )?(ai|co quan nao|don vi nao|noi nao|cap nao))\b"
 )
 _DUE = re.compile(
-    r"\b(khi nao|bao gio|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
+    r"\b(khi nao|bao gio|bao h|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
     r"|may gio|ngay bao nhieu|ngay may|thang may|nam may|quy may|han (nop|gui|bao cao|hoan thanh|la)|han\b(?! che))"
 )
 _COORD = re.compile(
@@ -59,7 +59,7 @@ _LEAD = re.compile(
 _DROP_PHRASES = [
     p.split() for p in sorted(
         (
-            "chu tri", "phu trach", "giao cho", "duoc giao", "khi nao", "bao gio", "thoi han", "han chot",
+            "chu tri", "phu trach", "giao cho", "duoc giao", "khi nao", "bao gio", "bao h", "thoi han", "han chot",
             "han cuoi", "truoc ngay nao", "ngay nao", "thang nao", "nam nao", "luc nao", "ve dau", "o dau",
             "di dau", "den dau", "toi dau", "len dau", "cho ai", "la viec", "viec cua", "la cua", "co quan nao",
             "don vi nao", "so nao", "ban nao", "cap nao", "noi nao", "nhung ai", "phoi hop voi ai", "ai phoi hop",
@@ -73,7 +73,7 @@ _DROP_PHRASES = [
 ]
 _DROP_WORDS = wordset(
     "ai nao gi dau phai can hay khong chua a vay nhe nha oi minh toi chung la nhi the sao ha u "
-    "biet xem cho tu ve voi nhieu len xuong"
+    "biet xem cho tu ve voi nhieu len xuong xong lo"
 )
 # Generic words: they rank but never make a task "the answer" on their own.
 _GENERIC = wordset(
@@ -142,6 +142,9 @@ def _kind(p: Parsed) -> str:
         return "thanks"
     if _OVERDUE.search(f):
         return "overdue"
+    asks_one = bool(_LEAD.search(f) or _REPORT.search(f) or _COORD.search(f)) or bool(p.distinct)
+    if p.window is not None and p.window.label.startswith("ngày ") and asks_one and not listing_words(f):
+        p.window = None  # "Ai nộp báo cáo X trước ngày 15/12?": the date is part of a task's words
     if p.window is not None or _SOON.search(f):
         return "window"
     listing = bool(_LIST.search(f))
@@ -166,6 +169,10 @@ def _kind(p: Parsed) -> str:
     if p.plans and not p.distinct:
         return "plan"
     return "lead" if p.distinct else "unknown"
+
+
+def listing_words(folded: str) -> bool:
+    return bool(_LIST.search(folded))
 
 
 def _subject(folded: str, agencies: list[Mention]) -> list[int]:
@@ -225,7 +232,7 @@ def _topic(
 
 
 # Words plans write one way and people another: ask the index for the plans' word.
-_SYNONYMS = {"nop": "gui", "xong": "hoan", "lo": "thuc"}
+_SYNONYMS = {"nop": "gui"}
 
 
 def _prefer_common(index: Index, word: str) -> str:
@@ -253,6 +260,13 @@ def parse_window(folded: str, today: date) -> Window | None:
     def month_window(y: int, m: int, span: tuple[int, int]) -> Window:
         return Window(date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1]), f"tháng {m}/{y}", span)
 
+    if m := re.search(r"\b(?:ngay|han|truoc) (\d{1,2}) (\d{1,2})(?: (\d{4}))?\b", folded):
+        try:
+            d = date(int(m.group(3) or today.year), int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            d = None
+        if d is not None:
+            return Window(d, d, f"ngày {d.day:02d}/{d.month:02d}/{d.year}", m.span())
     if m := re.search(r"\b(hom nay|ngay hom nay)\b", folded):
         return Window(today, today, "hôm nay", m.span())
     if m := re.search(r"\bngay mai\b", folded):
