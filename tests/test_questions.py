@@ -228,3 +228,16 @@ async def test_index_follows_the_store(ctx: AppContext, db: Database) -> None:
     ans = await answer(ctx, "ai chu tri xay dung cang bien ca na")
     assert ans.tasks and ans.text.startswith("Sở Xây dựng chủ trì.")
     assert "📄 Kế hoạch 99/KH-UBND, mục 1" in ans.text
+
+
+async def test_a_day_thanks_and_a_question_without_a_topic(ctx: AppContext) -> None:
+    ans = await answer(ctx, "Những việc nào có hạn ngày 05/12/2026?")
+    assert ans.intent == "window" and [t.ref for t in ans.tasks] == ["II.1"]
+    assert ans.text.startswith("Có 1 việc đến hạn trong ngày 05/12/2026:")
+    # a date inside a who-question is part of the task, not a list of the day's deadlines
+    ans = await answer(ctx, "Ai hoàn thành triển khai bệnh án điện tử trước ngày 05/12/2026?")
+    assert ans.intent == "lead" and ans.text.startswith("Sở Y tế chủ trì.")
+    ans = await answer(ctx, "cảm ơn bạn nhé")
+    assert ans.intent == "thanks" and ans.tasks == []
+    ans = await answer(ctx, "Ai chủ trì?")
+    assert ans.tasks == [] and ans.text.startswith("Bạn hỏi về việc nào?")

@@ -136,3 +136,12 @@ def test_pairs_break_at_question_words() -> None:
     idx = _index()
     p = parse(idx, "ai chu tri ra soat", TODAY)
     assert [t for t in p.seq if t is not None] == [Term("ra", True), Term("soat", True)]
+
+
+def test_more_windows() -> None:
+    f = fold_query
+    w = parse_window(f("tháng 11 năm sau"), TODAY)
+    assert w and (w.start, w.end) == (date(2027, 11, 1), date(2027, 11, 30))
+    w = parse_window(f("việc nào hạn 15/12"), TODAY)
+    assert w and (w.start, w.end, w.label) == (date(2026, 12, 15), date(2026, 12, 15), "ngày 15/12/2026")
+    assert parse_window(f("hạn 31/02"), TODAY) is None  # no such day
