@@ -20,8 +20,10 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.messages import DeliveryError, RetryLater, Sender, Unreachable
 from knowledge import focal_points
@@ -33,6 +35,7 @@ from scheduler.texts import reminder_choices
 
 log = logging.getLogger(__name__)
 
+OUTBOX = cast(Table, Outbox.__table__)  # Core statements: no ORM bookkeeping on the hot path
 MAX_ATTEMPTS = 12  # transient failures before a row is given up (reported in the digest)
 
 
@@ -137,6 +140,7 @@ class Dispatcher:
         rate = max((p.per_second or 50 for p in self.pacers.values()), default=50)
         self.pool_size = pool_size or max(40, min(int(rate * 4), 400))
         self.stopping = False  # set by the service on shutdown: finish the send in flight, then stop
+        self._conn: AsyncConnection | None = None
 
     # ---- claiming ------------------------------------------------------------------------------
 
@@ -225,30 +229,40 @@ class Dispatcher:
 
     # ---- sending -------------------------------------------------------------------------------
 
+    async def _write(self, stmt: Any) -> int:
+        """One statement in its own transaction on the dispatcher's connection; rows affected.
+
+        A connection held for the whole run (no pool checkout, ping or ORM session per row) keeps
+        the two small writes around each send cheap, on PostgreSQL especially."""
+        if self._conn is None:
+            async with self.db.engine.begin() as conn:
+                return int((await conn.execute(stmt)).rowcount or 0)
+        try:
+            result = await self._conn.execute(stmt)
+            await self._conn.commit()
+        except BaseException:
+            await self._conn.rollback()
+            raise
+        return int(result.rowcount or 0)
+
     async def _renew(self, row: Claimed) -> bool:
         """Is the row still ours? A claim younger than a third of the timeout surely is (nobody
         reclaims it before the timeout); an older one is renewed with a conditional UPDATE."""
         now = self._wall()
         if now - row.claimed_at < self.claim_timeout / 3:
             return True
-        async with self.db.session() as s:
-            result = await s.execute(
-                update(Outbox)
-                .where(Outbox.id == row.id, Outbox.status == "claimed", Outbox.claimed_by == self.worker_id)
-                .values(claimed_at=now)
-            )
-            await s.commit()
+        n = await self._write(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == row.id, OUTBOX.c.status == "claimed", OUTBOX.c.claimed_by == self.worker_id)
+            .values(claimed_at=now)
+        )
         row.claimed_at = now
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return n == 1
 
     async def _finish(self, row: Claimed, **values: object) -> None:
-        async with self.db.session() as s:
-            await s.execute(
-                update(Outbox)
-                .where(Outbox.id == row.id, Outbox.claimed_by == self.worker_id)
-                .values(**values)
-            )
-            await s.commit()
+        await self._write(
+            update(OUTBOX).where(OUTBOX.c.id == row.id, OUTBOX.c.claimed_by == self.worker_id).values(**values)
+        )
 
     async def _send_one(self, row: Claimed, stats: DispatchStats) -> None:
         sender = self.senders[row.channel]
@@ -304,6 +318,15 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         stop_at = loop.time() + max_seconds if max_seconds else None
         await self.reclaim_stale()
+        async with self.db.engine.connect() as conn:
+            self._conn = conn
+            try:
+                return await self._run(stats, stop_at)
+            finally:
+                self._conn = None
+
+    async def _run(self, stats: DispatchStats, stop_at: float | None) -> DispatchStats:
+        loop = asyncio.get_running_loop()
         pool: dict[int, Claimed] = {}
         exhausted = False
         while True:
