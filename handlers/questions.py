@@ -175,7 +175,9 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
             h.score *= 1.2
         elif involved & subject:
             h.score *= 1.1
-        if others and (set(h.doc.agency_ids("report_to")) | set(h.doc.agency_ids("coordinator"))) & others:
+        # Another body named: in "ai phối hợp với Sở X" X leads; elsewhere it coordinates or receives.
+        roles = ("lead",) if p.kind == "coord" else ("report_to", "coordinator")
+        if others and {a for r in roles for a in h.doc.agency_ids(r)} & others:
             h.score *= 1.15
         # A task that holds what is asked (a report address, a deadline, coordinators) answers better.
         if (p.kind == "report" and h.doc.roles.get("report_to")) or (p.kind == "due" and h.doc.deadline_kind) or (
