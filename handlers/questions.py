@@ -265,7 +265,7 @@ def _ask_which(idx: Index, p: Parsed, hits: list[Hit], today: date) -> Answer:
 
 
 # ---- lists: an agency's tasks, a plan, a time window, overdue -----------------------------------
-def _numbered(idx: Index, docs: list[TaskDoc], today: date, intent: str, with_lead: bool = True,
+def _numbered(idx: Index, docs: list[TaskDoc], today: date, with_lead: bool = True,
               start: int = 1) -> tuple[list[str], list[Choice]]:
     lines: list[str] = []
     choices: list[Choice] = []
@@ -325,7 +325,7 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
                 f"({len(idx.plans)} kế hoạch).")
         if not receives:
             return Answer("", "agency", text)
-        body, picks = _numbered(idx, receives, today, "task")
+        body, picks = _numbered(idx, receives, today)
         lines = [text, f"{label} nhận báo cáo của {len(receives)} việc:", *body, "Gõ số để xem chi tiết."]
         return Answer("", "agency", "\n".join(lines), receives, picks[:10])
     parts = []
@@ -342,7 +342,7 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
         if not docs:
             continue
         lines.append(title)
-        body, ch = _numbered(idx, docs, today, "task", start=n)
+        body, ch = _numbered(idx, docs, today, start=n)
         lines += body
         choices += ch
         n += min(len(docs), MAX_LIST)
@@ -364,7 +364,7 @@ def _plan(idx: Index, p: Parsed, today: date) -> Answer:
         docs += pdocs
         about = f" — {render.snippet(plan.title, 120)}" if plan.number else ""
         lines.append(f"{plan.label}{about}: {len(pdocs)} nhiệm vụ.")
-    body, choices = _numbered(idx, docs, today, "task")
+    body, choices = _numbered(idx, docs, today)
     lines += body
     lines.append("Gõ số để xem chi tiết.")
     return Answer("", "plan", "\n".join(lines), docs, choices[:10])
@@ -376,10 +376,6 @@ def _agency_filter(idx: Index, p: Parsed, today: date) -> tuple[set[int] | None,
         return None, ""
     aid = (p.subject or p.agency_ids)[0]
     return _mine_filter(idx, [aid], today), f" của {_agency_label(idx, aid, today)}"
-
-
-def _flatten(lists: tuple[list[TaskDoc], ...]) -> list[TaskDoc]:
-    return [d for lst in lists for d in lst]
 
 
 _LIST_WORDS = wordset("viec nhiem vu cong lam co han den sap het nhung gi nao can phai tinh")
