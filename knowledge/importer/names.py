@@ -13,6 +13,7 @@ import copy
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from knowledge.agencies import AgencyInfo, Registry, agency_key
 from knowledge.agency_seed import SEED
@@ -59,8 +60,7 @@ class Mention:
     known: bool
 
 
-@dataclass(slots=True)
-class _Tok:
+class _Tok(NamedTuple):
     start: int
     end: int
     words: tuple[str, ...]
@@ -92,9 +92,10 @@ def _token_words(w: str) -> tuple[tuple[str, ...], bool]:
 
 def _tokens(text: str) -> list[_Tok]:
     out = []
+    make = _Tok._make
     for m in _TOKEN.finditer(text):
-        words, cap = _token_words(m.group())
-        out.append(_Tok(m.start(), m.end(), words, cap))
+        s, e = m.span()
+        out.append(make((s, e, *_token_words(text[s:e]))))
     return out
 
 
