@@ -184,3 +184,13 @@ def test_task_with_field_lines() -> None:
     b = by_key(plan, "Tuyên truyền")
     assert b.lead == ["Báo Bình Định"] and b.deadline and b.deadline.kind == "ongoing"
     assert len(plan.tasks) == 2
+
+
+def test_duty_headings() -> None:
+    plan = parse_text(HEAD + "II. TỔ CHỨC THỰC HIỆN\n\n1. Trách nhiệm của Sở Tài chính\n\n"
+                      "- Bố trí kinh phí thực hiện Kế hoạch.\n\n2. Đối với Ủy ban nhân dân các huyện, thành phố\n\n"
+                      "- Xây dựng kế hoạch của địa phương trước ngày 31/3/2025." + TAIL)
+    assert by_key(plan, "Bố trí kinh phí").lead == ["Sở Tài chính"]
+    local = by_key(plan, "kế hoạch của địa phương")
+    assert local.lead == ["Ủy ban nhân dân các huyện, thành phố"] and local.deadline
+    assert len(plan.tasks) == 2

@@ -41,6 +41,7 @@ _DANGLING = re.compile(r"(?:\b(?:của|và|với|các|về|tại|cho|trong|theo|
 _ROLE_WORDS = re.compile(r"\b(chu tri|phoi hop|voi|va|cac|co quan|don vi|lien quan|co trach nhiem|chiu trach nhiem|"
                          r"la co quan|dau moi|lam dau moi|thuc hien|theo chuc nang nhiem vu|chuc nang|nhiem vu|"
                          r"duoc giao|tinh|nhu sau|cu the|sau day|chu dong)\b")
+_DUTY_OF = re.compile(r"^(?:trach nhiem|nhiem vu|doi voi|phan cong)(?:\s+cua)?\s+")
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
 
@@ -206,6 +207,12 @@ class OutlineParser:
                 lead, agency_heading = names, True
         elif lead and r.lead_end >= len(stripped) - 1:
             agency_heading = True
+        elif not lead and (hm := _DUTY_OF.match(shadow(stripped))) and len(stripped) < 200:
+            # "Trách nhiệm của Sở Tài chính", "Đối với Ủy ban nhân dân các huyện": a heading all the same.
+            rest = stripped[hm.end():]
+            names = self.finder.mentions(rest)
+            if names and names[0].start == 0 and names[-1].end >= len(rest) - 1:
+                lead, agency_heading = [m.name for m in names], True
         lead_line = False
         if lead and not agency_heading and text.rstrip().endswith(":"):
             rest = shadow(text)
