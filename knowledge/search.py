@@ -359,7 +359,7 @@ class Index:
             if len(plist) <= 20:
                 must.update(plist)
         total = sum(len(plist) for _, plist in lists)
-        if total <= 60000:
+        if total <= 20000:
             counts: Counter[int] = Counter()
             for term, plist in lists:
                 counts.update(plist)
