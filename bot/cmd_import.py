@@ -60,17 +60,14 @@ async def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         db = await open_store(settings)
         try:
             importer = await Importer.create(db, actor="cli", max_bytes=max_bytes)
-            for name in args.files:
-                path = Path(name)
-                try:
-                    result = await importer.import_path(path)
-                except NotAPlan as e:
+            async for path, result in importer.import_many([Path(n) for n in args.files]):
+                if isinstance(result, NotAPlan):
                     skipped += 1
-                    print(f"{path.name}: bỏ qua — {e.message_vi}", file=sys.stderr)
+                    print(f"{path.name}: bỏ qua — {result.message_vi}", file=sys.stderr)
                     continue
-                except ImportRefused as e:
+                if isinstance(result, ImportRefused):
                     failed += 1
-                    print(f"{path.name}: {e.message_vi}", file=sys.stderr)
+                    print(f"{path.name}: {result.message_vi}", file=sys.stderr)
                     continue
                 if args.json:
                     out.append(parsed_plan_json(result.parsed, path.name, importer.registry, today))

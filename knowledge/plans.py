@@ -156,7 +156,7 @@ class Importer:
             for p, fut in zip(paths, futures, strict=True):
                 parsed, content_hash, refusal = await fut
                 if refusal is not None or parsed is None:
-                    yield p, ImportRefused(refusal or "Không đọc được tệp.")
+                    yield p, refusal or ImportRefused("Không đọc được tệp.")
                     continue
                 yield p, await self.store(parsed, p.name, content_hash, dry_run=dry_run)
 
@@ -203,13 +203,13 @@ def _worker_init(names: list[tuple[str, bool]], max_bytes: int) -> None:
     _WORKER_MAX = max_bytes
 
 
-def _worker_parse(path: str) -> tuple[ParsedPlan | None, str, str | None]:
+def _worker_parse(path: str) -> tuple[ParsedPlan | None, str, ImportRefused | None]:
     assert _WORKER_FINDER is not None
     try:
         data, name = read_path(Path(path), _WORKER_MAX)
         return parse_bytes(data, name, _WORKER_FINDER, _WORKER_MAX), hashlib.sha256(data).hexdigest(), None
-    except ImportRefused as e:
-        return None, "", e.message_vi
+    except ImportRefused as e:  # NotAPlan included: the kind of refusal matters to the caller
+        return None, "", e
 
 
 _Wanted = list[tuple[ParsedTask, str, list[tuple[int, str, str]]]]

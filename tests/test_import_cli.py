@@ -54,3 +54,20 @@ def test_import_summaries_and_a_refused_file(data_dir: Path, tmp_path: Path,
     assert "bo_khcn_2024.txt: Kế hoạch 1234/KH-BKHCN: đã nhập mới, 9 nhiệm vụ (thêm 9, sửa 0, xóa 0)." in out
     assert main(["import", str(DATA / "bo_khcn_2024.txt")]) == 0
     assert "không có thay đổi" in capsys.readouterr().out
+
+
+def test_a_folder_with_a_readme_imports_many_plans(data_dir: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Nine plans and a note: the plans are parsed ahead in another process, the note is skipped."""
+    files = []
+    for i in range(9):
+        f = tmp_path / f"plan_{i}.txt"
+        f.write_text(f"KẾ HOẠCH\n\nSố: {i + 1}/KH-UBND\n\nViệc số {i}\n\nII. NHIỆM VỤ\n\n"
+                     f"1. Sở Y tế chủ trì việc số {i} trong quý II/2025.\n", encoding="utf-8")
+        files.append(str(f))
+    note = tmp_path / "README.md"
+    note.write_text("# Ghi chú\n\nThư mục này chứa các kế hoạch.\n", encoding="utf-8")
+    assert main(["import", *files, str(note)]) == 0
+    out, err = capsys.readouterr()
+    assert out.count("đã nhập mới, 1 nhiệm vụ") == 9
+    assert "README.md: bỏ qua" in err

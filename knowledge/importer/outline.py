@@ -210,9 +210,9 @@ class OutlineParser:
         elif not lead and (hm := _DUTY_OF.match(shadow(stripped))) and len(stripped) < 200:
             # "Trách nhiệm của Sở Tài chính", "Đối với Ủy ban nhân dân các huyện": a heading all the same.
             rest = stripped[hm.end():]
-            names = self.finder.mentions(rest)
-            if names and names[0].start == 0 and names[-1].end >= len(rest) - 1:
-                lead, agency_heading = [m.name for m in names], True
+            found = self.finder.mentions(rest)
+            if found and found[0].start == 0 and found[-1].end >= len(rest) - 1:
+                lead, agency_heading = [m.name for m in found], True
         lead_line = False
         if lead and not agency_heading and text.rstrip().endswith(":"):
             rest = shadow(text)
