@@ -102,7 +102,9 @@ def test_responsibility_lines_assign_the_bullets_above() -> None:
         t = by_key(plan, key)
         assert t.lead == ["Ban cán sự đảng Ủy ban nhân dân tỉnh", "các huyện ủy, thành ủy"]
         assert t.deadline and t.deadline.kind == "ongoing"
-    assert not any("hướng dẫn triển khai" in t.text for t in plan.tasks)  # the line itself is no task
+    # The line itself is no task; it goes with the task it assigns (who and when, asked about in chat).
+    assert [t for t in plan.tasks if "hướng dẫn triển khai" in t.text] == [first]
+    assert len(plan.tasks) == 3
 
 
 def test_report_to_via_and_page_breaks() -> None:

@@ -277,7 +277,10 @@ class OutlineParser:
                 info = self.info(child.text)
                 if info.lead and pending:
                     for node, node_ref in pending:
-                        self.emit(node, node_ref, _Ctx(info.lead, [], info.deadline), responsibility=True)
+                        task = self.emit(node, node_ref, _Ctx(info.lead, [], info.deadline), responsibility=True)
+                        if task is not None:
+                            # The line says who and when: it is part of what the task asks.
+                            task.text = f"{task.text} ({child.text.rstrip('.')})"
                     pending = []
                     last_task = None
                     continue
