@@ -10,6 +10,7 @@ says so and suggests how to ask.
 from __future__ import annotations
 
 import heapq
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from knowledge.queries import TaskDoc, chat_agencies, done_task_ids
 from knowledge.search import Hit, Index, get_index, wordset
 
 PENDING_KEY = "questions.pending"
+PENDING_TTL_S = 1800.0  # a typed number picks from choices offered in the last half hour only
 MAX_LIST = 12
 MAX_CHOICES = 5
 MAX_TASKS = 200  # tasks a list answer carries for `ask --json` (its text shows MAX_LIST of them)
@@ -40,6 +42,28 @@ HELP = (
     "• {plan} có những nhiệm vụ nào?\n"
     "Lệnh: /viec (việc của cơ quan bạn), /saphan (sắp đến hạn), /quahan (quá hạn), /dangky (đăng ký đầu mối)."
 )
+
+
+@dataclass
+class Pending:
+    """The choices last offered in each chat (channel, chat id), so that a typed "2" picks one."""
+
+    options: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    offered_at: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def offer(self, chat: tuple[str, str], options: list[str]) -> None:
+        self.options[chat] = options
+        self.offered_at[chat] = time.monotonic()
+
+    def current(self, chat: tuple[str, str]) -> list[str] | None:
+        """The chat's pending choices, unless none were offered in the last PENDING_TTL_S."""
+        if chat in self.options and time.monotonic() - self.offered_at.get(chat, 0.0) > PENDING_TTL_S:
+            self.drop(chat)
+        return self.options.get(chat)
+
+    def drop(self, chat: tuple[str, str]) -> None:
+        self.options.pop(chat, None)
+        self.offered_at.pop(chat, None)
 
 
 @dataclass
@@ -474,15 +498,15 @@ async def _done(ctx: AppContext) -> set[int]:
 # ---- chat -------------------------------------------------------------------------------------
 async def handle(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
     """Questions and the commands that ask them; None for messages that belong elsewhere."""
-    pending: dict[tuple[str, str], list[str]] = ctx.cache.setdefault(PENDING_KEY, {})
+    pending: Pending = ctx.cache.setdefault(PENDING_KEY, Pending())
     chat = (msg.channel, msg.chat_id)
     text = msg.text.strip()
     if msg.choice and msg.choice.startswith("q:"):
         return await _picked(ctx, msg.choice, chat, pending)
     if msg.choice:
         return None
-    if text.isdigit() and chat in pending:
-        options = pending[chat]
+    options = pending.current(chat)
+    if text.isdigit() and options:
         n = int(text)
         if 1 <= n <= len(options):
             return await _picked(ctx, options[n - 1], chat, pending)
@@ -494,17 +518,18 @@ async def handle(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
     return _remember(await answer(ctx, text), chat, pending)
 
 
-def _remember(ans: Answer, chat: tuple[str, str], pending: dict[tuple[str, str], list[str]]) -> list[Reply]:
+def _remember(ans: Answer, chat: tuple[str, str], pending: Pending) -> list[Reply]:
+    """The answer as a reply; its choices become what a typed number picks in this chat."""
     if ans.choices:
-        pending[chat] = [c.data for c in ans.choices]
+        pending.offer(chat, [c.data for c in ans.choices])
     else:
-        pending.pop(chat, None)
+        pending.drop(chat)
     return [Reply(ans.text, list(ans.choices))]
 
 
 async def _picked(ctx: AppContext, data: str, chat: tuple[str, str],
-                  pending: dict[tuple[str, str], list[str]]) -> list[Reply]:
-    pending.pop(chat, None)
+                  pending: Pending) -> list[Reply]:
+    pending.drop(chat)
     try:
         _, intent, raw_id = data.split(":", 2)
         task_id = int(raw_id)
@@ -519,7 +544,7 @@ async def _picked(ctx: AppContext, data: str, chat: tuple[str, str],
 
 
 async def _command(ctx: AppContext, msg: Incoming, text: str, chat: tuple[str, str],
-                   pending: dict[tuple[str, str], list[str]]) -> list[Reply] | None:
+                   pending: Pending) -> list[Reply] | None:
     head, _, rest = text.partition(" ")
     cmd = head.split("@", 1)[0].lower()
     rest = rest.strip()
