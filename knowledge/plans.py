@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -150,15 +151,27 @@ class Importer:
         extra = [(a.name, a.is_group) for a in self.registry.by_id.values()]
         loop = asyncio.get_running_loop()
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(extra, self.max_bytes)) as pool:
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(extra, self.max_bytes))
+        try:
             futures = [loop.run_in_executor(pool, _worker_parse, str(p)) for p in paths]
             for p, fut in zip(paths, futures, strict=True):
-                parsed, content_hash, refusal = await fut
+                try:
+                    parsed, content_hash, refusal = await fut
+                except (BrokenProcessPool, OSError):  # no worker after all: parse here
+                    parsed, content_hash, refusal = self._parse_here(p)
                 if refusal is not None or parsed is None:
                     yield p, refusal or ImportRefused("Không đọc được tệp.")
                     continue
                 yield p, await self.store(parsed, p.name, content_hash, dry_run=dry_run)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _parse_here(self, path: Path) -> tuple[ParsedPlan | None, str, ImportRefused | None]:
+        try:
+            data, name = read_path(path, self.max_bytes)
+            return parse_bytes(data, name, self.finder, self.max_bytes), hashlib.sha256(data).hexdigest(), None
+        except ImportRefused as e:
+            return None, "", e
 
     async def store(self, parsed: ParsedPlan, name: str, content_hash: str, dry_run: bool = False) -> ImportResult:
         """Store one parsed plan in its own transaction (rolled back when dry_run)."""
