@@ -480,18 +480,20 @@ class Index:
         return out
 
     def overdue(self, today: date) -> list[tuple[date, int]]:
-        """Open one-off tasks whose day has passed, most recent first (recurring ones roll over)."""
+        """Open one-off tasks whose day has passed, most recent first (recurring ones roll over).
+
+        Shared with later calls on the same day: read it, do not change it."""
         cached = self.cache.get("overdue")
         if cached is None or cached[0] != today:
             hi = bisect_left(self.dated, (today, -1))
             items = self.dated[:hi][::-1]
             cached = self.cache["overdue"] = (today, items, {i for _, i in items})
-        return list(cached[1])
+        return cached[1]
 
     def overdue_positions(self, today: date) -> set[int]:
-        """The same tasks as `overdue`, as a set of index positions (for fast intersections)."""
+        """The same tasks as `overdue`, as a set of index positions (shared: read it, do not change it)."""
         self.overdue(today)
-        return set(self.cache["overdue"][2])
+        return self.cache["overdue"][2]
 
     def agency_info(self, agency_id: int) -> AgencyInfo:
         return self.registry.by_id[agency_id]
