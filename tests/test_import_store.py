@@ -184,3 +184,26 @@ async def test_many_files_parse_ahead_in_another_process(sqlite_db: Database, tm
     assert len(refused) == 1 and "Tệp rỗng" in str(refused[0])
     assert all(getattr(r, "added", 0) == 4 for name, r in out if name != "rong.txt")
     assert await count(sqlite_db, Plan) == 9 and await count(sqlite_db, Task) == 36
+
+
+async def test_task_json_of_a_stored_task(db: Database) -> None:
+    from datetime import date
+
+    from sqlalchemy.orm import selectinload
+
+    from knowledge.agencies import Registry
+    from knowledge.export import task_json
+
+    await import_file(db, V1.encode(), "v1.txt")
+    async with db.session() as s:
+        registry = await Registry.load(s)
+        tasks = (await s.scalars(select(Task).order_by(Task.position)
+                                 .options(selectinload(Task.agencies), selectinload(Task.plan)))).all()
+    first = task_json(tasks[0], registry, date(2025, 1, 1))
+    assert first["id"] == tasks[0].id and first["plan"] == {"number": "90/KH-UBND",
+                                                            "title": "Phát triển khoa học và công nghệ năm 2025"}
+    assert (first["lead"], first["coordinators"]) == (["Sở Khoa học và Công nghệ"], ["Sở Tài chính"])
+    assert first["deadline"]["due"] == "2025-06-30"
+    yearly = task_json(tasks[3], registry, date(2025, 11, 16))
+    assert yearly["deadline"]["due"] == "2026-11-15" and yearly["report_to"] == ["Sở Khoa học và Công nghệ"]
+    assert yearly["lead"] == ["Các Sở, ban, ngành thuộc tỉnh"]  # a group, as written

@@ -33,6 +33,11 @@ _EXTRA_NAMES = (
     "cac don vi thuoc bo", "cac co quan don vi thuoc bo", "cac vu cuc", "cac dia phuong",
     "thu truong cac don vi thuoc bo", "thu truong cac co quan don vi", "thu truong cac don vi", "bo truong",
     "lanh dao bo", "thu tuong chinh phu", "chinh phu", "cac don vi thuoc uy ban nhan dan tinh",
+    "uy ban nhan dan cac tinh thanh pho truc thuoc trung uong", "uy ban nhan dan cac tinh thanh pho",
+    "cac bo nganh trung uong", "cac co quan trung uong", "cac bo co quan trung uong",
+    "cac tap doan tong cong ty nha nuoc", "uy ban nhan dan cac xa phuong", "uy ban nhan dan cap xa",
+    "uy ban nhan dan cac xa phuong thi tran", "cac so nganh", "cac hoi doan the", "cac co quan bao chi",
+    "cac co quan thong tan bao chi", "cac doanh nghiep", "cac truong dai hoc vien nghien cuu",
 )
 _PARTY_COMMITTEES = ("huyen uy thi uy thanh uy", "huyen uy thanh uy", "huyen thi uy thanh uy", "huyen thanh uy",
                      "huyen uy thi uy thanh uy dang uy truc thuoc", "huyen uy thanh uy dang uy truc thuoc")
