@@ -196,3 +196,19 @@ def test_duty_headings() -> None:
     local = by_key(plan, "kế hoạch của địa phương")
     assert local.lead == ["Ủy ban nhân dân các huyện, thành phố"] and local.deadline
     assert len(plan.tasks) == 2
+
+
+def test_city_party_plan_with_hyphen_numbering_and_local_bodies() -> None:
+    """A Thành ủy plan: "1-" items, dates with hyphens, bodies of the city (not the province's)."""
+    plan = parse_text((DATA / "thanh_uy_da_lat.txt").read_text(encoding="utf-8"))
+    assert (plan.number, plan.issuer, plan.signer) == ("45-KH/TU", "Thành ủy Đà Lạt", "Đặng Trí Dũng")
+    assert plan.title.startswith("tổ chức thực hiện Kết luận")
+    a = by_key(plan, "hội nghị quán triệt")
+    assert a.lead == ["Ban Tuyên giáo Thành ủy"] and a.coordinators == ["Văn phòng Thành ủy"]
+    assert a.deadline and a.deadline.due == date(2024, 5, 31)
+    assert by_key(plan, "lãnh đạo xây dựng").lead == ["Ban cán sự đảng Ủy ban nhân dân thành phố"]
+    r = by_key(plan, "báo cáo kết quả")
+    assert r.lead == ["Các cấp ủy, tổ chức đảng trực thuộc Thành ủy"]
+    assert r.report_to == ["Ban Thường vụ Thành ủy"] and r.via == ["Văn phòng Thành ủy"]
+    assert r.deadline and r.deadline.due == date(2024, 11, 30)
+    assert len(plan.tasks) == 4  # nothing from section I

@@ -44,7 +44,7 @@ def _proper(upper: str, finder: NameFinder) -> str:
     text = upper.strip()
     known = finder.canonical(text)
     lower = text.lower()
-    m = re.search(r"\b(tỉnh|thành phố)\s+(?!ủy|uỷ|đoàn)(.+)$", lower)
+    m = re.search(r"\b(tỉnh|thành phố|thành ủy|huyện ủy|tỉnh ủy|huyện|quận|thị xã)\s+(?!ủy|uỷ|đoàn)(.+)$", lower)
     place = " ".join(w.capitalize() for w in m.group(2).split()) if m else ""
     if known:
         name = known[0]

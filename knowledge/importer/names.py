@@ -38,6 +38,8 @@ _EXTRA_NAMES = (
     "cac tap doan tong cong ty nha nuoc", "uy ban nhan dan cac xa phuong", "uy ban nhan dan cap xa",
     "uy ban nhan dan cac xa phuong thi tran", "cac so nganh", "cac hoi doan the", "cac co quan bao chi",
     "cac co quan thong tan bao chi", "cac doanh nghiep", "cac truong dai hoc vien nghien cuu",
+    "cac cap uy to chuc dang", "cac cap uy dang", "cac cap uy chinh quyen", "cac to chuc co so dang",
+    "cac chi bo dang bo", "cac dang bo chi bo", "cac cap uy to chuc dang chinh quyen",
 )
 _PARTY_COMMITTEES = ("huyen uy thi uy thanh uy", "huyen uy thanh uy", "huyen thi uy thanh uy", "huyen thanh uy",
                      "huyen uy thi uy thanh uy dang uy truc thuoc", "huyen uy thanh uy dang uy truc thuoc")
@@ -213,8 +215,33 @@ def _written_short(span: str) -> bool:
     return "&" in span or (sum(1 for c in span if c.isupper()) >= 2 and len(span.split()) <= 2)
 
 
+_LOCAL = {("thanh", "uy"), ("huyen", "uy"), ("thi", "uy"), ("quan", "uy"), ("dang", "uy"), ("thanh", "pho"),
+          ("thi", "xa"), ("huyen",), ("quan",), ("xa",), ("phuong",)}
+
+
+def _local_tail(text: str, toks: list[_Tok], j: int) -> int:
+    """"Ban Tuyên giáo" + "Thành ủy", "UBND" + "thành phố Đà Lạt": the level written after a known name
+    makes it another body (a city's, a district's), kept whole so it is not read as the province's."""
+    k = j
+    if k + 1 < len(toks) and toks[k].words == ("truc",) and toks[k + 1].words == ("thuoc",):
+        k += 2
+    for size in (2, 1):
+        if k + size <= len(toks) and all(text[toks[n - 1].end:toks[n].start] == " " for n in range(k, k + size)):
+            words = tuple(w for t in toks[k:k + size] for w in t.words)
+            if words in _LOCAL:
+                n = k + size
+                while n < len(toks) and n - (k + size) < 3 and toks[n].cap and text[toks[n - 1].end:toks[n].start] == " " \
+                        and toks[n].words and toks[n].words[0] not in _HEAD_FIRST:
+                    n += 1
+                return n
+    return j
+
+
 def _province_tail(text: str, toks: list[_Tok], j: int) -> int:
     """Take "Ninh Thuận" after "...tỉnh": a place name belongs to the body's name as written."""
+    local = _local_tail(text, toks, j)
+    if local > j:
+        return local
     last = toks[j - 1].words[-2:]
     if last[-1:] != ("tinh",) and last not in (("tinh", "uy"), ("tinh", "doan")):
         return j
@@ -277,7 +304,8 @@ def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
         tok = toks[j]
         w = tok.words[0] if tok.words else ""
         if tok.cap:
-            if w in _HEAD_FIRST and j > i + head_len and gap == " " and toks[j - 1].words != ("va",):
+            level = j + 1 < len(toks) and (w, *toks[j + 1].words[:1]) in _LOCAL  # "... Thành ủy" ends the name
+            if w in _HEAD_FIRST and not level and j > i + head_len and gap == " " and toks[j - 1].words != ("va",):
                 break  # a new body begins
             j += 1
             continue

@@ -20,7 +20,7 @@ from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
 _ROMAN = re.compile(r"^(?P<l>X{0,3}(?:IX|IV|V?I{1,3}|V))\s*[.\-–:)]\s*(?P<t>\S.*)$")
-_NUM = re.compile(r"^(?P<l>\d{1,2}(?:\.\d{1,2}){0,3})\s*[.)]\s*(?P<t>\S.*)$"
+_NUM = re.compile(r"^(?P<l>\d{1,2}(?:\.\d{1,2}){0,3})(?:\s*[.)]|\s*[-–]\s)\s*(?P<t>\S.*)$"
                   r"|^(?P<l2>\d{1,2}(?:\.\d{1,2}){1,3})\s+(?P<t2>\S.*)$")
 _LETTER = re.compile(r"^(?P<l>[a-zđ])\s*[).]\s*(?P<t>\S.*)$")
 _BULLET = re.compile(r"^(?P<b>[-–—•●▪◦+])\s*(?P<t>\S.*)$")
@@ -93,6 +93,8 @@ def _starts_item(text: str, raw: str) -> bool:
 def _continues(prev: str, text: str, raw: str) -> bool:
     if _starts_item(text, raw) or _FIELD.match(text):
         return False
+    if prev.upper() == prev and text.upper() != text:
+        return False  # "KẾ HOẠCH" then its title in lower case: a header line ends there
     first = text[0]
     if first.islower():
         return True
