@@ -230,8 +230,8 @@ def _local_tail(text: str, toks: list[_Tok], j: int) -> int:
             words = tuple(w for t in toks[k:k + size] for w in t.words)
             if words in _LOCAL:
                 n = k + size
-                while n < len(toks) and n - (k + size) < 3 and toks[n].cap and text[toks[n - 1].end:toks[n].start] == " " \
-                        and toks[n].words and toks[n].words[0] not in _HEAD_FIRST:
+                while (n < len(toks) and n - (k + size) < 3 and toks[n].cap and toks[n].words
+                       and text[toks[n - 1].end:toks[n].start] == " " and toks[n].words[0] not in _HEAD_FIRST):
                     n += 1
                 return n
     return j
