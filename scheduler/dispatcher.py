@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Table, and_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.messages import DeliveryError, RetryLater, Sender, Unreachable
@@ -62,7 +62,7 @@ class Pacer:
     next send starts after it (one in flight), so counting from completions keeps the platform's
     own count within the limits whatever the network jitter; only a small margin is needed."""
 
-    def __init__(self, per_second: float | None, per_chat: float | None, margin: float = 0.01) -> None:
+    def __init__(self, per_second: float | None, per_chat: float | None, margin: float = 0.002) -> None:
         self.per_second = per_second
         self.per_chat = per_chat
         self.margin = margin
@@ -319,6 +319,12 @@ class Dispatcher:
         stop_at = loop.time() + max_seconds if max_seconds else None
         await self.reclaim_stale()
         async with self.db.engine.connect() as conn:
+            if self.db.is_postgres:
+                # Marks and claims need not wait for the WAL flush: if PostgreSQL itself crashed, a
+                # lost "sent" mark means one reminder sent twice, never one lost. Client crashes
+                # (the bot killed) lose nothing either way.
+                await conn.execute(text("SET synchronous_commit TO off"))
+                await conn.commit()
             self._conn = conn
             try:
                 return await self._run(stats, stop_at)
