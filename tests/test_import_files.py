@@ -164,3 +164,13 @@ def test_docx_table_with_a_two_row_header_and_merged_cells() -> None:
     assert one.deadline and (one.deadline.kind, one.deadline.month, one.deadline.day) == ("yearly", 12, 15)
     assert two.lead == ["Sở Nội vụ"] and two.coordinators == ["Sở Tài chính"]
     assert two.deadline and two.deadline.kind == "year"
+
+
+def test_table_pasted_as_tab_separated_text() -> None:
+    text = ("KẾ HOẠCH\n\nCải cách hành chính\n\nII. NHIỆM VỤ\n\n"
+            "STT\tNhiệm vụ\tCơ quan chủ trì\tCơ quan phối hợp\tThời hạn\n"
+            "1\tRà soát thủ tục hành chính\tSở Tư pháp\tSở Nội vụ<br>Văn phòng UBND tỉnh\tTháng 6/2025\n")
+    plan = parse(text.encode(), "bang.txt")
+    t = plan.tasks[0]
+    assert t.lead == ["Sở Tư pháp"] and t.coordinators == ["Sở Nội vụ", "Văn phòng UBND tỉnh"]
+    assert t.deadline and t.deadline.due.isoformat() == "2025-06-30"  # type: ignore[union-attr]

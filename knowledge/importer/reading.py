@@ -139,12 +139,17 @@ def text_blocks(text: str) -> list[Block]:
     blocks: list[Block] = []
     table: Table | None = None
     for line in text.split("\n"):
+        cells: list[str] | None = None
         if _PIPE_ROW.match(line):
+            cells = [] if _PIPE_RULE.match(line) else line.strip().strip("|").split("|")
+        elif line.count("\t") >= 2:  # a Word table pasted as text: cells between tabs
+            cells = line.split("\t")
+        if cells is not None:
             if table is None:
                 table = Table()
                 blocks.append(table)
-            if not _PIPE_RULE.match(line):
-                table.rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+            if cells:
+                table.rows.append([re.sub(r"<br\s*/?>", " ", c).strip() for c in cells])
             continue
         table = None
         blocks.append(line)
