@@ -14,8 +14,10 @@ changes (checked at most every few seconds) or after `invalidate(ctx)`.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import heapq
+import logging
 import math
 import re
 import time
@@ -35,6 +37,8 @@ from knowledge.agencies import AgencyInfo, Registry
 from knowledge.deadlines import RECURRING, Deadline
 from knowledge.queries import PlanDoc, TaskDoc, agency_spellings, load_docs, store_version
 from knowledge.text import fold
+
+log = logging.getLogger(__name__)
 
 CACHE_KEY = "search"
 RECHECK_S = 3.0
@@ -510,13 +514,15 @@ def _leading_number(number: str) -> str:
 
 
 async def build_index(ctx: Any) -> Index:
-    """Read the whole store and index it (the slow path; normally through `get_index`)."""
+    """Read the whole store and index it (the slow path; normally through `get_index`).
+
+    The indexing itself runs in a worker thread so the event loop keeps serving other chats."""
     async with ctx.db.session() as s:
         version = await store_version(s)
         registry = await Registry.load(s)
         plans, docs = await load_docs(s)
         spellings = await agency_spellings(s)
-    idx = Index.build(registry, plans, docs, spellings)
+    idx = await asyncio.to_thread(Index.build, registry, plans, docs, spellings)
     idx.version = version
     # The index is millions of long-lived objects: keep the cyclic GC from rescanning them on
     # every full collection (that showed as 100 ms pauses in answers on big stores).
@@ -525,24 +531,47 @@ async def build_index(ctx: Any) -> Index:
     return idx
 
 
+@dataclass
+class _Holder:
+    """ctx.cache's entry: the index, when the store was last compared with it, the build in progress."""
+
+    index: Index | None = None
+    checked: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    refresh: asyncio.Task[None] | None = None
+
+
 async def get_index(ctx: Any) -> Index:
-    """The current index from ctx.cache; rebuilt when the store changed since it was built."""
-    entry = ctx.cache.get(CACHE_KEY)
-    now = time.monotonic()
-    if entry is not None and now - entry["checked"] < RECHECK_S:
-        idx: Index = entry["index"]
+    """The index from ctx.cache. With none yet, build it (one build for concurrent questions). When the
+    store changed since (checked at most every RECHECK_S), rebuild in the background and keep answering
+    from the current one meanwhile: a 100,000-task rebuild takes seconds."""
+    holder: _Holder = ctx.cache.setdefault(CACHE_KEY, _Holder())
+    idx = holder.index
+    if idx is not None:
+        now = time.monotonic()
+        if now - holder.checked >= RECHECK_S:
+            holder.checked = now
+            async with ctx.db.session() as s:
+                version = await store_version(s)
+            if version != idx.version and (holder.refresh is None or holder.refresh.done()):
+                holder.refresh = asyncio.create_task(_refresh(ctx, holder))
         return idx
-    if entry is not None:
-        async with ctx.db.session() as s:
-            version = await store_version(s)
-        if version == entry["index"].version:
-            entry["checked"] = now
-            return entry["index"]
-    idx = await build_index(ctx)
-    ctx.cache[CACHE_KEY] = {"index": idx, "checked": now}
-    return idx
+    async with holder.lock:
+        if holder.index is None:
+            holder.index = await build_index(ctx)
+            holder.checked = time.monotonic()
+        return holder.index
+
+
+async def _refresh(ctx: Any, holder: _Holder) -> None:
+    try:
+        holder.index = await build_index(ctx)
+    except Exception:
+        log.exception("search index rebuild failed; answering from the previous one")
 
 
 def invalidate(ctx: Any) -> None:
     """Forget the index (call after an import or an admin change); the next question rebuilds it."""
-    ctx.cache.pop(CACHE_KEY, None)
+    holder = ctx.cache.get(CACHE_KEY)
+    if isinstance(holder, _Holder):
+        holder.index = None

@@ -241,3 +241,24 @@ async def test_a_day_thanks_and_a_question_without_a_topic(ctx: AppContext) -> N
     assert ans.intent == "thanks" and ans.tasks == []
     ans = await answer(ctx, "Ai chủ trì?")
     assert ans.tasks == [] and ans.text.startswith("Bạn hỏi về việc nào?")
+
+
+async def test_a_changed_store_is_reindexed_in_the_background(ctx: AppContext, db: Database) -> None:
+    from knowledge.search import CACHE_KEY
+
+    before = await get_index(ctx)
+    async with db.session() as s:
+        plan = Plan(identity="77/KH-UBND", number="77/KH-UBND", title="Cảng cá", content_hash="z" * 64)
+        s.add(plan)
+        await s.flush()
+        s.add(Task(plan_id=plan.id, position=0, ref="1", fingerprint="a", text="Nạo vét luồng cảng cá Cà Ná."))
+        await s.commit()
+    holder = ctx.cache[CACHE_KEY]
+    holder.checked = 0.0  # as if the last look at the store was long ago
+    assert await get_index(ctx) is before  # still answering from the old index ...
+    assert holder.refresh is not None
+    await holder.refresh  # ... while the new one is built
+    after = await get_index(ctx)
+    assert after is not before and len(after.docs) == len(before.docs) + 1
+    ans = await answer(ctx, "ai nao vet luong cang ca ca na")
+    assert ans.tasks and ans.tasks[0].text.startswith("Nạo vét")
