@@ -76,6 +76,7 @@ async def _outbox(url: str) -> Counter[str]:
     return Counter({status: n for status, n in rows})
 
 
+@pytest.mark.slow
 def test_sigkill_while_dispatching_loses_nothing(tmp_path: Path, fake_telegram: str) -> None:
     url = async_url(f"sqlite:///{tmp_path / 'crash.db'}")
     run_sync(_prepare(url))
