@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -195,3 +196,24 @@ async def test_done_stops_and_extension_moves_the_series(db: Database) -> None:
         await s.commit()
         pending = (await s.scalars(select(Outbox).where(Outbox.status == "pending"))).all()
     assert res.created == 0 and pending == []
+
+
+async def test_two_planners_at_once_create_each_row_once(db: Database) -> None:
+    await make_plan(db, [REPORT])
+    await add_focal(db, "Sở KH&CN", 501)
+    now = FixedClock.on(date(2026, 12, 3), 7).now()
+    other = Database(db.url)
+
+    async def plan(store: Database) -> planner.SyncResult:
+        async with store.session() as s:
+            res = await planner.run_planner(s, now)
+            await s.commit()
+            return res
+
+    try:
+        a, b = await asyncio.gather(plan(db), plan(other))
+    finally:
+        await other.close()
+    assert a.created + b.created == 4
+    async with db.session() as s:
+        assert len((await s.scalars(select(Outbox))).all()) == 4
