@@ -52,7 +52,7 @@ def vary(base: str, i: int, rnd: random.Random) -> str:
     txt = base
     a, b = rnd.sample(DEPARTMENTS, 2)
     txt = txt.replace(a, "\0").replace(b, a).replace("\0", b)
-    txt = re.sub(r"Số: [^\n]*\n", "", txt)
+    txt = re.sub(r"(?m)^Số:? [^\n]*\n", "", txt)
     day, month = rnd.randint(1, 28), rnd.randint(1, 12)
     txt = re.sub(r"ngày \d{1,2} tháng \d{1,2} năm (\d{4})", lambda m: f"ngày {day} tháng {month} năm {m.group(1)}",
                  txt, count=1)

@@ -70,7 +70,7 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
     for p in header:
         t = p.text
         if (m := _NUMBER.match(t)) or (m := _PARTY_NUMBER.match(t)):
-            plan.number = m.group("n").rstrip(".")
+            plan.number = plan.number or m.group("n").rstrip(".")  # the first one is the plan's own
             continue
         dm = _DATE.search(fold(t, expand=False))
         if dm:
