@@ -72,7 +72,7 @@ _DROP_PHRASES = [
     )
 ]
 _DROP_WORDS = wordset(
-    "ai nao gi dau phai can hay khong chua a vay nhe nha oi minh toi chung la nhi the sao ha u "
+    "ai nao gi dau phai can hay khong chua a vay nhe oi minh toi chung la nhi the sao ha u "
     "biet xem cho tu ve voi nhieu len xuong xong lo"
 )
 # Generic words: they rank but never make a task "the answer" on their own.

@@ -219,7 +219,7 @@ def _accept(p: Parsed, h: Hit) -> bool:
         return h.score > 0
     if not h.pairs:
         return h.coverage >= 0.75
-    return h.pair_coverage > 0 and h.coverage + h.pair_coverage >= 0.95
+    return h.coverage >= 0.6 and h.pair_coverage > 0 and h.coverage + h.pair_coverage >= 0.95
 
 
 def _expand(idx: Index, ids: list[int]) -> tuple[set[int], set[int]]:

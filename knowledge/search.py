@@ -333,6 +333,7 @@ class Index:
         unis: dict[str, bool] = {}
         pair_terms: dict[str, bool] = {}
         names: set[str] = set()
+        beside: dict[str, list[str]] = {}  # a word's pairs in the question
         prev: Term | None = None
         for t in seq:
             if t is None:
@@ -342,9 +343,12 @@ class Index:
             if t.name:
                 names.add(t.text)
             if prev is not None and prev.text != t.text:
-                pair_terms[f"{prev.text} {t.text}"] = prev.distinct or t.distinct
+                pair = f"{prev.text} {t.text}"
+                pair_terms[pair] = prev.distinct or t.distinct
+                beside.setdefault(prev.text, []).append(pair)
+                beside.setdefault(t.text, []).append(pair)
                 if prev.name and t.name:
-                    names.add(f"{prev.text} {t.text}")
+                    names.add(pair)
             prev = t
         allowed = set(only) if only is not None else None
         n = len(self.docs)
@@ -400,7 +404,10 @@ class Index:
             norm = 1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1
             s = sum(w * boosts[t] * 2.2 / norm for t, w in weights.items()
                     if (t in words if t in unis else f" {t} " in text))
-            held = sum(weights[u] for u in distinct_uni if u in words)
+            # A word counts where it stands as in the question: with one of its neighbours ("đất đai"
+            # is not held by a task saying "đạt" here and "hiện đại" there).
+            held = sum(weights[u] for u in distinct_uni
+                       if u in words and (u not in beside or any(f" {p} " in text for p in beside[u])))
             cov = held / uni_total if uni_total else 1.0
             pheld = sum(1 for p in distinct_pairs if f" {p} " in text)
             pcov = pheld / len(distinct_pairs) if distinct_pairs else 1.0
