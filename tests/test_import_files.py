@@ -38,7 +38,7 @@ def to_cp1258(text: str) -> bytes:
     return bytes(out)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1258"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1258"])
 def test_text_encodings(encoding: str) -> None:
     data = to_cp1258(PLAN) if encoding == "cp1258" else PLAN.encode(encoding)
     if encoding == "cp1258":

@@ -73,6 +73,20 @@ def _looks_binary(data: bytes) -> bool:
     return controls > len(sample) * 0.05
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text saved without a BOM: NUL in every other byte, and it reads as Vietnamese."""
+    sample = data[:4096]
+    for enc, zeros in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+        if zeros and zeros.count(0) > len(zeros) * 0.3:
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if _score(text) >= 0.15:
+                return nfc(text)
+    return None
+
+
 def _score(text: str) -> float:
     """Share of the words that are common Vietnamese words (accents folded)."""
     ws = fold(text[:20000], expand=False).split()
@@ -91,6 +105,9 @@ def decode_text(data: bytes) -> str:
         return nfc(data[3:].decode("utf-8", errors="replace"))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return nfc(data.decode("utf-16"))
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return utf16
     if _looks_binary(data):
         raise ImportRefused("Tệp không phải văn bản (dữ liệu nhị phân); hãy gửi tệp .docx, .pdf hoặc .txt.")
     try:
