@@ -212,3 +212,11 @@ def test_city_party_plan_with_hyphen_numbering_and_local_bodies() -> None:
     assert r.report_to == ["Ban Thường vụ Thành ủy"] and r.via == ["Văn phòng Thành ủy"]
     assert r.deadline and r.deadline.due == date(2024, 11, 30)
     assert len(plan.tasks) == 4  # nothing from section I
+
+
+def test_unmarked_responsibility_line_after_bullets() -> None:
+    plan = parse_text(HEAD + "II. NHIỆM VỤ\n\n1. Phát triển du lịch\n\n- Xây dựng sản phẩm du lịch đặc thù.\n\n"
+                      "- Quảng bá điểm đến.\n\nSở Văn hóa, Thể thao và Du lịch chủ trì thực hiện; hoàn thành "
+                      "trong năm 2025." + TAIL)
+    assert [t.lead for t in plan.tasks] == [["Sở Văn hóa, Thể thao và Du lịch"]] * 2
+    assert all(t.deadline and t.deadline.kind == "year" for t in plan.tasks)

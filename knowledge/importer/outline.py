@@ -15,7 +15,7 @@ from datetime import date
 
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
 from knowledge.importer.model import ParsedTask
-from knowledge.importer.names import NOISE, Mention, NameFinder, Roles, roles, shadow, strict_key
+from knowledge.importer.names import NOISE, NameFinder, Roles, roles, shadow, strict_key
 from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
@@ -275,7 +275,8 @@ class OutlineParser:
                 ctx = heading or outer
             else:
                 heading, ctx = None, outer
-            if child.kind == "star":
+            if child.kind == "star" or (child.kind == "plain" and pending and len(child.text) < 250):
+                # "* Ban X ...; hoàn thành ..." (or the same line unmarked) after bullets nobody was given.
                 info = self.info(child.text)
                 if info.lead and pending:
                     for node, node_ref in pending:
@@ -450,6 +451,3 @@ def split_on_deadlines(text: str, plan_date: date | None) -> list[str]:
         pieces[-1] += " " + " ".join(cur)
     return pieces
 
-
-def mention_names(ms: list[Mention]) -> list[str]:
-    return [m.name for m in ms]
