@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import multiprocessing
 import os
 import re
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 from sqlalchemy import insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -41,6 +43,7 @@ from knowledge.importer.reading import read_path
 from knowledge.models import AuditEntry, Base, Plan, Task, TaskAgency
 from knowledge.text import fold
 
+log = logging.getLogger(__name__)
 SIMILAR = 85  # rapidfuzz ratio above which a task with the same ref is the same task, reworded
 
 
@@ -147,6 +150,8 @@ class Importer:
                     yield p, await self.import_path(p, dry_run=dry_run)
                 except ImportRefused as e:
                     yield p, e
+                except SQLAlchemyError as e:
+                    yield p, _store_failed(e)
             return
         extra = [(a.name, a.is_group) for a in self.registry.by_id.values()]
         loop = asyncio.get_running_loop()
@@ -162,7 +167,10 @@ class Importer:
                 if refusal is not None or parsed is None:
                     yield p, refusal or ImportRefused("Không đọc được tệp.")
                     continue
-                yield p, await self.store(parsed, p.name, content_hash, dry_run=dry_run)
+                try:
+                    yield p, await self.store(parsed, p.name, content_hash, dry_run=dry_run)
+                except SQLAlchemyError as e:
+                    yield p, _store_failed(e)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -197,6 +205,12 @@ class Importer:
                 self.registry = await Registry.load(s)
             self.finder = NameFinder(self.registry)
         return result
+
+
+def _store_failed(e: Exception) -> ImportRefused:
+    """A write that failed (the store was busy, another import stored the same plan meanwhile...)."""
+    log.warning("import: store failed: %s", e)
+    return ImportRefused("Không ghi được vào kho (đã hoàn tác, không có gì thay đổi); hãy thử nhập lại tệp này.")
 
 
 _WORKER_FINDER: NameFinder | None = None

@@ -207,3 +207,14 @@ async def test_task_json_of_a_stored_task(db: Database) -> None:
     yearly = task_json(tasks[3], registry, date(2025, 11, 16))
     assert yearly["deadline"]["due"] == "2026-11-15" and yearly["report_to"] == ["Sở Khoa học và Công nghệ"]
     assert yearly["lead"] == ["Các Sở, ban, ngành thuộc tỉnh"]  # a group, as written
+
+
+async def test_a_failed_write_is_reported_and_the_next_files_still_import(db: Database) -> None:
+    importer = await Importer.create(db)
+    async with db.session() as s:  # written behind the importer's back: its registry does not know it
+        s.add(Agency(name="Vụ Pháp chế", key=agency_key("Vụ Pháp chế"), kind="other", is_group=False))
+        await s.commit()
+    out = [r async for _p, r in importer.import_many([DATA / "bo_khcn_2024.txt", DATA / "ubnd_bang.md",
+                                                       DATA / "bo_khcn_2024.txt"])]
+    assert "Không ghi được vào kho" in str(out[0])
+    assert getattr(out[1], "status", None) == "new" and getattr(out[2], "status", None) == "new"
