@@ -33,12 +33,14 @@ _LIST = re.compile(
     r"\b(co (nhung |cac )?(nhiem vu|viec|cong viec|han) (gi|nao)|(can|phai|se|duoc giao) lam (nhung |cac )?(gi|viec gi)"
     r"|lam (nhung )?gi|co (viec )?gi|duoc giao (nhung |cac )?(gi|viec gi|nhiem vu gi|nhiem vu nao|viec nao)"
     r"|gom (nhung )?(gi|nhiem vu nao|viec nao)|(nhung|cac) (nhiem vu|viec|cong viec) (gi|nao)"
-    r"|(nhiem vu|viec|cong viec) (gi|nao)|danh sach|liet ke|tom tat|noi dung (gi|chinh)|bao nhieu (viec|nhiem vu)"
+    r"|(nhiem vu|viec|cong viec) (gi|nao)|danh sach|liet ke|tom tat|noi dung (gi|chinh)"
+    r"|(bao nhieu|may) (viec|nhiem vu|cong viec)"
     r"|(nhiem vu|viec|cong viec) (cua|danh cho))\b"
 )
 _REPORT = re.compile(
     r"\b(ve dau|o dau|di dau|toi dau|den dau|len dau|noi nhan|nop o dau"
-    r"|(gui|bao cao|nop|trinh|chuyen) (ve |cho |den |toi |len |voi )?(ai|co quan nao|don vi nao|noi nao|cap nao))\b"
+    r"|(gui|bao cao|nop|trinh|chuyen) (ve |cho |den |toi |len |voi )?(ai|co quan nao|don vi nao|noi nao|cap nao)"
+    r"|(gui|bao cao|nop|trinh)( \w+){0,4} (cho|ve|len|toi|den) (nhung |cac )?(ai|co quan nao|don vi nao|noi nao))\b"
 )
 _DUE = re.compile(
     r"\b(khi nao|bao gio|bao h|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
@@ -64,7 +66,8 @@ _DROP_PHRASES = [
             "di dau", "den dau", "toi dau", "len dau", "cho ai", "la viec", "viec cua", "la cua", "co quan nao",
             "don vi nao", "so nao", "ban nao", "cap nao", "noi nao", "nhung ai", "phoi hop voi ai", "ai phoi hop",
             "phoi hop", "co nhung nhiem vu", "nhiem vu gi", "nhiem vu nao", "viec gi", "viec nao", "cong viec gi",
-            "lam gi", "co gi", "danh sach", "liet ke", "bao nhieu", "may gio", "ngay may", "thang may", "nam may",
+            "lam gi", "co gi", "danh sach", "liet ke", "bao nhieu", "may viec", "may nhiem vu",
+            "may gio", "ngay may", "thang may", "nam may",
             "quy may", "tom tat",
             "xin chao", "cho hoi", "cho toi hoi", "toi muon hoi", "vui long", "lam on", "deadline", "han",
         ),

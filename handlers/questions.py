@@ -203,11 +203,15 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
         roles = ("lead",) if p.kind == "coord" else ("report_to", "coordinator")
         if others and {a for r in roles for a in h.doc.agency_ids(r)} & others:
             h.score *= 1.15
-        # A task that holds what is asked (a report address, a deadline, coordinators) answers better.
-        if (p.kind == "report" and h.doc.roles.get("report_to")) or (p.kind == "due" and h.doc.deadline_kind) or (
-                p.kind == "coord" and h.doc.roles.get("coordinator")):
+        # A task that holds what is asked (a report address, a deadline, coordinators) answers better;
+        # one without an address cannot answer "where does the report go" at all.
+        if p.kind == "report" and h.doc.roles.get("report_to"):
+            h.score *= 1.6
+        elif (p.kind == "due" and h.doc.deadline_kind) or (p.kind == "coord" and h.doc.roles.get("coordinator")):
             h.score *= 1.2
     hits = [h for h in hits if _accept(p, h)]
+    if p.kind == "report" and any(h.doc.roles.get("report_to") for h in hits):
+        hits = [h for h in hits if h.doc.roles.get("report_to")]  # the others cannot say where
     hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
     return hits
 
