@@ -168,25 +168,40 @@ class Dispatcher:
             await s.commit()
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def claim(self, limit: int) -> list[Claimed]:
-        """Take up to `limit` due rows for the channels we can send on; drop the ones nobody needs."""
+    def _due(self) -> Any:
         now = self.clock.now()
-        due = and_(
+        return and_(
             Outbox.status == "pending",
             Outbox.send_at <= now,
             or_(Outbox.next_attempt_at.is_(None), Outbox.next_attempt_at <= now),
             Outbox.focal_point_id.in_(select(FocalPoint.id).where(FocalPoint.channel.in_(list(self.senders)))),
         )
+
+    async def any_due(self) -> bool:
+        """Whether rows are due, claimed or not by anyone: a claim that took nothing while another
+        dispatcher held row locks (PostgreSQL) does not mean the work is done."""
+        async with self.db.session() as s:
+            return await s.scalar(select(Outbox.id).where(self._due()).limit(1)) is not None
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        """Take up to `limit` due rows for the channels we can send on; drop the ones nobody needs."""
+        now = self.clock.now()
+        due = self._due()
         now_wall = self._wall()
         pick = select(Outbox.id).where(due).order_by(Outbox.send_at, Outbox.id).limit(limit)
         async with self.db.session() as s:
             if self.db.is_postgres:
-                pick = pick.with_for_update(skip_locked=True)
-            # SQLite: one writer at a time, and the `status = 'pending'` condition in the UPDATE
-            # makes the claim conditional, so a row can only be taken once.
+                # The rows are locked by the CTE itself (skipping rows another dispatcher is
+                # claiming), so the UPDATE only touches rows this statement already holds.
+                picked = pick.with_for_update(skip_locked=True).cte("picked")
+                target = Outbox.id == picked.c.id
+            else:
+                # SQLite: one writer at a time, and the `status = 'pending'` condition in the UPDATE
+                # makes the claim conditional, so a row can only be taken once.
+                target = Outbox.id.in_(pick.scalar_subquery())
             result = await s.execute(
                 update(Outbox)
-                .where(Outbox.id.in_(pick.scalar_subquery()), Outbox.status == "pending")
+                .where(target, Outbox.status == "pending")
                 .values(status="claimed", claimed_by=self.worker_id, claimed_at=now_wall)
                 .returning(Outbox.id)
             )
@@ -334,13 +349,21 @@ class Dispatcher:
     async def _run(self, stats: DispatchStats, stop_at: float | None) -> DispatchStats:
         loop = asyncio.get_running_loop()
         pool: dict[int, Claimed] = {}
-        exhausted = False
+        exhausted, empty_claims = False, 0
         while True:
             if not exhausted and len(pool) < self.pool_size // 2:
                 fresh = await self.claim(self.pool_size - len(pool))
-                exhausted = len(fresh) == 0
                 for r in fresh:
                     pool.setdefault(r.id, r)
+                if fresh:
+                    empty_claims = 0
+                elif await self.any_due() and empty_claims < 20:
+                    empty_claims += 1  # rows are due but were locked by another dispatcher's claim
+                    if not pool:
+                        await asyncio.sleep(0.05)
+                    continue
+                else:
+                    exhausted = True
             if not pool:
                 break
             now = loop.time()
