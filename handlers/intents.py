@@ -13,6 +13,7 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 
 from knowledge.search import STOP, Index, Mention, Term, fold_query, wordset
 from knowledge.text import fold
@@ -79,11 +80,22 @@ _DROP_WORDS = wordset(
     "biet xem cho tu ve voi nhieu len xuong xong lo"
 )
 # Generic words: they rank but never make a task "the answer" on their own.
-_GENERIC = wordset(
-    "xay dung bao cao ke hoach tinh thuc hien trien khai nhiem vu viec cong tac to chuc hoan thanh don vi co quan "
-    "gui nop lam thoi gian tham muu trinh nam ngay thang tuan cap lien dia phuong tong hop ket qua hinh nghi "
-    "quyet luan thi uy giai phap noi dung tiep tuc tang cuong day manh nang cao hieu chat luong truoc sau hang "
-    "chuong trinh gia yeu cau theo doi don doc kiem tra ban giup hoi em anh chi lo nhan nhiem dam"
+_GENERIC = wordset(  # on their own
+    "tinh nam ngay thang tuan cap viec lam gui nop trinh truoc sau hang giao ban giup hoi em anh chi lo nhan "
+    "nhiem dam nha uy"
+)
+# Two-syllable words that say nothing about which task: their syllables are generic only together
+# ("tham mưu" is generic, the "thẩm" of "thẩm định" is not).
+_GENERIC_PAIRS = frozenset(
+    tuple(p.split()) for p in (
+        "xay dung", "bao cao", "ke hoach", "thuc hien", "trien khai", "nhiem vu", "cong viec", "cong tac",
+        "to chuc", "hoan thanh", "don vi", "co quan", "thoi gian", "dau moi", "tham muu", "lien quan",
+        "dia phuong", "tong hop", "ket qua", "tinh hinh", "nghi quyet", "ket luan", "quyet dinh", "chi thi",
+        "van ban", "nhan dan", "uy ban", "giai phap", "noi dung", "tiep tuc", "tang cuong", "day manh",
+        "nang cao", "hieu qua", "chat luong", "dinh ky", "chinh sach", "chuong trinh", "tham gia", "ho tro",
+        "yeu cau", "theo doi", "don doc", "kiem tra", "phoi hop", "chu tri", "hang nam", "thuong xuyen",
+        "trach nhiem", "chiu trach", "de xuat", "quan ly", "phat trien",
+    )
 )
 _HAN_CHE = re.compile(r"\bhan che\b")
 
@@ -108,6 +120,7 @@ class Parsed:
     seq: list[Term | None] = field(default_factory=list)
     topic: str = ""  # the topic words, as the user wrote them, for "không tìm thấy ... về "...""
     subject: list[int] = field(default_factory=list)  # agencies named as the doer ("Sở X phải ...")
+    day: date | None = None  # a date named inside a question about one task
 
     @property
     def distinct(self) -> list[str]:
@@ -147,7 +160,7 @@ def _kind(p: Parsed) -> str:
         return "overdue"
     asks_one = bool(_LEAD.search(f) or _REPORT.search(f) or _COORD.search(f)) or bool(p.distinct)
     if p.window is not None and p.window.label.startswith("ngày ") and asks_one and not listing_words(f):
-        p.window = None  # "Ai nộp báo cáo X trước ngày 15/12?": the date is part of a task's words
+        p.day, p.window = p.window.start, None  # "Ai nộp báo cáo X trước ngày 15/12?": a task's own date
     if p.window is not None or _SOON.search(f):
         return "window"
     listing = bool(_LIST.search(f))
@@ -205,14 +218,15 @@ def _topic(
     toks = [w for _, w in words]
     i = 0
     while i < len(toks):
-        if marks[i]:
+        if marks[i] not in ("", "stop"):
             i += 1
             continue
         for phrase in _DROP_PHRASES:
             n = len(phrase)
-            if toks[i : i + n] == phrase and not (phrase == ["han"] and toks[i + 1 : i + 2] == ["che"]):
+            if (toks[i : i + n] == phrase and all(m in ("", "stop") for m in marks[i : i + n])
+                    and not (phrase == ["han"] and toks[i + 1 : i + 2] == ["che"])):
                 for j in range(i, i + n):
-                    marks[j] = marks[j] or "drop"
+                    marks[j] = "drop"
                 break
         i += 1
     seq: list[Term | None] = []
@@ -227,11 +241,18 @@ def _topic(
             seq.append(Term(tok, False, name=True))
             continue
         for part in index.split_glued(tok):
-            word = part if part in _GENERIC else index.correct(part)
-            word = _prefer_common(index, word)
+            word = part if part in _GENERIC else _prefer_common(index, index.correct(part))
             seq.append(Term(word, word not in _GENERIC and not word.isdigit()))
         topic_words.append(tok)
+    _mark_generic_pairs(seq)
     return seq, _as_written(text, topic_words)
+
+
+def _mark_generic_pairs(seq: list[Term | None]) -> None:
+    """Syllables that form a generic two-syllable word with a neighbour are not topic words."""
+    for a, b in pairwise(seq):
+        if a is not None and b is not None and not a.name and not b.name and (a.text, b.text) in _GENERIC_PAIRS:
+            a.distinct = b.distinct = False
 
 
 # Words plans write one way and people another: ask the index for the plans' word.
@@ -263,7 +284,7 @@ def parse_window(folded: str, today: date) -> Window | None:
     def month_window(y: int, m: int, span: tuple[int, int]) -> Window:
         return Window(date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1]), f"tháng {m}/{y}", span)
 
-    if m := re.search(r"\b(?:ngay|han|truoc) (\d{1,2}) (\d{1,2})(?: (\d{4}))?\b", folded):
+    if m := re.search(r"\b(?:ngay|han|truoc|vao) (\d{1,2}) (\d{1,2})(?: (\d{4}))?\b", folded):
         try:
             d = date(int(m.group(3) or today.year), int(m.group(2)), int(m.group(1)))
         except ValueError:

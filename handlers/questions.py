@@ -203,6 +203,8 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
         roles = ("lead",) if p.kind == "coord" else ("report_to", "coordinator")
         if others and {a for r in roles for a in h.doc.agency_ids(r)} & others:
             h.score *= 1.15
+        if p.day is not None and idx.due_of(idx.by_id[h.doc.id], p.day) == p.day:
+            h.score *= 2.0  # the question names this task's own deadline
         # A task that holds what is asked (a report address, a deadline, coordinators) answers better;
         # one without an address cannot answer "where does the report go" at all.
         if p.kind == "report" and h.doc.roles.get("report_to"):
