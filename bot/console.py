@@ -15,8 +15,11 @@ QUIT = frozenset({"thoat", "thoát", "exit", "quit", "/thoat", "/exit", "/quit"}
 
 
 def format_reply(reply: Reply) -> str:
-    """A reply as console text: its choices as numbered lines the user can answer with a number."""
+    """A reply as console text: its choices as numbered lines the user can answer with a number
+    (unless the text already lists them numbered, as answers with choices do)."""
     lines = [reply.text]
+    if reply.choices and any(line.startswith("1. ") for line in reply.text.splitlines()):
+        return reply.text
     for n, choice in enumerate(reply.choices, 1):
         label = choice.label
         lines.append(f"  {label}" if label[:1].isdigit() else f"  {n}. {label}")

@@ -162,7 +162,7 @@ def _example_plan(idx: Index) -> str:
 
 
 def _not_understood(idx: Index) -> str:
-    return "Tôi chưa hiểu câu hỏi. " + help_text(idx).split("\n", 1)[1]
+    return "Tôi chưa hiểu câu hỏi. Bạn có thể hỏi, ví dụ:\n" + help_text(idx).split("\n", 1)[1]
 
 
 def _nothing(idx: Index, p: Parsed, intent: str) -> Answer:
@@ -517,6 +517,8 @@ async def handle(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
         if 1 <= n <= len(options):
             return await _picked(ctx, options[n - 1], chat, pending)
         return [Reply(f"Xin gõ một số từ 1 đến {len(options)}, hoặc đặt câu hỏi mới.")]
+    if text.isdigit():
+        return [Reply("Chưa có danh sách nào để chọn theo số. Xin đặt câu hỏi, hoặc gõ /help để xem cách hỏi.")]
     if text.startswith("/"):
         return await _command(ctx, msg, text, chat, pending)
     if not text:
@@ -584,4 +586,4 @@ async def _command(ctx: AppContext, msg: Incoming, text: str, chat: tuple[str, s
         return _remember(await _overdue(ctx, idx, p, today, mine), chat, pending)
     # A command nobody before us took: say so rather than stay silent.
     idx = await get_index(ctx)
-    return [Reply(f"Không rõ lệnh {cmd}. " + help_text(idx).split("\n", 1)[1])]
+    return [Reply(f"Không rõ lệnh {cmd}. Bạn có thể hỏi, ví dụ:\n" + help_text(idx).split("\n", 1)[1])]

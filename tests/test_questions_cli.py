@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.console import run_console
+from bot.console import format_reply, run_console
 from bot.settings import async_url
 from handlers.context import AppContext
 from knowledge.agencies import seed
@@ -80,7 +80,16 @@ async def test_console_conversation_with_a_numbered_pick(sqlite_db: Database) ->
     await run_console(ctx, reader, writer)
     out = writer.getvalue()
     assert "Xin chào!" in out
-    assert "việc gần giống" in out and "\n  1. " in out  # the choices as numbered lines
+    assert "việc gần giống" in out and "\n1. " in out  # the choices as numbered lines
     assert out.rstrip().endswith("Tạm biệt!") and "không đọc tới đây" not in out
     after_pick = out.split("Bạn hỏi việc nào?", 1)[1]
     assert "chủ trì" in after_pick and "📄 Kế hoạch" in after_pick
+
+
+def test_console_prints_choices_a_reply_does_not_list() -> None:
+    from handlers.messages import Choice, Reply
+
+    text = format_reply(Reply("Chọn một:", [Choice("Có", "a"), Choice("Không", "b")]))
+    assert text == "Chọn một:\n  1. Có\n  2. Không"
+    listed = Reply("Có 2 việc:\n1. A\n2. B", [Choice("1. A", "a"), Choice("2. B", "b")])
+    assert format_reply(listed) == listed.text
