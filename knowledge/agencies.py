@@ -17,8 +17,9 @@ from knowledge.agency_seed import SEED
 from knowledge.models import Agency, AgencyAlias, GroupMember
 from knowledge.text import fold, nfc
 
-# A province name after "tỉnh" is not part of an agency's identity: "Sở Nội vụ tỉnh Ninh Thuận".
-_TRAILING_PROVINCE = re.compile(r"\b(tinh)( [a-z]+){1,3}$")
+# A province name after "tỉnh" is not part of an agency's identity: "Sở Nội vụ tỉnh Ninh Thuận",
+# "Ban Thường vụ Tỉnh ủy Ninh Thuận". "Tỉnh ủy" and "Tỉnh đoàn" are bodies, not a province name.
+_TRAILING_PROVINCE = re.compile(r"\b(tinh(?: uy| doan)?)(?! uy\b| doan\b)( [a-z]+){1,3}$")
 _LEADING_NOISE = re.compile(r"^(giao |cac dong chi |dong chi )")
 
 

@@ -10,6 +10,10 @@ def test_agency_key_ignores_accents_case_abbreviations_and_province() -> None:
     assert agency_key("Sở KH&CN") == agency_key("so khoa hoc va cong nghe")
     assert agency_key("Sở Nội vụ tỉnh Ninh Thuận") == agency_key("Sở Nội vụ tỉnh")
     assert agency_key("UBND tỉnh") == agency_key("Ủy ban nhân dân tỉnh")
+    # "Tỉnh ủy" and "Tỉnh đoàn" are bodies, not a province name to drop.
+    assert agency_key("Tỉnh đoàn") != agency_key("Tỉnh ủy")
+    assert agency_key("Ban Thường vụ Tỉnh đoàn") != agency_key("Ban Thường vụ Tỉnh ủy")
+    assert agency_key("Ban Thường vụ Tỉnh ủy Ninh Thuận") == agency_key("Ban Thường vụ Tỉnh ủy")
 
 
 async def test_lookup_aliases_groups_and_successors(db: Database) -> None:
@@ -27,6 +31,8 @@ async def test_lookup_aliases_groups_and_successors(db: Database) -> None:
     assert "Sở Nội vụ" in members and "Sở Khoa học và Công nghệ" in members
     assert "Sở Thông tin và Truyền thông" not in members  # merged away
     assert reg.lookup("Bộ Quốc phòng") is None
+    assert reg.lookup("Tỉnh đoàn").name == "Tỉnh đoàn"  # type: ignore[union-attr]
+    assert reg.lookup("Tỉnh ủy Ninh Thuận").name == "Tỉnh ủy"  # type: ignore[union-attr]
 
 
 async def test_importer_path_adds_unknown_agency_once(db: Database) -> None:

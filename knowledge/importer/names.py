@@ -74,20 +74,9 @@ class _Tok(NamedTuple):
     cap: bool
 
 
-_PROVINCE_TAIL = re.compile(r"\b(tinh)( (?!uy\b|doan\b)[a-z]+){1,3}$")
-_LEADING_NOISE = re.compile(r"^(giao |cac dong chi |dong chi )")
 
 
 @lru_cache(maxsize=100_000)
-def strict_key(name: str) -> str:
-    """Like agencies.agency_key, but "Tỉnh ủy"/"Tỉnh đoàn" after "tỉnh" are not a province name.
-
-    (agency_key makes "Ban Thường vụ Tỉnh đoàn" and "Ban Thường vụ Tỉnh ủy" the same key.)
-    """
-    key = _LEADING_NOISE.sub("", fold(name))
-    return _PROVINCE_TAIL.sub(r"\1", key)
-
-
 def _is_abbreviation(written: str) -> bool:
     return " " not in written.strip() or not any(c.islower() for c in written.replace("Sở", ""))
 
@@ -123,14 +112,14 @@ class NameFinder:
         abbrev: set[str] = set()
         for spec in SEED:
             for written in (spec.name, *spec.aliases):
-                self._add(strict_key(written))
-                self.canon.setdefault(strict_key(written), (spec.name, spec.is_group))
-                (abbrev if _is_abbreviation(written) else full).add(strict_key(written))
+                self._add(agency_key(written))
+                self.canon.setdefault(agency_key(written), (spec.name, spec.is_group))
+                (abbrev if _is_abbreviation(written) else full).add(agency_key(written))
         # "KH&CN" is a name only when written short; "khoa học và công nghệ" in a sentence is a field.
         self.abbrev_only = {tuple(k.split()) for k in abbrev - full}
         for info in registry.by_id.values():
-            self._add(strict_key(info.name))
-            self.canon.setdefault(strict_key(info.name), (info.name, info.is_group))
+            self._add(agency_key(info.name))
+            self.canon.setdefault(agency_key(info.name), (info.name, info.is_group))
         for key in _EXTRA_NAMES:
             self._add(key)
         for pc in _PARTY_COMMITTEES:
@@ -154,7 +143,7 @@ class NameFinder:
 
     def canonical(self, name: str) -> tuple[str, bool] | None:
         """(registry name, is_group) for a name as written, or None for a body nobody listed."""
-        key = strict_key(name)
+        key = agency_key(name)
         for k in (key, key[4:] if key.startswith("cac ") else "cac " + key, key + " tinh",
                   key[:-5] if key.endswith(" tinh") else ""):
             if k in self.canon:
@@ -324,7 +313,7 @@ def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
 def _split_if_all_known(finder: NameFinder, text: str, toks: list[_Tok], i: int, j: int) -> list[Mention]:
     whole = Mention(toks[i].start, toks[j - 1].end, text[toks[i].start:toks[j - 1].end], True)
     parts = [p.strip() for p in re.split(r",|\bvà\b", whole.name)]
-    if len(parts) > 1 and all(p and tuple(strict_key(p).split()) in finder.keys for p in parts):
+    if len(parts) > 1 and all(p and tuple(agency_key(p).split()) in finder.keys for p in parts):
         out = []
         pos = whole.start
         for p in parts:
@@ -425,7 +414,7 @@ def _roles(text: str, finder: NameFinder) -> Roles:
             continue
         cms = list(_COORD.finditer(sh, max(0, run[0].start - 60), run[0].start))
         if cms and cms[-1].end() == run[0].start:
-            coords.extend(m for m in run if not NOISE.search(strict_key(m.name)))
+            coords.extend(m for m in run if not NOISE.search(agency_key(m.name)))
             continue
         if _is_report(sh, run):
             reports.extend(run)

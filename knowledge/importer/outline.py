@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from knowledge.agencies import agency_key
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
 from knowledge.importer.model import ParsedTask
-from knowledge.importer.names import NOISE, NameFinder, Roles, roles, shadow, strict_key
+from knowledge.importer.names import NOISE, NameFinder, Roles, roles, shadow
 from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
@@ -352,7 +353,7 @@ class OutlineParser:
             label, value = fold(m.group("label")), m.group("value").strip(" .;")
             names = [x.name for x in self.finder.mentions(value)] or ([value] if value else [])
             if "phoi hop" in label:
-                coords += [n for n in names if not NOISE.search(strict_key(n))]
+                coords += [n for n in names if not NOISE.search(agency_key(n))]
             elif re.search(r"chu tri|thuc hien|trach nhiem|dau moi", label) and "thoi" not in label:
                 lead += names
             elif re.search(r"thoi|tien do|hoan thanh|han", label):
@@ -398,7 +399,7 @@ class OutlineParser:
             task = ParsedTask(
                 ref=".".join(ref), text=piece.strip(), lead=_dedupe(lead),
                 coordinators=_dedupe(coords, exclude=lead),
-                report_to=_dedupe([m.name for m in r.report_to if not NOISE.search(strict_key(m.name))],
+                report_to=_dedupe([m.name for m in r.report_to if not NOISE.search(agency_key(m.name))],
                                   exclude=lead),
                 via=_dedupe([m.name for m in r.via]), deadline=deadline)
             self.tasks.append(task)
@@ -416,10 +417,10 @@ def _child_ref(ref: list[str], child: Node) -> list[str]:
 
 
 def _dedupe(names: list[str], exclude: list[str] | None = None) -> list[str]:
-    seen = {strict_key(n) for n in exclude or []}
+    seen = {agency_key(n) for n in exclude or []}
     out = []
     for n in names:
-        k = strict_key(n)
+        k = agency_key(n)
         if k and k not in seen:
             seen.add(k)
             out.append(n)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from knowledge.agencies import agency_key
 from knowledge.deadlines import parse_deadline
 from knowledge.importer.model import ParsedTask
-from knowledge.importer.names import NOISE, NameFinder, roles, strict_key
+from knowledge.importer.names import NOISE, NameFinder, roles
 from knowledge.importer.reading import Table
 from knowledge.text import clean_markup, fold
 
@@ -44,7 +45,7 @@ def _names(cell: str, finder: NameFinder, drop_noise: bool) -> list[str]:
     if not names:
         names = [p.strip() for p in re.split(r";|\n", cell) if p.strip()]
     if drop_noise:
-        names = [n for n in names if not NOISE.search(strict_key(n))]
+        names = [n for n in names if not NOISE.search(agency_key(n))]
     return names
 
 
@@ -88,7 +89,7 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None) -> lis
             cr = roles(clean_markup(lead_cell), finder)
             if cr.lead:
                 lead = [m.name for m in cr.lead]
-                coords = coords or [m.name for m in cr.coordinators if not NOISE.search(strict_key(m.name))]
+                coords = coords or [m.name for m in cr.coordinators if not NOISE.search(agency_key(m.name))]
         r = roles(task_text, finder)
         due_text = clean_markup(cell("due"))
         deadline = parse_deadline(due_text, plan_date) if due_text else None
@@ -96,6 +97,6 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None) -> lis
             deadline = parse_deadline(task_text, plan_date)
         out.append(ParsedTask(
             ref=".".join(x for x in ("PL", section, ref) if x), text=task_text, lead=lead,
-            coordinators=[c for c in coords if strict_key(c) not in {strict_key(x) for x in lead}],
+            coordinators=[c for c in coords if agency_key(c) not in {agency_key(x) for x in lead}],
             report_to=[m.name for m in r.report_to], via=[m.name for m in r.via], deadline=deadline))
     return out
