@@ -361,7 +361,7 @@ class Dispatcher:
                     empty_claims += 1  # rows are due but were locked by another dispatcher's claim
                     if not pool:
                         await asyncio.sleep(0.05)
-                    continue
+                        continue
                 else:
                     exhausted = True
             if not pool:
