@@ -147,6 +147,9 @@ def parse(index: Index, text: str, today: date) -> Parsed:
     p.seq, p.topic = _topic(index, text, folded, agencies, plans, window)
     p.subject = _subject(folded, agencies)
     p.kind = _kind(p)
+    if p.kind in ("lead", "coord", "report", "due") and p.agencies and not any(
+            t is not None and not t.name for t in p.seq):
+        p.kind = "agency"  # "Sở X phối hợp với ai?", "hạn của Sở X": nothing but a name: list its tasks
     return p
 
 
