@@ -48,9 +48,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     try:
         questions = [" ".join(args.question)] if args.question else (line for line in sys.stdin)
         for raw in questions:
-            q = nfc(raw).strip()
-            if not q and not args.question:
-                continue
+            q = nfc(raw).strip()  # a blank line is answered too: one answer per input line, always
             ans = await answer(ctx, q)
             if args.json:
                 print(json.dumps(ans.as_json(), ensure_ascii=False), flush=True)

@@ -46,9 +46,10 @@ def test_ask_json_reads_one_question_per_line(store: Path, monkeypatch: pytest.M
     monkeypatch.setattr(sys, "stdin", io.StringIO(questions))
     assert cli.main(["ask", "--json", "--today", "2026-11-23"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.strip()]
-    assert [x["question"] for x in lines] == ["Ai chủ trì rà soát quy định tài chính?",
+    assert [x["question"] for x in lines] == ["Ai chủ trì rà soát quy định tài chính?", "",
                                               "han bao cao cua so khcn len ubnd tinh", "xây dựng cảng Cà Ná ai lo"]
-    first, second, third = lines
+    first, blank, second, third = lines
+    assert blank["intent"] == "greeting" and blank["tasks"] == []
     assert first["intent"] == "lead" and first["answer"].startswith("Sở Tài chính chủ trì")
     top = first["tasks"][0]
     assert set(top) == {"id", "plan", "ref", "text", "lead", "coordinators", "report_to", "via", "deadline"}
