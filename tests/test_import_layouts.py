@@ -220,3 +220,25 @@ def test_unmarked_responsibility_line_after_bullets() -> None:
                       "trong năm 2025." + TAIL)
     assert [t.lead for t in plan.tasks] == [["Sở Văn hóa, Thể thao và Du lịch"]] * 2
     assert all(t.deadline and t.deadline.kind == "year" for t in plan.tasks)
+
+
+def test_assignee_named_after_the_work() -> None:
+    plan = parse_text(HEAD + "II. TỔ CHỨC THỰC HIỆN\n\n"
+                      "1. Tổ chức sơ kết 6 tháng thực hiện Kế hoạch, do Văn phòng Bộ chủ trì, phối hợp với "
+                      "Vụ Kế hoạch - Tài chính thực hiện trong tháng 7/2026.\n\n"
+                      "2. Rà soát văn bản quy phạm pháp luật, giao Sở Tư pháp thực hiện trong quý III/2025.\n\n"
+                      "3. Xây dựng quy chế phối hợp (Sở Nội vụ chủ trì; Sở Tài chính phối hợp).\n\n"
+                      "4. Xây dựng cơ sở dữ liệu cán bộ\n\nTrách nhiệm thực hiện: Sở Nội vụ\n\n"
+                      "5. Số hóa hồ sơ lưu trữ\n\nĐơn vị thực hiện: Sở Tư pháp; thời gian: quý IV/2025\n\n"
+                      "6. Tổng kết các văn bản do Bộ Tài chính ban hành năm 2024." + TAIL)
+    one = by_key(plan, "sơ kết 6 tháng")
+    assert one.lead == ["Văn phòng Bộ"] and one.coordinators == ["Vụ Kế hoạch - Tài chính"]
+    assert one.deadline and (one.deadline.kind, one.deadline.due) == ("month", date(2026, 7, 31))
+    two = by_key(plan, "Rà soát văn bản")
+    assert two.lead == ["Sở Tư pháp"] and two.deadline and two.deadline.due == date(2025, 9, 30)
+    three = by_key(plan, "quy chế phối hợp")
+    assert three.lead == ["Sở Nội vụ"] and three.coordinators == ["Sở Tài chính"]
+    assert by_key(plan, "cán bộ").lead == ["Sở Nội vụ"]
+    five = by_key(plan, "Số hóa")
+    assert five.lead == ["Sở Tư pháp"] and five.deadline and five.deadline.due == date(2025, 12, 31)
+    assert not [t for t in plan.tasks if "Tổng kết" in t.text]  # "do Bộ X ban hành" cites, assigns nothing

@@ -376,7 +376,30 @@ def subject(text: str, sh: str, found: list[list[Mention]]) -> tuple[list[Mentio
                 if _NOT_AFTER_SUBJECT.match(tail) or (not tail.strip(" .;:") and s > 0):
                     break
                 return run[idx:], run[-1].end
-    return [], 0
+    return _passive_subject(sh, found), 0
+
+
+# The assignee named after the work: "..., do Văn phòng Bộ chủ trì", "..., giao Sở X thực hiện",
+# "... (Sở X chủ trì; Sở Y phối hợp)". The subject ends 0: the text does not open with it.
+_PASSIVE_BEFORE = re.compile(r"(?:\bdo|(?:^|[,;:(]|\bdong thoi)\s*giao(?:\s+cho)?|[(;,])\s*$")
+_PASSIVE_AFTER = re.compile(r"^\s*(?:(?:la\s+(?:co quan|don vi)\s+)?chu tri|thuc hien|chiu trach nhiem|dam nhiem|"
+                            r"phu trach|lam dau moi)\b")
+_LEADS_AFTER = re.compile(r"^\s*(?:la\s+(?:co quan|don vi)\s+)?chu tri\b")
+
+
+def _passive_subject(sh: str, found: list[list[Mention]]) -> list[Mention]:
+    for run in found:
+        m = _PASSIVE_BEFORE.search(sh, max(0, run[0].start - 20), run[0].start)
+        if m is None:
+            continue
+        word = m.group().strip(" ,;:(")
+        after = sh[run[-1].end:]
+        if word.startswith("giao"):
+            if not _NOT_AFTER_SUBJECT.match(after):
+                return run
+        elif _PASSIVE_AFTER.match(after) if word == "do" else _LEADS_AFTER.match(after):
+            return run
+    return []
 
 
 _COORD = re.compile(r"phoi hop(?:\s+(?:chat che|dong bo|thuong xuyen|tot|cung|trien khai))*\s*(?:voi\s+)?")
@@ -384,6 +407,8 @@ _REPORT = re.compile(r"\b(bao cao|gui|trinh|giup|de)\b")
 _REPORT_GAP = re.compile(r"^(?:\s*(?:ve|cho|len|den|toi))?\s*$|(?:\s(?:ve|cho|len|den|toi))\s*$")
 _DECIDE = re.compile(r"^\s*(?:xem xet|chi dao|quyet dinh|phe duyet|ban hanh|cho y kien|theo doi|ky ban hanh)")
 _VIA = re.compile(r"\(\s*qua\s+$")
+# "(Sở X chủ trì; Sở Y phối hợp)", "Sở X chủ trì, Sở Y phối hợp": the verb after the name.
+_COORD_AFTER = re.compile(r"\s*(?:cung\s+)?phoi hop\b(?!\s+voi)")
 
 
 def roles(text: str, finder: NameFinder) -> Roles:
@@ -413,7 +438,7 @@ def _roles(text: str, finder: NameFinder) -> Roles:
             via.extend(run)
             continue
         cms = list(_COORD.finditer(sh, max(0, run[0].start - 60), run[0].start))
-        if cms and cms[-1].end() == run[0].start:
+        if cms and cms[-1].end() == run[0].start or _COORD_AFTER.match(sh, run[-1].end):
             coords.extend(m for m in run if not NOISE.search(agency_key(m.name)))
             continue
         if _is_report(sh, run):

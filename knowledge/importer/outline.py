@@ -347,10 +347,13 @@ class OutlineParser:
         lead: list[str] = []
         coords: list[str] = []
         deadline: Deadline | None = None
+        # "Đơn vị thực hiện: Sở X; thời gian: quý IV/2025": one line may hold several fields.
+        pairs = []
         for f in fields:
-            m = _FIELD.match(f.text)
-            assert m is not None
-            label, value = fold(m.group("label")), m.group("value").strip(" .;")
+            for piece in re.split(r"[;,]\s*(?=[^;,:]{2,30}:)", f.text):
+                if m := _FIELD.match(piece.strip()):
+                    pairs.append((fold(m.group("label")), m.group("value").strip(" .;")))
+        for label, value in pairs:
             names = [x.name for x in self.finder.mentions(value)] or ([value] if value else [])
             if "phoi hop" in label:
                 coords += [n for n in names if not NOISE.search(agency_key(n))]
