@@ -242,3 +242,16 @@ def test_assignee_named_after_the_work() -> None:
     five = by_key(plan, "Số hóa")
     assert five.lead == ["Sở Tư pháp"] and five.deadline and five.deadline.due == date(2025, 12, 31)
     assert not [t for t in plan.tasks if "Tổng kết" in t.text]  # "do Bộ X ban hành" cites, assigns nothing
+
+
+def test_unknown_body_with_a_comma_in_its_name() -> None:
+    plan = parse_text(HEAD + "II. NHIỆM VỤ\n\n"
+                      "1. Giao Cục Thông tin, Thống kê chủ trì xây dựng cơ sở dữ liệu trong quý II/2025.\n\n"
+                      "2. Vụ Đánh giá, Thẩm định và Giám định công nghệ chủ trì, phối hợp với Sở Văn hóa, "
+                      "Thể thao và Du lịch, Sở Nội vụ, Sở Tài chính thẩm định công nghệ.\n\n"
+                      "3. Cục Thông tin, Sở Nội vụ, Ban Tuyên giáo Tỉnh ủy tuyên truyền Kế hoạch." + TAIL)
+    assert by_key(plan, "cơ sở dữ liệu").lead == ["Cục Thông tin, Thống kê"]
+    two = by_key(plan, "thẩm định công nghệ")
+    assert two.lead == ["Vụ Đánh giá, Thẩm định và Giám định công nghệ"]
+    assert two.coordinators == ["Sở Văn hóa, Thể thao và Du lịch", "Sở Nội vụ", "Sở Tài chính"]
+    assert by_key(plan, "tuyên truyền").lead == ["Cục Thông tin", "Sở Nội vụ", "Ban Tuyên giáo Tỉnh ủy"]

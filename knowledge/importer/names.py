@@ -288,10 +288,13 @@ def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
         return i
     while j < len(toks) and j - i < 14:
         gap = text[toks[j - 1].end:toks[j].start]
-        if gap not in (" ", " - ", "-", " – "):
-            break
         tok = toks[j]
         w = tok.words[0] if tok.words else ""
+        if gap == ", " and _comma_goes_on(text, tok, w):
+            j += 1  # "Cục Thông tin, Thống kê": a capitalised word that heads no body goes on with the name
+            continue
+        if gap not in (" ", " - ", "-", " – "):
+            break
         if tok.cap:
             level = j + 1 < len(toks) and (w, *toks[j + 1].words[:1]) in _LOCAL  # "... Thành ủy" ends the name
             if w in _HEAD_FIRST and not level and j > i + head_len and gap == " " and toks[j - 1].words != ("va",):
@@ -308,6 +311,17 @@ def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
     while j > i + head_len and toks[j - 1].words in (("va",),):
         j -= 1
     return j if j > i + head_len else i
+
+
+# First words after a comma that begin another body (or a place) rather than go on with the name.
+_LIST_HEADS = _HEAD_FIRST | {"cac", "tinh", "thanh", "huyen", "quan", "xa", "phuong", "ubnd", "hdnd", "mttq", "nha",
+                             "lanh", "thu", "giam", "chu", "pho", "nguoi", "doanh"}
+
+
+def _comma_goes_on(text: str, tok: _Tok, w: str) -> bool:
+    written = text[tok.start:tok.end]
+    return (tok.cap and not w.isdigit() and w not in _LIST_HEADS and not written.isupper()
+            and written.lower() not in _NAME_STOP)
 
 
 def _split_if_all_known(finder: NameFinder, text: str, toks: list[_Tok], i: int, j: int) -> list[Mention]:
@@ -438,7 +452,7 @@ def _roles(text: str, finder: NameFinder) -> Roles:
             via.extend(run)
             continue
         cms = list(_COORD.finditer(sh, max(0, run[0].start - 60), run[0].start))
-        if cms and cms[-1].end() == run[0].start or _COORD_AFTER.match(sh, run[-1].end):
+        if (cms and cms[-1].end() == run[0].start) or _COORD_AFTER.match(sh, run[-1].end):
             coords.extend(m for m in run if not NOISE.search(agency_key(m.name)))
             continue
         if _is_report(sh, run):
