@@ -29,6 +29,7 @@ PENDING_KEY = "questions.pending"
 PENDING_TTL_S = 1800.0  # a typed number picks from choices offered in the last half hour only
 MAX_LIST = 12
 MAX_CHOICES = 5
+MAX_QUESTION = 400  # characters of a message read as a question
 MAX_TASKS = 200  # tasks a list answer carries for `ask --json` (its text shows MAX_LIST of them)
 # Two hits closer than this (ratio of scores) are "about equally good": the user picks.
 CLOSE = 0.88
@@ -116,7 +117,7 @@ async def answer(ctx: AppContext, question: str, agencies: list[int] | None = No
     """Answer one question. `agencies`: the asker's own agencies (for /viec-like questions)."""
     idx = await get_index(ctx)
     today = ctx.clock.today()
-    p = parse(idx, question, today)
+    p = parse(idx, question[:MAX_QUESTION], today)  # a pasted page is not a question: read its start
     ans = await _dispatch(ctx, idx, p, today, agencies or [])
     ans.question, ans.index, ans.today = question, idx, today
     return ans

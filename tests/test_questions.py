@@ -262,3 +262,13 @@ async def test_a_changed_store_is_reindexed_in_the_background(ctx: AppContext, d
     assert after is not before and len(after.docs) == len(before.docs) + 1
     ans = await answer(ctx, "ai nao vet luong cang ca ca na")
     assert ans.tasks and ans.tasks[0].text.startswith("Nạo vét")
+
+
+async def test_a_pasted_page_is_answered_quickly_and_safely(ctx: AppContext) -> None:
+    import time
+
+    text = "rà soát quy định tài chính " + "lorem ipsum dolor sở nội vụ ban tuyên giáo " * 400
+    t = time.perf_counter()
+    ans = await answer(ctx, text)
+    assert time.perf_counter() - t < 2.0
+    assert ans.question == text and ans.text
