@@ -1,6 +1,7 @@
 """Storing imported plans: one transaction per file, re-import by identity, task ids kept across versions.
 
-A plan is known by its number ("3021/KH-UBND"), or by issuer and title when it has none. Importing
+A plan is known by its number and issuer ("3021/KH-UBND" of UBND tỉnh Ninh Thuận), or by issuer and
+title when it has no number. Importing
 the same content again changes nothing; a new version updates the plan in place: a task whose text
 is unchanged (same fingerprint) or only slightly changed (same ref and similar text) keeps its id,
 so reminders and progress stay attached; tasks that vanished are deleted.
@@ -70,13 +71,38 @@ class ImportResult:
 
 
 def plan_identity(parsed: ParsedPlan) -> str:
-    """The re-import key: the number when the plan has one, else issuer and title (folded)."""
+    """The re-import key: number and issuer when the plan has a number, else issuer and title (folded).
+
+    Two provinces (or a ministry and a province) may both issue a "12/KH-UBND": the issuer keeps them
+    apart. Its key is the folded name with abbreviations expanded and the province kept ("UBND tỉnh
+    Bình Định" = "Ủy ban nhân dân tỉnh Bình Định"); agency_key would drop the province.
+    """
     if parsed.number:
-        return "so:" + fold(parsed.number, expand=False)
+        key = "so:" + fold(parsed.number, expand=False)
+        return key + "|" + fold(parsed.issuer) if parsed.issuer else key
     key = fold(parsed.issuer or "", expand=False) + "|" + fold(parsed.title, expand=False)
     if len(key) > 380:
         key = key[:320] + "#" + hashlib.sha256(key.encode()).hexdigest()[:40]
     return key
+
+
+def legacy_identity(parsed: ParsedPlan) -> str | None:
+    """The key plans stored before the issuer joined it had ("so:<number>"), to update them in place."""
+    return "so:" + fold(parsed.number, expand=False) if parsed.number and parsed.issuer else None
+
+
+async def _find_plan(s: AsyncSession, parsed: ParsedPlan, identity: str) -> Plan | None:
+    """The stored plan with this identity, or one stored under the number alone by the same issuer
+    (its identity is rewritten to the new key)."""
+    load = selectinload(Plan.tasks).selectinload(Task.agencies)
+    plan = await s.scalar(select(Plan).where(Plan.identity == identity).options(load))
+    legacy = legacy_identity(parsed)
+    if plan is None and legacy is not None:
+        old = await s.scalar(select(Plan).where(Plan.identity == legacy).options(load))
+        if old is not None and (old.issuer is None or fold(old.issuer) == fold(parsed.issuer or "")):
+            old.identity = identity
+            plan = old
+    return plan
 
 
 _NON_WORD = re.compile(r"[^\w]+")
@@ -181,12 +207,15 @@ class Importer:
         except ImportRefused as e:
             return None, "", e
 
+    def _surely_new(self, parsed: ParsedPlan) -> bool:
+        return plan_identity(parsed) not in self.identities and legacy_identity(parsed) not in self.identities
+
     async def store(self, parsed: ParsedPlan, name: str, content_hash: str, dry_run: bool = False) -> ImportResult:
         """Store one parsed plan in its own transaction (rolled back when dry_run)."""
         try:
             async with self.db.session() as s:
                 result = await store_plan(s, self.registry, parsed, source_name=name, content_hash=content_hash,
-                                          actor=self.actor, assume_new=plan_identity(parsed) not in self.identities)
+                                          actor=self.actor, assume_new=self._surely_new(parsed))
                 if dry_run:
                     await s.rollback()
                 else:
@@ -295,8 +324,7 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
     by another writer makes the insert fail on the unique identity, and nothing is written).
     """
     identity = plan_identity(parsed)
-    plan = None if assume_new else await s.scalar(
-        select(Plan).where(Plan.identity == identity).options(selectinload(Plan.tasks).selectinload(Task.agencies)))
+    plan = None if assume_new else await _find_plan(s, parsed, identity)
     if plan is not None and plan.content_hash == content_hash:
         result = ImportResult(parsed, identity, "unchanged", plan.id, kept=len(plan.tasks),
                               task_ids=[t.id for t in plan.tasks])

@@ -78,7 +78,7 @@ async def test_import_stores_plan_tasks_and_agencies(db: Database) -> None:
     async with db.session() as s:
         plan = await s.scalar(select(Plan))
         assert plan is not None
-        assert (plan.identity, plan.number) == ("so:90 kh ubnd", "90/KH-UBND")
+        assert (plan.identity, plan.number) == ("so:90 kh ubnd|uy ban nhan dan tinh phu yen", "90/KH-UBND")
         assert plan.issuer == "Ủy ban nhân dân tỉnh Phú Yên"
         tasks = (await s.scalars(select(Task).order_by(Task.position))).all()
         assert [t.deadline_kind for t in tasks] == ["quarter", "date", "ongoing", "yearly"]
@@ -120,6 +120,32 @@ async def test_new_version_keeps_task_ids(db: Database) -> None:
         reworded = await s.get(Task, ids1[1])
         assert reworded is not None and "sắp xếp" in reworded.text
     assert await count(db, Plan) == 1 and await count(db, Task) == 4
+
+
+async def test_same_number_from_two_issuers_is_two_plans(db: Database) -> None:
+    other = V1.replace("TỈNH PHÚ YÊN", "TỈNH GIA LAI").replace("Phú Yên, ngày", "Gia Lai, ngày")
+    first = await import_file(db, V1.encode(), "phu-yen.txt")
+    second = await import_file(db, other.encode(), "gia-lai.txt")
+    assert (first.status, second.status) == ("new", "new") and first.plan_id != second.plan_id
+    assert await count(db, Plan) == 2 and await count(db, Task) == 8
+    again = await import_file(db, other.encode(), "gia-lai.txt")
+    assert again.status == "unchanged" and again.plan_id == second.plan_id
+    changed = await import_file(db, V2.replace("TỈNH PHÚ YÊN", "TỈNH GIA LAI").encode(), "gia-lai-2.txt")
+    assert changed.status == "updated" and changed.plan_id == second.plan_id
+    assert await count(db, Plan) == 2
+
+
+async def test_plan_stored_under_its_number_alone_is_updated_in_place(db: Database) -> None:
+    first = await import_file(db, V1.encode(), "v1.txt")
+    async with db.session() as s:  # as stored before the issuer joined the identity
+        plan = await s.get(Plan, first.plan_id)
+        assert plan is not None
+        plan.identity = "so:90 kh ubnd"
+        await s.commit()
+    second = await import_file(db, V2.encode(), "v2.txt")
+    assert second.status == "updated" and second.plan_id == first.plan_id
+    async with db.session() as s:
+        assert (await s.scalars(select(Plan.identity))).all() == ["so:90 kh ubnd|uy ban nhan dan tinh phu yen"]
 
 
 async def test_refused_file_leaves_store_exactly_as_it_was(db: Database, tmp_path: Any) -> None:
