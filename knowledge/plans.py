@@ -293,12 +293,13 @@ async def _wanted(s: AsyncSession, registry: Registry, parsed: ParsedPlan) -> _W
     return wanted
 
 
-async def _insert_new(s: AsyncSession, parsed: ParsedPlan, identity: str, wanted: _Wanted, *, source_name: str,
-                      content_hash: str, actor: str) -> ImportResult:
+async def _insert_new(s: AsyncSession, parsed: ParsedPlan, identity: str, wanted: _Wanted, monitor_id: int | None,
+                      *, source_name: str, content_hash: str, actor: str) -> ImportResult:
     """A plan seen for the first time: bulk inserts (three statements), the fast path of a big import."""
     plan_id = (await s.execute(insert(Plan).values(
         identity=identity, number=parsed.number, kind=parsed.kind, issuer=parsed.issuer, issued_on=parsed.issued_on,
         title=parsed.title, signer=parsed.signer, source_name=source_name[:400], content_hash=content_hash,
+        monitor_agency_id=monitor_id,
     ).returning(Plan.id))).scalar_one()
     rows = [{"plan_id": plan_id, "position": i, "ref": t.ref[:50], "text": t.text, "fingerprint": fp,
              "status": "open", **_deadline_fields(t)} for i, (t, fp, _links) in enumerate(wanted)]
@@ -333,9 +334,12 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
         return result
     status = "updated" if plan is not None else "new"
     wanted = await _wanted(s, registry, parsed)
+    # The reminders' weekly digest of the plan goes to this body's focal points.
+    monitor_id = (await ensure_agency(s, registry, parsed.monitor)).id if parsed.monitor else None
     if plan is None:
-        return await _insert_new(s, parsed, identity, wanted, source_name=source_name, content_hash=content_hash,
-                                 actor=actor)
+        return await _insert_new(s, parsed, identity, wanted, monitor_id, source_name=source_name,
+                                 content_hash=content_hash, actor=actor)
+    plan.monitor_agency_id = monitor_id
     plan.number = parsed.number
     plan.kind = parsed.kind
     plan.issuer = parsed.issuer

@@ -255,3 +255,15 @@ def test_unknown_body_with_a_comma_in_its_name() -> None:
     assert two.lead == ["Vụ Đánh giá, Thẩm định và Giám định công nghệ"]
     assert two.coordinators == ["Sở Văn hóa, Thể thao và Du lịch", "Sở Nội vụ", "Sở Tài chính"]
     assert by_key(plan, "tuyên truyền").lead == ["Cục Thông tin", "Sở Nội vụ", "Ban Tuyên giáo Tỉnh ủy"]
+
+
+def test_monitor_agency_of_the_plan() -> None:
+    plan = parse_text(HEAD + "II. TỔ CHỨC THỰC HIỆN\n\n1. Các Sở, ban, ngành kiểm tra, đôn đốc thực hiện Kế hoạch.\n\n"
+                      "2. Giao Sở Khoa học và Công nghệ làm đầu mối giúp Ủy ban nhân dân tỉnh theo dõi, đôn đốc "
+                      "triển khai thực hiện Kế hoạch này; định kỳ báo cáo kết quả." + TAIL)
+    assert plan.monitor == "Sở Khoa học và Công nghệ"  # not the group, not the body it helps
+    plan = parse_text(HEAD + "II. TỔ CHỨC THỰC HIỆN\n\n1. Sở Nội vụ chủ trì rà soát bộ máy.\n\n"
+                      "2. Giao Văn phòng Tỉnh ủy, theo dõi, đôn đốc thực hiện Kế hoạch này." + TAIL)
+    assert plan.monitor == "Văn phòng Tỉnh ủy"
+    plan = parse_text(HEAD + "II. NHIỆM VỤ\n\n1. Sở Nội vụ chủ trì rà soát bộ máy trong năm 2025." + TAIL)
+    assert plan.monitor is None

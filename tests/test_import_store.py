@@ -148,6 +148,21 @@ async def test_plan_stored_under_its_number_alone_is_updated_in_place(db: Databa
         assert (await s.scalars(select(Plan.identity))).all() == ["so:90 kh ubnd|uy ban nhan dan tinh phu yen"]
 
 
+async def test_monitor_agency_is_stored(db: Database) -> None:
+    follow_up = ("5. Giao Sở Khoa học và Công nghệ làm đầu mối giúp Ủy ban nhân dân tỉnh theo dõi, đôn đốc triển khai "
+                 "thực hiện Kế hoạch này.\n\nNơi nhận:")
+    result = await import_file(db, V1.replace("Nơi nhận:", follow_up).encode(), "v1.txt")
+    async with db.session() as s:
+        plan = await s.get(Plan, result.plan_id)
+        assert plan is not None and plan.monitor_agency_id is not None
+        monitor = await s.get(Agency, plan.monitor_agency_id)
+        assert monitor is not None and monitor.name == "Sở Khoa học và Công nghệ"
+    updated = await import_file(db, V1.encode(), "v1-without.txt")  # the new version names no monitor
+    async with db.session() as s:
+        plan = await s.get(Plan, updated.plan_id)
+        assert plan is not None and plan.monitor_agency_id is None
+
+
 async def test_refused_file_leaves_store_exactly_as_it_was(db: Database, tmp_path: Any) -> None:
     await import_file(db, V1.encode(), "v1.txt")
     before = await snapshot(db)

@@ -13,7 +13,7 @@ from pathlib import Path
 from knowledge.importer.metadata import read_metadata, refuse_if_secret
 from knowledge.importer.model import ImportRefused, NotAPlan, ParsedPlan, ParsedTask
 from knowledge.importer.names import NameFinder, seed_registry
-from knowledge.importer.outline import OutlineParser, Para, build_tree, paragraphs
+from knowledge.importer.outline import OutlineParser, Para, build_tree, monitor_agency, paragraphs
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
 from knowledge.importer.tables import table_tasks
 
@@ -38,6 +38,7 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     if not tasks:
         raise NotAPlan("Không tìm thấy nhiệm vụ nào được giao cho cơ quan cụ thể trong văn bản này.")
     plan.tasks = tasks
+    plan.monitor = monitor_agency(tasks, finder)
     return plan
 
 

@@ -42,4 +42,5 @@ class ParsedPlan:
     issued_on: date | None = None
     title: str = ""
     signer: str | None = None
+    monitor: str | None = None  # the body given "theo dõi, đôn đốc" of the whole plan, as written
     tasks: list[ParsedTask] = field(default_factory=list)

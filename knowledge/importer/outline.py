@@ -455,3 +455,27 @@ def split_on_deadlines(text: str, plan_date: date | None) -> list[str]:
         pieces[-1] += " " + " ".join(cur)
     return pieces
 
+
+
+# "theo dõi, đôn đốc (việc) thực hiện Kế hoạch này": the body that follows the whole plan up.
+_FOLLOW_UP = re.compile(r"theo doi[^.;]{0,40}?don doc|don doc[^.;]{0,40}?theo doi")
+_FOLLOW_UP_WEAK = re.compile(r"(?:kiem tra|don doc)[^.;]{0,100}?ke hoach")
+
+
+def monitor_agency(tasks: list[ParsedTask], finder: NameFinder) -> str | None:
+    """The lead of the task that follows up the plan as a whole ("Giao Sở X làm đầu mối ... theo dõi,
+    đôn đốc triển khai thực hiện Kế hoạch này"); groups ("các Sở, ngành") are no monitor."""
+    best: tuple[int, str] | None = None
+    for t in tasks:
+        sh = shadow(t.text)
+        rank = 3
+        for m in _FOLLOW_UP.finditer(sh):
+            rank = min(rank, 0 if "ke hoach" in sh[m.start():m.end() + 80].split(";")[0] else 1)
+        if rank == 3 and _FOLLOW_UP_WEAK.search(sh):
+            rank = 2
+        if rank == 3:
+            continue
+        lead = [n for n in t.lead if not (finder.canonical(n) or ("", False))[1] and not fold(n).startswith("cac ")]
+        if lead and (best is None or rank < best[0]):
+            best = (rank, lead[0])
+    return best[1] if best else None
