@@ -80,13 +80,13 @@ _DROP_WORDS = wordset(
     "biet xem cho tu ve voi nhieu len xuong xong lo"
 )
 # Generic words: they rank but never make a task "the answer" on their own.
-_GENERIC = wordset(  # on their own
+GENERIC = wordset(  # on their own
     "tinh nam ngay thang tuan cap viec lam gui nop trinh truoc sau hang giao ban giup hoi em anh chi lo nhan "
     "nhiem dam nha uy"
 )
 # Two-syllable words that say nothing about which task: their syllables are generic only together
 # ("tham mưu" is generic, the "thẩm" of "thẩm định" is not).
-_GENERIC_PAIRS = frozenset(
+GENERIC_PAIRS = frozenset(
     tuple(p.split()) for p in (
         "xay dung", "bao cao", "ke hoach", "thuc hien", "trien khai", "nhiem vu", "cong viec", "cong tac",
         "to chuc", "hoan thanh", "don vi", "co quan", "thoi gian", "dau moi", "tham muu", "lien quan",
@@ -162,8 +162,11 @@ def _kind(p: Parsed) -> str:
     if _OVERDUE.search(f):
         return "overdue"
     asks_one = bool(_LEAD.search(f) or _REPORT.search(f) or _COORD.search(f)) or bool(p.distinct)
-    if p.window is not None and p.window.label.startswith("ngày ") and asks_one and not listing_words(f):
-        p.day, p.window = p.window.start, None  # "Ai nộp báo cáo X trước ngày 15/12?": a task's own date
+    # A day or a year named in a question about one task is part of that task, not a window.
+    if p.window is not None and p.window.label.startswith(("ngày ", "năm ")) and asks_one and not listing_words(f):
+        # "Ai nộp báo cáo X trước ngày 15/12?": a task's own date, not a list of the day's deadlines
+        p.day = p.window.start if p.window.start == p.window.end else None
+        p.window = None
     if p.window is not None or _SOON.search(f):
         return "window"
     listing = bool(_LIST.search(f))
@@ -244,8 +247,8 @@ def _topic(
             seq.append(Term(tok, False, name=True))
             continue
         for part in index.split_glued(tok):
-            word = part if part in _GENERIC else _prefer_common(index, index.correct(part))
-            seq.append(Term(word, word not in _GENERIC and not word.isdigit()))
+            word = part if part in GENERIC else _prefer_common(index, index.correct(part))
+            seq.append(Term(word, word not in GENERIC and not word.isdigit()))
         topic_words.append(tok)
     _mark_generic_pairs(seq)
     return seq, _as_written(text, topic_words)
@@ -254,7 +257,7 @@ def _topic(
 def _mark_generic_pairs(seq: list[Term | None]) -> None:
     """Syllables that form a generic two-syllable word with a neighbour are not topic words."""
     for a, b in pairwise(seq):
-        if a is not None and b is not None and not a.name and not b.name and (a.text, b.text) in _GENERIC_PAIRS:
+        if a is not None and b is not None and not a.name and not b.name and (a.text, b.text) in GENERIC_PAIRS:
             a.distinct = b.distinct = False
 
 
@@ -299,9 +302,11 @@ def parse_window(folded: str, today: date) -> Window | None:
     if m := re.search(r"\bngay mai\b", folded):
         d = today + timedelta(days=1)
         return Window(d, d, "ngày mai", m.span())
-    if m := re.search(r"\b(\d{1,3}) ngay (toi|sap toi|nua|tiep theo|ke tiep|sau|sap den)\b", folded):
-        n = int(m.group(1))
-        return Window(today, today + timedelta(days=n), f"{n} ngày tới", m.span())
+    if m := re.search(r"\b(\d{1,3}) (ngay|tuan|thang) (toi|sap toi|nua|tiep theo|ke tiep|sau|sap den)\b", folded):
+        n, unit = int(m.group(1)), m.group(2)
+        days = n * {"ngay": 1, "tuan": 7, "thang": 30}[unit]
+        label = {"ngay": "ngày", "tuan": "tuần", "thang": "tháng"}[unit]
+        return Window(today, today + timedelta(days=days), f"{n} {label} tới", m.span())
     if m := re.search(r"\btuan (nay|hien tai)\b", folded):
         end = today + timedelta(days=6 - today.weekday())
         return Window(today, end, "tuần này", m.span())
@@ -335,6 +340,10 @@ def parse_window(folded: str, today: date) -> Window | None:
                           f"quý {q}/{y}", m.span())
     if m := re.search(r"\bnam (nay|hien tai)\b", folded):
         return Window(date(today.year, 1, 1), date(today.year, 12, 31), f"năm {today.year}", m.span())
+    if m := re.search(r"\b(?:trong )?nam (\d{4})\b", folded):
+        y = int(m.group(1))
+        if 2000 <= y <= 2100:
+            return Window(date(y, 1, 1), date(y, 12, 31), f"năm {y}", m.span())
     if m := re.search(r"\bnam (sau|toi|ke tiep)\b", folded):
         y = today.year + 1
         return Window(date(y, 1, 1), date(y, 12, 31), f"năm {y}", m.span())

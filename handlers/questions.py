@@ -17,7 +17,7 @@ from typing import Any
 
 from handlers import render
 from handlers.context import AppContext
-from handlers.intents import Parsed, Window, parse
+from handlers.intents import GENERIC, Parsed, Window, parse
 from handlers.messages import Choice, Incoming, Reply
 from knowledge.deadlines import deadline_json
 from knowledge.export import display_name
@@ -460,7 +460,8 @@ async def _narrow(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: lis
     Returns (how many, the first MAX_TASKS of them in order, " của <agency>", " về “<topic>”").
     Set operations keep this fast when tens of thousands of tasks are overdue."""
     allowed, whose = _agency_filter(idx, p, today) if mine is None else (_mine_filter(idx, mine, today), "")
-    words = [t.text for t in p.seq if t is not None and not t.name and t.text not in _LIST_WORDS]
+    words = [t.text for t in p.seq if t is not None and not t.name and t.text not in _LIST_WORDS
+             and t.text not in GENERIC and not t.text.isdigit()]
     about = f" về “{p.topic}”" if words and p.topic else ""
     done = await _done(ctx)
     if done:

@@ -145,3 +145,13 @@ def test_more_windows() -> None:
     w = parse_window(f("việc nào hạn 15/12"), TODAY)
     assert w and (w.start, w.end, w.label) == (date(2026, 12, 15), date(2026, 12, 15), "ngày 15/12/2026")
     assert parse_window(f("hạn 31/02"), TODAY) is None  # no such day
+
+
+def test_windows_of_weeks_months_and_years() -> None:
+    f = fold_query
+    w = parse_window(f("12 tháng tới"), TODAY)
+    assert w and (w.start, w.end, w.label) == (TODAY, date(2027, 11, 18), "12 tháng tới")
+    w = parse_window(f("2 tuần tới"), TODAY)
+    assert w and w.end == date(2026, 12, 7)
+    w = parse_window(f("năm 2022 có những hạn nào"), TODAY)
+    assert w and (w.start, w.end) == (date(2022, 1, 1), date(2022, 12, 31))
