@@ -160,7 +160,7 @@ def test_docx_table_with_a_two_row_header_and_merged_cells() -> None:
                             ["2", "Xây dựng đề án", "Sở Nội vụ chủ trì, phối hợp với Sở Tài chính", "", "Năm 2025"]])
     plan = parse(data, "bang.docx")
     one, two = plan.tasks
-    assert one.ref == "PL.I.1" and one.lead == ["Sở Tư pháp"] and one.coordinators == []
+    assert one.ref == "II.I.1" and one.lead == ["Sở Tư pháp"] and one.coordinators == []
     assert one.deadline and (one.deadline.kind, one.deadline.month, one.deadline.day) == ("yearly", 12, 15)
     assert two.lead == ["Sở Nội vụ"] and two.coordinators == ["Sở Tài chính"]
     assert two.deadline and two.deadline.kind == "year"
@@ -174,3 +174,26 @@ def test_table_pasted_as_tab_separated_text() -> None:
     t = plan.tasks[0]
     assert t.lead == ["Sở Tư pháp"] and t.coordinators == ["Sở Nội vụ", "Văn phòng UBND tỉnh"]
     assert t.deadline and t.deadline.due.isoformat() == "2025-06-30"  # type: ignore[union-attr]
+
+
+def test_table_refs_follow_where_the_table_stands_and_appendix_paragraphs_are_read() -> None:
+    header = ["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành"]
+    data = make_docx(["ỦY BAN NHÂN DÂN", "TỈNH GIA LAI", "Số: 15/KH-UBND", "KẾ HOẠCH", "Cải cách hành chính năm 2026",
+                      "I. MỤC ĐÍCH, YÊU CẦU", "Bảo đảm thực chất.", "III. TỔ CHỨC THỰC HIỆN",
+                      "1. Phân công nhiệm vụ cụ thể"],
+                     table=[header, ["1", "Rà soát thủ tục hành chính", "Sở Tư pháp", "Sở Nội vụ", "Quý II/2026"]],
+                     after=["Nơi nhận:", "- Lưu: VT.", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Nguyễn Văn C",
+                            "PHỤ LỤC II", "NHIỆM VỤ CỤ THỂ", "(Kèm theo Kế hoạch số 15/KH-UBND của UBND tỉnh)",
+                            "1. Sở Tài chính chủ trì, phối hợp với Sở Nội vụ bố trí kinh phí trong quý III/2026.",
+                            "2. Lập danh mục dịch vụ công, giao Sở Khoa học và Công nghệ thực hiện trong năm 2026."])
+    plan = parse(data, "bang.docx")
+    refs = {" ".join(t.text.split()[:3]): t.ref for t in plan.tasks}
+    assert refs == {"Rà soát thủ": "III.1.1", "Sở Tài chính": "PL.II.1", "Lập danh mục": "PL.II.2"}
+    money = next(t for t in plan.tasks if t.ref == "PL.II.1")
+    assert money.lead == ["Sở Tài chính"] and money.coordinators == ["Sở Nội vụ"]
+    assert money.deadline and money.deadline.due and money.deadline.due.isoformat() == "2026-09-30"
+    pasted = "\n\n".join(["KẾ HOẠCH", "Cải cách hành chính năm 2026", "II. NHIỆM VỤ", "Nơi nhận:", "- Lưu: VT.",
+                          "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Nguyễn Văn C", "PHỤ LỤC",
+                          "| STT | Nhiệm vụ | Cơ quan chủ trì | Thời hạn |\n|---|---|---|---|\n"
+                          "| 1 | Số hóa hồ sơ | Sở Nội vụ | Tháng 6/2026 |"])
+    assert [t.ref for t in parse(pasted.encode(), "pl.md").tasks] == ["PL.1"]

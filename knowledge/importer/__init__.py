@@ -13,7 +13,17 @@ from pathlib import Path
 from knowledge.importer.metadata import read_metadata, refuse_if_secret
 from knowledge.importer.model import ImportRefused, NotAPlan, ParsedPlan, ParsedTask
 from knowledge.importer.names import NameFinder, seed_registry
-from knowledge.importer.outline import OutlineParser, Para, build_tree, monitor_agency, paragraphs
+from knowledge.importer.outline import (
+    NUM,
+    ROMAN,
+    OutlineParser,
+    Para,
+    appendix_label,
+    build_tree,
+    ends_body,
+    monitor_agency,
+    paragraphs,
+)
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
 from knowledge.importer.tables import table_tasks
 
@@ -31,15 +41,58 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     plan = read_metadata(paras, finder)
     parser = OutlineParser(finder, plan.issued_on)
     parser.walk_sections(build_tree(paras))
+    for label, part in _appendices(items):
+        parser.walk_appendix(build_tree(part), label)
     tasks = parser.tasks
-    for t in items:
-        if isinstance(t, Table):
-            tasks.extend(table_tasks(t, finder, plan.issued_on))
+    for prefix, table in _placed_tables(items):
+        tasks.extend(table_tasks(table, finder, plan.issued_on, prefix))
     if not tasks:
         raise NotAPlan("Không tìm thấy nhiệm vụ nào được giao cho cơ quan cụ thể trong văn bản này.")
     plan.tasks = tasks
     plan.monitor = monitor_agency(tasks, finder)
     return plan
+
+
+def _appendices(items: list[Para | Table]) -> list[tuple[str, list[Para]]]:
+    """The paragraphs of each appendix ("PHỤ LỤC ...") after the signature block, with its ref label."""
+    out: list[tuple[str, list[Para]]] = []
+    signed = False
+    for it in items:
+        if not isinstance(it, Para):
+            continue
+        if not signed:
+            signed = ends_body(it.text)
+            continue
+        label = appendix_label(it.text)
+        if label is not None:
+            out.append((label, []))
+        elif out:
+            out[-1][1].append(it)
+    return out
+
+
+def _placed_tables(items: list[Para | Table]) -> list[tuple[str, Table]]:
+    """Each table with the ref of where it stands: the enclosing section inside the body ("III.1"),
+    the appendix ("PL", "PL.II") after the signature."""
+    out: list[tuple[str, Table]] = []
+    signed = False
+    section: list[str] = []
+    appendix = "PL"
+    for it in items:
+        if isinstance(it, Table):
+            out.append((appendix if signed else ".".join(section), it))
+            continue
+        if not signed:
+            if ends_body(it.text):
+                signed = True
+                continue
+            if (m := ROMAN.match(it.text)) and it.text[:len(m.group("l"))].isupper():
+                section = [m.group("l")]
+            elif (m := NUM.match(it.text)) is not None and section:
+                section = [section[0], (m.group("l") or m.group("l2")).strip(".")]
+        elif (label := appendix_label(it.text)) is not None:
+            appendix = label
+    return out
 
 
 def parse_bytes(data: bytes, name: str, finder: NameFinder, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedPlan:

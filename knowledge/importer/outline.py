@@ -20,8 +20,8 @@ from knowledge.importer.names import NOISE, NameFinder, Roles, roles, shadow
 from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
-_ROMAN = re.compile(r"^(?P<l>X{0,3}(?:IX|IV|V?I{1,3}|V))\s*[.\-–:)]\s*(?P<t>\S.*)$")
-_NUM = re.compile(r"^(?P<l>\d{1,2}(?:\.\d{1,2}){0,3})(?:\s*[.)]|\s*[-–]\s)\s*(?P<t>\S.*)$"
+ROMAN = re.compile(r"^(?P<l>X{0,3}(?:IX|IV|V?I{1,3}|V))\s*[.\-–:)]\s*(?P<t>\S.*)$")
+NUM = re.compile(r"^(?P<l>\d{1,2}(?:\.\d{1,2}){0,3})(?:\s*[.)]|\s*[-–]\s)\s*(?P<t>\S.*)$"
                   r"|^(?P<l2>\d{1,2}(?:\.\d{1,2}){1,3})\s+(?P<t2>\S.*)$")
 _LETTER = re.compile(r"^(?P<l>[a-zđ])\s*[).]\s*(?P<t>\S.*)$")
 _BULLET = re.compile(r"^(?P<b>[-–—•●▪◦+])\s*(?P<t>\S.*)$")
@@ -87,7 +87,7 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
 
 
 def _starts_item(text: str, raw: str) -> bool:
-    return bool(_ROMAN.match(text) or _NUM.match(text) or _LETTER.match(text) or _BULLET.match(raw.strip())
+    return bool(ROMAN.match(text) or NUM.match(text) or _LETTER.match(text) or _BULLET.match(raw.strip())
                 or _STAR.match(raw))
 
 
@@ -106,19 +106,35 @@ def _continues(prev: str, text: str, raw: str) -> bool:
     return bool(_DANGLING.search(prev[-12:].lower()))
 
 
+def ends_body(text: str) -> bool:
+    """"Nơi nhận:", "KT. CHỦ TỊCH", "TM. BAN THƯỜNG VỤ": the body of the plan ends here."""
+    return len(text) < 80 and bool(_STOP.match(fold(text) + " "))
+
+
+_APPENDIX = re.compile(r"^PH[ỤU] L[ỤU]C(?:\s+(?P<n>[IVXLC]+|\d+)\b)?", re.IGNORECASE)
+
+
+def appendix_label(text: str) -> str | None:
+    """"PHỤ LỤC II ..." -> "PL.II", "PHỤ LỤC" -> "PL"; None for any other line."""
+    m = _APPENDIX.match(text)
+    if m is None or len(text) > 200 or not text[:7].isupper():
+        return None
+    return "PL." + m.group("n").upper() if m.group("n") else "PL"
+
+
 def build_tree(paras: list[Para]) -> Node:
     """The numbering tree: I./II. > 1./1.1. > a) > bullets; plain paragraphs under the current item."""
     root = Node("root", -1, "", "")
     stack = [root]
     for p in paras:
         text, raw = p.text, p.raw
-        if len(text) < 80 and _STOP.match(fold(text) + " "):
+        if ends_body(text):
             break
         node: Node
-        m = _ROMAN.match(text)
+        m = ROMAN.match(text)
         if m and text[: len(m.group("l"))].isupper():
             node = Node("roman", 0, m.group("l"), m.group("t"))
-        elif (m := _NUM.match(text)) is not None:
+        elif (m := NUM.match(text)) is not None:
             label = (m.group("l") or m.group("l2")).strip(".")
             node = Node("num", label.count(".") + 1, label, m.group("t") or m.group("t2"))
         elif (m := _LETTER.match(text)) is not None and len(text) > 4:
@@ -242,6 +258,17 @@ class OutlineParser:
         return names
 
     # -- walking the tree --
+    def walk_appendix(self, root: Node, label: str) -> None:
+        """An appendix after the signature: its items are refs under "PL" ("PL.II.1")."""
+        ref = label.split(".")
+        romans = [c for c in root.children if c.kind == "roman"]
+        if not romans:
+            self.walk_children(root, ref, None)
+            return
+        for sec in romans:
+            if not _NO_TASK_SECTION.match(fold(sec.text)):
+                self.walk_children(sec, [*ref, sec.label] if sec.label else ref, None)
+
     def walk_sections(self, root: Node) -> None:
         romans = [c for c in root.children if c.kind == "roman"]
         if not romans:

@@ -49,8 +49,8 @@ def _names(cell: str, finder: NameFinder, drop_noise: bool) -> list[str]:
     return names
 
 
-def table_tasks(table: Table, finder: NameFinder, plan_date: date | None) -> list[ParsedTask]:
-    """Tasks of one table (none when it is not a task table)."""
+def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix: str = "PL") -> list[ParsedTask]:
+    """Tasks of one table (none when it is not a task table); refs start with `prefix` ("III.1", "PL")."""
     cols = None
     start = 0
     for i, row in enumerate(table.rows[:4]):
@@ -96,7 +96,7 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None) -> lis
         if deadline is None:
             deadline = parse_deadline(task_text, plan_date)
         out.append(ParsedTask(
-            ref=".".join(x for x in ("PL", section, ref) if x), text=task_text, lead=lead,
+            ref=".".join(x for x in (prefix, section, ref) if x), text=task_text, lead=lead,
             coordinators=[c for c in coords if agency_key(c) not in {agency_key(x) for x in lead}],
             report_to=[m.name for m in r.report_to], via=[m.name for m in r.via], deadline=deadline))
     return out
