@@ -13,7 +13,6 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str = ""  # default: sqlite under data_dir
-    timezone: str = "Asia/Ho_Chi_Minh"
     load_samples: str = ""  # a folder of plans imported on start when the store is empty
     admins: str = ""  # comma-separated "channel:user_id" (e.g. "telegram:12345,console:admin")
     max_upload_mb: int = 20
