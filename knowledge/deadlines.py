@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from knowledge.text import clean_markup, strip_accents
@@ -98,8 +99,13 @@ def _shadow_table() -> dict[int, str]:
 _SHADOW = _shadow_table()
 
 
+@lru_cache(maxsize=4096)
 def shadow(text: str) -> str:
-    """Lower case without accents, one character per character, so match spans map back to `text`."""
+    """Lower case without accents, one character per character, so match spans map back to `text`.
+
+    Cached: the importer asks for the same paragraph's shadow several times (roles, deadline, layout),
+    and translating Vietnamese text through a dict is the slowest step of a parse.
+    """
     return text.translate(_SHADOW)
 
 
