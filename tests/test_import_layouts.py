@@ -249,12 +249,16 @@ def test_unknown_body_with_a_comma_in_its_name() -> None:
                       "1. Giao Cục Thông tin, Thống kê chủ trì xây dựng cơ sở dữ liệu trong quý II/2025.\n\n"
                       "2. Vụ Đánh giá, Thẩm định và Giám định công nghệ chủ trì, phối hợp với Sở Văn hóa, "
                       "Thể thao và Du lịch, Sở Nội vụ, Sở Tài chính thẩm định công nghệ.\n\n"
-                      "3. Cục Thông tin, Sở Nội vụ, Ban Tuyên giáo Tỉnh ủy tuyên truyền Kế hoạch." + TAIL)
+                      "3. Cục Thông tin, Sở Nội vụ, Ban Tuyên giáo Tỉnh ủy tuyên truyền Kế hoạch.\n\n"
+                      "4. Sở Nội vụ chủ trì, phối hợp với Công ty Điện lực Bình Định, Viettel Bình Định rà soát "
+                      "hạ tầng.\n\n5. Vụ Khoa học, Giáo dục, Tài nguyên và Môi trường chủ trì lập dự toán." + TAIL)
     assert by_key(plan, "cơ sở dữ liệu").lead == ["Cục Thông tin, Thống kê"]
     two = by_key(plan, "thẩm định công nghệ")
     assert two.lead == ["Vụ Đánh giá, Thẩm định và Giám định công nghệ"]
     assert two.coordinators == ["Sở Văn hóa, Thể thao và Du lịch", "Sở Nội vụ", "Sở Tài chính"]
     assert by_key(plan, "tuyên truyền").lead == ["Cục Thông tin", "Sở Nội vụ", "Ban Tuyên giáo Tỉnh ủy"]
+    assert by_key(plan, "hạ tầng").coordinators[0] == "Công ty Điện lực Bình Định"  # a whole name before the comma
+    assert by_key(plan, "dự toán").lead == ["Vụ Khoa học, Giáo dục, Tài nguyên và Môi trường"]
 
 
 def test_monitor_agency_of_the_plan() -> None:

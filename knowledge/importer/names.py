@@ -283,12 +283,16 @@ def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
         return i
     if not toks[j].cap and head not in _STRONG_HEADS:
         return i
+    seg = j  # where the part of the name since the head or the last comma begins
     while j < len(toks) and j - i < 14:
         gap = text[toks[j - 1].end:toks[j].start]
         tok = toks[j]
         w = tok.words[0] if tok.words else ""
-        if gap == ", " and _comma_goes_on(text, tok, w):
-            j += 1  # "Cục Thông tin, Thống kê": a capitalised word that heads no body goes on with the name
+        if gap == ", " and _comma_goes_on(text, tok, w) and sum(t.cap for t in toks[seg:j]) <= 2:
+            # "Cục Thông tin, Thống kê": a capitalised word that heads no body goes on with the name,
+            # unless the part before is a whole proper name ("Công ty Điện lực Ninh Thuận, Viettel ...").
+            seg = j
+            j += 1
             continue
         if gap not in (" ", " - ", "-", " – "):
             break
