@@ -7,6 +7,7 @@ server closes, the store closes last.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from bot.web import WebServer, webhook_path
 from handlers.context import AppContext
 from handlers.messages import Sender
 from knowledge.models import Plan
+from knowledge.plans import import_file
+from knowledge.search import get_index
+from scheduler.service import ReminderService
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +62,6 @@ async def load_samples(ctx: AppContext, folder: str) -> int:
     async with ctx.db.session() as s:
         if (await s.scalar(select(func.count(Plan.id)))) or 0:
             return 0
-    try:
-        from knowledge.plans import import_file
-    except ImportError:
-        log.warning("the plan importer is not available; samples in %s not loaded", folder)
-        return 0
     count = 0
     for file in sorted(p for p in path.iterdir() if p.suffix.lower() in PLAN_SUFFIXES and p.name != "README.md"):
         try:
@@ -82,7 +81,8 @@ class App:
         self.ctx = ctx
         self.web = WebServer(ctx.db, settings.web_host, settings.web_port)
         self.telegram: TelegramBot | None = None
-        self.reminders: Any = None
+        self.reminders: ReminderService | None = None
+        self.warm_up: asyncio.Task[Any] | None = None
         self.senders: dict[str, Sender] = {}
         if settings.telegram_token:
             self.telegram = TelegramBot(
@@ -118,22 +118,18 @@ class App:
             if self.telegram is not None and self.telegram.mode == "webhook":
                 raise
             log.warning("web server not started (%s): no /healthz", e)
+        # Build the search index now, in the background: on a large store the first question
+        # would otherwise wait for it (about 12 s at 100,000 tasks).
+        self.warm_up = asyncio.create_task(get_index(self.ctx))
         if self.telegram is not None:
             await self.telegram.start()  # first: the reminder sender uses its initialised bot
-        self.reminders = self._reminder_service()
-        if self.reminders is not None:
-            await self.reminders.start()
-
-    def _reminder_service(self) -> Any:
-        try:
-            from scheduler.service import ReminderService
-        except ImportError:
-            log.warning("reminder service not available: no reminders sent")
-            return None
-        return ReminderService(self.ctx, self.senders)
+        self.reminders = ReminderService(self.ctx, self.senders)
+        await self.reminders.start()
 
     async def stop(self) -> None:
         """Reverse order; each part stops even when an earlier one failed to."""
+        if self.warm_up is not None and not self.warm_up.done():
+            self.warm_up.cancel()
         for name, part in (("telegram", self.telegram), ("reminders", self.reminders), ("web", self.web)):
             if part is None:
                 continue
