@@ -8,6 +8,7 @@ server closes, the store closes last.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,8 @@ class App:
         """Reverse order; each part stops even when an earlier one failed to."""
         if self.warm_up is not None and not self.warm_up.done():
             self.warm_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.warm_up  # never close the store under the index build's query
         for name, part in (("telegram", self.telegram), ("reminders", self.reminders), ("web", self.web)):
             if part is None:
                 continue

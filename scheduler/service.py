@@ -46,6 +46,7 @@ class ReminderService:
                                      claim_timeout=claim_timeout or settings.claim_timeout_s,
                                      max_per_second=settings.reminder_max_per_second or None)
         self.scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[Any]] = set()  # ticks in progress, awaited on stop
         self._lock = asyncio.Lock()  # planner and dispatcher ticks never overlap inside one process
 
     async def plan_tick(self) -> planner.SyncResult:
@@ -87,10 +88,16 @@ class ReminderService:
         return sent
 
     async def _safe(self, name: str, fn: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
             await fn()
         except Exception:  # a tick must never kill the scheduler
             log.exception("reminder %s tick failed", name)
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     async def start(self) -> None:
         self.dispatcher.stopping = False
@@ -105,8 +112,17 @@ class ReminderService:
         sched.start()
         self.scheduler = sched
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """No new ticks; let the running ones finish (the dispatcher stops after its current row),
+        so the store is never closed under a query; cancel what is still running after `grace`."""
         self.dispatcher.stopping = True
+        if self.scheduler is not None:
+            self.scheduler.pause()
+        running = set(self._running)
+        if running:
+            _done, late = await asyncio.wait(running, timeout=grace)
+            for task in late:
+                task.cancel()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
