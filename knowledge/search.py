@@ -477,14 +477,19 @@ class Index:
         return dl.next_due(today) if dl else None
 
     def due_between(self, start: date, end: date, today: date) -> list[tuple[date, int]]:
-        """Open tasks falling due in [start, end], soonest first (recurring ones: their next occurrence)."""
+        """Open tasks falling due in [start, end], soonest first (recurring ones: one occurrence inside)."""
         lo = bisect_left(self.dated, (start, -1))
         hi = bisect_right(self.dated, (end, len(self.docs)))
         out = self.dated[lo:hi]
         # Recurring rules are few (a (kind, month, day) each): date the rule once, take its tasks whole.
+        # One occurrence per rule: the next one from today when it falls inside, else one that already
+        # fell inside ("tháng này" on the 23rd still shows the 15th: the answer says it is past).
         since = start if start > today else today
         for (kind, month, dday), members in self.recurring.items():
-            d = Deadline(kind, None, month, dday, "").next_due(since)
+            rule = Deadline(kind, None, month, dday, "")
+            d = rule.next_due(since)
+            if (d is None or d > end) and start < today:
+                d = rule.next_due(start)
             if d is not None and start <= d <= end:
                 out.extend((d, i) for i in members)
         out.sort()
