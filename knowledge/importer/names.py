@@ -202,19 +202,20 @@ def _written_short(span: str) -> bool:
 
 
 _LOCAL = {("thanh", "uy"), ("huyen", "uy"), ("thi", "uy"), ("quan", "uy"), ("dang", "uy"), ("thanh", "pho"),
-          ("thi", "xa"), ("huyen",), ("quan",), ("xa",), ("phuong",)}
+          ("thi", "xa"), ("huyen",), ("quan",), ("xa",), ("phuong",), ("bo",)}
 
 
 def _local_tail(text: str, toks: list[_Tok], j: int) -> int:
     """"Ban Tuyên giáo" + "Thành ủy", "UBND" + "thành phố Đà Lạt": the level written after a known name
-    makes it another body (a city's, a district's), kept whole so it is not read as the province's."""
+    makes it another body (a city's, a district's, a ministry's: "Thanh tra Bộ"), kept whole so it is not
+    read as the province's."""
     k = j
     if k + 1 < len(toks) and toks[k].words == ("truc",) and toks[k + 1].words == ("thuoc",):
         k += 2
     for size in (2, 1):
         if k + size <= len(toks) and all(text[toks[n - 1].end:toks[n].start] == " " for n in range(k, k + size)):
             words = tuple(w for t in toks[k:k + size] for w in t.words)
-            if words in _LOCAL:
+            if words in _LOCAL and (words != ("bo",) or text[toks[k].start:toks[k].end] == "Bộ"):  # not "bố trí"
                 n = k + size
                 while (n < len(toks) and n - (k + size) < 3 and toks[n].cap and toks[n].words
                        and text[toks[n - 1].end:toks[n].start] == " " and toks[n].words[0] not in _HEAD_FIRST):

@@ -1,0 +1,23 @@
+"""Layouts met in plans written blind (tests/data/blind): each rule general, each test able to fail."""
+
+from __future__ import annotations
+
+from tests.import_helpers import parse_text
+
+HEAD = ("BỘ NỘI VỤ\n\nSố: 88/KH-BNV\n\nHà Nội, ngày 02 tháng 3 năm 2026\n\nKẾ HOẠCH\n\n"
+        "Thực hiện cải cách hành chính năm 2026\n\n"
+        "Bộ Nội vụ ban hành Kế hoạch như sau:\n\nI. MỤC ĐÍCH, YÊU CẦU\n\n1. Bảo đảm tiến độ.\n\nII. NHIỆM VỤ\n\n")
+TAIL = "\n\nNơi nhận:\n- Lưu: VT.\n\nKT. BỘ TRƯỞNG\nTHỨ TRƯỞNG\n\nLê Văn A\n"
+
+
+def only(plan, key: str):
+    hits = [t for t in plan.tasks if key in t.text]
+    assert len(hits) == 1, [t.text for t in plan.tasks]
+    return hits[0]
+
+
+def test_ministry_inspectorate_is_not_the_province_one() -> None:
+    plan = parse_text(HEAD + "1. Thanh tra Bộ chủ trì, phối hợp với Vụ Pháp chế kiểm tra việc thi hành Luật "
+                      "(thực hiện hằng năm).\n\n2. Văn phòng Bộ chủ trì tổng hợp số liệu trong tháng 9/2026." + TAIL)
+    assert only(plan, "kiểm tra việc thi hành").lead == ["Thanh tra Bộ"]
+    assert only(plan, "tổng hợp số liệu").lead == ["Văn phòng Bộ"]
