@@ -121,6 +121,7 @@ class Parsed:
     topic: str = ""  # the topic words, as the user wrote them, for "không tìm thấy ... về "...""
     subject: list[int] = field(default_factory=list)  # agencies named as the doer ("Sở X phải ...")
     day: date | None = None  # a date named inside a question about one task
+    year: int | None = None  # a year named inside a question about one task ("hạn quyết toán năm 2025")
 
     @property
     def distinct(self) -> list[str]:
@@ -166,6 +167,7 @@ def _kind(p: Parsed) -> str:
     if p.window is not None and p.window.label.startswith(("ngày ", "năm ")) and asks_one and not listing_words(f):
         # "Ai nộp báo cáo X trước ngày 15/12?": a task's own date, not a list of the day's deadlines
         p.day = p.window.start if p.window.start == p.window.end else None
+        p.year = p.window.start.year if p.window.label.startswith("năm ") else None
         p.window = None
     if p.window is not None or _SOON.search(f):
         return "window"

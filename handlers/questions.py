@@ -212,7 +212,7 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
             h.score *= 1.6
         elif (p.kind == "due" and h.doc.deadline_kind) or (p.kind == "coord" and h.doc.roles.get("coordinator")):
             h.score *= 1.2
-    hits = [h for h in hits if _accept(p, h)]
+    hits = [h for h in hits if _accept(p, h) and (p.year is None or _of_year(idx, h.doc, p.year))]
     if p.kind == "report" and any(h.doc.roles.get("report_to") for h in hits):
         hits = [h for h in hits if h.doc.roles.get("report_to")]  # the others cannot say where
     hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
@@ -227,6 +227,18 @@ def _accept(p: Parsed, h: Hit) -> bool:
     if not h.pairs:
         return h.coverage >= 0.75
     return h.coverage >= 0.6 and h.pair_coverage > 0 and h.coverage + h.pair_coverage >= 0.95
+
+
+def _of_year(idx: Index, doc: TaskDoc, year: int) -> bool:
+    """Does a task belong to the year a question names: its deadline, its words, or its plan's year?
+    ("hạn quyết toán kinh phí năm 2025" is not a 2020 task that mentions "quyết toán kinh phí".)"""
+    due = doc.deadline_due
+    plan = idx.plans.get(doc.plan_id)
+    return bool(
+        (due is not None and due.year == year)
+        or f" {year} " in f" {idx.folded[idx.by_id[doc.id]]} "
+        or (plan is not None and (str(year) in plan.title or (plan.issued_on and plan.issued_on.year == year)))
+    )
 
 
 def _expand(idx: Index, ids: list[int]) -> tuple[set[int], set[int]]:

@@ -272,3 +272,21 @@ async def test_a_pasted_page_is_answered_quickly_and_safely(ctx: AppContext) -> 
     ans = await answer(ctx, text)
     assert time.perf_counter() - t < 10.0  # generous: catches pathological slowness only
     assert ans.question == text and ans.text
+
+
+async def test_this_month_shows_a_yearly_deadline_that_already_fell_in_it(ctx: AppContext) -> None:
+    # 23/11: the yearly 15/11 report is past but inside "tháng này"; the next 15/11 (2027) is not
+    ans = await answer(ctx, "Tháng này có hạn gì?")
+    assert ans.intent == "window" and "III.1" in [t.ref for t in ans.tasks]
+    assert "15/11/2026 (quá hạn 8 ngày)" in ans.text
+    ans = await answer(ctx, "30 ngay toi co viec gi")  # a window from today still starts today
+    assert "III.1" not in [t.ref for t in ans.tasks]
+
+
+async def test_a_year_named_in_a_question_about_one_task_must_fit_the_task(ctx: AppContext) -> None:
+    ans = await answer(ctx, "Ai rà soát quy định tài chính cho khoa học và công nghệ năm 2025?")
+    assert ans.tasks == [], refs(ans)  # a 2020 task with no 2025 in it does not answer
+    ans = await answer(ctx, "Ai rà soát quy định tài chính cho khoa học và công nghệ?")
+    assert [t.ref for t in ans.tasks][:1] == ["II.3.a"]
+    ans = await answer(ctx, "Hạn bổ sung tiêu chí thi đua năm 2020?")  # its own deadline's year
+    assert [t.ref for t in ans.tasks][:1] == ["II.2.c"]
