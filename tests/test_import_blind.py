@@ -21,3 +21,14 @@ def test_ministry_inspectorate_is_not_the_province_one() -> None:
                       "(thực hiện hằng năm).\n\n2. Văn phòng Bộ chủ trì tổng hợp số liệu trong tháng 9/2026." + TAIL)
     assert only(plan, "kiểm tra việc thi hành").lead == ["Thanh tra Bộ"]
     assert only(plan, "tổng hợp số liệu").lead == ["Văn phòng Bộ"]
+
+
+def test_page_number_lines_between_pages_are_dropped() -> None:
+    for page_no in ("2", "- 3 -", "Trang 4", "5/12"):
+        plan = parse_text(HEAD + "1. Vụ Pháp chế chủ trì rà soát các văn bản để sửa đổi cho phù\n\n" + page_no
+                          + "\nhợp với Luật, báo cáo Bộ trưởng (hoàn thành trước ngày 30/11/2026).\n\n"
+                          "2. Vụ Tổ chức cán bộ chủ trì rà soát\n" + page_no
+                          + "\nvị trí việc làm trong tháng 9/2026." + TAIL)
+        t = only(plan, "cho phù hợp với Luật, báo cáo Bộ trưởng")
+        assert t.report_to == ["Bộ trưởng"] and t.deadline and t.deadline.due.isoformat() == "2026-11-30"
+        assert only(plan, "rà soát vị trí việc làm").lead == ["Vụ Tổ chức cán bộ"]

@@ -47,6 +47,8 @@ _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+
 
 
 _MARKUP = re.compile(r"[*_\u00a0\u200b]|\s\s")
+# A page number copied out of a PDF between two pages: "2", "- 3 -", "Trang 4", "5/12" on a line of its own.
+_PAGE_NO = re.compile(r"^(?:[-–—]\s*)?(?:trang\s+)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*[-–—])?$", re.IGNORECASE)
 
 
 @dataclass
@@ -75,7 +77,7 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
             continue
         raw = b.rstrip()
         text = clean_markup(raw) if _MARKUP.search(raw) else raw.strip()
-        if not text:
+        if not text or _PAGE_NO.match(text):
             continue
         last = out[-1] if out else None
         if isinstance(last, Para) and _continues(last.text, text, raw):
