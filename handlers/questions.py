@@ -13,6 +13,7 @@ import heapq
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 from handlers import render
@@ -191,7 +192,10 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
         hits = idx.search(p.seq)
     subject, subject_groups = _expand(idx, p.subject)
     others, _ = _expand(idx, [a for a in p.agency_ids if a not in p.subject])
+    head = _head_pair(p)
     for h in hits:
+        if head and head in f" {idx.folded[idx.by_id[h.doc.id]]} ":
+            h.score *= 1.2  # the action asked about comes first ("thẩm định dự thảo…" is about thẩm định)
         lead = set(h.doc.agency_ids("lead"))
         involved = set(h.doc.agency_ids())
         if lead & subject:
@@ -212,7 +216,8 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
             h.score *= 1.6
         elif (p.kind == "due" and h.doc.deadline_kind) or (p.kind == "coord" and h.doc.roles.get("coordinator")):
             h.score *= 1.2
-    hits = [h for h in hits if _accept(p, h) and (p.year is None or _of_year(idx, h.doc, p.year))]
+    hits = [h for h in hits if (_accept(p, h) or (_accept_loosely(h) and set(h.doc.agency_ids("lead")) & subject))
+            and (p.year is None or _of_year(idx, h.doc, p.year))]
     if p.kind == "report" and any(h.doc.roles.get("report_to") for h in hits):
         hits = [h for h in hits if h.doc.roles.get("report_to")]  # the others cannot say where
     hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
@@ -227,6 +232,19 @@ def _accept(p: Parsed, h: Hit) -> bool:
     if not h.pairs:
         return h.coverage >= 0.75
     return h.coverage >= 0.6 and h.pair_coverage > 0 and h.coverage + h.pair_coverage >= 0.95
+
+
+def _head_pair(p: Parsed) -> str:
+    """The question's first topic word pair, " thẩm định " folded: in Vietnamese the action leads."""
+    for a, b in pairwise(p.seq):
+        if a is not None and b is not None and not a.name and not b.name and (a.distinct or b.distinct):
+            return f" {a.text} {b.text} "
+    return ""
+
+
+def _accept_loosely(h: Hit) -> bool:
+    """Half the topic, pairs included, is enough for a task the question's own subject leads."""
+    return h.coverage >= 0.5 and h.pair_coverage > 0 and h.coverage + h.pair_coverage >= 0.95
 
 
 def _of_year(idx: Index, doc: TaskDoc, year: int) -> bool:

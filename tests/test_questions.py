@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from handlers import router
@@ -290,3 +292,30 @@ async def test_a_year_named_in_a_question_about_one_task_must_fit_the_task(ctx: 
     assert [t.ref for t in ans.tasks][:1] == ["II.3.a"]
     ans = await answer(ctx, "Hạn bổ sung tiêu chí thi đua năm 2020?")  # its own deadline's year
     assert [t.ref for t in ans.tasks][:1] == ["II.2.c"]
+
+
+async def test_the_action_asked_about_picks_between_two_similar_tasks(ctx: AppContext, db: Database) -> None:
+    # Two more tasks about "dự thảo báo cáo tổng kết": one sends it to Ban Tuyên giáo, one it finishes later.
+    async with db.session() as s:
+        reg = await Registry.load(s)
+        bcs, btg = reg.lookup("Ban cán sự đảng Ủy ban nhân dân tỉnh"), reg.lookup("Ban Tuyên giáo Tỉnh ủy")
+        assert bcs is not None and btg is not None
+        plan = Plan(identity="98/KH-TU", number="98/KH-TU", title="Tổng kết", content_hash="z" * 64)
+        s.add(plan)
+        await s.flush()
+        send = Task(plan_id=plan.id, position=0, ref="2", fingerprint="b",
+                    text="Ban cán sự đảng Ủy ban nhân dân tỉnh xây dựng dự thảo Báo cáo tổng kết trên địa bàn "
+                         "tỉnh; gửi Ban Tuyên giáo Tỉnh ủy thẩm định.")
+        finish = Task(plan_id=plan.id, position=1, ref="3", fingerprint="c", deadline_kind="date",
+                      deadline_due=date(2022, 5, 8), deadline_text="trước ngày 08/5/2022",
+                      text="Ban Tuyên giáo Tỉnh ủy hoàn chỉnh dự thảo báo cáo tổng kết; trình Thường trực Tỉnh ủy "
+                           "ký ban hành trước ngày 08/5/2022.")
+        s.add_all([send, finish])
+        await s.flush()
+        s.add_all([TaskAgency(task_id=send.id, agency_id=bcs.id, role="lead", written="Ban cán sự đảng"),
+                   TaskAgency(task_id=send.id, agency_id=btg.id, role="report_to", written="Ban Tuyên giáo Tỉnh ủy"),
+                   TaskAgency(task_id=finish.id, agency_id=btg.id, role="lead", written="Ban Tuyên giáo Tỉnh ủy")])
+        await s.commit()
+    invalidate(ctx)
+    ans = await answer(ctx, "hạn thẩm định dự thảo báo cáo tổng kết của Ban Tuyên giáo")
+    assert ans.tasks and ans.tasks[0].deadline_due == date(2022, 4, 15), refs(ans)
