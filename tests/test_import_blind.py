@@ -32,3 +32,12 @@ def test_page_number_lines_between_pages_are_dropped() -> None:
         t = only(plan, "cho phù hợp với Luật, báo cáo Bộ trưởng")
         assert t.report_to == ["Bộ trưởng"] and t.deadline and t.deadline.due.isoformat() == "2026-11-30"
         assert only(plan, "rà soát vị trí việc làm").lead == ["Vụ Tổ chức cán bộ"]
+
+
+def test_party_office_held_by_a_comrade_leads() -> None:
+    plan = parse_text(HEAD + "1. Đồng chí Phó Bí thư Thường trực Huyện ủy (Trưởng Ban Chỉ đạo) chỉ đạo việc hướng dẫn "
+                      "xây dựng báo cáo chính trị; hoàn thành trước ngày 30-6-2026.\n\n"
+                      "2. Đồng chí Trưởng Ban Tuyên giáo Huyện ủy chỉ đạo công tác tuyên truyền." + TAIL)
+    t = only(plan, "báo cáo chính trị")
+    assert t.lead == ["Phó Bí thư Thường trực Huyện ủy"] and t.deadline and t.deadline.due.isoformat() == "2026-06-30"
+    assert only(plan, "công tác tuyên truyền").lead == ["Trưởng Ban Tuyên giáo Huyện ủy"]

@@ -373,6 +373,25 @@ class Roles:
     via: list[Mention]
 
 
+# "Đồng chí Phó Bí thư Thường trực Huyện ủy (Trưởng Ban Chỉ đạo) chỉ đạo ...": a party plan assigns
+# the work to the person holding an office; the office as written is the lead.
+_COMRADE = re.compile(r"(?:dong chi|d/c|d\.c)\s+")
+_OFFICE = re.compile(r"^(?:(?:pho\s+)?(?:bi thu|chu tich|chu nhiem|giam doc|truong|thu truong|uy vien|tong bi thu)"
+                     r"(?:\s+thuong truc)?\s+)?$")
+
+
+def _comrade_subject(text: str, sh: str, start: int, found: list[list[Mention]]) -> tuple[list[Mention], int] | None:
+    for run in found:
+        first = run[0]
+        if first.start >= start and _OFFICE.match(sh[start:first.start]):
+            tail = sh[run[-1].end:]
+            if _NOT_AFTER_SUBJECT.match(tail):
+                return None
+            office = Mention(start, first.end, text[start:first.end], False)
+            return [office, *run[1:]], run[-1].end
+    return None
+
+
 def subject(text: str, sh: str, found: list[list[Mention]]) -> tuple[list[Mention], int]:
     """The agencies that are the subject of the sentence: at its start, after "Giao", or after an
     introductory clause ("Trên cơ sở ..., Sở Tài chính tổng hợp")."""
@@ -383,6 +402,11 @@ def subject(text: str, sh: str, found: list[list[Mention]]) -> tuple[list[Mentio
     elif _INTRO.match(sh):
         starts = [c.end() for c in re.finditer(r",\s*", sh[:300])]
     heads = [s + len(p.group()) for s in starts if (p := _HEAD_OF.match(sh, s))]
+    comrade = _COMRADE.match(sh)
+    if comrade:
+        person = _comrade_subject(text, sh, comrade.end(), found)
+        if person:
+            return person
     for s in starts + heads:
         for run in found:
             for idx, m in enumerate(run):
