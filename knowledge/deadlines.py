@@ -159,11 +159,17 @@ def _near(shadow: str, start: int, end: int, pattern: str, before: int = 80, aft
     return re.search(pattern, left + " " + right[:cut_r]) is not None
 
 
+_MORE_DAYS = re.compile(r"\s*(?:,|va)\s*(?:ngay\s*)?\d{1,2}\s*[/.\-]\s*\d{1,2}(?![\d]|\s*[/.\-]\s*\d)")
+
+
 def _day_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
     d, mo = int(m.group("d")), int(m.group("m"))
     if not (1 <= d <= 31 and 1 <= mo <= 12):
         return None
     explicit_year = m.group("y")
+    if not explicit_year and _MORE_DAYS.match(shadow, m.end()):
+        # "trước ngày 15/6 và 15/12": several days a year with no year written, a recurring report.
+        return _Hit(1, m.start(), m.end(), "periodic")
     tail = re.match(r"\s*(?:cua\s+)?" + _REPEAT_YEAR, shadow[m.end():m.end() + 25])
     if tail or (not explicit_year and _near(shadow, m.start(), m.end(), r"dinh ky|" + _REPEAT_YEAR)):
         return _Hit(1, m.start(), m.end() + (tail.end() if tail else 0), "yearly", month=mo, day=d)
@@ -238,6 +244,7 @@ def _ongoing_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit 
 _MONTH = r"thang\s+(?P<m>\d{1,2})(?:\s*(?:nam|[/.\-])\s*" + _Y + r")?(?![\d/])"
 _QUARTER = r"quy\s+(?P<q>iv|i{1,3}|[1-4])\b(?:\s*(?:nam|[/.\-])?\s*" + _Y + r")?"
 _RANGE = r"(?:(?:giai doan|tu nam|nam)\s+)?(?P<y>(?:19|20)\d\d)\s*(?:-|–|den(?: nam)?)\s*(?P<y2>(?:19|20)\d\d)"
+_CUE_AFTER = r"\s*,?\s*(?:thi\s+)?(?:phai|can|se)?\s*(?:hoan thanh|xong)\b"
 _PART_YEAR = r"(?P<p>6 thang dau nam|giua nam|cuoi nam)(?:\s*(?:nam\s*)?(?P<y>(?:19|20)\d\d))?"
 
 # (pattern with cue, pattern allowed bare in a short text, handler)
@@ -255,6 +262,9 @@ _RULES: list[tuple[str, str | None, _Handler]] = [
     (r"(?P<w>dau|giua|cuoi)\s+" + _MONTH, None, _month_hit),
     (_CUE_PERIOD + r"\s+(?:trong\s+)?" + _QUARTER, _QUARTER, _quarter_hit),
     (_CUE_PERIOD + r"\s+(?:trong\s+)?" + _PART_YEAR, _PART_YEAR, _part_of_year_hit),
+    # The cue after the period: "6 tháng đầu năm phải hoàn thành", "quý III/2026 xong".
+    (_PART_YEAR + _CUE_AFTER, None, _part_of_year_hit),
+    (_QUARTER + _CUE_AFTER, None, _quarter_hit),
     (_CUE_PERIOD + r"\s+" + _RANGE, _RANGE, _year_hit),
     (_CUE_PERIOD + r"\s+(?:(?:trong|cua)\s+)?nam\s+(?P<y>(?:19|20)\d\d)(?P<y2>)",
      r"(?:nam\s+)?(?P<y>(?:19|20)\d\d)(?P<y2>)", _year_hit),
@@ -263,7 +273,7 @@ _RULES: list[tuple[str, str | None, _Handler]] = [
     (r"thuong xuyen|lien tuc|hang ngay", None, _ongoing_hit),
 ]
 # A word each rule cannot match without (checked first: most texts skip most rules).
-_NEEDS = ["thang", "thang", "quy", "quy", "thang", "", "thang", "thang", "quy", "nam", "", "", "", ""]
+_NEEDS = ["thang", "thang", "quy", "quy", "thang", "", "thang", "thang", "quy", "nam", "nam", "quy", "", "", "", ""]
 _COMPILED = [(re.compile(r"\b" + cue), re.compile(r"^\s*(?:" + bare + r")\s*[.;]?\s*$") if bare else None, fn, need)
              for (cue, bare, fn), need in zip(_RULES, _NEEDS, strict=True)]
 
