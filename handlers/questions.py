@@ -18,13 +18,14 @@ from typing import Any
 
 from handlers import render
 from handlers.context import AppContext
-from handlers.intents import GENERIC, Parsed, Window, parse
+from handlers.intents import GENERIC, GENERIC_PAIRS, Parsed, Window, parse
 from handlers.messages import Choice, Incoming, Reply
 from knowledge.deadlines import deadline_json
 from knowledge.export import display_name
 from knowledge.importer.names import NameFinder
 from knowledge.queries import TaskDoc, chat_agencies, done_task_ids
-from knowledge.search import Hit, Index, get_index, wordset
+from knowledge.search import STOP, Hit, Index, get_index, wordset
+from knowledge.text import fold
 
 PENDING_KEY = "questions.pending"
 PENDING_TTL_S = 1800.0  # a typed number picks from choices offered in the last half hour only
@@ -375,6 +376,9 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
         allowed = {idx.by_id[d.id] for d in (*led, *coord, *grouped)}
         hits = [h for h in idx.search(p.seq, only=allowed) if _accept(p, h)]
         keep = {h.doc.id for h in hits}
+        # "Sở Nội vụ có việc gì trong kế hoạch chuyển đổi số?": words of a plan's title name the plan.
+        titled = _plans_titled(idx, _topic_as_typed(p))
+        keep |= {d.id for d in (*led, *coord, *grouped) if d.plan_id in titled}
         if keep:
             led, coord, grouped = ([d for d in lst if d.id in keep] for lst in (led, coord, grouped))
     label = _agency_label(idx, aid, today)
@@ -409,6 +413,23 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
         n += min(len(docs), MAX_LIST)
     lines.append("Gõ số để xem chi tiết.")
     return Answer("", "agency", "\n".join(lines), [*led, *coord, *grouped], choices[:10])
+
+
+def _topic_as_typed(p: Parsed) -> list[str]:
+    """The topic's telling words as typed, folded, before any typo correction against the task index."""
+    words = [w for w in fold(p.topic).split() if w not in STOP and w not in GENERIC and not w.isdigit()]
+    generic = {w for pair in pairwise(words) if pair in GENERIC_PAIRS for w in pair}
+    return [w for w in words if w not in generic]
+
+
+def _plans_titled(idx: Index, words: list[str]) -> set[int]:
+    """Plans whose title holds all these (folded) words."""
+    if not words:
+        return set()
+    titles = idx.cache.get("folded_titles")
+    if titles is None:
+        titles = idx.cache["folded_titles"] = {pid: f" {fold(pl.title)} " for pid, pl in idx.plans.items()}
+    return {pid for pid, title in titles.items() if all(f" {w} " in title for w in words)}
 
 
 def _plan(idx: Index, p: Parsed, today: date) -> Answer:

@@ -319,3 +319,9 @@ async def test_the_action_asked_about_picks_between_two_similar_tasks(ctx: AppCo
     invalidate(ctx)
     ans = await answer(ctx, "hạn thẩm định dự thảo báo cáo tổng kết của Ban Tuyên giáo")
     assert ans.tasks and ans.tasks[0].deadline_due == date(2022, 4, 15), refs(ans)
+
+
+async def test_words_of_a_plan_title_scope_an_agency_list(ctx: AppContext) -> None:
+    # No task says "chuyển đổi số"; the plan's title does: its tasks are meant, not every Sở Y tế task.
+    ans = await answer(ctx, "Sở Y tế có việc gì trong kế hoạch chuyển đổi số?")
+    assert ans.intent == "agency" and sorted(t.ref for t in ans.tasks) == ["II.1", "II.2"], refs(ans)
