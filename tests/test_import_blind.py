@@ -41,3 +41,17 @@ def test_party_office_held_by_a_comrade_leads() -> None:
     t = only(plan, "báo cáo chính trị")
     assert t.lead == ["Phó Bí thư Thường trực Huyện ủy"] and t.deadline and t.deadline.due.isoformat() == "2026-06-30"
     assert only(plan, "công tác tuyên truyền").lead == ["Trưởng Ban Tuyên giáo Huyện ủy"]
+
+
+def test_table_cell_keeps_a_body_the_registry_does_not_know() -> None:
+    plan = parse_text(HEAD + "| STT | Nội dung nhiệm vụ | Đơn vị chủ trì | Đơn vị phối hợp | Thời gian thực hiện |\n"
+                      "|---|---|---|---|---|\n"
+                      "| **I** | **Nhóm nhiệm vụ hỗ trợ** | | | |\n"
+                      "| 1 | Hỗ trợ hợp tác xã ứng dụng công nghệ cao | Sở Công Thương | Sở Khoa học và Công nghệ; "
+                      "Liên minh Hợp tác xã tỉnh | 2026-2030 |\n"
+                      "| 2 | Xúc tiến thương mại | Sở Công Thương | Trung tâm Khuyến công; "
+                      "các cơ quan, đơn vị liên quan | Thường xuyên |" + TAIL)
+    one, two = only(plan, "công nghệ cao"), only(plan, "Xúc tiến")
+    assert one.coordinators == ["Sở Khoa học và Công nghệ", "Liên minh Hợp tác xã tỉnh"]
+    assert one.deadline and one.deadline.due and one.deadline.due.isoformat() == "2030-12-31"
+    assert two.coordinators == ["Trung tâm Khuyến công"] and two.deadline and two.deadline.kind == "ongoing"

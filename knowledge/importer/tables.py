@@ -40,8 +40,18 @@ def _names(cell: str, finder: NameFinder, drop_noise: bool) -> list[str]:
     cell = clean_markup(cell)
     if not cell:
         return []
-    ms = finder.mentions(cell)
-    names = [m.name for m in ms]
+    # A cell lists bodies one per line or between ";": a part naming no body the finder knows
+    # ("Liên minh Hợp tác xã tỉnh") is still a name, not to be lost beside the known ones.
+    names: list[str] = []
+    for part in re.split(r";|\n", cell):
+        part = part.strip(" ,.-–")
+        if not part:
+            continue
+        found = [m.name for m in finder.mentions(part)]
+        if found:
+            names.extend(found)
+        elif part[:1].isupper() and len(part.split()) <= 12:
+            names.append(part)
     if not names:
         names = [p.strip() for p in re.split(r";|\n", cell) if p.strip()]
     if drop_noise:
