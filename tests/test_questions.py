@@ -8,6 +8,7 @@ import pytest
 
 from handlers import router
 from handlers.context import AppContext
+from handlers.intents import parse
 from handlers.messages import Incoming
 from handlers.questions import answer
 from knowledge import focal_points as fp
@@ -325,3 +326,29 @@ async def test_words_of_a_plan_title_scope_an_agency_list(ctx: AppContext) -> No
     # No task says "chuyển đổi số"; the plan's title does: its tasks are meant, not every Sở Y tế task.
     ans = await answer(ctx, "Sở Y tế có việc gì trong kế hoạch chuyển đổi số?")
     assert ans.intent == "agency" and sorted(t.ref for t in ans.tasks) == ["II.1", "II.2"], refs(ans)
+
+
+async def test_the_place_a_plan_comes_from_is_not_a_topic_word(ctx: AppContext, db: Database) -> None:
+    async with db.session() as s:
+        reg = await Registry.load(s)
+        btg = reg.lookup("Ban Tuyên giáo Tỉnh ủy")
+        assert btg is not None
+        plan = Plan(identity="45-KH/TU", number="45-KH/TU", title="Thực hiện Kết luận số 69-KL/TW",
+                    issuer="Thành ủy Đà Lạt", content_hash="w" * 64)
+        s.add(plan)
+        await s.flush()
+        task = Task(plan_id=plan.id, position=0, ref="II.1", fingerprint="d",
+                    text="Ban Tuyên giáo chủ trì tổ chức hội nghị phổ biến chuyên đề tại các phường.")
+        other = Task(plan_id=plan.id, position=1, ref="II.2", fingerprint="e",
+                     text="Sở Xây dựng lát lại vỉa hè các tuyến phố chính.")  # "lat" is a word of the index
+        s.add_all([task, other])
+        await s.flush()
+        s.add(TaskAgency(task_id=task.id, agency_id=btg.id, role="lead", written="Ban Tuyên giáo"))
+        await s.commit()
+    invalidate(ctx)
+    p = parse(await get_index(ctx), "Ai chủ trì phổ biến chuyên đề ở Đà Lạt?", TODAY)
+    assert "lat" not in p.distinct and "pho" in p.distinct  # a plan's place, not a topic word
+    ans = await answer(ctx, "Ai chủ trì phổ biến chuyên đề ở Đà Lạt?")
+    assert [t.ref for t in ans.tasks][:1] == ["II.1"], ans.text
+    ans = await answer(ctx, "Ai chủ trì phổ biến chuyên đề ở Cà Mau?")  # not a plan's place
+    assert ans.tasks == [], refs(ans)
