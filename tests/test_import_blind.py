@@ -55,3 +55,11 @@ def test_table_cell_keeps_a_body_the_registry_does_not_know() -> None:
     assert one.coordinators == ["Sở Khoa học và Công nghệ", "Liên minh Hợp tác xã tỉnh"]
     assert one.deadline and one.deadline.due and one.deadline.due.isoformat() == "2030-12-31"
     assert two.coordinators == ["Trung tâm Khuyến công"] and two.deadline and two.deadline.kind == "ongoing"
+
+
+def test_deadline_words_end_a_body_name() -> None:
+    plan = parse_text(HEAD + "1. Ủy ban Kiểm tra Huyện ủy chủ trì kiểm tra, báo cáo kết quả về Ban Thường vụ Huyện ủy "
+                      "chậm nhất ngày 20/10/2026.\n\n2. Văn phòng Huyện ủy tổng hợp, báo cáo Thường trực Huyện ủy "
+                      "hạn chót ngày 30/10/2026." + TAIL)
+    assert only(plan, "kiểm tra, báo cáo").report_to == ["Ban Thường vụ Huyện ủy"]
+    assert only(plan, "tổng hợp, báo cáo").report_to == ["Thường trực Huyện ủy"]

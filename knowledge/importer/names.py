@@ -245,7 +245,8 @@ _HEAD_FIRST = {h.split()[0] for h in _HEADS}
 
 # Words that end an unknown body's name: the verb or preposition after the subject.
 _NAME_STOP = {"có", "là", "làm", "chịu", "được", "để", "của", "với", "về", "trong", "tại", "cho", "các", "những",
-              "đã", "sẽ", "nhằm", "khi", "nếu", "thì", "ở", "từ", "đến", "sau", "trước", "gửi", "trình", "theo"}
+              "đã", "sẽ", "nhằm", "khi", "nếu", "thì", "ở", "từ", "đến", "sau", "trước", "gửi", "trình", "theo",
+              "xong"}
 _NAME_STOP2 = {
     "chu tri", "phoi hop", "xay dung", "to chuc", "thuc hien", "trien khai", "tham muu", "huong dan", "theo doi",
     "don doc", "bao cao", "ra soat", "nghien cuu", "tong hop", "kiem tra", "bo tri", "ban hanh", "chi dao",
@@ -253,7 +254,7 @@ _NAME_STOP2 = {
     "tuyen truyen", "giam sat", "cap nhat", "dong thoi", "phan cong", "danh gia", "uu tien", "dam bao", "bao dam",
     "tao dieu", "huy dong", "ho tro", "thong bao", "phat huy", "phat dong", "dieu chinh", "de xuat", "de nghi",
     "chu dong", "can cu", "phan anh", "xu ly", "quan ly", "lam dau", "khan truong", "kip thoi", "thuong xuyen",
-    "gan voi", "gan ket", "nham muc",
+    "gan voi", "gan ket", "nham muc", "cham nhat", "han chot", "dinh ky", "hang nam", "hang quy", "hang thang",
 }
 _STRONG_HEADS = {"to", "ban", "hoi dong", "trung tam", "doan", "quy"}
 
