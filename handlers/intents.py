@@ -240,10 +240,10 @@ def _topic(
         i += 1
     seq: list[Term | None] = []
     topic_words: list[str] = []
-    for tok, mark in zip(toks, marks, strict=True):
+    for i, (tok, mark) in enumerate(zip(toks, marks, strict=True)):
         if mark == "stop":
             continue  # glue words vanish in the index too: pairs are formed across them
-        if mark == "drop" or (not mark and tok in _DROP_WORDS):
+        if mark == "drop" or (not mark and tok in _DROP_WORDS and not _held_pair(index, toks, marks, i)):
             seq.append(None)
             continue
         if mark == "name":
@@ -279,6 +279,12 @@ def _mark_places(index: Index, toks: list[str], marks: list[str]) -> None:
             if tuple(toks[i : i + n]) == place and all(m in ("", "stop") for m in marks[i : i + n]):
                 for j in range(i, i + n):
                     marks[j] = "name"
+
+
+def _held_pair(index: Index, toks: list[str], marks: list[str], i: int) -> bool:
+    """A question word that is also a plan word beside its neighbour ("cần" / "cán bộ": both "can")."""
+    nxt = toks[i + 1] if i + 1 < len(toks) and not marks[i + 1] else ""
+    return bool(nxt) and nxt not in _DROP_WORDS and len(index.postings.get(f"{toks[i]} {nxt}", ())) >= 2
 
 
 def _mark_generic_pairs(seq: list[Term | None]) -> None:

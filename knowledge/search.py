@@ -103,9 +103,15 @@ def _analyze_chunk(chunk: str) -> tuple[str, ...]:
     return tuple(analyze(chunk))
 
 
+# Shorthands people type in questions that plans spell out (folded; knowledge.text expands agency ones).
+_QUERY_SHORTHANDS = {"csdl": "co so du lieu", "cntt": "cong nghe thong tin", "cds": "chuyen doi so",
+                     "cbcc": "can bo cong chuc", "ngan sach nn": "ngan sach nha nuoc"}
+_SHORTHAND_RE = re.compile(r"\b(" + "|".join(sorted(_QUERY_SHORTHANDS, key=len, reverse=True)) + r")\b")
+
+
 def fold_query(text: str) -> str:
-    """A question folded the way the scanners expect it (digits split from letters)."""
-    return fold(_SPLIT_DIGITS.sub(" ", text))
+    """A question folded the way the scanners expect it (digits split from letters, shorthands spelt out)."""
+    return _SHORTHAND_RE.sub(lambda m: _QUERY_SHORTHANDS[m.group(1)], fold(_SPLIT_DIGITS.sub(" ", text)))
 
 
 def pairs(tokens: list[str]) -> list[str]:

@@ -352,3 +352,13 @@ async def test_the_place_a_plan_comes_from_is_not_a_topic_word(ctx: AppContext, 
     assert [t.ref for t in ans.tasks][:1] == ["II.1"], ans.text
     ans = await answer(ctx, "Ai chủ trì phổ biến chuyên đề ở Cà Mau?")  # not a plan's place
     assert ans.tasks == [], refs(ans)
+
+
+async def test_shorthands_and_a_question_word_that_is_also_a_plan_word(ctx: AppContext) -> None:
+    ans = await answer(ctx, "ai xay dung csdl phuc vu nghien cuu")  # CSDL = cơ sở dữ liệu
+    assert [t.ref for t in ans.tasks][:1] == ["II.4.b"], ans.text
+    # "can" is "cần" (a question word) and "cán" of "cán bộ" (a plan word): beside "bo" it stays
+    p = parse(await get_index(ctx), "quan triet nghi quyet den can bo cong chuc", TODAY)
+    assert "can" in [t.text for t in p.seq if t is not None]
+    p = parse(await get_index(ctx), "so noi vu can lam gi", TODAY)
+    assert "can" not in [t.text for t in p.seq if t is not None]
