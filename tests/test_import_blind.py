@@ -63,3 +63,15 @@ def test_deadline_words_end_a_body_name() -> None:
                       "hạn chót ngày 30/10/2026." + TAIL)
     assert only(plan, "kiểm tra, báo cáo").report_to == ["Ban Thường vụ Huyện ủy"]
     assert only(plan, "tổng hợp, báo cáo").report_to == ["Thường trực Huyện ủy"]
+
+
+def test_hard_wrapped_lines_run_on_into_a_capitalised_name() -> None:
+    plan = parse_text(HEAD + "1. Vụ Pháp chế chủ trì, phối hợp với các đơn vị thuộc Bộ rà soát các văn bản "
+                      "quy phạm, báo cáo\n"
+                      "Bộ trưởng kết quả rà soát trước ngày 30/11/2026.\n"
+                      "2. Vụ Tổ chức cán bộ chủ trì rà soát vị trí việc làm.\nII. TỔ CHỨC THỰC HIỆN\n"
+                      "Vụ Kế hoạch - Tài chính bố trí kinh phí." + TAIL)
+    t = only(plan, "rà soát các văn bản")
+    assert "Bộ trưởng kết quả rà soát" in t.text and t.report_to == ["Bộ trưởng"]
+    assert t.deadline and t.deadline.due and t.deadline.due.isoformat() == "2026-11-30"
+    assert only(plan, "vị trí việc làm").lead == ["Vụ Tổ chức cán bộ"]  # a short line ends with its "."

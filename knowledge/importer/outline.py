@@ -71,21 +71,38 @@ class Node:
 def paragraphs(blocks: list[Block]) -> list[Para | Table]:
     """Lines joined into paragraphs; a sentence broken by a page break is made whole again."""
     out: list[Para | Table] = []
+    last_line = ""  # the physical line just before, when no blank line came between
     for b in blocks:
         if isinstance(b, Table):
             out.append(b)
+            last_line = ""
             continue
         raw = b.rstrip()
         text = clean_markup(raw) if _MARKUP.search(raw) else raw.strip()
-        if not text or _PAGE_NO.match(text):
+        if not text:
+            last_line = ""
+            continue
+        if _PAGE_NO.match(text):
             continue
         last = out[-1] if out else None
-        if isinstance(last, Para) and _continues(last.text, text, raw):
+        if isinstance(last, Para) and (_continues(last.text, text, raw) or _wrapped(last_line, text, raw)):
             last.raw += " " + raw.strip()
             last.text = last.text + " " + text
         else:
             out.append(Para(raw, text))
+        last_line = text
     return out
+
+
+# Text copied out of a PDF breaks every line near the page width; such a line runs on into the next
+# one even when that begins with a capital ("... báo cáo" / "Bộ trưởng ...").
+_WRAP_WIDTH = 60
+
+
+def _wrapped(prev_line: str, text: str, raw: str) -> bool:
+    return (len(prev_line) >= _WRAP_WIDTH and not prev_line.endswith((".", ";", ":", "!", "?"))
+            and prev_line.upper() != prev_line and not _starts_item(text, raw) and not _FIELD.match(text)
+            and not _SECTION_WORDS.match(text))
 
 
 def _starts_item(text: str, raw: str) -> bool:
