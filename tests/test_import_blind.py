@@ -75,3 +75,12 @@ def test_hard_wrapped_lines_run_on_into_a_capitalised_name() -> None:
     assert "Bộ trưởng kết quả rà soát" in t.text and t.report_to == ["Bộ trưởng"]
     assert t.deadline and t.deadline.due and t.deadline.due.isoformat() == "2026-11-30"
     assert only(plan, "vị trí việc làm").lead == ["Vụ Tổ chức cán bộ"]  # a short line ends with its "."
+
+
+def test_header_columns_side_by_side_are_read_apart() -> None:
+    text = ("BỘ NỘI VỤ                      CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+            "                                 Độc lập - Tự do - Hạnh phúc\n"
+            "Số: 88/KH-BNV                  Hà Nội, ngày 02 tháng 3 năm 2026\n\n" + HEAD.split("\n\n", 3)[3])
+    plan = parse_text(text + "1. Vụ Pháp chế chủ trì rà soát văn bản trong tháng 9/2026." + TAIL)
+    assert (plan.issuer, plan.number, plan.issued_on and plan.issued_on.isoformat()) == (
+        "Bộ Nội vụ", "88/KH-BNV", "2026-03-02")

@@ -9,7 +9,7 @@ from datetime import date
 from knowledge.importer.model import ImportRefused, ParsedPlan
 from knowledge.importer.names import NameFinder
 from knowledge.importer.outline import Para
-from knowledge.text import fold
+from knowledge.text import clean_markup, fold
 
 KINDS = {"ke hoach": "Kế hoạch", "quyet dinh": "Quyết định", "chi thi": "Chỉ thị", "cong van": "Công văn",
          "thong bao": "Thông báo", "chuong trinh": "Chương trình", "chuong trinh hanh dong": "Chương trình hành động",
@@ -59,6 +59,13 @@ def _proper(upper: str, finder: NameFinder) -> str:
     return out
 
 
+def _columns(p: Para) -> list[str]:
+    """A header line copied from a PDF holds both columns side by side ("BỘ X      CỘNG HÒA ..."):
+    a run of spaces or a tab parts them, and each is read as a line of its own."""
+    cols = [clean_markup(c) for c in re.split(r"\s{4,}|\t", p.raw.strip())]
+    return [c for c in cols if c] if len(cols) > 1 else [p.text]
+
+
 def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
     plan = ParsedPlan()
     k = _kind_index(paras)
@@ -67,8 +74,7 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
         plan.kind = KINDS[fold(paras[k].text)]
     issuer_lines: list[str] = []
     place = ""
-    for p in header:
-        t = p.text
+    for t in (col for p in header for col in _columns(p)):
         if (m := _NUMBER.match(t)) or (m := _PARTY_NUMBER.match(t)):
             plan.number = plan.number or m.group("n").rstrip(".")  # the first one is the plan's own
             continue
