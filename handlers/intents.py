@@ -98,6 +98,7 @@ GENERIC_PAIRS = frozenset(
     )
 )
 _HAN_CHE = re.compile(r"\bhan che\b")
+_ENDS_WHAT = re.compile(r"\b(nhung )?gi( (a|vay|nhi|nhe|the|ha))?$")
 
 
 @dataclass
@@ -171,7 +172,8 @@ def _kind(p: Parsed) -> str:
         p.window = None
     if p.window is not None or _SOON.search(f):
         return "window"
-    listing = bool(_LIST.search(f))
+    # "Sở X phối hợp tuyên truyền gì?": an agency that opens a question ending in "gì" asks for its tasks
+    listing = bool(_LIST.search(f) or (p.subject and _ENDS_WHAT.search(f)))
     if listing and p.agencies and not p.distinct:
         return "agency"
     if listing and p.plans and not p.distinct:

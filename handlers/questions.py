@@ -217,7 +217,10 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
             h.score *= 1.6
         elif (p.kind == "due" and h.doc.deadline_kind) or (p.kind == "coord" and h.doc.roles.get("coordinator")):
             h.score *= 1.2
-    hits = [h for h in hits if (_accept(p, h) or (_accept_loosely(h) and set(h.doc.agency_ids("lead")) & subject))
+    # Loosely only among tasks that hold the topic for sure: it picks between answers, never makes one up.
+    loose = bool(subject) and any(_accept(p, h) for h in hits)
+    hits = [h for h in hits
+            if (_accept(p, h) or (loose and _accept_loosely(h) and set(h.doc.agency_ids("lead")) & subject))
             and (p.year is None or _of_year(idx, h.doc, p.year))]
     if p.kind == "report" and any(h.doc.roles.get("report_to") for h in hits):
         hits = [h for h in hits if h.doc.roles.get("report_to")]  # the others cannot say where

@@ -362,3 +362,8 @@ async def test_shorthands_and_a_question_word_that_is_also_a_plan_word(ctx: AppC
     assert "can" in [t.text for t in p.seq if t is not None]
     p = parse(await get_index(ctx), "so noi vu can lam gi", TODAY)
     assert "can" not in [t.text for t in p.seq if t is not None]
+
+
+async def test_an_agency_that_opens_a_question_ending_in_what_asks_for_its_tasks(ctx: AppContext) -> None:
+    ans = await answer(ctx, "Sở Nội vụ bổ sung tiêu chí gì")  # ends in "gì": the agency's tasks on that topic
+    assert ans.intent == "agency" and [t.ref for t in ans.tasks] == ["II.2.c"], ans.text
