@@ -84,3 +84,12 @@ def test_header_columns_side_by_side_are_read_apart() -> None:
     plan = parse_text(text + "1. Vụ Pháp chế chủ trì rà soát văn bản trong tháng 9/2026." + TAIL)
     assert (plan.issuer, plan.number, plan.issued_on and plan.issued_on.isoformat()) == (
         "Bộ Nội vụ", "88/KH-BNV", "2026-03-02")
+
+
+def test_office_without_a_known_body_or_after_a_person_name_leads() -> None:
+    plan = parse_text(HEAD + "1. Đồng chí Bí thư Huyện ủy chỉ đạo chung công tác đại hội.\n\n"
+                      "2. Đồng chí Nguyễn Văn An, Phó Bí thư Huyện ủy (Trưởng Tiểu ban) trực tiếp chỉ đạo việc "
+                      "chuẩn bị nhân sự, xong trước 15/9." + TAIL)
+    assert only(plan, "chỉ đạo chung").lead == ["Bí thư Huyện ủy"]
+    t = only(plan, "chuẩn bị nhân sự")
+    assert t.lead == ["Phó Bí thư Huyện ủy"] and t.deadline and t.deadline.due.isoformat() == "2026-09-15"

@@ -390,7 +390,17 @@ def _comrade_subject(text: str, sh: str, start: int, found: list[list[Mention]])
                 return None
             office = Mention(start, first.end, text[start:first.end], False)
             return [office, *run[1:]], run[-1].end
+    # An office naming no body the finder sees ("Bí thư Huyện ủy"), or a person's name before it
+    # ("Nguyễn Văn A, Phó Bí thư Huyện ủy"): the office up to the verb it governs.
+    m = _OFFICE_VERB.match(sh, start)
+    if m:
+        return [Mention(m.start("o"), m.end("o"), text[m.start("o"):m.end("o")], False)], m.end("o")
     return None
+
+
+_OFFICE_VERB = re.compile(r"(?:[^,;.()]{0,40},\s*)?(?P<o>(?:pho\s+)?(?:bi thu|chu tich|chu nhiem|giam doc|truong|"
+                          r"thu truong|uy vien)\b[^,;.()]{0,60}?)\s*(?:\([^)]*\)\s*)?(?=(?:chi dao|phu trach|"
+                          r"chu tri|truc tiep|lanh dao|giam sat|theo doi|huong dan|kiem tra)\b)")
 
 
 def subject(text: str, sh: str, found: list[list[Mention]]) -> tuple[list[Mention], int]:
