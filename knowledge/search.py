@@ -73,7 +73,7 @@ STOP = wordset(
 # Syllables of an agency's head word, so the scanner only takes names that start like a body.
 _AGENCY_HEADS = wordset(
     "so ban uy van hoi dai tinh lien thuong dang cong bo mat thanh cac bao truong vien chi hoc trung to doan "
-    "hdnd nganh quy cuc chu benh tra"
+    "hdnd nganh quy cuc chu benh tra vu"
 )
 _SPLIT_DIGITS = re.compile(r"(?<=[A-Za-zÀ-ỹĐđ])(?=\d)|(?<=\d)(?=[A-Za-zÀ-ỹĐđ])")
 _PLAN_REF = re.compile(
@@ -105,7 +105,8 @@ def _analyze_chunk(chunk: str) -> tuple[str, ...]:
 
 # Shorthands people type in questions that plans spell out (folded; knowledge.text expands agency ones).
 _QUERY_SHORTHANDS = {"csdl": "co so du lieu", "cntt": "cong nghe thong tin", "cds": "chuyen doi so",
-                     "cbcc": "can bo cong chuc", "ngan sach nn": "ngan sach nha nuoc"}
+                     "cbcc": "can bo cong chuc", "ngan sach nn": "ngan sach nha nuoc",
+                     "ke hoach tc": "ke hoach tai chinh"}  # "Vụ KH-TC" (KH is already spelt out)
 _SHORTHAND_RE = re.compile(r"\b(" + "|".join(sorted(_QUERY_SHORTHANDS, key=len, reverse=True)) + r")\b")
 
 

@@ -12,7 +12,7 @@ from handlers.intents import parse
 from handlers.messages import Incoming
 from handlers.questions import answer
 from knowledge import focal_points as fp
-from knowledge.agencies import Registry
+from knowledge.agencies import Registry, ensure_agency
 from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import Plan, Task, TaskAgency
@@ -367,3 +367,22 @@ async def test_shorthands_and_a_question_word_that_is_also_a_plan_word(ctx: AppC
 async def test_an_agency_that_opens_a_question_ending_in_what_asks_for_its_tasks(ctx: AppContext) -> None:
     ans = await answer(ctx, "Sở Nội vụ bổ sung tiêu chí gì")  # ends in "gì": the agency's tasks on that topic
     assert ans.intent == "agency" and [t.ref for t in ans.tasks] == ["II.2.c"], ans.text
+
+
+async def test_a_ministry_department_and_its_shorthand(ctx: AppContext, db: Database) -> None:
+    async with db.session() as s:
+        reg = await Registry.load(s)
+        vu = await ensure_agency(s, reg, "Vụ Kế hoạch - Tài chính")
+        plan = Plan(identity="1234/KH-BKHCN", number="1234/KH-BKHCN", title="Chiến lược", content_hash="v" * 64)
+        s.add(plan)
+        await s.flush()
+        task = Task(plan_id=plan.id, position=0, ref="III.1", fingerprint="f", deadline_kind="monthly",
+                    deadline_day=25, deadline_text="trước ngày 25 hằng tháng",
+                    text="Chủ trì theo dõi, đôn đốc các đơn vị; tổng hợp báo cáo Bộ trưởng trước ngày 25 hằng tháng.")
+        s.add(task)
+        await s.flush()
+        s.add(TaskAgency(task_id=task.id, agency_id=vu.id, role="lead", written="Vụ Kế hoạch - Tài chính"))
+        await s.commit()
+    invalidate(ctx)
+    p = parse(await get_index(ctx), "Vụ KH-TC tổng hợp báo cáo hạn ngày mấy", TODAY)
+    assert p.agency_ids == [vu.id], p.agencies  # "Vụ …" is a body; "KH-TC" is Kế hoạch - Tài chính
