@@ -93,3 +93,13 @@ def test_office_without_a_known_body_or_after_a_person_name_leads() -> None:
     assert only(plan, "chỉ đạo chung").lead == ["Bí thư Huyện ủy"]
     t = only(plan, "chuẩn bị nhân sự")
     assert t.lead == ["Phó Bí thư Huyện ủy"] and t.deadline and t.deadline.due.isoformat() == "2026-09-15"
+
+
+def test_table_going_on_after_a_page_break_without_its_header() -> None:
+    plan = parse_text(HEAD + "| STT | Nội dung nhiệm vụ | Đơn vị chủ trì | Đơn vị phối hợp | Thời gian thực hiện |\n"
+                      "|---|---|---|---|---|\n"
+                      "| 1 | Ban hành quy chế phối hợp | Sở Tư pháp | Sở Nội vụ | Quý III/2026 |\n\n- 2 -\n\n"
+                      "| 2 | Tổ chức tập huấn nghiệp vụ | Sở Nội vụ | Sở Tư pháp | Năm 2026 |\n"
+                      "| 3 | Kiểm tra việc thực hiện | Thanh tra tỉnh | | Hằng năm |" + TAIL)
+    assert only(plan, "tập huấn").lead == ["Sở Nội vụ"] and only(plan, "tập huấn").coordinators == ["Sở Tư pháp"]
+    assert only(plan, "Kiểm tra việc").lead == ["Thanh tra tỉnh"]

@@ -25,7 +25,7 @@ from knowledge.importer.outline import (
     paragraphs,
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
-from knowledge.importer.tables import table_tasks
+from knowledge.importer.tables import join_continued, table_tasks
 
 __all__ = ["ImportRefused", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks", "parse_bytes",
            "parse_path", "read_blocks", "seed_registry"]
@@ -36,7 +36,7 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     """The plan a document holds; refuses a classified one or one without any task."""
     refuse_if_secret([b for b in blocks if isinstance(b, str) and b.strip()])
-    items = paragraphs(blocks)
+    items = join_continued(paragraphs(blocks))
     paras = [p for p in items if isinstance(p, Para)]
     plan = read_metadata(paras, finder)
     parser = OutlineParser(finder, plan.issued_on)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import TypeVar, cast
 
 from knowledge.agencies import agency_key
 from knowledge.deadlines import parse_deadline
@@ -15,6 +16,8 @@ from knowledge.importer.model import ParsedTask
 from knowledge.importer.names import NOISE, NameFinder, roles
 from knowledge.importer.reading import Table
 from knowledge.text import clean_markup, fold
+
+T = TypeVar("T")
 
 _COLUMNS = {
     "task": re.compile(r"\b(nhiem vu|noi dung|cong viec|hoat dong|giai phap|ten de an|de an)\b"),
@@ -57,6 +60,21 @@ def _names(cell: str, finder: NameFinder, drop_noise: bool) -> list[str]:
     if drop_noise:
         names = [n for n in names if not NOISE.search(agency_key(n))]
     return names
+
+
+def join_continued(items: list[T]) -> list[T]:
+    """A table broken by a page break goes on as a second table without the header row (only a page
+    number or blank lines between): its rows belong to the first, whose header says what they are."""
+    out: list[T] = []
+    for it in items:
+        last = out[-1] if out else None
+        if (isinstance(it, Table) and isinstance(last, Table) and it.rows and last.rows
+                and len(it.rows[0]) == len(last.rows[0]) and _header(it.rows[0]) is None
+                and any(_header(r) for r in last.rows[:4])):
+            out[-1] = cast(T, Table(rows=[*last.rows, *it.rows]))
+            continue
+        out.append(it)
+    return out
 
 
 def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix: str = "PL") -> list[ParsedTask]:
