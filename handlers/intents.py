@@ -259,26 +259,12 @@ def _topic(
     return seq, _as_written(text, topic_words)
 
 
-_PLACE_OF = re.compile(r"\b(?:tinh uy|thanh uy|huyen uy|thi uy|tinh|thanh pho|huyen|thi xa|quan) (\w+(?: \w+){1,2})$")
-
-
-def places(index: Index) -> set[tuple[str, ...]]:
-    """Where the plans come from, folded ("da lat", "khanh hoa"), read off their issuers' names."""
-    found = index.cache.get("places")
-    if found is None:
-        found = index.cache["places"] = {
-            tuple(m.group(1).split()) for plan in index.plans.values() if plan.issuer
-            if (m := _PLACE_OF.search(fold(plan.issuer)))
-        }
-    return found
-
-
 def _mark_places(index: Index, toks: list[str], marks: list[str]) -> None:
     """A place the plans come from ("ở Đà Lạt") names a plan's origin, not a task's topic."""
-    for place in places(index):
+    for place in map(str.split, index.places()):
         n = len(place)
         for i in range(len(toks) - n + 1):
-            if tuple(toks[i : i + n]) == place and all(m in ("", "stop") for m in marks[i : i + n]):
+            if toks[i : i + n] == place and all(m in ("", "stop") for m in marks[i : i + n]):
                 for j in range(i, i + n):
                     marks[j] = "name"
 

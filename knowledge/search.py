@@ -82,6 +82,10 @@ _PLAN_REF = re.compile(
 )
 
 
+_PLAN_WORD = re.compile(r"\bke hoach\b")
+_PLACE_OF = re.compile(r"\b(?:tinh uy|thanh uy|huyen uy|thi uy|tinh|thanh pho|huyen|thi xa|quan) (\w+(?: \w+){1,2})$")
+
+
 def analyze(text: str) -> list[str]:
     """The index's view of a text: folded syllables without glue words ("NQ20" -> nghi quyet 20)."""
     return [w for w in fold(_SPLIT_DIGITS.sub(" ", text)).split() if w not in STOP]
@@ -293,7 +297,23 @@ class Index:
             first = [pid for pid in by_title if _first_ref(self.plans[pid].title) == (kind, num)]
             ids = same_kind or by_number or first or by_title
             out.append(Mention(m.start(), m.end(), m.group(0), ids))
+        if _PLAN_WORD.search(folded_q):  # "kế hoạch của Thành ủy Đà Lạt": the plans issued there
+            for place, ids in self.places().items():
+                for m in re.finditer(rf"\b{place}\b", folded_q):
+                    if not any(o.start < m.end() and m.start() < o.end for o in out):
+                        out.append(Mention(m.start(), m.end(), m.group(0), ids))
         return out
+
+    def places(self) -> dict[str, list[int]]:
+        """Where the plans come from, folded ("da lat", "khanh hoa"), read off their issuers' names."""
+        found = self.cache.get("places")
+        if found is None:
+            found = {}
+            for pid, plan in self.plans.items():
+                if plan.issuer and (m := _PLACE_OF.search(fold(plan.issuer))):
+                    found.setdefault(m.group(1), []).append(pid)
+            self.cache["places"] = found
+        return found
 
     def agency_name(self, agency_id: int) -> str:
         return self.registry.by_id[agency_id].name

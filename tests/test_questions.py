@@ -350,6 +350,8 @@ async def test_the_place_a_plan_comes_from_is_not_a_topic_word(ctx: AppContext, 
     assert "lat" not in p.distinct and "pho" in p.distinct  # a plan's place, not a topic word
     ans = await answer(ctx, "Ai chủ trì phổ biến chuyên đề ở Đà Lạt?")
     assert [t.ref for t in ans.tasks][:1] == ["II.1"], ans.text
+    ans = await answer(ctx, "kế hoạch của Thành ủy Đà Lạt gồm những gì")  # a plan named by where it comes from
+    assert ans.intent == "plan" and sorted(t.ref for t in ans.tasks) == ["II.1", "II.2"], ans.text
     ans = await answer(ctx, "Ai chủ trì phổ biến chuyên đề ở Cà Mau?")  # not a plan's place
     assert ans.tasks == [], refs(ans)
 
