@@ -103,3 +103,13 @@ def test_table_going_on_after_a_page_break_without_its_header() -> None:
                       "| 3 | Kiểm tra việc thực hiện | Thanh tra tỉnh | | Hằng năm |" + TAIL)
     assert only(plan, "tập huấn").lead == ["Sở Nội vụ"] and only(plan, "tập huấn").coordinators == ["Sở Tư pháp"]
     assert only(plan, "Kiểm tra việc").lead == ["Thanh tra tỉnh"]
+
+
+def test_group_named_by_a_list_of_kinds_of_body() -> None:
+    plan = parse_text(HEAD + "1. Các Tổng cục, Cục, Vụ, đơn vị thuộc Bộ báo cáo kết quả về Vụ Kế hoạch - Tài chính "
+                      "(định kỳ 6 tháng, trước ngày 10/7 và 10/01 năm sau).\n\n"
+                      "2. Vụ Pháp chế chủ trì, phối hợp với các sở, ngành liên quan rà soát văn bản." + TAIL)
+    t = only(plan, "báo cáo kết quả")
+    assert t.lead == ["Các Tổng cục, Cục, Vụ, đơn vị thuộc Bộ"] and t.report_to == ["Vụ Kế hoạch - Tài chính"]
+    assert t.deadline and t.deadline.kind == "periodic"
+    assert only(plan, "rà soát văn bản").coordinators == []  # "... liên quan" names nobody in particular

@@ -151,16 +151,42 @@ class NameFinder:
         return list(_mentions(self, text))
 
 
+# "Các Tổng cục, Cục, Vụ, đơn vị thuộc Bộ", "các Vụ, Cục thuộc Bộ": a group named by a list of kinds of
+# body, with where they belong. Taken whole when it reaches further than any known name there.
+_KINDS = (r"(?:tong cuc|chi cuc|cuc|vu|vien|don vi|co quan|so|ban|nganh|phong|trung tam|truong|to chuc|"
+          r"doan the|hoi|dia phuong)")
+_KIND_LIST = re.compile(r"\bcac\s+" + _KINDS + r"(?:(?:\s*,\s*|\s+va\s+)" + _KINDS + r")*"
+                        r"(?:\s+(?:truc\s+)?thuoc\s+(?:bo|tinh|so|cuc|tong cuc|huyen|thanh pho|"
+                        r"uy ban nhan dan (?:tinh|huyen|thanh pho)))?\b")
+
+
+def _kind_lists(text: str) -> dict[int, int]:
+    sh = shadow(text)
+    if "cac " not in sh:
+        return {}
+    return {m.start(): m.end() for m in _KIND_LIST.finditer(sh) if " " in sh[m.start() + 4:m.end()].strip()
+            or "thuoc" in m.group()}
+
+
 def _mentions(finder: NameFinder, text: str) -> list[Mention]:
     toks = _tokens(text)
     out: list[Mention] = []
     i = 0
     prefixes = finder.prefixes
+    groups = _kind_lists(text)
     while i < len(toks):
         t = toks[i]
         if not t.words:
             i += 1
             continue
+        g_end = groups.get(t.start)
+        if g_end is not None:
+            j = _known_at(finder, text, toks, i) if t.words[:1] in prefixes else i
+            if j == i or toks[j - 1].end < g_end:
+                out.append(Mention(t.start, g_end, text[t.start:g_end], True))
+                while i < len(toks) and toks[i].start < g_end:
+                    i += 1
+                continue
         if t.words[:1] in prefixes:
             j = _known_at(finder, text, toks, i)
             if j > i:
