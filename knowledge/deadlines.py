@@ -119,7 +119,7 @@ _DMY_WORDS = r"(?P<d>\d{1,2})\s+thang\s+(?P<m>\d{1,2})(?:\s*(?:nam|[/.\-])\s*" +
 _CUE_DAY = (r"(?:truoc|cham nhat(?: la| vao)?|han(?: chot)?(?: la)?|xong(?: truoc)?"
             r"|hoan thanh(?: xong)?(?: truoc| vao)?|den het|vao)\s*(?:ngay\s*)?")
 _CUE_PERIOD = (r"(?:trong|truoc|hoan thanh(?: trong| truoc| vao)?|xong(?: trong| truoc)?"
-               r"|cham nhat(?: la)?|vao|han(?: la)?)")
+               r"|cham nhat(?: la)?|vao|han(?: la)?|(?:cuoi|het)|thoi gian(?: thuc hien| hoan thanh)?\s*:)")
 _REPEAT_YEAR = r"(?:hang|moi) nam"
 _REPEAT_MONTH = r"(?:hang|moi) thang"
 _REPEAT_QUARTER = r"(?:hang|moi) quy"

@@ -30,6 +30,8 @@ PLAN = date(2020, 8, 25)
         ("xây dựng kế hoạch tuyên truyền, 6 tháng đầu năm phải hoàn thành.", "date", "2020-06-30"),
         ("ban hành quy chế, quý III/2021 phải hoàn thành", "quarter", "2021-09-30"),
         ("báo cáo về Sở Tài chính trước ngày 15/6 và 15/12 để tổng hợp", "periodic", None),
+        ("Thời gian hoàn thành: quý III năm 2021", "quarter", "2021-09-30"),
+        ("hoàn thiện hồ sơ, cuối quý II/2021", "quarter", "2021-06-30"),
         ("báo cáo trước ngày 15/6/2021 và 15/12/2021", "date", "2021-06-15"),
         ("2024 - 2030", "year", "2030-12-31"),
         ("Giai đoạn 2021-2025", "year", "2025-12-31"),
