@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
@@ -473,18 +474,8 @@ async def _window(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: lis
     if not items:
         return Answer("", "window", f"Không có việc nào{whose}{about} đến hạn trong {win.label} "
                                     f"({render.dmy(win.start)}–{render.dmy(win.end)}).")
-    lines = [f"Có {count} việc{whose}{about} đến hạn trong {win.label}:"]
-    choices = []
-    for n, (d, i) in enumerate(items[:MAX_LIST], 1):
-        doc = idx.docs[i]
-        leads = ", ".join(render.agency_names(idx, doc, "lead", today)) or "chưa rõ cơ quan"
-        lines.append(f"{n}. {render.weekday_date(d)} ({render.days_left(d, today)}) — "
-                     f"{render.snippet(leads, 60)}: {render.snippet(doc.text, 80)} — {render.short_cite(idx, doc)}")
-        choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:due:{doc.id}"))
-    if count > MAX_LIST:
-        lines.append(f"… và {count - MAX_LIST} việc khác.")
-    lines.append("Gõ số để xem chi tiết.")
-    return Answer("", "window", "\n".join(lines), [idx.docs[i] for _, i in items], choices[:10])
+    return _dated_list(idx, "window", f"Có {count} việc{whose}{about} đến hạn trong {win.label}:", count, items,
+                       today, render.weekday_date)
 
 
 async def _overdue(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None = None) -> Answer:
@@ -492,18 +483,25 @@ async def _overdue(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: li
                                                idx.overdue_positions(today), recent_first=True)
     if not items:
         return Answer("", "overdue", f"Không có việc nào{whose}{about} quá hạn (tính đến {render.dmy(today)}).")
-    lines = [f"Có {count} việc{whose}{about} đã quá hạn mà chưa ghi nhận hoàn thành (đến {render.dmy(today)}):"]
+    header = f"Có {count} việc{whose}{about} đã quá hạn mà chưa ghi nhận hoàn thành (đến {render.dmy(today)}):"
+    return _dated_list(idx, "overdue", header, count, items, today, lambda d: f"hạn {render.dmy(d)}")
+
+
+def _dated_list(idx: Index, intent: str, header: str, count: int, items: list[tuple[date, int]], today: date,
+                when: Callable[[date], str]) -> Answer:
+    """A numbered list of dated tasks (a window, the overdue ones), each a choice to see it in full."""
+    lines = [header]
     choices = []
     for n, (d, i) in enumerate(items[:MAX_LIST], 1):
         doc = idx.docs[i]
         leads = ", ".join(render.agency_names(idx, doc, "lead", today)) or "chưa rõ cơ quan"
-        lines.append(f"{n}. hạn {render.dmy(d)} ({render.days_left(d, today)}) — {render.snippet(leads, 60)}: "
+        lines.append(f"{n}. {when(d)} ({render.days_left(d, today)}) — {render.snippet(leads, 60)}: "
                      f"{render.snippet(doc.text, 80)} — {render.short_cite(idx, doc)}")
         choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:due:{doc.id}"))
     if count > MAX_LIST:
         lines.append(f"… và {count - MAX_LIST} việc khác.")
     lines.append("Gõ số để xem chi tiết.")
-    return Answer("", "overdue", "\n".join(lines), [idx.docs[i] for _, i in items], choices[:10])
+    return Answer("", intent, "\n".join(lines), [idx.docs[i] for _, i in items], choices[:10])
 
 
 async def _narrow(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None,
