@@ -34,16 +34,13 @@ from telegram import Bot  # noqa: E402
 
 from bot.settings import async_url  # noqa: E402
 from bot.telegram.sender import TelegramSender  # noqa: E402
-from knowledge import focal_points  # noqa: E402
 from knowledge.agencies import seed  # noqa: E402
 from knowledge.clock import FixedClock  # noqa: E402
 from knowledge.db import Database  # noqa: E402
 from knowledge.models import Outbox  # noqa: E402
-from scheduler import planner  # noqa: E402
 from scheduler.dispatcher import Dispatcher  # noqa: E402
-from scheduler.policy import set_policy  # noqa: E402
 from tests.fakes.telegram_api import DEFAULT_TOKEN  # noqa: E402
-from tests.reminder_fixtures import TaskSpec, agency_id, make_plan  # noqa: E402
+from tests.reminder_fixtures import due_batch  # noqa: E402
 
 DAY = date(2026, 12, 10)
 
@@ -59,17 +56,7 @@ async def prepare(db: Database, chats: int, per_chat: int) -> FixedClock:
     async with db.session() as s:
         await seed(s)
         await s.commit()
-    await make_plan(db, [TaskSpec(f"Nhiệm vụ đo tốc độ số {i + 1}.", ["Sở Tài chính"], kind="date", due=DAY,
-                                  deadline_text=f"trước ngày {DAY:%d/%m/%Y}") for i in range(per_chat)])
-    tc = await agency_id(db, "Sở Tài chính")
-    clock = FixedClock.on(DAY, 9)
-    async with db.session() as s:
-        await set_policy(s, "store", offsets=[0], overdue_max=0)
-        for i in range(chats):
-            await focal_points.add(s, tc, "telegram", 500001 + i, approved_by="bench")
-        await planner.run_planner(s, clock.now())
-        await s.commit()
-    return clock
+    return await due_batch(db, DAY, per_chat, chats, 500001, by="bench")
 
 
 async def _pending(db: Database) -> int:

@@ -10,8 +10,11 @@ from datetime import date
 from handlers.messages import Choice, RetryLater, Unreachable
 from knowledge import focal_points
 from knowledge.agencies import Registry, ensure_agency
+from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import Plan, Task, TaskAgency
+from scheduler import planner
+from scheduler.policy import set_policy
 
 
 @dataclass
@@ -89,3 +92,21 @@ class RecordingChannel:
             raise RetryLater(0.01, "busy")
         self.sent.append((chat_id, text, list(choices or [])))
         return str(len(self.sent))
+
+
+async def due_batch(db: Database, day: date, tasks: int, chats: int, first_chat: int, *, plan: bool = True,
+                    by: str = "test") -> FixedClock:
+    """A delivery load: `tasks` tasks of Sở Tài chính due `day`, `chats` approved focal points, reminded only
+    on the due day; with `plan`, the outbox is filled (tasks × chats rows). Returns a clock at 09:00 that day."""
+    await make_plan(db, [TaskSpec(f"Nhiệm vụ thử số {i + 1}.", ["Sở Tài chính"], kind="date", due=day,
+                                  deadline_text=f"trước ngày {day:%d/%m/%Y}") for i in range(tasks)])
+    tc = await agency_id(db, "Sở Tài chính")
+    clock = FixedClock.on(day, 9)
+    async with db.session() as s:
+        await set_policy(s, "store", offsets=[0], overdue_max=0)
+        for i in range(chats):
+            await focal_points.add(s, tc, "telegram", first_chat + i, approved_by=by)
+        if plan:
+            await planner.run_planner(s, clock.now())
+        await s.commit()
+    return clock

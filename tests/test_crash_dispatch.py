@@ -21,14 +21,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.settings import async_url
-from knowledge import focal_points
 from knowledge.agencies import seed
 from knowledge.db import Database
 from knowledge.models import Outbox
-from scheduler.policy import set_policy
 from tests.conftest import ROOT, run_sync
 from tests.fakes.telegram_api import DEFAULT_TOKEN
-from tests.reminder_fixtures import TaskSpec, agency_id, make_plan
+from tests.reminder_fixtures import due_batch
 
 DAY = date(2026, 12, 10)
 CHATS, TASKS, KILLS = 500, 4, 4
@@ -57,14 +55,7 @@ async def _prepare(url: str) -> None:
     async with db.session() as s:
         await seed(s)
         await s.commit()
-    await make_plan(db, [TaskSpec(f"Nhiệm vụ thử số {i + 1}.", ["Sở Tài chính"], kind="date", due=DAY,
-                                  deadline_text=f"trước ngày {DAY:%d/%m/%Y}") for i in range(TASKS)])
-    tc = await agency_id(db, "Sở Tài chính")
-    async with db.session() as s:
-        await set_policy(s, "store", offsets=[0], overdue_max=0)
-        for i in range(CHATS):
-            await focal_points.add(s, tc, "telegram", 100001 + i, approved_by="test")
-        await s.commit()
+    await due_batch(db, DAY, TASKS, CHATS, 100001, plan=False)
     await db.close()
 
 

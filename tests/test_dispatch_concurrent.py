@@ -10,31 +10,18 @@ from sqlalchemy import func, select
 from telegram import Bot
 
 from bot.telegram.sender import TelegramSender
-from knowledge import focal_points
-from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import Outbox
-from scheduler import planner
 from scheduler.dispatcher import Dispatcher
-from scheduler.policy import set_policy
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
-from tests.reminder_fixtures import TaskSpec, agency_id, make_plan
+from tests.reminder_fixtures import due_batch
 
 DAY = date(2026, 12, 10)
 CHATS, TASKS = 200, 3
 
 
 async def test_two_dispatchers_send_one_batch_without_duplicates(db: Database) -> None:
-    await make_plan(db, [TaskSpec(f"Nhiệm vụ {i}.", ["Sở Tài chính"], kind="date", due=DAY,
-                                  deadline_text=f"trước ngày {DAY:%d/%m/%Y}") for i in range(TASKS)])
-    tc = await agency_id(db, "Sở Tài chính")
-    clock = FixedClock.on(DAY, 9)
-    async with db.session() as s:
-        await set_policy(s, "store", offsets=[0], overdue_max=0)
-        for i in range(CHATS):
-            await focal_points.add(s, tc, "telegram", 300001 + i, approved_by="test")
-        await planner.run_planner(s, clock.now())
-        await s.commit()
+    clock = await due_batch(db, DAY, TASKS, CHATS, 300001)
     other = Database(db.url)  # a second instance: its own engine and connections
     try:
         async with FakeTelegram() as tg:
