@@ -31,11 +31,11 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.settings import async_url  # noqa: E402
-from handlers.context import AppContext  # noqa: E402
+from core.clock import FixedClock  # noqa: E402
+from core.context import AppContext  # noqa: E402
+from core.settings import async_url  # noqa: E402
 from handlers.questions import answer  # noqa: E402
 from knowledge.agencies import Registry, seed  # noqa: E402
-from knowledge.clock import FixedClock  # noqa: E402
 from knowledge.db import Database  # noqa: E402
 from knowledge.models import Plan, Task, TaskAgency  # noqa: E402
 from knowledge.search import get_index  # noqa: E402

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-from bot.settings import async_url  # noqa: E402
+from core.settings import async_url  # noqa: E402
 from knowledge.agencies import seed  # noqa: E402
 from knowledge.db import Database, make_engine  # noqa: E402
 from knowledge.importer import NameFinder, parse_path, seed_registry  # noqa: E402

@@ -32,10 +32,10 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1")
 from sqlalchemy import func, select  # noqa: E402
 from telegram import Bot  # noqa: E402
 
-from bot.settings import async_url  # noqa: E402
 from bot.telegram.sender import TelegramSender  # noqa: E402
+from core.clock import FixedClock  # noqa: E402
+from core.settings import async_url  # noqa: E402
 from knowledge.agencies import seed  # noqa: E402
-from knowledge.clock import FixedClock  # noqa: E402
 from knowledge.db import Database  # noqa: E402
 from knowledge.models import Outbox  # noqa: E402
 from scheduler.dispatcher import Dispatcher  # noqa: E402

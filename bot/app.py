@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.cli import open_store
-from bot.settings import Settings
 from bot.telegram.application import TelegramBot
 from bot.telegram.sender import TelegramSender
 from bot.web import WebServer, webhook_path
-from handlers.context import AppContext
-from handlers.messages import Sender
+from core.context import AppContext
+from core.messages import Sender
+from core.settings import Settings
 from knowledge.models import Plan
 from knowledge.plans import import_file
 from knowledge.search import get_index
@@ -46,7 +46,7 @@ def telegram_file_url(settings: Settings) -> str:
 async def build_context(settings: Settings) -> AppContext:
     """The store (migrated, agencies seeded) and what every handler needs."""
     db = await open_store(settings)
-    return AppContext(db=db, admins=settings.admin_ids)
+    return AppContext(db=db, admins=settings.admin_ids, settings=settings)
 
 
 async def load_samples(ctx: AppContext, folder: str) -> int:

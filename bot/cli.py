@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.settings import Settings, load
+from core.settings import Settings, load
 from knowledge.agencies import Registry, seed
 from knowledge.db import Database
 

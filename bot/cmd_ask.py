@@ -12,10 +12,10 @@ import sys
 from datetime import date
 from typing import Any
 
-from bot.settings import Settings
-from handlers.context import AppContext
+from core.clock import Clock, FixedClock
+from core.context import AppContext
+from core.settings import Settings
 from handlers.questions import answer
-from knowledge.clock import Clock, FixedClock
 from knowledge.text import nfc
 
 
@@ -44,7 +44,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     db = await open_store(settings)
     clock: Clock = FixedClock.on(args.today) if args.today else Clock()
-    ctx = AppContext(db=db, clock=clock, admins=settings.admin_ids)
+    ctx = AppContext(db=db, clock=clock, admins=settings.admin_ids, settings=settings)
     try:
         questions = [" ".join(args.question)] if args.question else (line for line in sys.stdin)
         for raw in questions:
@@ -66,7 +66,7 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     db = await open_store(settings)
     clock: Clock = FixedClock.on(args.today) if args.today else Clock()
     try:
-        await run_console(AppContext(db=db, clock=clock, admins=settings.admin_ids))
+        await run_console(AppContext(db=db, clock=clock, admins=settings.admin_ids, settings=settings))
     finally:
         await db.close()
     return 0

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.settings import Settings
-from knowledge.clock import Clock
+from core.clock import Clock
+from core.settings import Settings
 from knowledge.export import parsed_plan_json
 from knowledge.importer import ImportRefused, NameFinder, NotAPlan, parse_path, seed_registry
 

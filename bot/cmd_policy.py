@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.cli import open_store
-from bot.settings import Settings
+from core.settings import Settings
 from knowledge.models import CalendarDay, Plan, ReminderPolicy, Task
 from scheduler.calendar import clear_day, set_day
 from scheduler.policy import clear_policy, set_policy

@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.cli import open_store
-from bot.settings import Settings
-from handlers.messages import Sender
+from core.clock import VN, Clock, FixedClock
+from core.messages import Sender
+from core.settings import Settings
 from knowledge import focal_points
 from knowledge.agencies import Registry
-from knowledge.clock import VN, Clock, FixedClock
 from knowledge.db import Database
 from knowledge.models import FocalPoint, Outbox
 from scheduler import planner

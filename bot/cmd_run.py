@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from bot.app import App
-from bot.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import asyncio
 import sys
 from typing import TextIO
 
+from core.context import AppContext
+from core.messages import Incoming, Reply
 from handlers import router
-from handlers.context import AppContext
-from handlers.messages import Incoming, Reply
 
 WELCOME = "Nhắc việc — trò chuyện trên máy (gõ câu hỏi; /help để xem hướng dẫn; “thoát” để kết thúc)."
 QUIT = frozenset({"thoat", "thoát", "exit", "quit", "/thoat", "/exit", "/quit"})

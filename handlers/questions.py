@@ -17,10 +17,10 @@ from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
 
+from core.context import AppContext
+from core.messages import Choice, Incoming, Reply
 from handlers import render
-from handlers.context import AppContext
 from handlers.intents import GENERIC, GENERIC_PAIRS, Parsed, Window, parse
-from handlers.messages import Choice, Incoming, Reply
 from knowledge.deadlines import deadline_json
 from knowledge.export import display_name
 from knowledge.importer.names import NameFinder

@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 from rapidfuzz import fuzz, process
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.context import AppContext
-from handlers.messages import Choice, Incoming, Reply
+from core.clock import VN
+from core.context import AppContext
+from core.messages import Choice, Incoming, Reply
 from knowledge import focal_points
 from knowledge.agencies import AgencyInfo, Registry, agency_key
-from knowledge.clock import VN
 from knowledge.models import AuditEntry, RegistrationCode
 from knowledge.text import fold
 

@@ -15,9 +15,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from handlers.context import AppContext
-from handlers.messages import Choice, Incoming, Reply
-from knowledge.clock import VN
+from core.clock import VN
+from core.context import AppContext
+from core.messages import Choice, Incoming, Reply
 from knowledge.models import AuditEntry, FocalPoint, Outbox, Task, TaskProgress
 from knowledge.text import fold
 from scheduler import planner

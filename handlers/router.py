@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from core.context import AppContext
+from core.messages import Incoming, Reply
 from handlers import questions, registration, reminder_actions
-from handlers.context import AppContext
-from handlers.messages import Incoming, Reply
 from knowledge.text import nfc
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,9 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from handlers.messages import DeliveryError, RetryLater, Sender, Unreachable
+from core.clock import Clock
+from core.messages import DeliveryError, RetryLater, Sender, Unreachable
 from knowledge import focal_points
-from knowledge.clock import Clock
 from knowledge.db import Database
 from knowledge.models import FocalPoint, Outbox, Task, TaskProgress
 from scheduler.planner import STALE_AFTER, as_utc

@@ -25,8 +25,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import VN
 from knowledge.agencies import Registry
-from knowledge.clock import VN
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline
 from knowledge.models import AuditEntry, FocalPoint, Outbox, Plan, Task, TaskAgency, TaskProgress
 from scheduler.calendar import WorkCalendar, load_calendar

@@ -12,9 +12,9 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from handlers.context import AppContext
-from handlers.messages import DeliveryError, Sender
-from knowledge.clock import VN
+from core.clock import VN
+from core.context import AppContext
+from core.messages import DeliveryError, Sender
 from scheduler import digest, planner
 from scheduler.dispatcher import Dispatcher
 
@@ -34,7 +34,7 @@ class ReminderService:
         default_hour: int | None = None,
         claim_timeout: float | None = None,
     ) -> None:
-        from bot.settings import load  # the composition root's settings, read once
+        from core.settings import load  # the composition root's settings, read once
 
         settings = load()
         self.ctx = ctx

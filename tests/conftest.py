@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.settings import async_url
+from core.settings import async_url
 from knowledge.agencies import seed
 from knowledge.db import Database, make_engine, upgrade
 from knowledge.models import Base

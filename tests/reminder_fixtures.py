@@ -7,10 +7,10 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
-from handlers.messages import Choice, RetryLater, Unreachable
+from core.clock import FixedClock
+from core.messages import Choice, RetryLater, Unreachable
 from knowledge import focal_points
 from knowledge.agencies import Registry, ensure_agency
-from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import Plan, Task, TaskAgency
 from scheduler import planner

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.settings import async_url
+from core.settings import async_url
 from knowledge.agencies import seed
 from knowledge.db import Database
 from knowledge.models import Outbox

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from telegram import Bot
 
 from bot.telegram.sender import TelegramSender
-from knowledge.clock import FixedClock
+from core.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import FocalPoint, Outbox
 from scheduler import planner

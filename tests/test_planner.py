@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from core.clock import FixedClock
 from knowledge import focal_points
-from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import Outbox, Task
 from scheduler import planner

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from handlers.context import AppContext
+from core.clock import FixedClock
+from core.context import AppContext
 from knowledge import focal_points
 from knowledge.agencies import Registry
-from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import Outbox, Task
 from knowledge.plans import import_file

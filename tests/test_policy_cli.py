@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.settings import async_url
+from core.settings import async_url
 from knowledge.agencies import seed
 from knowledge.db import Database
 from tests.conftest import _truncate, run_sync

@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
+from core.clock import FixedClock
+from core.context import AppContext
+from core.messages import Incoming
 from handlers import router
-from handlers.context import AppContext
 from handlers.intents import parse
-from handlers.messages import Incoming
 from handlers.questions import answer
 from knowledge import focal_points as fp
 from knowledge.agencies import Registry, ensure_agency
-from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import Plan, Task, TaskAgency
 from knowledge.search import get_index, invalidate

@@ -11,10 +11,10 @@ import pytest
 
 from bot import cli
 from bot.console import format_reply, run_console
-from bot.settings import async_url
-from handlers.context import AppContext
+from core.clock import FixedClock
+from core.context import AppContext
+from core.settings import async_url
 from knowledge.agencies import seed
-from knowledge.clock import FixedClock
 from knowledge.db import Database
 from tests.conftest import run_sync
 from tests.questions_fixtures import TODAY, load_sample
@@ -88,7 +88,7 @@ async def test_console_conversation_with_a_numbered_pick(sqlite_db: Database) ->
 
 
 def test_console_prints_choices_a_reply_does_not_list() -> None:
-    from handlers.messages import Choice, Reply
+    from core.messages import Choice, Reply
 
     text = format_reply(Reply("Chọn một:", [Choice("Có", "a"), Choice("Không", "b")]))
     assert text == "Chọn một:\n  1. Có\n  2. Không"

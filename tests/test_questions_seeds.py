@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from handlers.context import AppContext
+from core.clock import FixedClock
+from core.context import AppContext
 from handlers.questions import answer
-from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.plans import import_file
 from knowledge.text import fold

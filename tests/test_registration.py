@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from core.clock import FixedClock
+from core.context import AppContext
+from core.messages import Incoming
 from handlers import router
-from handlers.context import AppContext
-from handlers.messages import Incoming
 from handlers.registration import USERNAME_CACHE, mark_chat_unreachable, parse_command
-from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import Agency, AuditEntry, FocalPoint, RegistrationCode
 

@@ -6,10 +6,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from core.clock import FixedClock
+from core.context import AppContext
+from core.messages import Incoming
 from handlers import router
-from handlers.context import AppContext
-from handlers.messages import Incoming
-from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import AuditEntry, Outbox, TaskProgress
 from scheduler import planner

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.settings import async_url
+from core.settings import async_url
 from knowledge.agencies import seed
 from knowledge.db import Database
 from tests.conftest import run_sync

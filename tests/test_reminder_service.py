@@ -7,8 +7,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from handlers.context import AppContext
-from knowledge.clock import FixedClock
+from core.clock import FixedClock
+from core.context import AppContext
 from knowledge.db import Database
 from knowledge.models import AuditEntry, Plan
 from scheduler import digest, planner

@@ -8,9 +8,9 @@ import aiohttp
 import pytest
 
 from bot.app import App, load_samples, telegram_file_url
-from bot.settings import Settings
 from bot.telegram.sender import TelegramSender
 from bot.web import TELEGRAM_SECRET_HEADER
+from core.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
 
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from bot.telegram.application import ADMIN_FILES_ONLY, COMMANDS, SORRY, TelegramBot
 from bot.web import TELEGRAM_SECRET_HEADER, WebServer, webhook_path
-from handlers.context import AppContext
-from handlers.messages import Incoming, Reply
+from core.clock import FixedClock
+from core.context import AppContext
+from core.messages import Incoming, Reply
 from knowledge import focal_points
 from knowledge.agencies import Registry
-from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import FocalPoint, Plan, Task, TaskAgency
 from tests.conftest import SEEDS

@@ -7,7 +7,7 @@ from telegram import Bot
 
 from bot.chunks import split_text
 from bot.telegram.sender import TelegramSender
-from handlers.messages import Choice, DeliveryError, RetryLater, Unreachable
+from core.messages import Choice, DeliveryError, RetryLater, Unreachable
 from tests.fakes.telegram_api import FakeTelegram
 
 

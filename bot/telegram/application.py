@@ -25,9 +25,9 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.chunks import split_text
 from bot.telegram.sender import MAX_TEXT, TelegramSender, keyboard
 from bot.telegram.updates import CHANNEL, to_incoming
+from core.context import AppContext
+from core.messages import DeliveryError, Incoming, Reply, RetryLater, Sender, Unreachable
 from handlers import router
-from handlers.context import AppContext
-from handlers.messages import DeliveryError, Incoming, Reply, RetryLater, Sender, Unreachable
 from handlers.registration import USERNAME_CACHE, mark_chat_unreachable
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Sending one text to one Telegram chat, with the outcome in the shape every channel reports.
 
 The reminder dispatcher and the bot's own replies both send through `TelegramSender`: it turns
-Telegram's answers into handlers.messages outcomes (a message id, Unreachable, RetryLater) so the
+Telegram's answers into core.messages outcomes (a message id, Unreachable, RetryLater) so the
 callers never look at a Telegram exception.
 """
 
@@ -15,7 +15,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.chunks import split_text
-from handlers.messages import Choice, DeliveryError, RetryLater, Unreachable
+from core.messages import Choice, DeliveryError, RetryLater, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 
 class TelegramSender:
-    """handlers.messages.Sender over a PTB Bot (its base_url decides which server it talks to)."""
+    """core.messages.Sender over a PTB Bot (its base_url decides which server it talks to)."""
 
     channel = "telegram"
     max_per_second = 30  # Telegram: about 30 messages/second overall

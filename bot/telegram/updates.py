@@ -12,7 +12,7 @@ import re
 from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType
 
-from handlers.messages import Incoming
+from core.messages import Incoming
 from knowledge.text import nfc
 
 CHANNEL = "telegram"

@@ -1,12 +1,18 @@
-"""What every handler gets: the store, the clock, who the admins are."""
+"""What every handler and job gets: the store, the clock, the settings, who the admins are.
+
+The store's type is only named for the type checker: the core imports no layer above it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from knowledge.clock import Clock
-from knowledge.db import Database
+from core.clock import Clock
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from knowledge.db import Database
 
 
 @dataclass
@@ -14,6 +20,7 @@ class AppContext:
     db: Database
     clock: Clock = field(default_factory=Clock)
     admins: frozenset[str] = frozenset()  # "channel:user_id"
+    settings: Settings = field(default_factory=Settings)
     # Caches owned by the modules that fill them (search index, registry), keyed by module name.
     cache: dict[str, Any] = field(default_factory=dict)
 
