@@ -12,7 +12,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
-from bot.telegram.sender import retry_seconds
+from bot.channels.telegram.sender import retry_seconds
 from tests.fakes.telegram_api import FakeTelegram, text_entities
 
 

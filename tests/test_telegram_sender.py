@@ -6,7 +6,7 @@ import pytest
 from telegram import Bot
 
 from bot.chunks import split_text
-from bot.telegram.sender import TelegramSender
+from bot.channels.telegram.sender import TelegramSender
 from core.messages import Choice, DeliveryError, RetryLater, Unreachable
 from tests.fakes.telegram_api import FakeTelegram
 
