@@ -16,7 +16,7 @@ from bot.web import WebServer
 from core.clock import FixedClock
 from core.context import AppContext
 from core.messages import Incoming, Reply
-from handlers.commands import Audience
+from handlers.commands import COMMANDS, Audience
 from knowledge import focal_points
 from knowledge.agencies import Registry
 from knowledge.db import Database
@@ -87,8 +87,12 @@ async def test_question_in_answer_out(ctx: AppContext, tg: FakeTelegram) -> None
     await add_task(ctx.db)
     bot = await running_bot(ctx, tg)
     try:
-        assert [c["command"] for c in tg.commands] == [c.command for c in bot_commands(Audience.REGISTERED)]
+        # The menus come from the command table: everyone's by default, the admins' in their own chat.
+        assert [c["command"] for c in tg.commands] == [c.name for c in COMMANDS if c.audience is not Audience.ADMIN]
         assert all(c["description"] for c in tg.commands)
+        admin_menu = tg.scoped_commands[tg.scope_key({"type": "chat", "chat_id": ADMIN})]
+        assert [c["command"] for c in admin_menu] == [c.name for c in COMMANDS]
+        assert {"command": "taoma", "description": bot_commands(Audience.ADMIN)[-2].description} in admin_menu
         tg.queue_message(USER, "Ai chủ trì rà soát, đối chiếu các quy định hiện hành?")
         [answer] = await tg.wait_for_messages(1, chat_id=USER)
         assert answer["text"].startswith("Sở Tài chính")
