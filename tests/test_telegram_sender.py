@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from telegram import Bot
 
-from bot.chunks import split_text
 from bot.channels.telegram.sender import TelegramSender
+from bot.chunks import split_text
 from core.messages import Choice, DeliveryError, RetryLater, Unreachable
 from tests.fakes.telegram_api import FakeTelegram
 
