@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -223,8 +222,7 @@ class TelegramChannel:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An error outside the Edge (reading the update): log it with its update, answer politely."""
-        log.error("error while handling update %s", json.dumps(update.to_dict(), ensure_ascii=False)[:500]
-                  if isinstance(update, Update) else update, exc_info=context.error)
+        log.error("error while handling update %s", update, exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat is not None:
             with contextlib.suppress(Exception):
                 await self.sender.send_one(str(update.effective_chat.id), SORRY)
