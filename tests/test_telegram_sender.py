@@ -39,6 +39,15 @@ async def test_long_choices_one_per_row(tg: FakeTelegram, sender: TelegramSender
     assert len(rows) == 2
 
 
+async def test_a_long_numbered_list_gets_number_buttons(tg: FakeTelegram, sender: TelegramSender) -> None:
+    choices = [Choice(f"{i}. Sở Nội vụ thực hiện cải cách số {i}", f"q:task:{i}") for i in range(1, 21)]
+    await sender.send("42", "Sở Nội vụ có 20 việc", choices)
+    rows = tg.sent_to(42)[0]["reply_markup"]["inline_keyboard"]
+    assert [len(r) for r in rows] == [6, 6, 6, 2]
+    assert [b["text"] for r in rows for b in r] == [str(i) for i in range(1, 21)]
+    assert rows[1][4]["callback_data"] == "q:task:11"
+
+
 async def test_oversized_button_data_dropped_not_the_message(tg: FakeTelegram, sender: TelegramSender) -> None:
     choices = [Choice("Được", "ok:1"), Choice("Quá dài", "x" * 65)]
     await sender.send("42", "Chọn", choices)
