@@ -32,7 +32,7 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1")
 from sqlalchemy import func, select  # noqa: E402
 from telegram import Bot  # noqa: E402
 
-from bot.telegram.sender import TelegramSender  # noqa: E402
+from bot.channels.telegram.sender import TelegramSender  # noqa: E402
 from core.clock import FixedClock  # noqa: E402
 from core.settings import async_url  # noqa: E402
 from knowledge.agencies import seed  # noqa: E402

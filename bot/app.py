@@ -1,8 +1,9 @@
-"""Composition of `nhacviec run`: settings → store → context → web server, reminders, Telegram.
+"""Composition of `nhacviec run`: settings → store → context → web server, channels, reminders.
 
-Each part is started in order and stopped in reverse, so a signal leaves the store consistent:
-the Telegram bot stops taking updates first, the reminder service finishes its row, the web
-server closes, the store closes last.
+The channels are started from one list (bot.channels.CHANNELS): every channel whose settings are
+present. Each part is started in order and stopped in reverse, so a signal leaves the store
+consistent: the channels stop taking updates first, the reminder service finishes its row, the
+web server closes, the store closes last.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.channels import CHANNELS, Channel
 from bot.cli import open_store
-from bot.telegram.application import TelegramBot
-from bot.telegram.sender import TelegramSender
-from bot.web import WebServer, webhook_path
+from bot.edge import Edge
+from bot.web import WebServer
 from core.context import AppContext
-from core.messages import Sender
 from core.settings import Settings
 from knowledge.models import Plan
 from knowledge.plans import import_file
@@ -29,18 +29,7 @@ from scheduler.service import ReminderService
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
 PLAN_SUFFIXES = {".txt", ".md", ".docx", ".pdf"}
-
-
-def telegram_file_url(settings: Settings) -> str:
-    """Files come from the same server as the API unless set apart: only NHACVIEC_TELEGRAM_BASE_URL
-    needs setting to point the bot at a local Bot API server or a test fake."""
-    base = settings.telegram_base_url.rstrip("/")
-    if settings.telegram_base_file_url == TELEGRAM_DEFAULT_FILE_URL and base.endswith("/bot") \
-            and not base.startswith("https://api.telegram.org"):
-        return base[: -len("/bot")] + "/file/bot"
-    return settings.telegram_base_file_url
 
 
 async def build_context(settings: Settings) -> AppContext:
@@ -75,34 +64,23 @@ async def load_samples(ctx: AppContext, folder: str) -> int:
 
 
 class App:
-    """The running product: context, web server, reminder service and (with a token) the Telegram bot."""
+    """The running product: context, web server, the channels whose settings are present, reminders."""
 
     def __init__(self, settings: Settings, ctx: AppContext) -> None:
         self.settings = settings
         self.ctx = ctx
+        self.edge = Edge(ctx, max_upload_mb=settings.max_upload_mb)
         self.web = WebServer(ctx.db, settings.web_host, settings.web_port)
-        self.telegram: TelegramBot | None = None
+        self.web.status["telegram"] = "off"  # /healthz has always said whether Telegram runs
+        self.channels: list[Channel] = []
+        for build in CHANNELS:
+            channel = build(self.edge, settings)
+            if channel is not None:
+                channel.add_routes(self.web)
+                self.web.status[channel.name] = channel.status
+                self.channels.append(channel)
         self.reminders: ReminderService | None = None
         self.warm_up: asyncio.Task[Any] | None = None
-        self.senders: dict[str, Sender] = {}
-        if settings.telegram_token:
-            self.telegram = TelegramBot(
-                ctx,
-                settings.telegram_token,
-                base_url=settings.telegram_base_url,
-                base_file_url=telegram_file_url(settings),
-                webhook_url=settings.webhook_url,
-                webhook_secret=settings.webhook_secret,
-                max_upload_mb=settings.max_upload_mb,
-                senders=self.senders,
-            )
-            self.senders["telegram"] = TelegramSender(self.telegram.application.bot)
-            if settings.webhook_url:
-                self.web.add_telegram_webhook(webhook_path(settings.webhook_url), settings.webhook_secret,
-                                              self.telegram.put_update)
-            self.web.status["telegram"] = self.telegram.mode
-        else:
-            self.web.status["telegram"] = "off"
 
     @classmethod
     async def create(cls, settings: Settings) -> App:
@@ -116,15 +94,15 @@ class App:
         try:
             await self.web.start()
         except OSError as e:
-            if self.telegram is not None and self.telegram.mode == "webhook":
+            if self.settings.webhook_url and self.settings.telegram_token:
                 raise
             log.warning("web server not started (%s): no /healthz", e)
         # Build the search index now, in the background: on a large store the first question
         # would otherwise wait for it (about 12 s at 100,000 tasks).
         self.warm_up = asyncio.create_task(get_index(self.ctx))
-        if self.telegram is not None:
-            await self.telegram.start()  # first: the reminder sender uses its initialised bot
-        self.reminders = ReminderService(self.ctx, self.senders)
+        for channel in self.channels:
+            await channel.start()  # first: the reminder senders use the started channels
+        self.reminders = ReminderService(self.ctx, self.edge.senders())
         await self.reminders.start()
 
     async def stop(self) -> None:
@@ -133,7 +111,9 @@ class App:
             self.warm_up.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.warm_up  # never close the store under the index build's query
-        for name, part in (("telegram", self.telegram), ("reminders", self.reminders), ("web", self.web)):
+        parts: list[tuple[str, Any]] = [(c.name, c) for c in reversed(self.channels)]
+        parts += [("reminders", self.reminders), ("web", self.web)]
+        for name, part in parts:
             if part is None:
                 continue
             try:

@@ -60,8 +60,8 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.console.channel import run_console
     from bot.cli import open_store
-    from bot.console import run_console
 
     db = await open_store(settings)
     clock: Clock = FixedClock.on(args.today) if args.today else Clock()

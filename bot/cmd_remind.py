@@ -116,7 +116,7 @@ async def _senders(settings: Settings) -> tuple[dict[str, Sender], list[Any]]:
         return {}, []
     from telegram import Bot
 
-    from bot.telegram.sender import TelegramSender
+    from bot.channels.telegram.sender import TelegramSender
 
     bot = Bot(settings.telegram_token, base_url=settings.telegram_base_url)
     await bot.initialize()

@@ -1,6 +1,7 @@
-"""`nhacviec run`: the bot. Telegram when NHACVIEC_TELEGRAM_TOKEN is set, else the console chat.
+"""`nhacviec run`: the bot. Every channel whose settings are present (Telegram with
+NHACVIEC_TELEGRAM_TOKEN); with none, the console chat when someone is at the terminal.
 
-Both run with the reminder service and the web server (/healthz; webhooks). SIGINT/SIGTERM stop
+All run with the reminder service and the web server (/healthz; webhooks). SIGINT/SIGTERM stop
 everything cleanly (bot.app.App.stop); the console chat also ends on "thoát" or end of input.
 Without a token and with nobody at stdin (/dev/null: Docker, systemd) it runs headless: reminders
 and /healthz only, until a signal.
@@ -18,6 +19,8 @@ import sys
 from typing import Any
 
 from bot.app import App
+from bot.channels.console.channel import ConsoleChannel
+from bot.channels.telegram.channel import TelegramChannel
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,28 +53,27 @@ def _stdin_is_null() -> bool:
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "verbose", False):
         logging.getLogger().setLevel(logging.INFO)
+    if not settings.telegram_token and not getattr(args, "headless", False) and not _stdin_is_null():
+        settings = settings.model_copy(update={"console": True})
     app = await App.create(settings)
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    console: asyncio.Task[None] | None = None
     try:
         await app.start()
-        if app.telegram is not None:
-            print(f"Nhắc việc: bot Telegram @{app.telegram.username} đang chạy ({app.telegram.mode}). "
-                  "Nhấn Ctrl+C để dừng.", flush=True)
-        elif not getattr(args, "headless", False) and not _stdin_is_null():
-            from bot.console import run_console
-
-            console = asyncio.create_task(run_console(app.ctx))
-            console.add_done_callback(lambda _: stop.set())
-        else:
+        for channel in app.channels:
+            if isinstance(channel, TelegramChannel):
+                print(f"Nhắc việc: bot Telegram @{channel.username} đang chạy ({channel.mode}). "
+                      "Nhấn Ctrl+C để dừng.", flush=True)
+        if not app.channels:
             print("Nhắc việc: chạy không có kênh trò chuyện (chỉ nhắc việc). Nhấn Ctrl+C để dừng.", flush=True)
+        closed = asyncio.create_task(app.edge.closed.wait())
+        closed.add_done_callback(lambda _: stop.set())
         await stop.wait()
+        closed.cancel()
     finally:
         await app.stop()
-    if console is not None and not console.done():
+    if app.edge.closed.is_set() or any(isinstance(c, ConsoleChannel) for c in app.channels):
         # The console reads stdin in a thread that cannot be interrupted; everything is closed: leave.
-        console.cancel()
         sys.stdout.flush()
         os._exit(0)
     return 0

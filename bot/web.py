@@ -1,7 +1,7 @@
 """The project's aiohttp server: platform webhooks and a health check, on NHACVIEC_WEB_HOST/PORT.
 
 It runs in polling mode too, so that /healthz is always there for Docker and systemd. Channels
-add their webhook route before start (Telegram: `add_telegram_webhook`).
+add their webhook routes before start (`Channel.add_routes` calls `add_webhook`).
 """
 
 from __future__ import annotations
@@ -21,15 +21,13 @@ from knowledge.db import Database
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-DEFAULT_TELEGRAM_PATH = "/telegram/webhook"
 UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-def webhook_path(webhook_url: str) -> str:
+def webhook_path(webhook_url: str, default: str) -> str:
     """The local path of the public webhook URL ("https://x.gov.vn/nhacviec/tg" -> "/nhacviec/tg")."""
     path = urlparse(webhook_url).path if webhook_url else ""
-    return path if path and path != "/" else DEFAULT_TELEGRAM_PATH
+    return path if path and path != "/" else default
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -62,21 +60,23 @@ class WebServer:
         body = {"status": "ok" if database == "ok" else "error", "database": database, **self.status}
         return web.json_response(body, status=200 if database == "ok" else 503)
 
-    def add_telegram_webhook(self, path: str, secret: str, put_update: UpdateSink) -> None:
-        """POST path: Telegram updates, accepted only with the secret header (403 otherwise)."""
+    def add_webhook(self, path: str, secret_header: str, secret: str, put_update: UpdateSink,
+                    is_update: Callable[[Any], bool]) -> None:
+        """POST path: a platform's updates, accepted only with the secret in `secret_header` (403
+        otherwise) and when `is_update` recognises the JSON body (400 otherwise)."""
 
         async def receive(request: web.Request) -> web.Response:
-            if not secret_matches(request.headers.get(TELEGRAM_SECRET_HEADER), secret):
+            if not secret_matches(request.headers.get(secret_header), secret):
                 return web.json_response({"ok": False, "description": "Forbidden"}, status=403)
             try:
                 data = await request.json()
             except (json.JSONDecodeError, UnicodeDecodeError):
                 return web.json_response({"ok": False, "description": "Bad Request: body is not JSON"}, status=400)
-            if not isinstance(data, dict) or "update_id" not in data:
+            if not is_update(data):
                 return web.json_response({"ok": False, "description": "Bad Request: not an update"}, status=400)
             try:
                 await put_update(data)
-            except Exception:  # a malformed update must not turn into retries from Telegram
+            except Exception:  # a malformed update must not turn into retries from the platform
                 log.exception("webhook update not understood: %s", str(data)[:500])
                 return web.json_response({"ok": False, "description": "Bad Request: malformed update"}, status=400)
             return web.json_response({"ok": True})

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     load_samples: str = ""  # a folder of plans imported on start when the store is empty
     admins: str = ""  # comma-separated "channel:user_id" (e.g. "telegram:12345,console:admin")
     max_upload_mb: int = 20
+    console: bool = False  # a chat on this terminal (`nhacviec run` sets it: no token, stdin a terminal)
 
     telegram_token: str = ""
     telegram_base_url: str = "https://api.telegram.org/bot"

@@ -10,7 +10,6 @@ says so and suggests how to ask.
 from __future__ import annotations
 
 import heapq
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -28,8 +27,6 @@ from knowledge.queries import TaskDoc, chat_agencies, done_task_ids
 from knowledge.search import STOP, Hit, Index, get_index, wordset
 from knowledge.text import fold
 
-PENDING_KEY = "questions.pending"
-PENDING_TTL_S = 1800.0  # a typed number picks from choices offered in the last half hour only
 MAX_LIST = 12
 MAX_CHOICES = 5
 MAX_QUESTION = 400  # characters of a message read as a question
@@ -46,28 +43,6 @@ HELP = (
     "• {plan} có những nhiệm vụ nào?\n"
     "Lệnh: /viec (việc của cơ quan bạn), /saphan (sắp đến hạn), /quahan (quá hạn), /dangky (đăng ký đầu mối)."
 )
-
-
-@dataclass
-class Pending:
-    """The choices last offered in each chat (channel, chat id), so that a typed "2" picks one."""
-
-    options: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    offered_at: dict[tuple[str, str], float] = field(default_factory=dict)
-
-    def offer(self, chat: tuple[str, str], options: list[str]) -> None:
-        self.options[chat] = options
-        self.offered_at[chat] = time.monotonic()
-
-    def current(self, chat: tuple[str, str]) -> list[str] | None:
-        """The chat's pending choices, unless none were offered in the last PENDING_TTL_S."""
-        if chat in self.options and time.monotonic() - self.offered_at.get(chat, 0.0) > PENDING_TTL_S:
-            self.drop(chat)
-        return self.options.get(chat)
-
-    def drop(self, chat: tuple[str, str]) -> None:
-        self.options.pop(chat, None)
-        self.offered_at.pop(chat, None)
 
 
 @dataclass
@@ -396,7 +371,7 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
             return Answer("", "agency", text)
         body, picks = _numbered(idx, receives, today)
         lines = [text, f"{label} nhận báo cáo của {len(receives)} việc:", *body, "Gõ số để xem chi tiết."]
-        return Answer("", "agency", "\n".join(lines), receives, picks[:10])
+        return Answer("", "agency", "\n".join(lines), receives, picks)
     parts = []
     if led:
         parts.append(f"chủ trì {len(led)}")
@@ -416,7 +391,7 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
         choices += ch
         n += min(len(docs), MAX_LIST)
     lines.append("Gõ số để xem chi tiết.")
-    return Answer("", "agency", "\n".join(lines), [*led, *coord, *grouped], choices[:10])
+    return Answer("", "agency", "\n".join(lines), [*led, *coord, *grouped], choices)
 
 
 def _topic_as_typed(p: Parsed) -> list[str]:
@@ -453,7 +428,7 @@ def _plan(idx: Index, p: Parsed, today: date) -> Answer:
     body, choices = _numbered(idx, docs, today)
     lines += body
     lines.append("Gõ số để xem chi tiết.")
-    return Answer("", "plan", "\n".join(lines), docs, choices[:10])
+    return Answer("", "plan", "\n".join(lines), docs, choices)
 
 
 def _agency_filter(idx: Index, p: Parsed, today: date) -> tuple[set[int] | None, str]:
@@ -501,7 +476,7 @@ def _dated_list(idx: Index, intent: str, header: str, count: int, items: list[tu
     if count > MAX_LIST:
         lines.append(f"… và {count - MAX_LIST} việc khác.")
     lines.append("Gõ số để xem chi tiết.")
-    return Answer("", intent, "\n".join(lines), [idx.docs[i] for _, i in items], choices[:10])
+    return Answer("", intent, "\n".join(lines), [idx.docs[i] for _, i in items], choices)
 
 
 async def _narrow(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None,
@@ -555,45 +530,26 @@ async def _done(ctx: AppContext) -> set[int]:
         return await done_task_ids(s)
 
 
-# ---- chat -------------------------------------------------------------------------------------
-async def handle(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
-    """Questions and the commands that ask them; None for messages that belong elsewhere."""
-    pending: Pending = ctx.cache.setdefault(PENDING_KEY, Pending())
-    chat = (msg.channel, msg.chat_id)
-    text = msg.text.strip()
-    if msg.choice and msg.choice.startswith("q:"):
-        return await _picked(ctx, msg.choice, chat, pending)
-    if msg.choice:
-        return None
-    options = pending.current(chat)
-    if text.isdigit() and options:
-        n = int(text)
-        if 1 <= n <= len(options):
-            return await _picked(ctx, options[n - 1], chat, pending)
-        return [Reply(f"Xin gõ một số từ 1 đến {len(options)}, hoặc đặt câu hỏi mới.")]
-    if text.isdigit():
-        return [Reply("Chưa có danh sách nào để chọn theo số. Xin đặt câu hỏi, hoặc gõ /help để xem cách hỏi.")]
-    if text.startswith("/"):
-        return await _command(ctx, msg, text, chat, pending)
-    if not text:
-        return None
-    return _remember(await answer(ctx, text), chat, pending)
+# ---- chat ----------------------------------------------------------------------------------------
+# The router (handlers.router) reaches these: free text, the "q:" buttons (or a typed number that
+# picks one), and the commands the table (handlers.commands) declares.
 
-
-def _remember(ans: Answer, chat: tuple[str, str], pending: Pending) -> list[Reply]:
-    """The answer as a reply; its choices become what a typed number picks in this chat."""
-    if ans.choices:
-        pending.offer(chat, [c.data for c in ans.choices])
-    else:
-        pending.drop(chat)
+def _reply(ans: Answer) -> list[Reply]:
+    """An answer as a reply: every task it lists numbered is a choice (typed numbers pick them)."""
     return [Reply(ans.text, list(ans.choices))]
 
 
-async def _picked(ctx: AppContext, data: str, chat: tuple[str, str],
-                  pending: Pending) -> list[Reply]:
-    pending.drop(chat)
+async def on_text(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
+    """A free question; None for an empty message."""
+    if not msg.text:
+        return None
+    return _reply(await answer(ctx, msg.text))
+
+
+async def on_choice(ctx: AppContext, msg: Incoming) -> list[Reply]:
+    """A picked task ("q:<intent>:<task id>"): the task in full, as the intent asked."""
     try:
-        _, intent, raw_id = data.split(":", 2)
+        _, intent, raw_id = (msg.choice or "").split(":", 2)
         task_id = int(raw_id)
     except ValueError:
         return [Reply("Lựa chọn không hợp lệ. Xin đặt lại câu hỏi.")]
@@ -605,39 +561,52 @@ async def _picked(ctx: AppContext, data: str, chat: tuple[str, str],
     return [Reply(task_text(idx, intent, idx.docs[i], ctx.clock.today()))]
 
 
-async def _command(ctx: AppContext, msg: Incoming, text: str, chat: tuple[str, str],
-                   pending: Pending) -> list[Reply] | None:
-    head, _, rest = text.partition(" ")
-    cmd = head.split("@", 1)[0].lower()
-    rest = rest.strip()
-    if cmd in ("/start", "/help", "/huongdan", "/trogiup"):
-        if cmd == "/start" and rest:
-            return None  # "/start CODE": a registration link, not ours
-        idx = await get_index(ctx)
-        return [Reply(help_text(idx))]
-    if cmd == "/hoi":
-        if not rest:
-            return [Reply("Gõ câu hỏi sau /hoi, ví dụ: /hoi Ai chủ trì rà soát quy định tài chính?")]
-        return _remember(await answer(ctx, rest), chat, pending)
-    if cmd in ("/viec", "/saphan", "/quahan"):
-        async with ctx.db.session() as s:
-            mine = await chat_agencies(s, msg.channel, msg.chat_id)
-        idx = await get_index(ctx)
-        today = ctx.clock.today()
-        p = parse(idx, rest, today)
-        if cmd == "/viec":
-            if not mine:
-                return [Reply("Bạn chưa đăng ký làm đầu mối của cơ quan nào. Gõ /dangky <tên cơ quan> để đăng ký, "
-                              "hoặc hỏi “<tên cơ quan> có việc gì?”.")]
-            replies = []
-            for aid in mine:
-                ans = _agency(idx, p, today, aid)
-                replies += _remember(ans, chat, pending)
-            return replies
-        if cmd == "/saphan":
-            p.window = Window(today, today + timedelta(days=30), "30 ngày tới")
-            return _remember(await _window(ctx, idx, p, today, mine), chat, pending)
-        return _remember(await _overdue(ctx, idx, p, today, mine), chat, pending)
-    # A command nobody before us took: say so rather than stay silent.
+async def cmd_start(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+    """/start: the welcome with examples (the command table sends "/start <mã>" to registration)."""
+    return [Reply(help_text(await get_index(ctx)))]
+
+
+async def help_examples(ctx: AppContext) -> str:
+    """The example questions of the welcome, without its closing line of commands (/help lists them)."""
+    return help_text(await get_index(ctx)).rsplit("\n", 1)[0]
+
+
+async def cmd_ask(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+    if not arg:
+        return [Reply("Gõ câu hỏi sau /hoi, ví dụ: /hoi Ai chủ trì rà soát quy định tài chính?")]
+    return _reply(await answer(ctx, arg))
+
+
+async def _mine(ctx: AppContext, msg: Incoming) -> list[int]:
+    async with ctx.db.session() as s:
+        return await chat_agencies(s, msg.channel, msg.chat_id)
+
+
+async def cmd_my_tasks(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+    """/viec: the tasks of the chat's own agencies, one list per agency."""
+    mine = await _mine(ctx, msg)
+    if not mine:
+        return [Reply("Bạn chưa đăng ký làm đầu mối của cơ quan nào. Gõ /dangky <tên cơ quan> để đăng ký, "
+                      "hoặc hỏi “<tên cơ quan> có việc gì?”.")]
     idx = await get_index(ctx)
-    return [Reply(f"Không rõ lệnh {cmd}. Bạn có thể hỏi, ví dụ:\n" + help_text(idx).split("\n", 1)[1])]
+    today = ctx.clock.today()
+    p = parse(idx, arg, today)
+    return [r for aid in mine for r in _reply(_agency(idx, p, today, aid))]
+
+
+async def cmd_due_soon(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+    """/saphan: what falls due in the next 30 days (the chat's agencies' tasks when it has any)."""
+    mine = await _mine(ctx, msg)
+    idx = await get_index(ctx)
+    today = ctx.clock.today()
+    p = parse(idx, arg, today)
+    p.window = Window(today, today + timedelta(days=30), "30 ngày tới")
+    return _reply(await _window(ctx, idx, p, today, mine))
+
+
+async def cmd_overdue(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+    """/quahan: what is overdue and not done (the chat's agencies' tasks when it has any)."""
+    mine = await _mine(ctx, msg)
+    idx = await get_index(ctx)
+    today = ctx.clock.today()
+    return _reply(await _overdue(ctx, idx, parse(idx, arg, today), today, mine))

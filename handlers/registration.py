@@ -1,6 +1,6 @@
 """Becoming an agency's focal point (cán bộ đầu mối) and leaving it; admins approve, issue codes.
 
-Commands (any channel; accents and case do not matter in agency names):
+Commands (declared in handlers.commands; any channel; accents and case do not matter in agency names):
   /dangky <tên cơ quan>  ask to answer for an agency: the request goes to the admins with buttons
   /dangky <mã>, /start <mã>  an admin-issued code approves at once (Telegram deep link t.me/<bot>?start=<mã>)
   /huydangky [tên cơ quan]  stop being a focal point (of every agency, or of the one named)
@@ -32,42 +32,12 @@ log = logging.getLogger(__name__)
 CODE_DAYS = 7
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and retyped
 CODE_LENGTH = 8
-_COMMAND = re.compile(r"^/(\w+)(?:@\w+)?(?:\s+(.*))?$", re.S)
 _CODE = re.compile(r"^[A-Za-z0-9]{6,12}$")
 USERNAME_CACHE = "telegram.username"  # ctx.cache key the Telegram channel fills with the bot's @name
 
 USAGE = ("Để đăng ký làm cán bộ đầu mối, gõ: /dangky <tên cơ quan>\n"
          "Ví dụ: /dangky Sở Tài chính\n"
          "Nếu quản trị viên đã gửi mã đăng ký cho bạn, gõ: /dangky <mã>")
-
-
-def parse_command(text: str) -> tuple[str, str] | None:
-    """("dangky", "Sở Tài chính") from "/dangky@bot Sở Tài chính"; None when text is no command."""
-    m = _COMMAND.match(text.strip())
-    if not m:
-        return None
-    return fold(m.group(1), expand=False).replace(" ", ""), (m.group(2) or "").strip()
-
-
-async def handle(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
-    await revive_chat(ctx, msg.channel, msg.chat_id)
-    if msg.choice and msg.choice.startswith("reg:"):
-        return await _on_choice(ctx, msg, msg.choice)
-    parsed = parse_command(msg.text)
-    if parsed is None:
-        return None
-    command, arg = parsed
-    if command == "start":
-        return await _use_code(ctx, msg, arg) if arg else None  # plain /start: the welcome (questions)
-    if command == "dangky":
-        return await _register(ctx, msg, arg)
-    if command == "huydangky":
-        return await _unregister(ctx, msg, arg)
-    if command == "taoma":
-        return await _create_code(ctx, msg, arg)
-    if command == "duyet":
-        return await _list_pending(ctx, msg)
-    return None
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -118,14 +88,14 @@ async def _find_agency(session: AsyncSession, name: str) -> tuple[AgencyInfo | N
 
 # ---- /dangky --------------------------------------------------------------------------------
 
-async def _register(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+async def cmd_register(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     if not arg:
         return [Reply(USAGE)]
     if _CODE.match(arg):
         async with ctx.db.session() as s:
             code = await s.get(RegistrationCode, arg.upper())
         if code is not None:
-            return await _use_code(ctx, msg, arg)
+            return await use_code(ctx, msg, arg)
     async with ctx.db.session() as s:
         info, suggestions, reg = await _find_agency(s, arg)
     if info is None:
@@ -168,7 +138,7 @@ async def _request(ctx: AppContext, msg: Incoming, info: AgencyInfo, reg: Regist
 
 # ---- codes ----------------------------------------------------------------------------------
 
-async def _use_code(ctx: AppContext, msg: Incoming, raw: str) -> list[Reply]:
+async def use_code(ctx: AppContext, msg: Incoming, raw: str) -> list[Reply]:
     """Approve at once with a valid, unused, unexpired code; anything else changes nothing."""
     async with ctx.db.session() as s:
         code = await s.get(RegistrationCode, raw.strip().upper())
@@ -190,7 +160,7 @@ async def _use_code(ctx: AppContext, msg: Incoming, raw: str) -> list[Reply]:
             *admin_replies(ctx, f"{_person(msg)} đã dùng mã {code.code} để làm cán bộ đầu mối của {info.name}.")]
 
 
-async def _create_code(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+async def cmd_create_code(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     if not ctx.is_admin(msg.channel, msg.user_id):
         return [Reply("Chỉ quản trị viên mới tạo được mã đăng ký.")]
     if not arg:
@@ -218,8 +188,9 @@ async def _create_code(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 # ---- admins' decisions ----------------------------------------------------------------------
 
-async def _on_choice(ctx: AppContext, msg: Incoming, data: str) -> list[Reply]:
-    action, _, raw_id = data[len("reg:"):].partition(":")
+async def on_choice(ctx: AppContext, msg: Incoming) -> list[Reply]:
+    """The buttons "reg:ask|ok|no:<id>" (or a typed number that picks one)."""
+    action, _, raw_id = (msg.choice or "")[len("reg:"):].partition(":")
     if not raw_id.isdigit():
         return [Reply("Lựa chọn không hợp lệ.")]
     if action == "ask":
@@ -257,7 +228,7 @@ async def _on_choice(ctx: AppContext, msg: Incoming, data: str) -> list[Reply]:
                   "Vui lòng liên hệ quản trị viên nếu cần.", chat_id=chat_id, channel=channel)]
 
 
-async def _list_pending(ctx: AppContext, msg: Incoming) -> list[Reply]:
+async def cmd_pending(ctx: AppContext, msg: Incoming, arg: str = "") -> list[Reply]:
     if not ctx.is_admin(msg.channel, msg.user_id):
         return [Reply("Chỉ quản trị viên mới xem được các yêu cầu đăng ký.")]
     async with ctx.db.session() as s:
@@ -272,7 +243,7 @@ async def _list_pending(ctx: AppContext, msg: Incoming) -> list[Reply]:
 
 # ---- /huydangky -----------------------------------------------------------------------------
 
-async def _unregister(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+async def cmd_unregister(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     async with ctx.db.session() as s:
         rows = await focal_points.get_by_chat(s, msg.channel, msg.chat_id)
         if not rows:
@@ -312,22 +283,20 @@ async def revive_chat(ctx: AppContext, channel: str, chat_id: str) -> int:
 
 
 async def mark_chat_unreachable(ctx: AppContext, channel: str, chat_id: str, reason: str = "") -> list[Reply]:
-    """Mark every focal point of a chat unreachable (the user blocked the bot); notices for the admins.
+    """A chat blocked the bot: its focal points marked unreachable (knowledge.focal_points.mark_unreachable,
+    which also cancels their pending reminders) and a notice for the admins.
 
-    Channels call this when a reply bounces with 403; the reminder dispatcher may too. Nothing
-    to report (no notice) when the chat was no focal point or was already marked.
+    Channels call this when a reply bounces with 403 or the platform says the bot was blocked.
+    Nothing to report (no notice) when the chat was no focal point or was already marked.
     """
     async with ctx.db.session() as s:
-        rows = [r for r in await focal_points.get_by_chat(s, channel, chat_id) if r.status != focal_points.UNREACHABLE]
+        rows = await focal_points.mark_unreachable(s, channel, chat_id, reason)
+        await s.commit()
         if not rows:
             return []
-        for r in rows:
-            await focal_points.mark_unreachable(s, r.id, reason)
-        await s.commit()
         reg = await _registry(s)
         names = ", ".join(reg.by_id[r.agency_id].name for r in rows)
         person = rows[0].name or chat_id
     return admin_replies(ctx, f"Không gửi được tin cho {person} ({channel}, chat {chat_id}), cán bộ đầu mối của "
                               f"{names}: người dùng đã chặn hoặc rời bot. Đã đánh dấu không liên lạc được; "
                               "cần chỉ định người khác hoặc liên hệ trực tiếp.")
-

@@ -2,52 +2,51 @@
 answer to an extension request. Choice data: "rem:done:<outbox id>", "rem:later:<id>",
 "rem:ext:<id>", "rem:grant:<id>:<yyyy-mm-dd>", "rem:deny:<id>". Anything else returns None.
 
-An extension request takes two messages: the button, then the reason the user types. Who is
-waiting to type a reason is kept in memory (ctx.cache) for 30 minutes; after a restart the user
-presses the button again.
+An extension request takes two messages: the button, then the reason the user types. The reason
+awaited is conversation state in the store (knowledge.conversation, "reminder.reason", 30 minutes),
+so a restart or another instance still takes it.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from core.clock import VN
 from core.context import AppContext
 from core.messages import Choice, Incoming, Reply
+from knowledge import conversation
 from knowledge.models import AuditEntry, FocalPoint, Outbox, Task, TaskProgress
 from knowledge.text import fold
 from scheduler import planner
 from scheduler.texts import day_label, shorten
 
-CACHE = "reminder_actions"
-WAIT_SECONDS = 30 * 60
+REASON = "reminder.reason"  # the awaited reply's name in the conversation state
+REASON_WAIT = timedelta(minutes=30)
 _DATE = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})\b")
 NOT_YOURS = "Nhắc việc này không gửi cho bạn nên bạn không thao tác được. Nếu bạn là đầu mối mới, hãy gõ /dangky."
 GONE = "Không tìm thấy nhắc việc này (có thể nhiệm vụ đã bị xóa khỏi kế hoạch)."
 
 
-def _waiting(ctx: AppContext) -> dict[tuple[str, str], tuple[int, float]]:
-    waiting: dict[tuple[str, str], tuple[int, float]] = ctx.cache.setdefault(CACHE, {})
-    return waiting
+async def on_reason(ctx: AppContext, msg: Incoming, data: dict[str, Any]) -> list[Reply]:
+    """The text typed after "Xin gia hạn": the reason, sent on to the admins ("hủy" gives up)."""
+    if fold(msg.text) in ("huy", "thoi", "khong"):
+        return [Reply("Đã hủy đề nghị gia hạn.")]
+    outbox_id = data.get("outbox_id")
+    if not isinstance(outbox_id, int):
+        return [Reply(GONE)]
+    return await _extension_request(ctx, msg, outbox_id, msg.text)
 
 
-async def handle(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
-    if msg.choice and msg.choice.startswith("rem:"):
-        return await _on_choice(ctx, msg, msg.choice.split(":"))
-    pending = _waiting(ctx).get((msg.channel, msg.chat_id))
-    if pending and not msg.choice and msg.text and not msg.text.startswith("/"):
-        outbox_id, since = pending
-        del _waiting(ctx)[(msg.channel, msg.chat_id)]
-        if time.monotonic() - since > WAIT_SECONDS:
-            return None
-        if fold(msg.text) in ("huy", "thoi", "khong"):
-            return [Reply("Đã hủy đề nghị gia hạn.")]
-        return await _extension_request(ctx, msg, outbox_id, msg.text)
-    return None
+AWAITED = {REASON: on_reason}  # the router reads this: awaited replies this module answers
+
+
+async def on_choice(ctx: AppContext, msg: Incoming) -> list[Reply]:
+    """The buttons "rem:...:<outbox id>" (or a typed number that picks one)."""
+    return await _on_choice(ctx, msg, (msg.choice or "").split(":"))
 
 
 async def _on_choice(ctx: AppContext, msg: Incoming, parts: list[str]) -> list[Reply]:
@@ -95,7 +94,8 @@ async def _on_choice(ctx: AppContext, msg: Incoming, parts: list[str]) -> list[R
             at = new.send_at.astimezone(VN) if new.send_at.tzinfo else new.send_at
             return [Reply(f"🔔 Sẽ nhắc lại lúc {at:%H:%M} {day_label(at.date())}.")]
         if action == "ext":
-            _waiting(ctx)[(msg.channel, msg.chat_id)] = (row.id, time.monotonic())
+            await conversation.await_reply(ctx.db, msg.channel, msg.chat_id, REASON, {"outbox_id": row.id},
+                                           ctx.clock.now() + REASON_WAIT)
             return [Reply("Vui lòng gõ lý do xin gia hạn, kèm ngày đề nghị gia hạn đến (dd/mm/yyyy) nếu có.\n"
                           "Gõ \"hủy\" để thôi.")]
     return [Reply("Lựa chọn không hợp lệ.")]

@@ -1,33 +1,111 @@
 """The one entry point channels call: a normalised message in, replies out.
 
-Each handler module answers what it recognises and returns None otherwise; the order below
-decides who gets a message first (registration and reminder buttons before free questions).
+The order is explicit, not a tuple's:
+  1. a command (handlers.commands: the one table);
+  2. what the chat's conversation state waits for (knowledge.conversation): a reply a handler
+     asked for ("Xin gia hạn" → the reason), a confirmation ("có"/"không"), or a typed number
+     that picks one of the choices shown last, whichever handler showed them;
+  3. a pressed button (or the choice a typed number picked), by the prefix of its data;
+  4. anything else is a question.
+After answering, the choices of the reply to this chat (when exactly one reply carries choices)
+become what a typed number picks next; a reply without choices ends the list.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
+from typing import Any
 
 from core.context import AppContext
 from core.messages import Incoming, Reply
-from handlers import questions, registration, reminder_actions
-from knowledge.text import nfc
+from handlers import commands, questions, registration, reminder_actions
+from knowledge import conversation
+from knowledge.text import fold, nfc
 
 log = logging.getLogger(__name__)
 
 SORRY = "Xin lỗi, đã có lỗi khi xử lý tin nhắn của bạn. Vui lòng thử lại sau ít phút."
+CHOICES_TTL = timedelta(minutes=30)  # a typed number picks from choices shown in the last half hour only
+YES = frozenset({"co", "dong y", "ok", "xac nhan", "yes", "u", "uh"})
+NO = frozenset({"khong", "huy", "thoi", "no"})
+
+ChoiceHandler = Callable[[AppContext, Incoming], Awaitable[list[Reply]]]
+ReplyHandler = Callable[[AppContext, Incoming, dict[str, Any]], Awaitable[list[Reply]]]
+
+# Buttons by the prefix of their data: "reg:ok:12" belongs to registration.
+BUTTONS: dict[str, ChoiceHandler] = {
+    "reg:": registration.on_choice,
+    "rem:": reminder_actions.on_choice,
+    "q:": questions.on_choice,
+}
+# Awaited replies by the name a handler gave (knowledge.conversation.await_reply).
+AWAITED: dict[str, ReplyHandler] = dict(reminder_actions.AWAITED)
 
 
 async def handle(ctx: AppContext, msg: Incoming) -> list[Reply]:
     """Answer one message; never raises (an unexpected error becomes a polite reply)."""
     msg = replace(msg, text=nfc(msg.text or "").strip())
     try:
-        for module in (registration, reminder_actions, questions):
-            replies = await module.handle(ctx, msg)
-            if replies is not None:
-                return replies
+        await registration.revive_chat(ctx, msg.channel, msg.chat_id)
+        replies, keep_choices = await _route(ctx, msg)
+        if not keep_choices:
+            await _remember_choices(ctx, msg, replies)
+        return replies
     except Exception:
         log.exception("handler failed on %s", msg)
         return [Reply(SORRY)]
-    return []
+
+
+async def _route(ctx: AppContext, msg: Incoming) -> tuple[list[Reply], bool]:
+    """The replies, and whether the choices shown before stay pickable (a number out of range)."""
+    if msg.choice is None:
+        replies = await commands.run(ctx, msg)
+        if replies is not None:
+            return replies, False
+        state = await conversation.load(ctx.db, msg.channel, msg.chat_id, ctx.clock.now())
+        if state.awaiting and msg.text:
+            await conversation.clear(ctx.db, msg.channel, msg.chat_id, conversation.REPLY)
+            handler = AWAITED.get(state.awaiting)
+            if handler is not None:
+                return await handler(ctx, msg, state.awaiting_data), False
+        if state.confirm and msg.text:
+            await conversation.clear(ctx.db, msg.channel, msg.chat_id, conversation.CONFIRM)
+            said = fold(msg.text).strip(" .!")
+            if said in YES:
+                msg = replace(msg, choice=state.confirm)
+            elif said in NO:
+                return [Reply("Đã hủy, không thay đổi gì.")], False
+        if msg.choice is None and msg.text.isdigit():
+            return await _typed_number(ctx, msg, state.choices)
+    if msg.choice is not None:
+        for prefix, on_choice in BUTTONS.items():
+            if msg.choice.startswith(prefix):
+                return await on_choice(ctx, msg), False
+        log.warning("choice nobody handles: %r", msg.choice)
+        return [Reply("Lựa chọn không hợp lệ.")], False
+    return (await questions.on_text(ctx, msg) or []), False
+
+
+async def _typed_number(ctx: AppContext, msg: Incoming, choices: list[str]) -> tuple[list[Reply], bool]:
+    """"3" picks the third choice shown last, as if its button were pressed."""
+    if not choices:
+        return [Reply("Chưa có danh sách nào để chọn theo số. Xin đặt câu hỏi, hoặc gõ /help để xem cách hỏi.")], True
+    n = int(msg.text)
+    if not 1 <= n <= len(choices):
+        return [Reply(f"Xin gõ một số từ 1 đến {len(choices)}, hoặc đặt câu hỏi mới.")], True
+    return await _route(ctx, replace(msg, choice=choices[n - 1]))
+
+
+async def _remember_choices(ctx: AppContext, msg: Incoming, replies: list[Reply]) -> None:
+    """The choices of this chat's reply are what a typed number picks next (none when several replies
+    carry choices: a number would not say which list it means)."""
+    here = [r for r in replies if r.choices and (r.channel or msg.channel) == msg.channel
+            and (r.chat_id or msg.chat_id) == msg.chat_id]
+    if len(here) == 1:
+        until = ctx.clock.now() + CHOICES_TTL
+        await conversation.offer_choices(ctx.db, msg.channel, msg.chat_id, [c.data for c in here[0].choices], until)
+    else:
+        await conversation.clear(ctx.db, msg.channel, msg.chat_id, conversation.CHOICES)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.models import AuditEntry, FocalPoint
+from knowledge.models import AuditEntry, FocalPoint, Outbox
 from knowledge.text import nfc
 
 PENDING = "pending"
@@ -95,17 +95,26 @@ async def reject(session: AsyncSession, focal_id: int, by: str) -> FocalPoint | 
     return await remove(session, focal_id, by, action="focal.reject")
 
 
-async def mark_unreachable(session: AsyncSession, focal_id: int, reason: str = "") -> FocalPoint | None:
-    """The platform said the chat is gone (403): stop planning reminders to it until it writes again."""
-    row = await session.get(FocalPoint, focal_id)
-    if row is None:
-        return None
-    if row.status != UNREACHABLE:
+async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str | int,
+                           reason: str = "") -> list[FocalPoint]:
+    """The platform said a chat is gone (the user blocked the bot, 403): every focal point of that chat
+    is marked unreachable and its pending reminders are cancelled, until the chat writes again.
+
+    The one place this fact is written (the dispatcher and every channel call it). Returns the rows
+    newly marked: empty when the chat was no focal point or was marked already.
+    """
+    rows = [r for r in await get_by_chat(session, channel, chat_id) if r.status != UNREACHABLE]
+    for row in rows:
         row.status = UNREACHABLE
         session.add(AuditEntry(actor="system", action="focal.unreachable", target=f"focal:{row.id}",
                                details={"reason": reason[:500]}))
+    ids = [r.id for r in await get_by_chat(session, channel, chat_id)]
+    if ids:
+        await session.execute(
+            update(Outbox).where(Outbox.focal_point_id.in_(ids), Outbox.status == "pending")
+            .values(status="cancelled", last_error="đầu mối không nhận được tin nhắn"))
     await session.flush()
-    return row
+    return rows
 
 
 async def list_focal_points(

@@ -235,3 +235,26 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ConversationState(Base):
+    """What one chat is in the middle of, so a restart or another instance carries on the conversation.
+
+    Three independent parts, each with its own expiry: the numbered choices shown last (any
+    handler's; a typed number picks one), a reply awaited (`awaiting` names what the next text
+    answers, e.g. an extension reason) and a confirmation awaited (the choice a "có" would pick).
+    """
+
+    __tablename__ = "conversation_state"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    choices_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    awaiting: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    awaiting_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    awaiting_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    confirm: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    confirm_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

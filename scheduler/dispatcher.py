@@ -291,10 +291,7 @@ class Dispatcher:
             pacer.sent(row.chat_id, loop.time())
             await self._finish(row, status="failed", last_error=f"unreachable: {e}"[:1000], claimed_by=None)
             async with self.db.session() as s:
-                await focal_points.mark_unreachable(s, row.focal_point_id, str(e))
-                await s.execute(update(Outbox).where(Outbox.focal_point_id == row.focal_point_id,
-                                                     Outbox.status == "pending")
-                                .values(status="cancelled", last_error="đầu mối không nhận được tin nhắn"))
+                await focal_points.mark_unreachable(s, row.channel, row.chat_id, str(e))
                 await s.commit()
             stats.unreachable += 1
         except RetryLater as e:

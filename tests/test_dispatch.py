@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from telegram import Bot
 
-from bot.telegram.sender import TelegramSender
+from bot.channels.telegram.sender import TelegramSender
 from core.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import FocalPoint, Outbox

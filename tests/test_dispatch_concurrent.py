@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 from telegram import Bot
 
-from bot.telegram.sender import TelegramSender
+from bot.channels.telegram.sender import TelegramSender
 from knowledge.db import Database
 from knowledge.models import Outbox
 from scheduler.dispatcher import Dispatcher

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.console import format_reply, run_console
+from bot.channels.console.channel import format_reply, run_console
 from core.clock import FixedClock
 from core.context import AppContext
 from core.settings import async_url

@@ -11,7 +11,8 @@ from core.clock import FixedClock
 from core.context import AppContext
 from core.messages import Incoming
 from handlers import router
-from handlers.registration import USERNAME_CACHE, mark_chat_unreachable, parse_command
+from handlers.commands import parse_command
+from handlers.registration import USERNAME_CACHE, mark_chat_unreachable
 from knowledge.db import Database
 from knowledge.models import Agency, AuditEntry, FocalPoint, RegistrationCode
 
@@ -132,11 +133,11 @@ async def test_expired_and_wrong_codes_change_nothing(ctx: AppContext, db: Datab
     assert await focal_rows(db) == []
 
 
-async def test_plain_start_is_not_registration(ctx: AppContext) -> None:
-    from handlers import registration
-
-    assert await registration.handle(ctx, said("11", "/start")) is None
-    assert await registration.handle(ctx, said("11", "Sở Tài chính có việc gì?")) is None
+async def test_plain_start_is_not_registration(ctx: AppContext, db: Database) -> None:
+    [welcome] = await router.handle(ctx, said("11", "/start"))
+    assert welcome.text.startswith("Xin chào!")
+    await router.handle(ctx, said("11", "Sở Tài chính có việc gì?"))
+    assert await focal_rows(db) == []
 
 
 async def test_admin_registers_self_and_unregisters(ctx: AppContext, db: Database) -> None:

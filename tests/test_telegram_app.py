@@ -7,9 +7,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.app import App, load_samples, telegram_file_url
-from bot.telegram.sender import TelegramSender
-from bot.web import TELEGRAM_SECRET_HEADER
+from bot.app import App, load_samples
+from bot.channels.telegram.channel import SECRET_HEADER, file_url
+from bot.channels.telegram.sender import TelegramSender
 from core.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -19,12 +19,12 @@ def settings(tmp_path: Path, **kw: object) -> Settings:
 
 
 def test_file_url_follows_the_api_server(tmp_path: Path) -> None:
-    assert telegram_file_url(settings(tmp_path)) == "https://api.telegram.org/file/bot"
+    assert file_url(settings(tmp_path)) == "https://api.telegram.org/file/bot"
     local = settings(tmp_path, telegram_base_url="http://127.0.0.1:8081/bot")
-    assert telegram_file_url(local) == "http://127.0.0.1:8081/file/bot"
+    assert file_url(local) == "http://127.0.0.1:8081/file/bot"
     apart = settings(tmp_path, telegram_base_url="http://127.0.0.1:8081/bot",
                      telegram_base_file_url="http://files.local/file/bot")
-    assert telegram_file_url(apart) == "http://files.local/file/bot"
+    assert file_url(apart) == "http://files.local/file/bot"
 
 
 async def test_webhook_without_secret_refused(tmp_path: Path) -> None:
@@ -36,7 +36,7 @@ async def test_samples_need_a_folder(tmp_path: Path) -> None:
     app = await App.create(settings(tmp_path))
     try:
         assert await load_samples(app.ctx, str(tmp_path / "missing")) == 0
-        assert app.telegram is None and app.web.status == {"telegram": "off"}
+        assert app.channels == [] and app.web.status == {"telegram": "off"}
     finally:
         await app.ctx.db.close()
 
@@ -49,13 +49,13 @@ async def test_webhook_app_end_to_end(tmp_path: Path) -> None:
         app = await App.create(cfg)
         await app.start()
         try:
-            assert isinstance(app.senders["telegram"], TelegramSender)
+            assert isinstance(app.edge.senders()["telegram"], TelegramSender)
             assert app.reminders is not None
             assert tg.webhook["url"] == "https://nhacviec.example.gov.vn/hook"
             update = {"update_id": 5, "message": tg.user_message(900, "/taoma Sở Tài chính")}
             async with aiohttp.ClientSession() as http:
                 async with http.post(f"http://127.0.0.1:{app.web.port}/hook", json=update,
-                                     headers={TELEGRAM_SECRET_HEADER: "0123456789abcdef"}) as r:
+                                     headers={SECRET_HEADER: "0123456789abcdef"}) as r:
                     assert r.status == 200
                 async with http.get(f"http://127.0.0.1:{app.web.port}/healthz") as r:
                     assert (await r.json())["telegram"] == "webhook"

@@ -10,11 +10,13 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.telegram.application import ADMIN_FILES_ONLY, COMMANDS, SORRY, TelegramBot
-from bot.web import TELEGRAM_SECRET_HEADER, WebServer, webhook_path
+from bot.channels.telegram.channel import SECRET_HEADER, TelegramChannel, bot_commands
+from bot.edge import ADMIN_FILES_ONLY, SORRY, Edge
+from bot.web import WebServer
 from core.clock import FixedClock
 from core.context import AppContext
 from core.messages import Incoming, Reply
+from handlers.commands import COMMANDS, Audience
 from knowledge import focal_points
 from knowledge.agencies import Registry
 from knowledge.db import Database
@@ -41,14 +43,15 @@ def ctx(sqlite_db: Database) -> AppContext:
     return make_ctx(sqlite_db)
 
 
-async def running_bot(ctx: AppContext, tg: FakeTelegram, **kw: object) -> TelegramBot:
-    bot = TelegramBot(ctx, tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url, poll_timeout=1, **kw)
+async def running_bot(ctx: AppContext, tg: FakeTelegram, **kw: object) -> TelegramChannel:
+    bot = TelegramChannel(Edge(ctx), tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url,
+                          poll_timeout=1, **kw)  # type: ignore[arg-type]
     await bot.start()
     return bot
 
 
 @pytest.fixture
-async def bot(ctx: AppContext, tg: FakeTelegram) -> AsyncIterator[TelegramBot]:
+async def bot(ctx: AppContext, tg: FakeTelegram) -> AsyncIterator[TelegramChannel]:
     b = await running_bot(ctx, tg)
     yield b
     await b.stop()
@@ -84,8 +87,12 @@ async def test_question_in_answer_out(ctx: AppContext, tg: FakeTelegram) -> None
     await add_task(ctx.db)
     bot = await running_bot(ctx, tg)
     try:
-        assert [c["command"] for c in tg.commands] == [c.command for c in COMMANDS]
+        # The menus come from the command table: everyone's by default, the admins' in their own chat.
+        assert [c["command"] for c in tg.commands] == [c.name for c in COMMANDS if c.audience is not Audience.ADMIN]
         assert all(c["description"] for c in tg.commands)
+        admin_menu = tg.scoped_commands[tg.scope_key({"type": "chat", "chat_id": ADMIN})]
+        assert [c["command"] for c in admin_menu] == [c.name for c in COMMANDS]
+        assert {"command": "taoma", "description": bot_commands(Audience.ADMIN)[-2].description} in admin_menu
         tg.queue_message(USER, "Ai chủ trì rà soát, đối chiếu các quy định hiện hành?")
         [answer] = await tg.wait_for_messages(1, chat_id=USER)
         assert answer["text"].startswith("Sở Tài chính")
@@ -140,7 +147,7 @@ async def test_webhook_needs_the_secret(ctx: AppContext, tg: FakeTelegram) -> No
     url, secret = "https://nhacviec.example.gov.vn/tg/hook", "s3cret-Token_123"
     bot = await running_bot(ctx, tg, webhook_url=url, webhook_secret=secret)
     web = WebServer(ctx.db, "127.0.0.1", 0)
-    web.add_telegram_webhook(webhook_path(url), secret, bot.put_update)
+    bot.add_routes(web)
     web.status["telegram"] = bot.mode
     await web.start()
     try:
@@ -151,16 +158,16 @@ async def test_webhook_needs_the_secret(ctx: AppContext, tg: FakeTelegram) -> No
         async with aiohttp.ClientSession() as http:
             async with http.post(endpoint, json=update) as r:
                 assert r.status == 403
-            async with http.post(endpoint, json=update, headers={TELEGRAM_SECRET_HEADER: "wrong"}) as r:
+            async with http.post(endpoint, json=update, headers={SECRET_HEADER: "wrong"}) as r:
                 assert r.status == 403
             await asyncio.sleep(0.2)
             assert tg.sent == []
-            async with http.post(endpoint, json=update, headers={TELEGRAM_SECRET_HEADER: secret}) as r:
+            async with http.post(endpoint, json=update, headers={SECRET_HEADER: secret}) as r:
                 assert r.status == 200
-            async with http.post(endpoint, data=b"{not json", headers={TELEGRAM_SECRET_HEADER: secret}) as r:
+            async with http.post(endpoint, data=b"{not json", headers={SECRET_HEADER: secret}) as r:
                 assert r.status == 400
             bad = {"update_id": 2, "message": {"text": "no chat, no date"}}
-            async with http.post(endpoint, json=bad, headers={TELEGRAM_SECRET_HEADER: secret}) as r:
+            async with http.post(endpoint, json=bad, headers={SECRET_HEADER: secret}) as r:
                 assert r.status == 400
             async with http.get(f"http://127.0.0.1:{web.port}/healthz") as r:
                 assert r.status == 200
@@ -203,7 +210,7 @@ async def test_server_error_retried(tg: FakeTelegram) -> None:
 
 
 async def test_blocked_user_marked_unreachable_and_admins_told(ctx: AppContext, tg: FakeTelegram,
-                                                               bot: TelegramBot) -> None:
+                                                               bot: TelegramChannel) -> None:
     async with ctx.db.session() as s:
         reg = await Registry.load(s)
         agency = reg.lookup("Sở Y tế")
@@ -221,7 +228,7 @@ async def test_blocked_user_marked_unreachable_and_admins_told(ctx: AppContext, 
 
 
 async def test_block_notice_marks_unreachable_without_a_send(ctx: AppContext, tg: FakeTelegram,
-                                                              bot: TelegramBot) -> None:
+                                                              bot: TelegramChannel) -> None:
     async with ctx.db.session() as s:
         reg = await Registry.load(s)
         agency = reg.lookup("Sở Tư pháp")
@@ -236,12 +243,12 @@ async def test_block_notice_marks_unreachable_without_a_send(ctx: AppContext, tg
     assert "my_chat_member" in next(p for m, p in tg.requests if m == "getUpdates")["allowed_updates"]
 
 
-async def test_long_answer_split_in_order(bot: TelegramBot, tg: FakeTelegram) -> None:
+async def test_long_answer_split_in_order(bot: TelegramChannel, tg: FakeTelegram) -> None:
     lines = [f"{i}. Sở Tài chính chủ trì rà soát quy định tài chính — KH 3021, mục II.{i}" for i in range(1, 101)]
     text = "\n".join(lines)
     assert len(text) >= 5000
     incoming = Incoming(channel="telegram", chat_id=str(USER), user_id=str(USER))
-    await bot.deliver(incoming, [Reply(text)])
+    await bot.edge.deliver(incoming, [Reply(text)])
     sent = await tg.wait_for_messages(2, chat_id=USER)
     assert len(sent) == 2 and all(len(m["text"]) <= 4096 for m in sent)
     assert sent[0]["text"] + "\n" + sent[1]["text"] == text
@@ -259,7 +266,7 @@ async def test_documents_only_from_admins(tg: FakeTelegram) -> None:
     assert answer["text"] != ADMIN_FILES_ONLY and answer["text"] != SORRY
 
 
-async def test_admin_plan_file_imported(ctx: AppContext, tg: FakeTelegram, bot: TelegramBot) -> None:
+async def test_admin_plan_file_imported(ctx: AppContext, tg: FakeTelegram, bot: TelegramChannel) -> None:
     pytest.importorskip("knowledge.plans")  # the importer's module (another engineer's)
     seed = SEEDS / "002_49944c2a62862d7a.txt"
     tg.queue_document(ADMIN, "kh3021.txt", seed.read_bytes())

@@ -12,7 +12,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, NetworkError, RetryAfter
 
-from bot.telegram.sender import retry_seconds
+from bot.channels.telegram.sender import retry_seconds
 from tests.fakes.telegram_api import FakeTelegram, text_entities
 
 
@@ -51,6 +51,23 @@ async def test_get_updates_long_poll_and_offset() -> None:
         tg.queue_message(5, "hai")
         again = await bot.get_updates(offset=updates[0].update_id + 1, timeout=0)
         assert [u.message.text for u in again] == ["hai"]
+
+
+async def test_waiting_get_updates_woken_while_a_test_waits_too() -> None:
+    """Issue 14 item 11: a test waiting with wait_for must not swallow the wake-up of a long poll.
+
+    The poll has just begun to wait when a message is queued and, before the poll looks again, a
+    test starts waiting for the reply: the poll must still answer at once, not after its timeout."""
+    async with FakeTelegram() as tg:
+        poll = asyncio.create_task(tg._m_getUpdates({"timeout": "3"}))
+        await asyncio.sleep(0)  # the poll found nothing and waits
+        tg.queue_message(5, "/viec")
+        with pytest.raises(AssertionError):
+            await tg.wait_for(lambda: False, timeout=0.05)  # the test waits for a reply meanwhile
+        started = time.monotonic()
+        updates = await asyncio.wait_for(poll, 4)
+        assert [u["message"]["text"] for u in updates] == ["/viec"]
+        assert time.monotonic() - started < 0.5
 
 
 async def test_injected_failures_map_to_ptb_errors() -> None:

@@ -139,7 +139,7 @@ async def test_run_answers_within_a_second_and_stops_cleanly(tmp_path: Path) -> 
     result = await measure(tmp_path, rounds=1)
     assert result["exit_code"] == 0, result["stderr"]
     assert result["health"]["database"] == "ok" and result["health"]["telegram"] == "polling"
-    assert result["set_commands"] == 1
+    assert result["set_commands"] == 2  # everyone's menu, and the admin's (telegram:900) in their chat
     assert result["first_reply"].strip()
     assert result["median_s"] < 1.0, result
     assert "Traceback" not in result["stderr"], result["stderr"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from telegram import Bot
 
+from bot.channels.telegram.sender import TelegramSender
 from bot.chunks import split_text
-from bot.telegram.sender import TelegramSender
 from core.messages import Choice, DeliveryError, RetryLater, Unreachable
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -37,6 +37,15 @@ async def test_long_choices_one_per_row(tg: FakeTelegram, sender: TelegramSender
     await sender.send("42", "Bạn hỏi việc nào?", choices)
     rows = tg.sent_to(42)[0]["reply_markup"]["inline_keyboard"]
     assert len(rows) == 2
+
+
+async def test_a_long_numbered_list_gets_number_buttons(tg: FakeTelegram, sender: TelegramSender) -> None:
+    choices = [Choice(f"{i}. Sở Nội vụ thực hiện cải cách số {i}", f"q:task:{i}") for i in range(1, 21)]
+    await sender.send("42", "Sở Nội vụ có 20 việc", choices)
+    rows = tg.sent_to(42)[0]["reply_markup"]["inline_keyboard"]
+    assert [len(r) for r in rows] == [6, 6, 6, 2]
+    assert [b["text"] for r in rows for b in r] == [str(i) for i in range(1, 21)]
+    assert rows[1][4]["callback_data"] == "q:task:11"
 
 
 async def test_oversized_button_data_dropped_not_the_message(tg: FakeTelegram, sender: TelegramSender) -> None:

@@ -131,22 +131,26 @@ class FakeTelegram:
         self.callback_answers: list[dict[str, Any]] = []
         self.chat_actions: list[dict[str, Any]] = []
         self.requests: list[tuple[str, dict[str, Any]]] = []  # (method, params) of every call
-        self.commands: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []  # the default menu
+        self.scoped_commands: dict[str, list[dict[str, Any]]] = {}  # menus for one scope (JSON of the scope)
         self.webhook: dict[str, Any] = {"url": "", "secret_token": None}
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (file_path, content)
         self.failures: dict[int | None, deque[Failure]] = defaultdict(deque)
         self.stats: dict[str, int] = defaultdict(int)
         self._window: deque[float] = deque()  # accepted sends in the last second
         self._last_by_chat: dict[int, float] = {}
-        self._changed = asyncio.Event()  # set on every change; waiters clear it before waiting
+        self._changed = asyncio.Event()  # set once, by the next change, then replaced
 
     def _notify(self) -> None:
-        self._changed.set()
+        """Wake every waiter. Each change sets the event the waiters hold and starts a new one, so no
+        waiter can clear a wake-up meant for another (a waiting getUpdates used to miss it: 10 s late)."""
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
 
     async def _wait_change(self, timeout: float) -> None:
-        self._changed.clear()
+        changed = self._changed
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._changed.wait(), timeout)
+            await asyncio.wait_for(changed.wait(), timeout)
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -469,15 +473,31 @@ class FakeTelegram:
         self._notify()
         return True
 
+    @staticmethod
+    def scope_key(scope: dict[str, Any] | None) -> str:
+        """The key of a BotCommandScope in scoped_commands ("" for the default scope)."""
+        if not scope or scope.get("type") == "default":
+            return ""
+        return json.dumps({k: str(v) for k, v in scope.items()}, sort_keys=True)
+
     async def _m_setMyCommands(self, p: dict[str, Any]) -> Any:
-        self.commands = list(p.get("commands") or [])
+        key = self.scope_key(p.get("scope"))
+        if key:
+            self.scoped_commands[key] = list(p.get("commands") or [])
+        else:
+            self.commands = list(p.get("commands") or [])
         return True
 
     async def _m_getMyCommands(self, p: dict[str, Any]) -> Any:
-        return self.commands
+        key = self.scope_key(p.get("scope"))
+        return self.scoped_commands.get(key, []) if key else self.commands
 
     async def _m_deleteMyCommands(self, p: dict[str, Any]) -> Any:
-        self.commands = []
+        key = self.scope_key(p.get("scope"))
+        if key:
+            self.scoped_commands.pop(key, None)
+        else:
+            self.commands = []
         return True
 
     async def _m_setWebhook(self, p: dict[str, Any]) -> Any:

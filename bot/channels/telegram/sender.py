@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # Telegram's limit on one message
 MAX_BUTTON_DATA = 64  # bytes of callback_data Telegram accepts; a longer one fails the whole message
+MAX_ROWS = 12  # more full-width buttons than this do not fit a phone screen
+NUMBERS_PER_ROW = 6  # a long numbered list's buttons: just the numbers, six to a row
 # BadRequest descriptions that mean the chat is gone for good, like a block.
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send", "peer_id_invalid")
 
@@ -33,10 +35,20 @@ def keyboard(choices: list[Choice] | None) -> InlineKeyboardMarkup | None:
     if not fitting:
         return None
     choices = fitting
+    if len(choices) > MAX_ROWS and all(_number(c) for c in choices):
+        # A long numbered list (the text shows every line): one small button per number, in rows.
+        numbers = [InlineKeyboardButton(_number(c), callback_data=c.data) for c in choices]
+        return InlineKeyboardMarkup([numbers[i:i + NUMBERS_PER_ROW] for i in range(0, len(numbers), NUMBERS_PER_ROW)])
     buttons = [InlineKeyboardButton(c.label[:64] or "…", callback_data=c.data) for c in choices]
     if len(buttons) <= 3 and sum(len(c.label) for c in choices) <= 45:
         return InlineKeyboardMarkup([buttons])
     return InlineKeyboardMarkup([[b] for b in buttons])
+
+
+def _number(choice: Choice) -> str:
+    """"11" for a choice labelled "11. Sở Nội vụ …"; "" when the label is not numbered."""
+    head = choice.label.split(".", 1)[0]
+    return head if head.isdigit() and choice.label.startswith(f"{head}. ") else ""
 
 
 def retry_seconds(exc: RetryAfter) -> float:

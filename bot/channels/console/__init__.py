@@ -1,0 +1,1 @@
+"""The console channel: a terminal chat (channel.py)."""

@@ -1,0 +1,228 @@
+"""The Telegram channel: a PTB Application that turns updates into `Incoming` for the Edge.
+
+Every update becomes one `Incoming` (updates.py) handed to the Edge (bot/edge.py), which answers
+and delivers; replies go out through `TelegramSender` (choices as inline buttons). The command
+menu comes from the command table (handlers.commands): everyone's by default, admins' in their
+own chats. A chat that blocks the bot is marked unreachable through the Edge. Long polling by
+default; with a webhook URL the updates come through the web server (`add_routes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ChatAction, ChatMemberStatus
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.channels.telegram.sender import MAX_TEXT, TelegramSender
+from bot.channels.telegram.updates import CHANNEL, to_incoming
+from bot.edge import SORRY, Edge
+from bot.web import WebServer, webhook_path
+from core.settings import Settings
+from handlers.commands import Audience, menu
+from handlers.registration import USERNAME_CACHE
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
+TYPING_EVERY = 4.0  # Telegram shows "typing…" for about 5 seconds
+UPDATES = ["message", "callback_query", "my_chat_member"]  # what the bot asks Telegram for
+REPLY_BACKOFF = 1.0  # seconds before retrying after a network error or 5xx: someone is waiting
+CONCURRENT_UPDATES = 32
+
+
+def bot_commands(audience: Audience) -> list[BotCommand]:
+    """The Telegram menu of one audience, from the command table."""
+    return [BotCommand(name, description) for name, description in menu(audience)]
+
+
+def file_url(settings: Settings) -> str:
+    """Files come from the same server as the API unless set apart: only NHACVIEC_TELEGRAM_BASE_URL
+    needs setting to point the bot at a local Bot API server or a test fake."""
+    base = settings.telegram_base_url.rstrip("/")
+    if settings.telegram_base_file_url == DEFAULT_FILE_URL and base.endswith("/bot") \
+            and not base.startswith("https://api.telegram.org"):
+        return base[: -len("/bot")] + "/file/bot"
+    return settings.telegram_base_file_url
+
+
+def is_update(data: Any) -> bool:
+    return isinstance(data, dict) and "update_id" in data
+
+
+@dataclass
+class _Document:
+    """Fetches one document's bytes for the Edge, unless it is heavier than allowed."""
+
+    update: Update
+
+    async def __call__(self, max_bytes: int) -> bytes | None:
+        assert self.update.message is not None and self.update.message.document is not None
+        document = self.update.message.document
+        if document.file_size and document.file_size > max_bytes:
+            return None
+        file = await document.get_file()
+        return bytes(await file.download_as_bytearray())
+
+
+class TelegramChannel:
+    """One Telegram bot of the product: build, start (polling or webhook), stop."""
+
+    name = CHANNEL
+    max_text = MAX_TEXT
+
+    def __init__(
+        self,
+        edge: Edge,
+        token: str,
+        *,
+        base_url: str = "https://api.telegram.org/bot",
+        base_file_url: str = DEFAULT_FILE_URL,
+        webhook_url: str = "",
+        webhook_secret: str = "",
+        poll_timeout: float = 10.0,
+    ) -> None:
+        self.edge = edge
+        self.ctx = edge.ctx
+        self.webhook_url, self.webhook_secret = webhook_url, webhook_secret
+        self.poll_timeout = poll_timeout
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(base_url)
+            .base_file_url(base_file_url)
+            .rate_limiter(AIORateLimiter())  # overall and per-group pacing inside this process
+            .concurrent_updates(CONCURRENT_UPDATES)
+        )
+        if webhook_url:
+            builder = builder.updater(None)  # updates arrive through bot.web
+        self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self.sender = TelegramSender(self.application.bot, network_backoff=REPLY_BACKOFF)
+        self.username = ""
+        self.bot_id = 0
+        edge.add(self)
+
+    @classmethod
+    def from_settings(cls, edge: Edge, settings: Settings) -> TelegramChannel | None:
+        """The channel when NHACVIEC_TELEGRAM_TOKEN is set (the factory bot.channels lists)."""
+        if not settings.telegram_token:
+            return None
+        return cls(edge, settings.telegram_token, base_url=settings.telegram_base_url,
+                   base_file_url=file_url(settings), webhook_url=settings.webhook_url,
+                   webhook_secret=settings.webhook_secret)
+
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.webhook_url else "polling"
+
+    @property
+    def status(self) -> str:
+        return self.mode
+
+    def add_routes(self, web: WebServer) -> None:
+        if self.webhook_url:
+            web.add_webhook(webhook_path(self.webhook_url, DEFAULT_WEBHOOK_PATH), SECRET_HEADER,
+                            self.webhook_secret, self.put_update, is_update)
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    async def _post_init(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        me = application.bot.bot
+        self.username, self.bot_id = me.username or "", me.id
+        self.ctx.cache[USERNAME_CACHE] = self.username
+        try:
+            await application.bot.set_my_commands(bot_commands(Audience.REGISTERED))
+        except TelegramError:
+            log.exception("setMyCommands failed; the bot runs without its command menu")
+        for admin in sorted(self.ctx.admins):
+            channel, _, user_id = admin.partition(":")
+            if channel != CHANNEL or not user_id.lstrip("-").isdigit():
+                continue
+            try:  # an admin who never wrote to the bot has no chat yet: the default menu then
+                await application.bot.set_my_commands(bot_commands(Audience.ADMIN),
+                                                      scope=BotCommandScopeChat(int(user_id)))
+            except TelegramError as e:
+                log.warning("admin menu for %s not set: %s", admin, e)
+
+    async def start(self) -> None:
+        """Connect (getMe), set the menus, then poll or set the webhook. Returns once running."""
+        app = self.application
+        await app.initialize()
+        await self._post_init(app)
+        await app.start()
+        if self.webhook_url:
+            await app.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret or None,
+                                      allowed_updates=UPDATES)
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(timeout=int(self.poll_timeout), poll_interval=0.0,
+                                            allowed_updates=UPDATES,
+                                            error_callback=self._on_poll_error)
+        log.info("Telegram bot @%s running (%s)", self.username, self.mode)
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def put_update(self, data: dict[str, Any]) -> None:
+        """An update received by the webhook: queued for the same handlers as polling."""
+        await self.application.update_queue.put(Update.de_json(data, self.application.bot))
+
+    @staticmethod
+    def _on_poll_error(exc: TelegramError) -> None:
+        log.warning("Telegram polling: %s (retrying)", exc)
+
+    # ---- one update ----------------------------------------------------------------------------
+
+    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            return
+        if update.my_chat_member is not None:
+            await self._on_membership(update)
+            return
+        incoming = to_incoming(update, self.username, self.bot_id)
+        if update.callback_query is not None:
+            # Stop the button's spinner at once, whatever the answer turns out to be.
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        if incoming is None:
+            return
+        fetch = _Document(update) if incoming.file_name is not None else None
+        chat_id = incoming.chat_id
+        await self.edge.receive(incoming, fetch_file=fetch, working=lambda: self._typing(chat_id))
+
+    async def _on_membership(self, update: Update) -> None:
+        """Blocked in a private chat, or removed from a group: the chat is gone until it writes again."""
+        change = update.my_chat_member
+        assert change is not None
+        if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            await self.edge.unreachable(CHANNEL, str(change.chat.id),
+                                        f"my_chat_member: {change.new_chat_member.status}")
+
+    async def _typing(self, chat_id: str) -> None:
+        """Show "typing…" until cancelled (the answer is ready)."""
+        while True:
+            with contextlib.suppress(TelegramError):
+                await self.application.bot.send_chat_action(int(chat_id), ChatAction.TYPING)
+            await asyncio.sleep(TYPING_EVERY)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An error outside the Edge (reading the update): log it with its update, answer politely."""
+        log.error("error while handling update %s", update, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            with contextlib.suppress(Exception):
+                await self.sender.send_one(str(update.effective_chat.id), SORRY)

@@ -1,0 +1,159 @@
+"""The channel-neutral edge: what happens to a message between a channel and the router, written once.
+
+A channel hands each `Incoming` to `Edge.receive`. The Edge answers one chat's messages in the
+order they came (updates of different chats run concurrently), hands an admin's plan file to the
+importer, asks the router, and delivers every reply to the chat and channel it is addressed to
+(an admin's notice may go to another chat, or another channel), looking the channel up in its
+registry at send time. A reply longer than the channel takes is sent in pieces; passing failures
+are retried; a chat that blocked the bot is marked unreachable and the admins told; a reply
+nobody can carry is recorded as undelivered. Any failure becomes a polite reply, never silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
+from typing import Any
+
+from bot.channels.base import Channel
+from bot.chunks import split_text
+from core.context import AppContext
+from core.messages import DeliveryError, Incoming, Reply, RetryLater, Sender, Unreachable
+from handlers import router
+from handlers.registration import mark_chat_unreachable
+from knowledge.importer import ImportRefused
+from knowledge.models import AuditEntry
+from knowledge.plans import import_file
+
+log = logging.getLogger(__name__)
+
+SORRY = router.SORRY
+NOT_UNDERSTOOD = "Xin lỗi, tôi chưa hiểu tin nhắn này. Gõ /help để xem cách hỏi."
+ADMIN_FILES_ONLY = "Xin lỗi, chỉ quản trị viên mới gửi được tệp kế hoạch. Bạn có thể đặt câu hỏi bằng tin nhắn."
+MAX_ATTEMPTS = 5  # per message piece, for flood control and network errors
+MAX_WAIT = 60.0  # never sleep longer than this on one retry: someone is waiting for the answer
+MAX_UPLOAD_MB = 20
+
+# The channel's way to fetch a document's bytes, given the most it may weigh; None when heavier.
+FetchFile = Callable[[int], Awaitable[bytes | None]]
+
+
+class Edge:
+    """The registry of running channels and the one path of every message and reply."""
+
+    def __init__(self, ctx: AppContext, *, max_upload_mb: int = MAX_UPLOAD_MB) -> None:
+        self.ctx = ctx
+        self.max_upload_bytes = max_upload_mb * 1024 * 1024
+        self.channels: dict[str, Channel] = {}
+        self.closed = asyncio.Event()  # a channel's user ended the session (the console's "thoát")
+        self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def add(self, channel: Channel) -> None:
+        """Register a channel: replies addressed to it are delivered through it from now on."""
+        self.channels[channel.name] = channel
+
+    def senders(self) -> dict[str, Sender]:
+        """The registered channels' senders, for the reminder dispatcher."""
+        return {name: ch.sender for name, ch in self.channels.items()}
+
+    # ---- messages in -----------------------------------------------------------------------------
+
+    async def receive(self, incoming: Incoming, *, fetch_file: FetchFile | None = None,
+                      working: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
+        """Answer one message and deliver the replies; never raises. `working` runs while the answer
+        is prepared (Telegram shows "typing…")."""
+        async with self._chat_locks[(incoming.channel, incoming.chat_id)]:
+            busy = asyncio.create_task(working()) if working is not None else None
+            try:
+                replies = await self._answer(incoming, fetch_file)
+            except Exception:
+                log.exception("failed to answer %s", incoming)
+                replies = [Reply(SORRY)]
+            finally:
+                if busy is not None:
+                    busy.cancel()
+            try:
+                await self.deliver(incoming, replies)
+            except Exception:
+                log.exception("failed to deliver the replies to %s", incoming)
+
+    async def _answer(self, incoming: Incoming, fetch_file: FetchFile | None) -> list[Reply]:
+        if incoming.file_name is not None and incoming.file_bytes is None:
+            if not self.ctx.is_admin(incoming.channel, incoming.user_id):
+                return [Reply(ADMIN_FILES_ONLY)]
+            data = await fetch_file(self.max_upload_bytes) if fetch_file is not None else None
+            if data is None:
+                return [Reply(f"Tệp {incoming.file_name} quá lớn (tối đa {self.max_upload_bytes // 2**20} MB).")]
+            incoming = replace(incoming, file_bytes=data)
+        replies = await router.handle(self.ctx, incoming)
+        if not replies and incoming.file_bytes is not None:
+            return await self._import(incoming, incoming.file_bytes)
+        if not replies and incoming.choice is None:
+            return [Reply(NOT_UNDERSTOOD)]
+        return replies
+
+    async def _import(self, incoming: Incoming, data: bytes) -> list[Reply]:
+        """An admin's plan file into the store (knowledge.plans), unless a handler took it first."""
+        name = incoming.file_name or "tep.txt"
+        try:
+            result = await import_file(self.ctx.db, data, name, actor=f"{incoming.channel}:{incoming.user_id}",
+                                       max_bytes=self.max_upload_bytes)
+        except ImportRefused as e:
+            return [Reply(f"Không nhập được tệp {name}: {e.message_vi}")]
+        return [Reply(f"Tệp {name}: {result.summary_vi()}")]
+
+    # ---- replies out -----------------------------------------------------------------------------
+
+    async def deliver(self, origin: Incoming | None, replies: list[Reply]) -> None:
+        """Send replies in order, each to its own chat and channel (default: where `origin` came from)."""
+        for reply in replies:
+            channel = reply.channel or (origin.channel if origin else "")
+            chat_id = reply.chat_id or (origin.chat_id if origin else "")
+            if channel and chat_id:
+                await self.send(channel, chat_id, reply)
+
+    async def send(self, channel: str, chat_id: str, reply: Reply) -> bool:
+        """One reply to one chat, piece by piece, retrying passing failures. True once delivered."""
+        target = self.channels.get(channel)
+        if target is None:
+            await self._undelivered(channel, chat_id, reply, "kênh không chạy trên máy chủ này")
+            return False
+        pieces = split_text(reply.text, target.max_text) or ["…"]
+        for i, piece in enumerate(pieces):
+            choices = reply.choices if i == len(pieces) - 1 else None
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                try:
+                    await target.sender.send(chat_id, piece, choices)
+                    break
+                except Unreachable as e:
+                    log.info("%s chat %s unreachable: %s", channel, chat_id, e)
+                    await self.unreachable(channel, chat_id, str(e))
+                    return False
+                except RetryLater as e:
+                    if attempt == MAX_ATTEMPTS:
+                        log.error("gave up sending to %s:%s after %d attempts: %s", channel, chat_id, attempt, e)
+                        await self._undelivered(channel, chat_id, reply, str(e))
+                        return False
+                    await asyncio.sleep(min(e.seconds, MAX_WAIT))
+                except DeliveryError as e:
+                    await self._undelivered(channel, chat_id, reply, str(e))
+                    return False
+        return True
+
+    async def unreachable(self, channel: str, chat_id: str, reason: str) -> None:
+        """A chat blocked the bot (or left): its focal points marked, the admins told elsewhere."""
+        notices = await mark_chat_unreachable(self.ctx, channel, chat_id, reason)
+        await self.deliver(None, [n for n in notices if (n.channel, n.chat_id) != (channel, chat_id)])
+
+    async def _undelivered(self, channel: str, chat_id: str, reply: Reply, reason: str) -> None:
+        """Recorded, never dropped silently: the audit log keeps what did not reach whom, and why."""
+        log.warning("reply to %s:%s not delivered (%s): %.80s", channel, chat_id, reason, reply.text)
+        with contextlib.suppress(Exception):  # the record is best effort; the store may be what failed
+            async with self.ctx.db.session() as s:
+                s.add(AuditEntry(actor="system", action="reply.undelivered", target=f"{channel}:{chat_id}"[:200],
+                                 details={"reason": reason[:500], "text": reply.text[:1000]}))
+                await s.commit()

@@ -1,1 +1,0 @@
-"""The Telegram channel: sender, update translation, the PTB application."""
