@@ -28,7 +28,13 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = (ROOT.parent / "shared" / "seeds") if (ROOT.parent / "shared" / "seeds").exists() else ROOT / "tests" / "data"
+# The shared sample plans and eval questions: ../shared next to the checkout, or NHACVIEC_TEST_SHARED
+# (a worktree elsewhere). Never another folder in their place: the seed tests would quietly judge other plans.
+SHARED = Path(os.environ.get("NHACVIEC_TEST_SHARED") or ROOT.parent / "shared")
+SEEDS = SHARED / "seeds"
+if not SEEDS.is_dir():
+    raise pytest.UsageError(f"the shared sample plans are not at {SEEDS}: set NHACVIEC_TEST_SHARED "
+                            "(make test SHARED=/path/to/shared)")
 PG_ADMIN_URL = os.environ.get("NHACVIEC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
