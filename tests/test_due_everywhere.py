@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from core.clock import FixedClock
+from core.clock import VN, FixedClock
 from core.context import AppContext
 from core.messages import Incoming
 from core.settings import Settings
@@ -17,7 +17,7 @@ from knowledge.db import Database
 from knowledge.models import AuditEntry, FocalPoint, Outbox
 from scheduler import digest, planner
 from scheduler.dispatcher import Dispatcher
-from tests.reminder_fixtures import RecordingChannel, TaskSpec, add_focal, make_plan
+from tests.reminder_fixtures import HOUR, RecordingChannel, TaskSpec, add_focal, make_plan
 
 # Thursday 10/12/2026; the focal point asks on Monday 21/12/2026, 11 days later.
 SURVEY = TaskSpec("Khảo sát nhu cầu đổi mới công nghệ của doanh nghiệp trên địa bàn tỉnh.",
@@ -41,7 +41,7 @@ async def _overdue_survey(db: Database) -> tuple[AppContext, int]:
     await add_focal(db, "Sở KH&CN", "501")
     ctx = AppContext(db, FixedClock.on(date(2026, 12, 9), 9), admins=frozenset({f"telegram:{ADMIN}"}))
     async with db.session() as s:
-        await planner.run_planner(s, ctx.clock.now())
+        await planner.run_planner(s, ctx.clock.now(), HOUR)
         await s.commit()
         b1 = await s.scalar(select(Outbox.id).where(Outbox.offset_key == "b1"))
     assert b1 is not None
@@ -82,11 +82,11 @@ async def test_an_extended_task_is_not_overdue_anywhere_and_shows_its_new_date(d
     assert "31/12/2026" in month.text and "Khảo sát nhu cầu" in month.text
 
     async with db.session() as s:
-        await planner.run_planner(s, ctx.clock.now())
+        await planner.run_planner(s, ctx.clock.now(), HOUR)
         await s.commit()
         texts = (await s.scalars(select(Outbox.text).where(Outbox.status == "pending"))).all()
         assert texts and all("31/12/2026" in t and "quá hạn" not in t for t in texts)
-        d = await digest.build_digest(s, ASKED_ON)
+        d = await digest.build_digest(s, ASKED_ON, await planner.load_snapshot(s, HOUR))
     assert d.overdue == []
     [line] = d.due_next_week  # the week of 28/12/2026
     assert "hạn thứ Năm 31/12/2026" in line.text
@@ -102,7 +102,7 @@ async def test_a_task_done_is_not_overdue_and_its_deadline_answer_says_so(db: Da
     first = when.text.splitlines()[0]
     assert "đã hoàn thành" in first and "quá hạn" not in first
     async with db.session() as s:
-        d = await digest.build_digest(s, ASKED_ON)
+        d = await digest.build_digest(s, ASKED_ON, await planner.load_snapshot(s, HOUR))
     assert d.overdue == [] and d.due_next_week == []
 
 
@@ -115,7 +115,7 @@ async def test_the_art_148_shift_is_the_same_in_answers_and_reminders(db: Databa
     [when] = await router.handle(ctx, _say("Hạn báo cáo sơ kết công tác chuyển đổi số là khi nào?"))
     assert "thứ Hai 14/12/2026 (còn 6 ngày)" in when.text.splitlines()[0]
     async with db.session() as s:
-        await planner.run_planner(s, ctx.clock.now())
+        await planner.run_planner(s, ctx.clock.now(), HOUR)
         await s.commit()
         texts = (await s.scalars(select(Outbox.text).where(Outbox.status == "pending"))).all()
     assert texts and all("thứ Hai 14/12/2026" in t for t in texts)
@@ -135,7 +135,7 @@ async def test_snooze_uses_the_configured_reminder_hour(db: Database, monkeypatc
     assert reply.text == "🔔 Sẽ nhắc lại lúc 07:00 thứ Ba 08/12/2026."
     async with db.session() as s:
         new = await s.scalar(select(Outbox).where(Outbox.offset_key == "s1"))
-    assert new is not None and FixedClock(new.send_at).at.astimezone(FixedClock.on(ASKED_ON).at.tzinfo).hour == 7
+    assert new is not None and planner.as_utc(new.send_at).astimezone(VN).hour == 7
 
 
 async def test_a_chat_that_blocks_the_bot_cancels_its_rows_and_the_admins_are_told(db: Database) -> None:
@@ -144,7 +144,7 @@ async def test_a_chat_that_blocks_the_bot_cancels_its_rows_and_the_admins_are_to
     fp = await add_focal(db, "Sở KH&CN", "501", channel="console")
     clock = FixedClock.on(date(2026, 12, 9), 9)
     async with db.session() as s:
-        await planner.run_planner(s, clock.now())
+        await planner.run_planner(s, clock.now(), HOUR)
         await s.commit()
     channel = RecordingChannel()
     channel.blocked.add("501")
