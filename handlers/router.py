@@ -22,7 +22,7 @@ from typing import Any
 from core.context import AppContext
 from core.messages import Incoming, Reply
 from handlers import commands, questions, registration, reminder_actions
-from knowledge import conversation
+from knowledge import buttons, conversation
 from knowledge.text import fold, nfc
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ ReplyHandler = Callable[[AppContext, Incoming, dict[str, Any]], Awaitable[list[R
 # Buttons by the prefix of their data: "reg:ok:12" belongs to registration.
 BUTTONS: dict[str, ChoiceHandler] = {
     "reg:": registration.on_choice,
-    "rem:": reminder_actions.on_choice,
+    buttons.PREFIX: reminder_actions.on_choice,
     "q:": questions.on_choice,
 }
 # Awaited replies by the name a handler gave (knowledge.conversation.await_reply).
