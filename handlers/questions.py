@@ -36,6 +36,13 @@ MAX_QUESTION = 400  # characters of a message read as a question
 MAX_TASKS = 200  # tasks a list answer carries for `ask --json` (its text shows MAX_LIST of them)
 # Two hits closer than this (ratio of scores) are "about equally good": the user picks.
 CLOSE = 0.88
+MAX_SUGGESTIONS = 3  # nearest tasks shown when none answers
+SUGGEST_COVERAGE = 0.25  # share of the question's topic a task must hold to be suggested at all
+EMPTY_STORE = (
+    "Chưa có kế hoạch nào được nạp, nên tôi chưa có nhiệm vụ nào để tra cứu.\n"
+    "Quản trị viên có thể gửi tệp kế hoạch (.docx, .pdf, .txt) vào cuộc trò chuyện này, "
+    "hoặc chạy lệnh `nhacviec import TỆP` trên máy chủ."
+)
 
 HELP = (
     "Xin chào! Tôi trả lời câu hỏi về nhiệm vụ trong các kế hoạch đang theo dõi{plans}. Ví dụ:\n"
@@ -81,6 +88,7 @@ class Answer:
     choices: list[Choice] = field(default_factory=list)
     index: Index | None = None
     today: date | None = None
+    suggestions: list[TaskDoc] = field(default_factory=list)  # nearest tasks when none answers: not answers
 
     def as_json(self) -> dict[str, Any]:
         assert self.index is not None and self.today is not None
@@ -89,6 +97,7 @@ class Answer:
             "intent": self.intent,
             "answer": self.text,
             "tasks": [task_json(self.index, t, self.today) for t in self.tasks],
+            "suggestions": [task_json(self.index, t, self.today) for t in self.suggestions],
         }
 
 
@@ -121,7 +130,10 @@ async def answer(ctx: AppContext, question: str, agencies: list[int] | None = No
     idx = await get_index(ctx)
     today = ctx.clock.today()
     p = parse(idx, question[:MAX_QUESTION], today)  # a pasted page is not a question: read its start
-    ans = await _dispatch(ctx, idx, p, today, agencies or [])
+    if not idx.plans and p.kind not in ("greeting", "thanks"):
+        ans = Answer("", p.kind, EMPTY_STORE)  # nothing was looked up: say so, not "no task due"
+    else:
+        ans = await _dispatch(ctx, idx, p, today, agencies or [])
     ans.question, ans.index, ans.today = question, idx, today
     return ans
 
@@ -139,6 +151,12 @@ async def _dispatch(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: l
         return _agency(idx, p, today)
     if p.kind == "plan":
         return _plan(idx, p, today)
+    if p.kind == "plan_info":
+        return _plan_info(idx, p)
+    if p.kind == "section":
+        return _section(idx, p, today)
+    if p.kind == "count":
+        return await _count(ctx, idx, p, today)
     if p.kind == "unknown":
         return Answer("", "unknown", _not_understood(idx))
     return _about_task(idx, p, today)
@@ -169,22 +187,39 @@ def _not_understood(idx: Index) -> str:
     return "Tôi chưa hiểu câu hỏi. Bạn có thể hỏi, ví dụ:\n" + help_text(idx).split("\n", 1)[1]
 
 
-def _nothing(idx: Index, p: Parsed, intent: str) -> Answer:
+def _nothing(idx: Index, p: Parsed, intent: str, near: list[TaskDoc] | None = None) -> Answer:
+    """No task answers: say so; show the nearest few by title only (no agency, no date: they were not
+    picked out by the question), each a choice to see it in full."""
     about = f" về “{p.topic}”" if p.topic else ""
     where = ""
     if p.plans and p.plan_ids:
         where = " trong " + ", ".join(idx.plans[i].label for i in dict.fromkeys(p.plan_ids))
+    head = f"Không tìm thấy nhiệm vụ nào{about}{where} trong các kế hoạch đang theo dõi ({len(idx.plans)} kế hoạch)."
+    near = (near or [])[:MAX_SUGGESTIONS]
+    if near:
+        lines = [head, "Có thể bạn muốn hỏi một trong các việc sau:"]
+        choices = []
+        for n, doc in enumerate(near, 1):
+            lines.append(f"{n}. {render.snippet(doc.text, 90)} — {render.short_cite(idx, doc)}")
+            choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:{_pick_intent(intent)}:{doc.id}"))
+        lines.append("Gõ số để xem việc đó, hoặc hỏi lại bằng cụm từ khác.")
+        return Answer("", intent, "\n".join(lines), choices=choices, suggestions=near)
     text = (
-        f"Không tìm thấy nhiệm vụ nào{about}{where} trong các kế hoạch đang theo dõi ({len(idx.plans)} kế hoạch).\n"
+        f"{head}\n"
         f"Thử hỏi theo tên cơ quan (“{_example_agency(idx)} có việc gì?”) hoặc số kế hoạch "
         f"(“{_example_plan(idx)} có những nhiệm vụ nào?”), hoặc dùng đúng cụm từ trong kế hoạch."
     )
     return Answer("", intent, text)
 
 
+def _pick_intent(intent: str) -> str:
+    return intent if intent in ("lead", "coord", "report", "due") else "task"
+
+
 # ---- one task: lead / coord / report / due ------------------------------------------------------
-def rank(idx: Index, p: Parsed) -> list[Hit]:
-    """Tasks that answer the question's topic, best first; empty when none holds its topic words."""
+def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
+    """Tasks that answer the question's topic, best first; empty when none holds enough of its meaning.
+    `near`, when given, receives the nearest few tasks whatever their coverage (suggestions)."""
     only: set[int] | None = None
     plan_ids = set(p.plan_ids)
     if plan_ids:
@@ -218,6 +253,9 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
             h.score *= 1.6
         elif (p.kind == "due" and h.doc.deadline_kind) or (p.kind == "coord" and h.doc.roles.get("coordinator")):
             h.score *= 1.2
+    hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
+    if near is not None:
+        near[:] = [h for h in hits if h.coverage >= SUGGEST_COVERAGE][:MAX_SUGGESTIONS]
     # Loosely only among tasks that hold the topic for sure: it picks between answers, never makes one up.
     loose = bool(subject) and any(_accept(p, h) for h in hits)
     hits = [h for h in hits
@@ -291,9 +329,10 @@ def _about_task(idx: Index, p: Parsed, today: date) -> Answer:
     if not any(t is not None for t in p.seq):
         return Answer("", p.kind, "Bạn hỏi về việc nào? Xin ghi thêm nội dung công việc, tên cơ quan hoặc số kế hoạch, "
                                   "ví dụ: “Ai chủ trì rà soát quy định tài chính?”.")
-    hits = rank(idx, p)
+    near: list[Hit] = []
+    hits = rank(idx, p, near)
     if not hits:
-        return _nothing(idx, p, p.kind)
+        return _nothing(idx, p, p.kind, [h.doc for h in near])
     top = hits[0]
     close = [h for h in hits[:MAX_CHOICES] if h.score >= CLOSE * top.score]
     keys = {_answer_key(p.kind, h.doc, idx, today) for h in close}
@@ -375,6 +414,13 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
     plan_ids = set(p.plan_ids)
     if plan_ids:
         led, coord, grouped = ([d for d in lst if d.plan_id in plan_ids] for lst in (led, coord, grouped))
+    if p.role == "coordinator":  # "Sở X phối hợp những việc gì?"
+        led, grouped = [], []
+    elif p.role == "lead":  # "Sở X chủ trì những việc nào?"
+        coord = []
+    if p.with_deadline:  # "... những việc gì có hạn?"
+        led, coord, grouped = ([d for d in lst if d.deadline_kind not in (None, "none", "ongoing")]
+                               for lst in (led, coord, grouped))
     if p.distinct:
         # "Sở Nội vụ phải làm gì về thi đua?": keep the agency's tasks that carry the topic.
         allowed = {idx.by_id[d.id] for d in (*led, *coord, *grouped)}
@@ -454,6 +500,62 @@ def _plan(idx: Index, p: Parsed, today: date) -> Answer:
     lines += body
     lines.append("Gõ số để xem chi tiết.")
     return Answer("", "plan", "\n".join(lines), docs, choices[:10])
+
+
+def _plan_info(idx: Index, p: Parsed) -> Answer:
+    """When a plan was issued, by whom, who signed it, how many tasks it holds."""
+    lines = []
+    for pid in dict.fromkeys(p.plan_ids):
+        plan = idx.plans[pid]
+        lines.append(f"{plan.label}: {render.snippet(plan.title, 160)}" if plan.title else plan.label)
+        lines.append(f"• Ban hành: ngày {render.dmy(plan.issued_on)}" if plan.issued_on
+                     else "• Ngày ban hành: kế hoạch không ghi rõ.")
+        if plan.issuer:
+            lines.append(f"• Cơ quan ban hành: {plan.issuer}")
+        lines.append(f"• Người ký: {plan.signer}" if plan.signer else "• Người ký: kế hoạch không ghi rõ.")
+        lines.append(f"• Số nhiệm vụ: {len(plan.task_ids)}")
+    return Answer("", "plan_info", "\n".join(lines))
+
+
+def _section(idx: Index, p: Parsed, today: date) -> Answer:
+    """The task(s) of one section ("Mục III.2 của KH 3021"), in the plans named or all."""
+    plan_ids = set(p.plan_ids)
+    docs = [d for d in idx.docs if (not plan_ids or d.plan_id in plan_ids) and _ref_key(d.ref) == p.section]
+    if not docs:  # "mục 2" of a plan whose refs go deeper: its sub-items
+        docs = [d for d in idx.docs if (not plan_ids or d.plan_id in plan_ids)
+                and _ref_key(d.ref).startswith(p.section + " ")]
+    where = ", ".join(idx.plans[i].label for i in dict.fromkeys(p.plan_ids)) or "các kế hoạch đang theo dõi"
+    label = p.section.upper().replace(" ", ".")
+    if not docs:
+        return Answer("", "section", f"Không thấy nhiệm vụ nào ở mục {label} trong {where}.")
+    if len(docs) == 1:
+        return Answer("", "section", render.task_card(idx, docs[0], today), docs)
+    body, choices = _numbered(idx, docs, today)
+    lines = [f"Mục {label} ({where}) có {len(docs)} nhiệm vụ:", *body, "Gõ số để xem chi tiết."]
+    return Answer("", "section", "\n".join(lines), docs, choices[:10])
+
+
+def _ref_key(ref: str) -> str:
+    """ "III.2" -> "iii 2", comparable with a folded question's "mục iii 2"."""
+    return fold(ref, expand=False)
+
+
+async def _count(ctx: AppContext, idx: Index, p: Parsed, today: date) -> Answer:
+    """How many tasks a plan holds, how many are done, overdue, still to come."""
+    done = await _done(ctx)
+    overdue = idx.overdue_positions(today)
+    lines = []
+    for pid in dict.fromkeys(p.plan_ids):
+        plan = idx.plans[pid]
+        pos = [idx.by_id[t] for t in plan.task_ids if t in idx.by_id]
+        n_done = sum(1 for i in pos if idx.docs[i].id in done or idx.docs[i].status == "done")
+        n_over = sum(1 for i in pos if i in overdue and idx.docs[i].id not in done)
+        n_dated = sum(1 for i in pos if idx.docs[i].deadline_kind not in (None, "none"))
+        lines.append(f"{plan.label}: {len(pos)} nhiệm vụ — {n_dated} có thời hạn, {n_done} đã ghi nhận hoàn thành, "
+                     f"{n_over} quá hạn (tính đến {render.dmy(today)}).")
+    listed = _plan(idx, p, today)  # the tasks themselves follow, numbered
+    body = listed.text.split("\n")[len(lines):]
+    return Answer("", "count", "\n".join([*lines, *body]), listed.tasks, listed.choices)
 
 
 def _agency_filter(idx: Index, p: Parsed, today: date) -> tuple[set[int] | None, str]:

@@ -26,6 +26,7 @@ class PlanDoc:
     issuer: str | None
     issued_on: date | None
     task_ids: list[int] = field(default_factory=list)
+    signer: str | None = None
 
     @property
     def label(self) -> str:
@@ -82,9 +83,10 @@ async def load_docs(session: AsyncSession) -> tuple[dict[int, PlanDoc], list[Tas
     """Every plan and every task (with its agencies), in plan then position order."""
     plans: dict[int, PlanDoc] = {}
     for row in await session.execute(
-        select(Plan.id, Plan.number, Plan.kind, Plan.title, Plan.issuer, Plan.issued_on).order_by(Plan.id)
+        select(Plan.id, Plan.number, Plan.kind, Plan.title, Plan.issuer, Plan.issued_on, Plan.signer).order_by(Plan.id)
     ):
-        plans[row.id] = PlanDoc(row.id, row.number, row.kind or "Kế hoạch", row.title or "", row.issuer, row.issued_on)
+        plans[row.id] = PlanDoc(row.id, row.number, row.kind or "Kế hoạch", row.title or "", row.issuer, row.issued_on,
+                                signer=row.signer)
     tasks: dict[int, TaskDoc] = {}
     for r in await session.execute(
         select(Task.id, Task.plan_id, Task.position, Task.ref, Task.text, Task.status, Task.deadline_kind,
