@@ -37,7 +37,7 @@ MAX_TASKS = 200  # tasks a list answer carries for `ask --json` (its text shows 
 # Two hits closer than this (ratio of scores) are "about equally good": the user picks.
 CLOSE = 0.88
 MAX_SUGGESTIONS = 3  # nearest tasks shown when none answers
-SUGGEST_COVERAGE = 0.25  # share of the question's topic a task must hold to be suggested at all
+SUGGEST_COVERAGE = 0.2  # share of the question's topic a task must hold to be suggested at all
 EMPTY_STORE = (
     "Chưa có kế hoạch nào được nạp, nên tôi chưa có nhiệm vụ nào để tra cứu.\n"
     "Quản trị viên có thể gửi tệp kế hoạch (.docx, .pdf, .txt) vào cuộc trò chuyện này, "
@@ -414,10 +414,10 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
     plan_ids = set(p.plan_ids)
     if plan_ids:
         led, coord, grouped = ([d for d in lst if d.plan_id in plan_ids] for lst in (led, coord, grouped))
-    if p.role == "coordinator":  # "Sở X phối hợp những việc gì?"
-        led, grouped = [], []
-    elif p.role == "lead":  # "Sở X chủ trì những việc nào?"
-        coord = []
+    if p.role is not None:  # "Sở X phối hợp những việc gì?", "Sở X chủ trì những việc nào?"
+        groups = idx.related_agencies(aid)[1]
+        grouped = [d for d in grouped if set(d.agency_ids(p.role)) & groups]  # its groups in that role
+        led, coord = ([], coord) if p.role == "coordinator" else (led, [])
     if p.with_deadline:  # "... những việc gì có hạn?"
         led, coord, grouped = ([d for d in lst if d.deadline_kind not in (None, "none", "ongoing")]
                                for lst in (led, coord, grouped))
