@@ -57,7 +57,7 @@ _COORD = re.compile(
 )
 _LEAD = re.compile(
     r"\b(ai|chu tri|phu trach|giao cho|viec cua|la cua|nhiem vu cua|don vi nao|co quan nao|so nao|ban nao"
-    r"|cap nao|noi nao|dau moi|" + "|".join(re.escape(c) for c in role_cues()["lead"]) + r")\b"
+    r"|cap nao|noi nao|ben nao|phia nao|dau moi|" + "|".join(re.escape(c) for c in role_cues()["lead"]) + r")\b"
 )
 # An agency's list kept to one role: "Sở X phối hợp những việc gì?", "Sở X chủ trì những việc nào?"
 _ROLE_ASKED = r") (thuc hien |lam |trien khai )?(nhung |cac )?(viec|nhiem vu|cong viec|gi)\b"
@@ -88,7 +88,8 @@ _DROP_PHRASES = [
             "chu tri", "phu trach", "giao cho", "duoc giao", "khi nao", "bao gio", "bao h", "thoi han", "han chot",
             "han cuoi", "truoc ngay nao", "ngay nao", "thang nao", "nam nao", "luc nao", "ve dau", "o dau",
             "di dau", "den dau", "toi dau", "len dau", "cho ai", "la viec", "viec cua", "la cua", "co quan nao",
-            "don vi nao", "so nao", "ban nao", "cap nao", "noi nao", "nhung ai", "phoi hop voi ai", "ai phoi hop",
+            "don vi nao", "so nao", "ban nao", "cap nao", "noi nao", "ben nao", "phia nao", "nhung ai",
+            "phoi hop voi ai", "ai phoi hop",
             "phoi hop", "co nhung nhiem vu", "nhiem vu gi", "nhiem vu nao", "viec gi", "viec nao", "cong viec gi",
             "lam gi", "co gi", "danh sach", "liet ke", "bao nhieu", "may viec", "may nhiem vu",
             "may gio", "ngay may", "thang may", "nam may",
@@ -160,7 +161,13 @@ class Parsed:
 
     @property
     def plan_ids(self) -> list[int]:
-        return [pid for m in self.plans for pid in m.ids]
+        """The plans named; several names of one plan ("KL 69" and "ở Đà Lạt") narrow to the plans they share."""
+        ids = [pid for m in self.plans for pid in m.ids]
+        if len(self.plans) > 1:
+            shared = set(self.plans[0].ids).intersection(*(m.ids for m in self.plans[1:]))
+            if shared:
+                return [pid for pid in dict.fromkeys(ids) if pid in shared]
+        return ids
 
     @property
     def agency_ids(self) -> list[int]:
@@ -345,9 +352,14 @@ def _mark_places(index: Index, toks: list[str], marks: list[str]) -> None:
 
 
 def _held_pair(index: Index, toks: list[str], marks: list[str], i: int) -> bool:
-    """A question word that is also a plan word beside its neighbour ("cần" / "cán bộ": both "can")."""
+    """A question word that is also a plan word beside a neighbour ("cần" / "cán bộ": both "can";
+    the "tư" of "thông tư" is not the "từ" of "từ ngày")."""
     nxt = toks[i + 1] if i + 1 < len(toks) and not marks[i + 1] else ""
-    return bool(nxt) and nxt not in _DROP_WORDS and len(index.postings.get(f"{toks[i]} {nxt}", ())) >= 1
+    prev = toks[i - 1] if i > 0 and not marks[i - 1] else ""
+    return bool(
+        (nxt and nxt not in _DROP_WORDS and index.postings.get(f"{toks[i]} {nxt}"))
+        or (prev and prev not in _DROP_WORDS and index.postings.get(f"{prev} {toks[i]}"))
+    )
 
 
 def _mark_generic_pairs(seq: list[Term | None]) -> None:

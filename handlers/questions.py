@@ -36,6 +36,8 @@ MAX_QUESTION = 400  # characters of a message read as a question
 MAX_TASKS = 200  # tasks a list answer carries for `ask --json` (its text shows MAX_LIST of them)
 # Two hits closer than this (ratio of scores) are "about equally good": the user picks.
 CLOSE = 0.88
+HALF = 0.5
+DOMINANT = 1.8  # a best task scoring this many times the next is "clearly best"
 MAX_SUGGESTIONS = 3  # nearest tasks shown when none answers
 SUGGEST_COVERAGE = 0.2  # share of the question's topic a task must hold to be suggested at all
 EMPTY_STORE = (
@@ -227,6 +229,10 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
     hits = idx.search(p.seq, only=only)
     if only is not None and not any(_accept(p, h) for h in hits):
         hits = idx.search(p.seq)
+    # Judged on the topic alone, before the boosts below: a task far ahead of every other, holding half the
+    # topic and some of its pairs, is the one meant (the rest was said in other words than any task uses).
+    clear = (hits[0].doc.id if hits and hits[0].coverage >= HALF and (not hits[0].pairs or hits[0].pair_coverage > 0)
+             and (len(hits) == 1 or hits[0].score >= DOMINANT * hits[1].score) else None)
     subject, subject_groups = _expand(idx, p.subject)
     others, _ = _expand(idx, [a for a in p.agency_ids if a not in p.subject])
     head = _head_pair(p)
@@ -259,7 +265,8 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
     # Loosely only among tasks that hold the topic for sure: it picks between answers, never makes one up.
     loose = bool(subject) and any(_accept(p, h) for h in hits)
     hits = [h for h in hits
-            if (_accept(p, h) or (loose and _accept_loosely(h) and set(h.doc.agency_ids("lead")) & subject))
+            if (_accept(p, h) or h.doc.id == clear
+                or (loose and _accept_loosely(h) and set(h.doc.agency_ids("lead")) & subject))
             and (p.year is None or _of_year(idx, h.doc, p.year))]
     if p.kind == "report" and any(h.doc.roles.get("report_to") for h in hits):
         hits = [h for h in hits if h.doc.roles.get("report_to")]  # the others cannot say where
