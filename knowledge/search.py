@@ -46,6 +46,7 @@ CACHE_KEY = "search"
 RECHECK_S = 3.0
 SYNONYM_CREDIT = 0.75  # a task saying "thu hút" for a question's "kéo": most of the word's weight
 ACCENT_MISS = 0.5  # a task holding the letters with other accents than typed ("hạn" for "Hàn")
+ACCENT_CHECKED = 30  # best tasks whose accents are compared with the question's
 ALONE = 0.5  # a topic syllable a task holds away from the question's neighbouring words ("đạt" for "đất đai")
 MAX_ALTERNATIVES = 8  # synonyms tried per question phrase (keeps a question's cost flat)
 
@@ -178,6 +179,19 @@ class _Query:
     distinct_uni: list[str]
     distinct_pairs: list[str]
     uni_total: float
+    # per term: (term, " pair " for pairs else "", synonym words, " synonym phrases ")
+    terms: list[tuple[str, str, frozenset[str], tuple[str, ...]]] = field(default_factory=list)
+    weighted: dict[str, float] = field(default_factory=dict)  # term -> weight * boost
+    neighbours: dict[str, set[str]] = field(default_factory=dict)  # word -> the words beside it in the question
+
+    def __post_init__(self) -> None:
+        for t in self.weights:
+            alt = self.alts.get(t, [])
+            self.terms.append((t, "" if t in self.unis else f" {t} ", frozenset(a for a in alt if " " not in a),
+                               tuple(f" {a} " for a in alt if " " in a)))
+            self.weighted[t] = self.weights[t] * self.boosts[t]
+        for u, prs in self.beside.items():
+            self.neighbours[u] = {w for p in prs for w in p.split() if w != u}
 
 
 @dataclass
@@ -532,9 +546,15 @@ class Index:
         q = _Query(unis, beside, typed, alts, weights, boosts, distinct_uni, distinct_pairs, uni_total)
         scored: list[tuple[float, int, float, float]] = []
         for i in cands:
-            s, cov, pcov = self._weigh(q, i)
+            s, cov, pcov = self._weigh(q, i, accents=False)
             scored.append((s * (0.6 + 0.4 * cov) * (0.8 + 0.2 * pcov), i, cov, pcov))
         top = heapq.nlargest(limit * 2, scored)
+        if typed:  # accents as typed: weighed again for the best few only (reading a task's accents costs)
+            again = []
+            for _, i, _, _ in top[:ACCENT_CHECKED]:
+                s, cov, pcov = self._weigh(q, i, accents=True)
+                again.append((s * (0.6 + 0.4 * cov) * (0.8 + 0.2 * pcov), i, cov, pcov))
+            top = sorted(again + top[ACCENT_CHECKED:], reverse=True)
         hits = []
         for s, i, cov, pcov in top:
             rerank = fuzz.partial_ratio(query_text, self.folded[i]) / 100.0 if query_text else 0.0
@@ -542,46 +562,41 @@ class Index:
         hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
         return hits[:limit]
 
-    def _weigh(self, q: _Query, i: int) -> tuple[float, float, float]:
+    def _weigh(self, q: _Query, i: int, accents: bool) -> tuple[float, float, float]:
         """(BM25-style score, share of the topic words held, share of the topic pairs held) of task i."""
         folded = self.folded[i]
         words = set(folded.split())
         text = f" {folded} "
-        marks = _accents_of(self.docs[i].text) if q.typed else None
-
-        def direct(term: str) -> float:
-            if not (term in words if term in q.unis else f" {term} " in text):
-                return 0.0
-            keys = q.typed.get(term)
-            if marks is None or keys is None:
-                return 1.0
-            for syllable, key in zip(term.split(), keys, strict=False):
-                held = marks.get(syllable)
-                if held and key not in held:
-                    return ACCENT_MISS  # "Hàn" typed, the task says "hạn"
-            return 1.0
-
-        def meant(term: str) -> float:
-            alt = q.alts.get(term)
-            if alt and any((a in words) if " " not in a else (f" {a} " in text) for a in alt):
-                return SYNONYM_CREDIT
-            return 0.0
-
-        credit = {t: max(direct(t), meant(t)) for t in q.weights}
+        marks = _accents_of(self.docs[i].text) if accents and q.typed else None
+        direct: dict[str, float] = {}
+        credit: dict[str, float] = {}
+        for term, padded, alt_words, alt_phrases in q.terms:
+            d = 1.0 if (padded in text if padded else term in words) else 0.0
+            if d and marks is not None and term in q.typed:
+                for syllable, key in zip(term.split(), q.typed[term], strict=False):
+                    forms = marks.get(syllable)
+                    if forms and key not in forms:
+                        d = ACCENT_MISS  # "Hàn" typed, the task says "hạn"
+                        break
+            direct[term] = d
+            if d < SYNONYM_CREDIT and ((alt_words and not words.isdisjoint(alt_words))
+                                       or any(a in text for a in alt_phrases)):
+                credit[term] = SYNONYM_CREDIT
+            else:
+                credit[term] = d
         norm = 1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1
-        score = sum(w * q.boosts[t] * credit[t] * 2.2 / norm for t, w in q.weights.items() if credit[t])
+        score = sum(w * credit[t] for t, w in q.weighted.items()) * 2.2 / norm
         # A word counts where it stands as in the question: with one of its neighbours ("đất đai"
         # is not held by a task saying "đạt" here and "hiện đại" there), or through a synonym.
         held = 0.0
         for u in q.distinct_uni:
-            c = direct(u)
+            c = direct[u]
             if c and u in q.beside and not any(credit[p] for p in q.beside[u]):
                 # Held, but not beside its neighbours in the question: the words rearranged when a neighbour
                 # stands elsewhere in the task ("chuyên gia giỏi ngoài tỉnh"), else another compound word
                 # ("nhân dân" for "dân vận").
-                near = (w for p in q.beside[u] for w in p.split() if w != u)
-                c *= ALONE if any(direct(w) or meant(w) for w in near) else 0.0
-            held += q.weights[u] * max(c, meant(u))
+                c *= ALONE if any(credit.get(w) for w in q.neighbours[u]) else 0.0
+            held += q.weights[u] * max(c, credit[u] if credit[u] == SYNONYM_CREDIT else 0.0)
         cov = held / q.uni_total if q.uni_total else 1.0
         pcov = (sum(1 for p in q.distinct_pairs if credit[p]) / len(q.distinct_pairs)) if q.distinct_pairs else 1.0
         return score, cov, pcov
@@ -698,6 +713,7 @@ def _learn(plans: dict[int, PlanDoc], docs: list[TaskDoc]) -> dict[int, tuple[di
     return out
 
 
+@lru_cache(maxsize=200_000)
 def accent_key(word: str) -> str:
     """A word's letters and its marks, whatever the order they were typed in ("hoà" and "hòa" agree;
     "hàn" and "hạn" do not): "han|\u0300"."""
