@@ -31,6 +31,16 @@ _THANKS = re.compile(
     r"( (ban|bot|nhe|nha|a|nhieu|rat nhieu|lam))*$"
 )
 _OVERDUE = re.compile(r"\b(qua han|tre han|tre hen|het han|cham tien do|cham tre|bi tre|da qua ngay|no han)\b")
+# "Việc báo cáo 15/12 đã hoàn thành chưa?": the task's state, from the progress records
+_STATUS = re.compile(
+    r"\b(?:da )?(?:hoan thanh|xong|lam xong|hoan tat|thuc hien xong|nop|gui|bao cao)( roi)? (chua|hay chua|khong)$"
+    r"|\b(?:da|duoc) (?:hoan thanh|xong|hoan tat|lam xong)\b.*\b(chua|khong)$"
+    r"|\btinh trang\b|\btien do (?:the nao|ra sao|den dau)\b"
+)
+# "ngày 15/12 là thứ mấy?"
+_WEEKDAY = re.compile(r"\b(?:la |vao |roi )?thu (?:may|gi|nao|bao nhieu)\b")
+# a bare day in a question about one task ("Việc báo cáo 15/12 ..."), as folded: "15 12"
+_BARE_DAY = re.compile(r"\b(\d{1,2}) (\d{1,2})(?: (\d{4}))?\b")
 _SOON = re.compile(r"\b(sap den han|sap toi han|sap het han|sap han|sap toi|sap phai|gan den han|sap den)\b")
 _LIST = re.compile(
     r"\b(co (nhung |cac )?(nhiem vu|viec|cong viec|han) (gi|nao)|(can|phai|se|duoc giao) lam (nhung |cac )?(gi|viec gi)"
@@ -96,6 +106,7 @@ _DROP_PHRASES = [
             "quy may", "tom tat",
             "xin chao", "cho hoi", "cho toi hoi", "toi muon hoi", "vui long", "lam on", "deadline", "han",
             "cham nhat", "muon nhat", "tre nhat", "trong thoi gian nao", "thoi gian nao", "bao lau",
+            "thu may", "hoan thanh chua", "xong chua", "da hoan thanh", "tinh trang", "tien do",
             "hay khong", "co khong", "khong a",
             *(c for c in role_cues()["lead"] if " " in c and c != "dau moi"),
         ),
@@ -187,6 +198,9 @@ def parse(index: Index, text: str, today: date) -> Parsed:
     p.seq, p.topic = _topic(index, text, p.cue, agencies, plans, window)
     p.subject = _subject(folded, agencies)
     p.kind = _kind(p, section_keys(index))
+    if p.kind == "status":  # "Việc báo cáo 15/12 đã hoàn thành chưa?": the day names the task
+        p.day = p.day or _bare_day(folded, p.window, today)
+        p.window = None
     if _ROLE_COORD.search(p.cue) and not _ROLE_LEAD.search(p.cue):
         p.role = "coordinator"
     elif _ROLE_LEAD.search(p.cue):
@@ -240,6 +254,10 @@ def _kind(p: Parsed, sections: Collection[str] = ()) -> str:
         return "section"
     if p.plans and not p.agencies and _COUNT.search(f):
         return "count"
+    if p.window is not None and p.window.start == p.window.end and _WEEKDAY.search(f):
+        return "weekday"
+    if _STATUS.search(f) and not _LIST.search(f):
+        return "status"
     if _OVERDUE.search(f):
         return "overdue"
     asks_one = bool(_LEAD.search(f) or _REPORT.search(f) or _COORD.search(f)) or bool(p.distinct)
@@ -274,6 +292,20 @@ def _kind(p: Parsed, sections: Collection[str] = ()) -> str:
     if p.plans and not p.distinct:
         return "plan"
     return "lead" if p.distinct else "unknown"
+
+
+def _bare_day(folded: str, window: Window | None, today: date) -> date | None:
+    """The day a question about one task names ("15/12"; this year unless it says another)."""
+    if window is not None and window.start == window.end:
+        return window.start
+    m = _BARE_DAY.search(folded)
+    if not m:
+        return None
+    year = int(m.group(3)) if m.group(3) else today.year
+    try:
+        return date(year, int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None
 
 
 def listing_words(folded: str) -> bool:

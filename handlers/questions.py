@@ -24,7 +24,7 @@ from handlers.messages import Choice, Incoming, Reply
 from knowledge.deadlines import deadline_json
 from knowledge.export import display_name
 from knowledge.importer.names import NameFinder
-from knowledge.queries import TaskDoc, chat_agencies, done_task_ids
+from knowledge.queries import TaskDoc, chat_agencies, done_task_ids, task_progress
 from knowledge.search import STOP, Hit, Index, get_index, wordset
 from knowledge.text import fold
 
@@ -159,6 +159,13 @@ async def _dispatch(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: l
         return _section(idx, p, today)
     if p.kind == "count":
         return await _count(ctx, idx, p, today)
+    if p.kind == "weekday" and p.window is not None:
+        d = p.window.start
+        n = (d - today).days
+        when = "hôm nay" if n == 0 else (f"còn {n} ngày nữa" if n > 0 else f"đã qua {-n} ngày")
+        return Answer("", "weekday", f"Ngày {render.dmy(d)} là {render.WEEKDAYS[d.weekday()]} ({when}).")
+    if p.kind == "status":
+        return await _status(ctx, idx, p, today)
     if p.kind == "unknown":
         return Answer("", "unknown", _not_understood(idx))
     return _about_task(idx, p, today)
@@ -196,7 +203,8 @@ def _nothing(idx: Index, p: Parsed, intent: str, near: list[TaskDoc] | None = No
     where = ""
     if p.plans and p.plan_ids:
         where = " trong " + ", ".join(idx.plans[i].label for i in dict.fromkeys(p.plan_ids))
-    head = f"Không tìm thấy nhiệm vụ nào{about}{where} trong các kế hoạch đang theo dõi ({len(idx.plans)} kế hoạch)."
+    head = (f"Không tìm thấy nhiệm vụ nào{about}{where}." if where else
+            f"Không tìm thấy nhiệm vụ nào{about} trong các kế hoạch đang theo dõi ({len(idx.plans)} kế hoạch).")
     near = (near or [])[:MAX_SUGGESTIONS]
     if near:
         lines = [head, "Có thể bạn muốn hỏi một trong các việc sau:"]
@@ -346,6 +354,29 @@ def _about_task(idx: Index, p: Parsed, today: date) -> Answer:
     if len(close) >= 2 and len(keys) >= 2:
         return _ask_which(idx, p, close, today)
     return Answer("", p.kind, task_text(idx, p.kind, top.doc, today), [h.doc for h in close])
+
+
+async def _status(ctx: AppContext, idx: Index, p: Parsed, today: date) -> Answer:
+    """Is a task done? From the progress records (who marked it, when), else its due day."""
+    ans = _about_task(idx, p, today)
+    if len(ans.tasks) != 1 or ans.choices:
+        return ans  # none found, or several: the list / suggestions already say so
+    doc = ans.tasks[0]
+    async with ctx.db.session() as s:
+        rows = await task_progress(s, doc.id)
+    done = [r for r in rows if r.status == "done"]
+    if doc.status == "done" or done:
+        lines = ["Đã ghi nhận hoàn thành."]
+        for r in done[-3:]:
+            who = idx.agency_name(r.agency_id) if r.agency_id in idx.registry.by_id else r.by
+            when = f" (kỳ {render.dmy(r.occurrence)})" if r.occurrence else ""
+            lines.append(f"• {who}{when}: ngày {render.dmy(r.at.date())}")
+    elif doc.status == "cancelled":
+        lines = ["Việc này đã được hủy, không còn phải thực hiện."]
+    else:
+        lines = ["Chưa ghi nhận hoàn thành.", f"Hạn: {render.due_phrase(idx, doc, today)}."]
+    lines += [render.who_line(idx, doc, today), render.cite(idx, doc)]
+    return Answer("", "status", "\n".join(lines), [doc])
 
 
 def task_text(idx: Index, intent: str, doc: TaskDoc, today: date) -> str:

@@ -141,3 +141,21 @@ async def agency_spellings(session: AsyncSession) -> list[tuple[int, str]]:
     rows = [(r.id, r.name) for r in await session.execute(select(Agency.id, Agency.name))]
     rows += [(r.agency_id, r.alias) for r in await session.execute(select(AgencyAlias.agency_id, AgencyAlias.alias))]
     return rows
+
+
+@dataclass
+class ProgressRow:
+    agency_id: int
+    occurrence: date | None
+    status: str
+    new_due: date | None
+    by: str
+    at: datetime
+
+
+async def task_progress(session: AsyncSession, task_id: int) -> list[ProgressRow]:
+    """What was recorded on one task (done, extended), oldest first: "đã hoàn thành chưa?" reads it."""
+    q = (select(TaskProgress.agency_id, TaskProgress.occurrence, TaskProgress.status, TaskProgress.new_due,
+                TaskProgress.by, TaskProgress.at)
+         .where(TaskProgress.task_id == task_id).order_by(TaskProgress.at, TaskProgress.id))
+    return [ProgressRow(r.agency_id, r.occurrence, r.status, r.new_due, r.by, r.at) for r in await session.execute(q)]

@@ -4,7 +4,7 @@ an empty store. On a real store (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from handlers.questions import answer
 from knowledge.agencies import Registry, ensure_agency
 from knowledge.clock import FixedClock
 from knowledge.db import Database
-from knowledge.models import Plan, Task, TaskAgency
+from knowledge.models import Plan, Task, TaskAgency, TaskProgress
 from knowledge.search import invalidate
 from knowledge.vocabulary import learn_abbreviations
 from tests.questions_fixtures import TODAY, T, load_sample
@@ -180,3 +180,26 @@ async def test_an_empty_store_says_no_plan_is_loaded(db: Database) -> None:
         assert ans.text.startswith("Chưa có kế hoạch nào được nạp"), (q, ans.text)
         assert "nhacviec import" in ans.text and "Không có việc nào" not in ans.text
         assert ans.tasks == []
+
+
+async def test_is_it_done_is_answered_from_the_progress_records(ctx: AppContext, db: Database) -> None:
+    ans = await answer(ctx, "Việc báo cáo 15/12 đã hoàn thành chưa?")
+    assert ans.intent == "status" and refs(ans) == ["III.2"], ans.text
+    assert ans.text.startswith("Chưa ghi nhận hoàn thành.") and "15/12/2026" in ans.text
+    async with db.session() as s:
+        task_id = ans.tasks[0].id
+        agency = ans.tasks[0].agency_ids("lead")[0]
+        s.add(TaskProgress(task_id=task_id, agency_id=agency, occurrence=date(2026, 12, 15), status="done",
+                           by="telegram:42", at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC)))
+        await s.commit()
+    ans = await answer(ctx, "bao cao 15/12 xong chua")
+    assert ans.intent == "status" and refs(ans) == ["III.2"], ans.text
+    assert ans.text.startswith("Đã ghi nhận hoàn thành.")
+    assert "Sở Khoa học và Công nghệ (kỳ 15/12/2026): ngày 20/11/2026" in ans.text
+
+
+async def test_what_weekday_a_day_is(ctx: AppContext) -> None:
+    ans = await answer(ctx, "ngày 15/12 là thứ mấy")
+    assert ans.intent == "weekday" and ans.text == "Ngày 15/12/2026 là thứ Ba (còn 22 ngày nữa)."
+    ans = await answer(ctx, "Hôm nay là thứ mấy?")
+    assert ans.text == "Ngày 23/11/2026 là thứ Hai (hôm nay)."
