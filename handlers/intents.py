@@ -235,8 +235,9 @@ def _cue(text: str, folded: str) -> str:
 
     def mask(m: re.Match[str]) -> str:
         w = m.group(0)
-        keys = typed.get(w)
-        return w.upper() if keys and accent_key(_FALSE_FRIENDS[w]) not in keys else w
+        keys = typed.get(w, set())
+        marked = {k for k in keys if not k.endswith("|")}  # typed with accents: "ngay" left bare says nothing
+        return w.upper() if marked and accent_key(_FALSE_FRIENDS[w]) not in keys else w
 
     return _FRIEND_RE.sub(mask, folded)
 

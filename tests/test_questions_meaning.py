@@ -203,3 +203,8 @@ async def test_what_weekday_a_day_is(ctx: AppContext) -> None:
     assert ans.intent == "weekday" and ans.text == "Ngày 15/12/2026 là thứ Ba (còn 22 ngày nữa)."
     ans = await answer(ctx, "Hôm nay là thứ mấy?")
     assert ans.text == "Ngày 23/11/2026 là thứ Hai (hôm nay)."
+
+
+async def test_a_word_left_without_accents_in_an_accented_question_keeps_its_meaning(ctx: AppContext) -> None:
+    ans = await answer(ctx, "Thu hút chuyên gia giỏi ngoài tỉnh han chot ngay nao?")
+    assert ans.intent == "due" and refs(ans)[:1] == ["II.2"], ans.text
