@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime
 import pytest
 
 from handlers.context import AppContext
+from handlers.intents import parse
 from handlers.questions import answer
 from knowledge.agencies import Registry, ensure_agency
 from knowledge.clock import FixedClock
 from knowledge.db import Database
 from knowledge.models import Plan, Task, TaskAgency, TaskProgress
-from knowledge.search import invalidate
+from knowledge.search import get_index, invalidate
 from knowledge.vocabulary import learn_abbreviations
 from tests.questions_fixtures import TODAY, T, load_sample
 
@@ -208,3 +209,12 @@ async def test_what_weekday_a_day_is(ctx: AppContext) -> None:
 async def test_a_word_left_without_accents_in_an_accented_question_keeps_its_meaning(ctx: AppContext) -> None:
     ans = await answer(ctx, "Thu hút chuyên gia giỏi ngoài tỉnh han chot ngay nao?")
     assert ans.intent == "due" and refs(ans)[:1] == ["II.2"], ans.text
+
+
+async def test_polite_openers_are_not_topic_words(ctx: AppContext) -> None:
+    q = "Xin hỏi ai chủ trì rà soát quy định tài chính cho KHCN ạ?"
+    ans = await answer(ctx, q)
+    assert ans.intent == "lead" and refs(ans)[:1] == ["II.3.a"], ans.text
+    assert parse(await get_index(ctx), q, TODAY).topic == "rà soát quy định tài chính khoa hoc cong nghe"
+    p = parse(await get_index(ctx), "Cho tôi biết ai lo kéo chuyên gia giỏi về tỉnh", TODAY)
+    assert p.topic == "kéo chuyên gia giỏi tỉnh", p.topic
