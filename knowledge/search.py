@@ -46,9 +46,10 @@ CACHE_KEY = "search"
 RECHECK_S = 3.0
 SYNONYM_CREDIT = 0.75  # a task saying "thu hút" for a question's "kéo": most of the word's weight
 ACCENT_MISS = 0.5  # a task holding the letters with other accents than typed ("hạn" for "Hàn")
-ACCENT_CHECKED = 30  # best tasks whose accents are compared with the question's
+ACCENT_CHECKED = 20  # best tasks whose accents are compared with the question's
 ALONE = 0.5  # a topic syllable a task holds away from the question's neighbouring words ("đạt" for "đất đai")
-MAX_ALTERNATIVES = 8  # synonyms tried per question phrase (keeps a question's cost flat)
+MAX_ALTERNATIVES = 8
+MAX_SYNONYM_POSTINGS = 2000  # tasks a synonym may bring in as candidates  # synonyms tried per question phrase (keeps a question's cost flat)
 
 
 
@@ -179,17 +180,14 @@ class _Query:
     distinct_uni: list[str]
     distinct_pairs: list[str]
     uni_total: float
-    # per term: (term, " pair " for pairs else "", synonym words, " synonym phrases ")
-    terms: list[tuple[str, str, frozenset[str], tuple[str, ...]]] = field(default_factory=list)
-    weighted: dict[str, float] = field(default_factory=dict)  # term -> weight * boost
+    # per term: (term, " term ", " synonym " for each synonym, weight * boost)
+    terms: list[tuple[str, str, tuple[str, ...], float]] = field(default_factory=list)
     neighbours: dict[str, set[str]] = field(default_factory=dict)  # word -> the words beside it in the question
 
     def __post_init__(self) -> None:
         for t in self.weights:
             alt = self.alts.get(t, [])
-            self.terms.append((t, "" if t in self.unis else f" {t} ", frozenset(a for a in alt if " " not in a),
-                               tuple(f" {a} " for a in alt if " " in a)))
-            self.weighted[t] = self.weights[t] * self.boosts[t]
+            self.terms.append((t, f" {t} ", tuple(f" {a} " for a in alt), self.weights[t] * self.boosts[t]))
         for u, prs in self.beside.items():
             self.neighbours[u] = {w for p in prs for w in p.split() if w != u}
 
@@ -502,7 +500,9 @@ class Index:
         # terms, then narrow them by the next rarest while enough remain. Tasks holding a very rare term stay.
         sources: dict[str, Collection[int]] = {t: self.postings[t] for t in weights if self.postings.get(t)}
         for a in {a for lst in alts.values() for a in lst}:
-            sources.setdefault(a, self._phrase_postings(a))
+            plist = self._phrase_postings(a)
+            if len(plist) <= MAX_SYNONYM_POSTINGS:  # a synonym held everywhere finds nothing new
+                sources.setdefault(a, plist)
         order = sorted(sources, key=lambda t: len(sources[t]))
         lists: list[tuple[str, Collection[int]]] = [
             (t, sources[t] if allowed is None else allowed.intersection(sources[t])) for t in order
@@ -564,28 +564,27 @@ class Index:
 
     def _weigh(self, q: _Query, i: int, accents: bool) -> tuple[float, float, float]:
         """(BM25-style score, share of the topic words held, share of the topic pairs held) of task i."""
-        folded = self.folded[i]
-        words = set(folded.split())
-        text = f" {folded} "
+        text = f" {self.folded[i]} "  # substring tests on the padded text: cheaper than a set of its words
         marks = _accents_of(self.docs[i].text) if accents and q.typed else None
         direct: dict[str, float] = {}
         credit: dict[str, float] = {}
-        for term, padded, alt_words, alt_phrases in q.terms:
-            d = 1.0 if (padded in text if padded else term in words) else 0.0
-            if d and marks is not None and term in q.typed:
-                for syllable, key in zip(term.split(), q.typed[term], strict=False):
-                    forms = marks.get(syllable)
-                    if forms and key not in forms:
-                        d = ACCENT_MISS  # "Hàn" typed, the task says "hạn"
-                        break
-            direct[term] = d
-            if d < SYNONYM_CREDIT and ((alt_words and not words.isdisjoint(alt_words))
-                                       or any(a in text for a in alt_phrases)):
-                credit[term] = SYNONYM_CREDIT
+        score = 0.0
+        for term, padded, alt_phrases, weighted in q.terms:
+            if padded in text:
+                d = 1.0
+                if marks is not None and term in q.typed:
+                    for syllable, key in zip(term.split(), q.typed[term], strict=False):
+                        forms = marks.get(syllable)
+                        if forms and key not in forms:
+                            d = ACCENT_MISS  # "Hàn" typed, the task says "hạn"
+                            break
             else:
-                credit[term] = d
-        norm = 1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1
-        score = sum(w * credit[t] for t, w in q.weighted.items()) * 2.2 / norm
+                d = 0.0
+            direct[term] = d
+            c = SYNONYM_CREDIT if d < SYNONYM_CREDIT and alt_phrases and any(a in text for a in alt_phrases) else d
+            credit[term] = c
+            score += weighted * c
+        score *= 2.2 / (1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1)
         # A word counts where it stands as in the question: with one of its neighbours ("đất đai"
         # is not held by a task saying "đạt" here and "hiện đại" there), or through a synonym.
         held = 0.0
