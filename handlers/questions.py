@@ -473,9 +473,11 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
     total = len(led) + len(coord) + len(grouped)
     if total == 0:
         receives = [d for d in (idx.docs[i] for i in idx.tasks_of(idx.related_agencies(aid)[0]))
-                    if set(d.agency_ids("report_to")) & idx.related_agencies(aid)[0]]
-        text = (f"Chưa thấy nhiệm vụ nào giao cho {label} chủ trì hay phối hợp trong các kế hoạch đang theo dõi "
-                f"({len(idx.plans)} kế hoạch).")
+                    if set(d.agency_ids("report_to")) & idx.related_agencies(aid)[0]
+                    and (not plan_ids or d.plan_id in plan_ids)]
+        where = (", ".join(idx.plans[i].label for i in dict.fromkeys(p.plan_ids)) if plan_ids
+                 else f"các kế hoạch đang theo dõi ({len(idx.plans)} kế hoạch)")
+        text = f"Chưa thấy nhiệm vụ nào giao cho {label} chủ trì hay phối hợp trong {where}."
         if not receives:
             return Answer("", "agency", text)
         body, picks = _numbered(idx, receives, today)

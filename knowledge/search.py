@@ -48,8 +48,8 @@ SYNONYM_CREDIT = 0.75  # a task saying "thu hút" for a question's "kéo": most 
 ACCENT_MISS = 0.5  # a task holding the letters with other accents than typed ("hạn" for "Hàn")
 ACCENT_CHECKED = 20  # best tasks whose accents are compared with the question's
 ALONE = 0.5  # a topic syllable a task holds away from the question's neighbouring words ("đạt" for "đất đai")
-MAX_ALTERNATIVES = 8
-MAX_SYNONYM_POSTINGS = 2000  # tasks a synonym may bring in as candidates  # synonyms tried per question phrase (keeps a question's cost flat)
+MAX_ALTERNATIVES = 8  # synonyms tried per question phrase (keeps a question's cost flat)
+MAX_SYNONYM_POSTINGS = 2000  # a synonym held by more tasks brings in no candidates
 
 
 

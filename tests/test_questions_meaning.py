@@ -218,3 +218,10 @@ async def test_polite_openers_are_not_topic_words(ctx: AppContext) -> None:
     assert parse(await get_index(ctx), q, TODAY).topic == "rà soát quy định tài chính khoa hoc cong nghe"
     p = parse(await get_index(ctx), "Cho tôi biết ai lo kéo chuyên gia giỏi về tỉnh", TODAY)
     assert p.topic == "kéo chuyên gia giỏi tỉnh", p.topic
+
+
+async def test_an_agency_with_nothing_in_the_plan_named_is_told_so_for_that_plan(ctx: AppContext) -> None:
+    ans = await answer(ctx, "Kết luận 69 có việc gì cho Sở Y tế?")
+    assert ans.intent == "agency" and ans.tasks == [], ans.text
+    assert ans.text.startswith("Chưa thấy nhiệm vụ nào giao cho Sở Y tế chủ trì hay phối hợp trong Kế hoạch")
+    assert "Kết luận số 69" in ans.text and "các kế hoạch đang theo dõi" not in ans.text
