@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from handlers import router
 from handlers.context import AppContext
 from handlers.intents import parse
+from handlers.messages import Incoming
 from handlers.questions import answer
 from knowledge.agencies import Registry, ensure_agency
 from knowledge.clock import FixedClock
@@ -225,3 +227,14 @@ async def test_an_agency_with_nothing_in_the_plan_named_is_told_so_for_that_plan
     assert ans.intent == "agency" and ans.tasks == [], ans.text
     assert ans.text.startswith("Chưa thấy nhiệm vụ nào giao cho Sở Y tế chủ trì hay phối hợp trong Kế hoạch")
     assert "Kết luận số 69" in ans.text and "các kế hoạch đang theo dõi" not in ans.text
+
+
+async def test_a_suggestion_is_picked_by_a_typed_number_in_the_conversation(ctx: AppContext) -> None:
+    ask = Incoming(channel="console", chat_id="c9", user_id="u9",
+                   text="Ai chủ trì thu hút chuyên gia làm cảng biển Cà Ná?")
+    [reply] = await router.handle(ctx, ask)
+    assert reply.text.startswith("Không tìm thấy nhiệm vụ nào về")
+    assert "Có thể bạn muốn hỏi một trong các việc sau:" in reply.text and reply.choices
+    [picked] = await router.handle(ctx, Incoming(channel="console", chat_id="c9", user_id="u9", text="1"))
+    assert picked.text.startswith("Sở Khoa học và Công nghệ chủ trì."), picked.text  # now it may say who
+    assert "mục II.2" in picked.text
