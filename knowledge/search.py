@@ -48,6 +48,7 @@ SYNONYM_CREDIT = 0.75  # a task saying "thu hút" for a question's "kéo": most 
 ACCENT_MISS = 0.5  # a task holding the letters with other accents than typed ("hạn" for "Hàn")
 ACCENT_CHECKED = 20  # best tasks whose accents are compared with the question's
 ALONE = 0.5  # a topic syllable a task holds away from the question's neighbouring words ("đạt" for "đất đai")
+MAX_TITLED_PLANS = 3  # plans a "kế hoạch <title words>" may name
 MAX_ALTERNATIVES = 8  # synonyms tried per question phrase (keeps a question's cost flat)
 MAX_SYNONYM_POSTINGS = 2000  # a synonym held by more tasks brings in no candidates
 
@@ -360,6 +361,33 @@ class Index:
                 for m in re.finditer(rf"\b{place}\b", folded_q):
                     if not any(o.start < m.end() and m.start() < o.end for o in out):
                         out.append(Mention(m.start(), m.end(), m.group(0), ids))
+            out += self._plans_by_title(folded_q, out)
+        return out
+
+    def _plans_by_title(self, folded_q: str, found: list[Mention]) -> list[Mention]:
+        """ "kế hoạch triển khai chiến lược KHCN năm 2024", "kế hoạch chuyển đổi số": the words after "kế hoạch"
+        that a few plans' titles hold (two at least, and fewer plans than all) name those plans."""
+        words = self.cache.get("title_words")
+        if words is None:
+            words = self.cache["title_words"] = {pid: set(t.split()) for pid, t in self._titles.items()}
+        out: list[Mention] = []
+        for m in _PLAN_WORD.finditer(folded_q):
+            if any(o.start <= m.start() < o.end for o in found):
+                continue
+            ids = set(words)
+            end, held = m.end(), 0
+            for w in re.finditer(r"\S+", folded_q[m.end():]):
+                start = m.end() + w.start()
+                if any(o.start <= start < o.end for o in found):
+                    break
+                if w.group(0) in STOP:
+                    continue
+                narrowed = {pid for pid in ids if w.group(0) in words[pid]}
+                if not narrowed:
+                    break
+                ids, end, held = narrowed, m.end() + w.end(), held + 1
+            if held >= 2 and len(ids) <= MAX_TITLED_PLANS and len(ids) < len(words):
+                out.append(Mention(m.start(), end, folded_q[m.start():end], sorted(ids)))
         return out
 
     def places(self) -> dict[str, list[int]]:

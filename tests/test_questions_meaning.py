@@ -238,3 +238,15 @@ async def test_a_suggestion_is_picked_by_a_typed_number_in_the_conversation(ctx:
     [picked] = await router.handle(ctx, Incoming(channel="console", chat_id="c9", user_id="u9", text="1"))
     assert picked.text.startswith("Sở Khoa học và Công nghệ chủ trì."), picked.text  # now it may say who
     assert "mục II.2" in picked.text
+
+
+async def test_words_of_a_plan_title_after_ke_hoach_name_that_plan(ctx: AppContext) -> None:
+    idx = await get_index(ctx)
+    [y_te] = [pid for pid, plan in idx.plans.items() if plan.number == "15/KH-UBND"]
+    p = parse(idx, "Ai cải tạo phòng máy chủ trong kế hoạch chuyển đổi số ngành y tế?", TODAY)
+    assert p.plan_ids == [y_te]
+    assert "chuyển" not in p.topic and "cải tạo phòng máy chủ" in p.topic
+    ans = await answer(ctx, "Ai cải tạo phòng máy chủ trong kế hoạch chuyển đổi số ngành y tế?")
+    assert refs(ans) == ["II.2"] and ans.tasks[0].plan_id == y_te
+    # words most plans' titles share name no plan: "kế hoạch thực hiện" stays a topic
+    assert parse(idx, "Ai xây dựng kế hoạch thực hiện?", TODAY).plans == []
