@@ -66,6 +66,7 @@ _SPOKEN_GROUPS = {
 # "… tỉnh Ninh Thuận" at the end of a name: the province, not part of the body's name
 # (but "tỉnh ủy", "tỉnh đoàn" are bodies).
 _PROVINCE_TAIL = re.compile(r" tinh(?! (?:uy|doan|hoi)\b)( [a-z]+){1,3}$")
+_VOWELS = frozenset("aeiouy")
 _CONFUSED = (("i", "y"), ("y", "i"), ("x", "s"), ("s", "x"), ("tr", "ch"), ("ch", "tr"), ("gi", "d"), ("d", "gi"))
 
 
@@ -418,6 +419,8 @@ class Index:
         for a, b in _CONFUSED:
             if token.startswith(a) and b + token[len(a):] in self.postings:
                 return b + token[len(a):]
+            if a in "iy" and len(token) > 1 and token[-2] in _VOWELS and not token.endswith(("qui", "quy")):
+                continue  # "mai" is not a typo for "may": only a lone i/y after a consonant is ("ky"/"ki")
             if token.endswith(a) and token[: -len(a)] + b in self.postings:
                 return token[: -len(a)] + b
         if len(token) < 4:

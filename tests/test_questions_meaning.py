@@ -250,3 +250,10 @@ async def test_words_of_a_plan_title_after_ke_hoach_name_that_plan(ctx: AppConte
     assert refs(ans) == ["II.2"] and ans.tasks[0].plan_id == y_te
     # words most plans' titles share name no plan: "kế hoạch thực hiện" stays a topic
     assert parse(idx, "Ai xây dựng kế hoạch thực hiện?", TODAY).plans == []
+
+
+async def test_a_real_syllable_is_not_a_typo_for_its_i_y_twin(ctx: AppContext) -> None:
+    idx = await get_index(ctx)
+    assert idx.correct("mai") == "mai" and idx.correct("qui") in ("quy", "qui")
+    ans = await answer(ctx, "Ai chu tri to chuc hoi cho thuong mai quoc te?")  # "mại" is not "máy"
+    assert ans.tasks == [], ans.text
