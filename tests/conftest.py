@@ -28,7 +28,12 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = (ROOT.parent / "shared" / "seeds") if (ROOT.parent / "shared" / "seeds").exists() else ROOT / "tests" / "data"
+# The shared sample plans live beside the checkout (../shared), never in it: tests that need them skip
+# with NO_SEEDS when they are absent (a bare clone); NHACVIEC_TEST_SHARED points elsewhere (a worktree).
+SHARED = Path(os.environ.get("NHACVIEC_TEST_SHARED") or ROOT.parent / "shared")
+SEEDS = SHARED / "seeds"
+NO_SEEDS = f"the shared sample plans are not here ({SEEDS}); set NHACVIEC_TEST_SHARED to their parent folder"
+needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=NO_SEEDS)
 PG_ADMIN_URL = os.environ.get("NHACVIEC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
