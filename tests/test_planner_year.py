@@ -21,7 +21,7 @@ from scheduler import planner
 from scheduler.dispatcher import Dispatcher
 from tests.reminder_fixtures import RecordingChannel, TaskSpec, make_plan
 
-# Days off in 2026 and early 2027 (Tết Đinh Mùi: 04–10/02/2027) (Labour Code art. 112 and the Government's 2026 schedule),
+# Days off in 2026 and early 2027 (Labour Code art. 112, the Government's 2026 schedule, Tết 2027: 04–10/02),
 # besides weekends; 22/08/2026 (Saturday) is worked in exchange for 31/08.
 OFF = {date(2026, 1, 1), *(date(2026, 2, d) for d in range(16, 21)), date(2026, 4, 27), date(2026, 4, 30),
        date(2026, 5, 1), date(2026, 8, 31), date(2026, 9, 1), date(2026, 9, 2), date(2026, 11, 24),
