@@ -19,10 +19,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 async def open_store(settings: Settings) -> Database:
     """The store, migrated and seeded with the standard agencies."""
     db = Database(settings.db_url)
-    await db.start()
-    async with db.session() as s:
-        await seed(s)
-        await s.commit()
+    await db.start(seed=seed)  # under the store's set-up lock: instances may start together
     return db
 
 

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import random
 import re
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
@@ -29,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from knowledge.agencies import AgencyInfo, Registry, agency_key, ensure_agency
-from knowledge.db import Database
+from knowledge.db import RACE_BACKOFF_S, RACE_RETRIES, Database, lost_race
 from knowledge.deadlines import shadow
 from knowledge.importer import (
     DEFAULT_MAX_BYTES,
@@ -211,7 +212,19 @@ class Importer:
         return plan_identity(parsed) not in self.identities and legacy_identity(parsed) not in self.identities
 
     async def store(self, parsed: ParsedPlan, name: str, content_hash: str, dry_run: bool = False) -> ImportResult:
-        """Store one parsed plan in its own transaction (rolled back when dry_run)."""
+        """Store one parsed plan in its own transaction (rolled back when dry_run), run again when it lost
+        a race to another writer (the same new agency or plan stored meanwhile, a deadlock, a busy file)."""
+        for attempt in range(RACE_RETRIES + 1):
+            try:
+                return await self._store_once(parsed, name, content_hash, dry_run)
+            except SQLAlchemyError as e:
+                if attempt == RACE_RETRIES or not lost_race(e):
+                    raise
+                log.info("import: %s lost a race (%s); again", name, type(e).__name__)
+                await asyncio.sleep(RACE_BACKOFF_S * (attempt + 1) * (1 + random.random()))
+        raise AssertionError("unreachable")
+
+    async def _store_once(self, parsed: ParsedPlan, name: str, content_hash: str, dry_run: bool) -> ImportResult:
         try:
             async with self.db.session() as s:
                 result = await store_plan(s, self.registry, parsed, source_name=name, content_hash=content_hash,
