@@ -210,8 +210,8 @@ async def restore(db: Database, path: Path, force: bool = False) -> Summary:
         expected = await schema_revision(conn)
         present = await occupied(conn)
         if present and not force:
-            names = TABLE_NAMES_VI | OTHER_NAMES_VI
-            held = ", ".join(f"{n} {names.get(t, t)}" for t, n in present.items())
+            labels = TABLE_NAMES_VI | OTHER_NAMES_VI
+            held = ", ".join(f"{n} {labels.get(t, t)}" for t, n in present.items())
             raise BackupError(f"Kho không trống ({held}): khôi phục sẽ xóa hết dữ liệu hiện có. "
                               "Nếu chắc chắn, chạy lại với --force; nên sao lưu kho hiện tại trước.")
         for table in reversed(tables()):
