@@ -26,8 +26,9 @@ SETUP_LOCK_KEY = 0x6E686163
 # PostgreSQL states of a transaction that lost a race to another writer: serialization failure, deadlock.
 RACE_SQLSTATES = frozenset({"40001", "40P01"})
 UNIQUE_VIOLATION = "23505"
-# How many times a transaction that lost a race is run again before its failure is reported.
-RACE_RETRIES = 4
+# How many times a transaction that lost a race is run again before its failure is reported, and the
+# first pause before it is (doubled each time, with jitter so the losers do not meet again).
+RACE_RETRIES = 5
 RACE_BACKOFF_S = 0.05
 
 

@@ -221,7 +221,7 @@ class Importer:
                 if attempt == RACE_RETRIES or not lost_race(e):
                     raise
                 log.info("import: %s lost a race (%s); again", name, type(e).__name__)
-                await asyncio.sleep(RACE_BACKOFF_S * (attempt + 1) * (1 + random.random()))
+                await asyncio.sleep(RACE_BACKOFF_S * 2 ** attempt * (1 + random.random()))
         raise AssertionError("unreachable")
 
     async def _store_once(self, parsed: ParsedPlan, name: str, content_hash: str, dry_run: bool) -> ImportResult:
@@ -282,6 +282,16 @@ def _worker_parse(path: str) -> tuple[ParsedPlan | None, str, ImportRefused | No
 
 
 _Wanted = list[tuple[ParsedTask, str, list[tuple[int, str, str]]]]
+
+
+async def _add_new_agencies(s: AsyncSession, registry: Registry, parsed: ParsedPlan) -> None:
+    """The bodies the registry does not know yet, added first and in one order (their keys'): two imports
+    adding the same new bodies then take their row locks in the same order and never deadlock."""
+    names = {w for t in parsed.tasks for attr, _role in _ROLE_FIELDS for w in getattr(t, attr)}
+    if parsed.monitor:
+        names.add(parsed.monitor)
+    for written in sorted((n for n in names if registry.lookup(n) is None), key=agency_key):
+        await ensure_agency(s, registry, written)
 
 
 async def _wanted(s: AsyncSession, registry: Registry, parsed: ParsedPlan) -> _Wanted:
@@ -346,6 +356,7 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
                          details={"file": source_name, "status": "unchanged"}))
         return result
     status = "updated" if plan is not None else "new"
+    await _add_new_agencies(s, registry, parsed)
     wanted = await _wanted(s, registry, parsed)
     # The reminders' weekly digest of the plan goes to this body's focal points.
     monitor_id = (await ensure_agency(s, registry, parsed.monitor)).id if parsed.monitor else None

@@ -97,3 +97,16 @@ async def test_concurrent_imports_adding_the_same_new_agencies(db: Database) -> 
                                        .where(TaskAgency.agency_id == ids[0], TaskAgency.role == "lead"))
                 assert leads == writers
             assert await s.scalar(select(func.count(Plan.id))) == writers * (r + 1)
+
+
+async def test_concurrent_imports_of_the_same_new_plan(db: Database) -> None:
+    """The same new plan sent by several admins at once: the plan's unique identity is taken by one
+    writer, the others' transactions lost a race and are run again (the plan is then known): one plan."""
+    writers = 5
+    importers = [await Importer.create(db, actor=f"t{w}") for w in range(writers)]
+    data = plan_text(7, SHARED_NEW).encode()
+    results = await asyncio.gather(*(imp.import_bytes(data, "p.txt") for imp in importers), return_exceptions=True)
+    assert [x for x in results if isinstance(x, BaseException)] == []
+    assert sorted(r.status for r in results if not isinstance(r, BaseException)) == ["new"] + ["unchanged"] * 4
+    async with db.session() as s:
+        assert await s.scalar(select(func.count(Plan.id))) == 1
