@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SHARED ?= $(abspath ../shared)
-SAMPLES ?= $(SHARED)/seeds
+SAMPLES ?= $(abspath knowledge/data/demo)
 
 $(BIN)/nhacviec: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(BIN)/nhacviec: pyproject.toml
 
 setup: $(BIN)/nhacviec
 
-# The bot on the embedded default: SQLite under data/, sample plans loaded, Telegram when
+# The bot on the embedded default: SQLite under data/, the demo plans (knowledge/data/demo) loaded into an empty store, Telegram when
 # NHACVIEC_TELEGRAM_TOKEN is set, a console chat otherwise.
 run: setup
 	NHACVIEC_LOAD_SAMPLES=$${NHACVIEC_LOAD_SAMPLES:-$(SAMPLES)} $(BIN)/nhacviec run

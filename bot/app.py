@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,6 +21,7 @@ from bot.edge import Edge
 from bot.web import WebServer
 from core.context import AppContext
 from core.settings import Settings
+from knowledge.demo import loaded_line, samples_folder
 from knowledge.models import Plan
 from knowledge.plans import import_file
 from knowledge.search import get_index
@@ -42,25 +42,27 @@ async def load_samples(ctx: AppContext, folder: str) -> int:
     """Import every plan file of a folder when the store holds no plan yet; how many were imported.
 
     Runs on every start but only fills an empty store, so restarting never duplicates plans and
-    plans an admin removed do not come back once the store holds others.
+    plans an admin removed do not come back once the store holds others. `folder` "demo" means the
+    plans shipped in knowledge/data/demo. Prints one Vietnamese line saying what was loaded.
     """
-    path = Path(folder)
-    if not folder or not path.is_dir():
+    path = samples_folder(folder)
+    if path is None or not path.is_dir():
         if folder:
             log.warning("NHACVIEC_LOAD_SAMPLES=%s is not a folder; no samples loaded", folder)
         return 0
     async with ctx.db.session() as s:
         if (await s.scalar(select(func.count(Plan.id)))) or 0:
             return 0
-    count = 0
+    numbers: list[str] = []
     for file in sorted(p for p in path.iterdir() if p.suffix.lower() in PLAN_SUFFIXES and p.name != "README.md"):
         try:
-            await import_file(ctx.db, file, actor="samples")
-            count += 1
+            result = await import_file(ctx.db, file, actor="samples")
+            numbers.append(result.parsed.number or file.name)
         except Exception:  # one bad sample must not stop the bot
             log.exception("sample %s not imported", file.name)
-    log.info("loaded %d sample plans from %s", count, folder)
-    return count
+    if numbers:
+        print(loaded_line(len(numbers), numbers), flush=True)
+    return len(numbers)
 
 
 class App:

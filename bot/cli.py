@@ -19,10 +19,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 async def open_store(settings: Settings) -> Database:
     """The store, migrated and seeded with the standard agencies."""
     db = Database(settings.db_url)
-    await db.start()
-    async with db.session() as s:
-        await seed(s)
-        await s.commit()
+    await db.start(seed=seed)  # under the store's set-up lock: instances may start together
     return db
 
 
@@ -50,9 +47,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     sub.add_parser("agencies", help="liệt kê danh mục cơ quan")
     commands["agencies"] = cmd_agencies
     # Each module adds its own sub-commands; kept apart so each can grow on its own.
-    from bot import cmd_ask, cmd_import, cmd_policy, cmd_remind, cmd_run
+    from bot import cmd_ask, cmd_backup, cmd_import, cmd_policy, cmd_remind, cmd_run, cmd_settings
 
-    for module in (cmd_import, cmd_ask, cmd_remind, cmd_policy, cmd_run):
+    for module in (cmd_import, cmd_ask, cmd_remind, cmd_policy, cmd_run, cmd_backup, cmd_settings):
         commands.update(module.register(sub))
     return parser, commands
 

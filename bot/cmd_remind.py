@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.cli import open_store
-from core.clock import VN, Clock, FixedClock
+from core.clock import VN, Clock, FixedClock, parse_day
 from core.messages import Sender
 from core.settings import Settings
 from knowledge import focal_points
@@ -101,15 +101,6 @@ async def _focal_list(db: Database) -> int:
     return 0
 
 
-def _parse_day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        return None
-
-
 async def _senders(settings: Settings) -> tuple[dict[str, Sender], list[Any]]:
     """The channels this command can send on (Telegram with a token), and what to close after."""
     if not settings.telegram_token:
@@ -134,9 +125,10 @@ def _item(p: planner.Planned | None = None, *, row: Outbox | None = None, fp: Fo
 
 
 async def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
-    day = _parse_day(args.today)
-    if args.today is not None and day is None:
-        print(f"Ngày \"{args.today}\" không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2026-12-10.")
+    try:
+        day = parse_day(args.today) if args.today is not None else None
+    except ValueError as e:
+        print(e)
         return 2
     real = Clock()
     day = day or real.today()

@@ -33,3 +33,21 @@ class FixedClock(Clock):
 
     def advance(self, delta: timedelta) -> None:
         self.at = self.at + delta
+
+
+# The days the product reasons about: a plan's deadlines, "--today" of the commands. Beyond them
+# date arithmetic (reminders weeks ahead, "12 tháng tới") overflows Python's dates.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+
+def parse_day(text: str) -> date:
+    """A day typed as YYYY-MM-DD, within FIRST_DAY..LAST_DAY; ValueError with a Vietnamese reason."""
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"Ngày \"{text}\" không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2026-12-10.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"Ngày {day.day:02d}/{day.month:02d}/{day.year:04d} nằm ngoài khoảng nhacviec xử lý được "
+                         f"({FIRST_DAY:%d/%m/%Y} – {LAST_DAY:%d/%m/%Y}).")
+    return day

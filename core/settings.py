@@ -5,32 +5,65 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
+    """Every setting, with what it does: docs/settings.md and deploy/nhacviec.env.example are generated
+    from these descriptions (`nhacviec settings --markdown` / `--env-example`; a test checks both)."""
+
     model_config = SettingsConfigDict(env_prefix="NHACVIEC_", env_file=None, extra="ignore")
 
-    data_dir: Path = Path("data")
-    database_url: str = ""  # default: sqlite under data_dir
-    load_samples: str = ""  # a folder of plans imported on start when the store is empty
-    admins: str = ""  # comma-separated "channel:user_id" (e.g. "telegram:12345,console:admin")
-    max_upload_mb: int = 20
-    console: bool = False  # a chat on this terminal (`nhacviec run` sets it: no token, stdin a terminal)
+    data_dir: Path = Field(default=Path("data"), description=(
+        "Folder for the embedded SQLite store (`nhacviec.db`, and its lock file) and nothing else."),
+        json_schema_extra={"example": "/var/lib/nhacviec"})
+    database_url: str = Field(default="", description=(
+        "The store. Empty: SQLite at `<DATA_DIR>/nhacviec.db` (embedded default). "
+        "`postgresql://user:pass@host:5432/db` for production, required to run several instances. The asyncio "
+        "driver (aiosqlite, asyncpg) is chosen for you; the schema is migrated (Alembic) on start, once even "
+        "when several instances start together."),
+        json_schema_extra={"example": "postgresql://nhacviec:CHANGE-ME@127.0.0.1:5432/nhacviec"})
+    load_samples: str = Field(default="", description=(
+        "A folder of plan files imported on start when the store holds no plan; `demo` names the demo plans shipped "
+        "in the package (knowledge/data/demo), which `make run` loads. Empty in production."))
+    admins: str = Field(default="", description=(
+        "Comma-separated `channel:user_id` of admins, e.g. `telegram:123456789,console:admin`. Admins approve focal "
+        "points, create registration codes (/taoma), import plan files sent in chat, grant extensions."),
+        json_schema_extra={"example": "telegram:123456789"})
+    max_upload_mb: int = Field(default=20, description="Largest plan file accepted, in MB (checked before reading).")
+    console: bool = Field(default=False, description=(
+        "A chat on this terminal through the console channel; `nhacviec run` sets it itself when there is no "
+        "channel token and stdin is a terminal."))
 
-    telegram_token: str = ""
-    telegram_base_url: str = "https://api.telegram.org/bot"
-    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
-    webhook_url: str = ""  # public https URL: switches Telegram to webhook mode
-    webhook_secret: str = ""
-    web_host: str = "0.0.0.0"
-    web_port: int = 8080
+    telegram_token: str = Field(default="", description=(
+        "Bot token from @BotFather. Set: `nhacviec run` starts the Telegram bot; empty: the console chat (or headless "
+        "when stdin is not a terminal)."), json_schema_extra={"example": ""})
+    telegram_base_url: str = Field(default="https://api.telegram.org/bot", description=(
+        "Bot API address (a local Bot API server, or the test fake). The token is appended."))
+    telegram_base_file_url: str = Field(default="https://api.telegram.org/file/bot", description=(
+        "Where files sent to the bot are downloaded from; follows TELEGRAM_BASE_URL (`…/file/bot`) when only that "
+        "is changed."))
+    webhook_url: str = Field(default="", description=(
+        "Public https URL of the webhook (e.g. `https://nhacviec.example.gov.vn/telegram/webhook`): switches Telegram "
+        "from long polling to webhook mode, needed to run several instances behind one URL."))
+    webhook_secret: str = Field(default="", description=(
+        "Secret given to setWebhook (8-256 characters A-Z a-z 0-9 _ -); requests without the matching "
+        "`X-Telegram-Bot-Api-Secret-Token` header get 403. Required with WEBHOOK_URL."))
+    web_host: str = Field(default="0.0.0.0", description=(
+        "Address of the bot's web server (webhook path and `GET /healthz`)."))
+    web_port: int = Field(default=8080, description="Port of the bot's web server.")
 
-    reminder_hour: int = 8
-    dispatch_interval_s: float = 5.0
-    plan_interval_s: float = 300.0
-    reminder_max_per_second: float = 0.0  # 0: each channel's own limit (Telegram 30/s); set only for tests/benchmarks
-    claim_timeout_s: float = 120.0  # an outbox row claimed longer than this by a silent dispatcher is sent again
+    reminder_hour: int = Field(default=8, description=(
+        "Default hour (Asia/Ho_Chi_Minh) reminders are sent; admins override it per plan or task."))
+    dispatch_interval_s: float = Field(default=5.0, description=(
+        "Seconds between the dispatcher's looks for due reminders."))
+    plan_interval_s: float = Field(default=300.0, description=(
+        "Seconds between the planner's rebuilds of the outbox from tasks, focal points and policies."))
+    reminder_max_per_second: float = Field(default=0.0, description=(
+        "0: each channel's own limit (Telegram 30/s overall, 1/s per chat). Set only for tests and benchmarks."))
+    claim_timeout_s: float = Field(default=120.0, description=(
+        "A reminder claimed longer than this by a silent dispatcher (another host) is claimed again."))
 
     @cached_property
     def db_url(self) -> str:

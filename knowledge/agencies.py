@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.agency_seed import SEED
@@ -121,9 +123,13 @@ async def ensure_agency(session: AsyncSession, registry: Registry, name: str, ki
     name = nfc(name).strip()
     name = name[:1].upper() + name[1:]
     key = agency_key(name)
-    row = Agency(name=name, key=key, kind=kind, is_group=_looks_like_group(key), seeded=False)
-    session.add(row)
-    await session.flush()
+    # Insert-or-get: another import may add the same body at the same moment (it waits for that
+    # writer's commit on PostgreSQL, then finds its row); the row that won keeps its spelling.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(insert(Agency).values(name=name, key=key, kind=kind, is_group=_looks_like_group(key),
+                                                seeded=False).on_conflict_do_nothing(index_elements=["key"]))
+    row = (await session.execute(select(Agency.id, Agency.name, Agency.kind, Agency.is_group)
+                                 .where(Agency.key == key))).one()
     info = AgencyInfo(row.id, row.name, row.kind, row.is_group)
     registry.by_id[row.id] = info
     registry.by_key[key] = row.id

@@ -1,18 +1,35 @@
-"""Engine, sessions and schema upgrades. The app upgrades the database on start (Alembic)."""
+"""Engine, sessions and schema upgrades. The app upgrades the database on start (Alembic).
+
+Several processes may start together on one fresh store (instances behind one URL, imports run side
+by side): set-up runs under a store-wide lock, and writers that lost a race are told apart from real
+failures (`lost_race`) so their transaction can be retried.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import fcntl
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The PostgreSQL advisory lock every nhacviec process takes while it sets the store up ("nhac" in ASCII).
+SETUP_LOCK_KEY = 0x6E686163
+# PostgreSQL states of a transaction that lost a race to another writer: serialization failure, deadlock.
+RACE_SQLSTATES = frozenset({"40001", "40P01"})
+UNIQUE_VIOLATION = "23505"
+# How many times a transaction that lost a race is run again before its failure is reported, and the
+# first pause before it is (doubled each time, with jitter so the losers do not meet again).
+RACE_RETRIES = 5
+RACE_BACKOFF_S = 0.05
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -60,8 +77,41 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    async def start(self) -> None:
-        await upgrade(self.engine)
+    @asynccontextmanager
+    async def setup_lock(self) -> AsyncIterator[None]:
+        """One process at a time among all those sharing this store: an advisory lock on PostgreSQL
+        (released with its connection if the process dies), a lock file beside a SQLite file."""
+        if self.is_postgres:
+            async with self.engine.connect() as conn:
+                await conn.execute(select(text(f"pg_advisory_lock({SETUP_LOCK_KEY})")))
+                try:
+                    yield
+                finally:
+                    await conn.execute(select(text(f"pg_advisory_unlock({SETUP_LOCK_KEY})")))
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            yield
+            return
+        lock_path = Path(path + ".lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as handle:
+            await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    async def start(self, seed: Callable[[AsyncSession], Awaitable[Any]] | None = None) -> None:
+        """Migrate to the newest schema, then run `seed` (the standard registry) in its own committed
+        transaction, both under the set-up lock: processes starting together on a fresh store would
+        otherwise create the same tables and rows at once, and all but one fail."""
+        async with self.setup_lock():
+            await upgrade(self.engine)
+            if seed is not None:
+                async with self.session() as s:
+                    await seed(s)
+                    await s.commit()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -70,3 +120,18 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def lost_race(exc: BaseException) -> bool:
+    """Whether a failed transaction lost a race to another writer and may simply be run again:
+    a unique key another writer took meanwhile, a deadlock or serialization failure (PostgreSQL),
+    a busy or stale snapshot (SQLite)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    message = str(exc.orig).lower()
+    if isinstance(exc, IntegrityError):  # a unique key only: other constraints fail the same way again
+        return state == UNIQUE_VIOLATION or "unique constraint failed" in message
+    if state in RACE_SQLSTATES:
+        return True
+    return "deadlock detected" in message or "database is locked" in message or "could not serialize" in message

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import random
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from knowledge.agencies import AgencyInfo, Registry, agency_key, ensure_agency
-from knowledge.db import Database
+from knowledge.db import RACE_BACKOFF_S, RACE_RETRIES, Database, lost_race
 from knowledge.importer import (
     DEFAULT_MAX_BYTES,
     ImportRefused,
@@ -201,7 +202,19 @@ class Importer:
         return plan_identity(parsed) not in self.identities and legacy_identity(parsed) not in self.identities
 
     async def store(self, parsed: ParsedPlan, name: str, content_hash: str, dry_run: bool = False) -> ImportResult:
-        """Store one parsed plan in its own transaction (rolled back when dry_run)."""
+        """Store one parsed plan in its own transaction (rolled back when dry_run), run again when it lost
+        a race to another writer (the same new agency or plan stored meanwhile, a deadlock, a busy file)."""
+        for attempt in range(RACE_RETRIES + 1):
+            try:
+                return await self._store_once(parsed, name, content_hash, dry_run)
+            except SQLAlchemyError as e:
+                if attempt == RACE_RETRIES or not lost_race(e):
+                    raise
+                log.info("import: %s lost a race (%s); again", name, type(e).__name__)
+                await asyncio.sleep(RACE_BACKOFF_S * 2 ** attempt * (1 + random.random()))
+        raise AssertionError("unreachable")
+
+    async def _store_once(self, parsed: ParsedPlan, name: str, content_hash: str, dry_run: bool) -> ImportResult:
         try:
             async with self.db.session() as s:
                 result = await store_plan(s, self.registry, parsed, source_name=name, content_hash=content_hash,
@@ -259,6 +272,16 @@ def _worker_parse(path: str) -> tuple[ParsedPlan | None, str, ImportRefused | No
 
 
 _Wanted = list[tuple[ParsedTask, str, list[tuple[int, str, str]]]]
+
+
+async def _add_new_agencies(s: AsyncSession, registry: Registry, parsed: ParsedPlan) -> None:
+    """The bodies the registry does not know yet, added first and in one order (their keys'): two imports
+    adding the same new bodies then take their row locks in the same order and never deadlock."""
+    names = {w for t in parsed.tasks for attr, _role in _ROLE_FIELDS for w in getattr(t, attr)}
+    if parsed.monitor:
+        names.add(parsed.monitor)
+    for written in sorted((n for n in names if registry.lookup(n) is None), key=agency_key):
+        await ensure_agency(s, registry, written)
 
 
 async def _wanted(s: AsyncSession, registry: Registry, parsed: ParsedPlan) -> _Wanted:
@@ -323,6 +346,7 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
                          details={"file": source_name, "status": "unchanged"}))
         return result
     status = "updated" if plan is not None else "new"
+    await _add_new_agencies(s, registry, parsed)
     wanted = await _wanted(s, registry, parsed)
     # The reminders' weekly digest of the plan goes to this body's focal points.
     monitor_id = (await ensure_agency(s, registry, parsed.monitor)).id if parsed.monitor else None

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from knowledge.importer import ImportRefused
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, needs_seeds
 from tests.import_helpers import DATA, parse_text
 
 HEAD = "ỦY BAN NHÂN DÂN\nTỈNH BÌNH ĐỊNH\n\nSố: 12/KH-UBND\n\nBình Định, ngày 02 tháng 01 năm 2025\n\nKẾ HOẠCH\n\n"
@@ -162,7 +162,7 @@ def test_document_without_tasks_is_refused() -> None:
         parse_text(HEAD + "II. NỘI DUNG\n\n1. Đánh giá tình hình.\n\n2. Rút ra bài học kinh nghiệm." + TAIL)
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="the shared sample plans are not here")
+@needs_seeds
 def test_sample_plans_all_parse() -> None:
     counts = {}
     for path in sorted(SEEDS.glob("*.txt")):

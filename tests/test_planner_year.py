@@ -14,19 +14,19 @@ from core.context import AppContext
 from knowledge import focal_points
 from knowledge.agencies import Registry
 from knowledge.db import Database
+from knowledge.demo import DEMO_DIR
 from knowledge.due import occurrences, task_deadline
 from knowledge.models import Outbox, Task
 from knowledge.plans import import_file
 from scheduler import planner
 from scheduler.dispatcher import Dispatcher
-from tests.conftest import SEEDS
 from tests.reminder_fixtures import HOUR, RecordingChannel, TaskSpec, make_plan
 
-# Days off in 2026 and early 2027 (Labour Code art. 112 and the Government's 2026 schedule),
+# Days off in 2026 and early 2027 (Labour Code art. 112, the Government's 2026 schedule, Tết 2027: 04–10/02),
 # besides weekends; 22/08/2026 (Saturday) is worked in exchange for 31/08.
 OFF = {date(2026, 1, 1), *(date(2026, 2, d) for d in range(16, 21)), date(2026, 4, 27), date(2026, 4, 30),
        date(2026, 5, 1), date(2026, 8, 31), date(2026, 9, 1), date(2026, 9, 2), date(2026, 11, 24),
-       date(2027, 1, 1)}
+       date(2027, 1, 1), *(date(2027, 2, d) for d in range(4, 11))}  # Tết 2027: reminders in late January
 WORKED_SATURDAYS = {date(2026, 8, 22)}
 START, END = date(2026, 1, 1), date(2027, 1, 31)
 
@@ -79,7 +79,7 @@ HOLIDAY_PLAN = [
 
 async def test_a_year_of_reminders_lands_on_the_right_days(sqlite_db: Database) -> None:
     db = sqlite_db
-    for path in sorted(SEEDS.glob("0*.txt")):
+    for path in sorted(DEMO_DIR.glob("*.txt")):  # the project's own plans: a bare clone runs this too
         await import_file(db, path)
     await make_plan(db, HOLIDAY_PLAN, number="99/KH-UBND", issued_on=date(2025, 12, 1), title="Kế hoạch ngày lễ")
     async with db.session() as s:  # one focal point per agency that leads a task with a day

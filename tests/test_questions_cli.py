@@ -70,7 +70,7 @@ def test_ask_one_question_as_text(store: Path, capsys: pytest.CaptureFixture[str
 def test_ask_rejects_a_bad_date(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         cli.main(["ask", "--today", "23/11/2026", "xin chào"])
-    assert "ngày không hợp lệ" in capsys.readouterr().err
+    assert "Ngày \"23/11/2026\" không hợp lệ; dùng dạng YYYY-MM-DD" in capsys.readouterr().err
 
 
 async def test_console_conversation_with_a_numbered_pick(sqlite_db: Database) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from core.clock import FixedClock
@@ -15,13 +14,13 @@ from handlers.questions import answer
 from knowledge.db import Database
 from knowledge.plans import import_file
 from knowledge.text import fold
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, needs_seeds
 
 HERE = Path(__file__).resolve().parent
 QUESTION_FILES = [SEEDS.parent / "eval" / "questions.yaml", HERE / "questions_extra.yaml",
                   HERE / "questions_paraphrase.yaml", HERE / "questions_paraphrase3.yaml"]
 
-pytestmark = pytest.mark.skipif(not any(SEEDS.glob("*.txt")), reason="the sample plans are not here")
+pytestmark = needs_seeds
 
 
 def _same(a: str, b: str) -> bool:

@@ -20,8 +20,8 @@ from handlers.commands import COMMANDS, Audience
 from knowledge import focal_points
 from knowledge.agencies import Registry
 from knowledge.db import Database
+from knowledge.demo import DEMO_DIR
 from knowledge.models import FocalPoint, Plan, Task, TaskAgency
-from tests.conftest import SEEDS
 from tests.fakes.telegram_api import FakeTelegram
 
 ADMIN = 900
@@ -268,12 +268,12 @@ async def test_documents_only_from_admins(tg: FakeTelegram) -> None:
 
 async def test_admin_plan_file_imported(ctx: AppContext, tg: FakeTelegram, bot: TelegramChannel) -> None:
     pytest.importorskip("knowledge.plans")  # the importer's module (another engineer's)
-    seed = SEEDS / "002_49944c2a62862d7a.txt"
-    tg.queue_document(ADMIN, "kh3021.txt", seed.read_bytes())
+    plan = DEMO_DIR / "ubnd_lam_dong_cds_2026.txt"
+    tg.queue_document(ADMIN, "kh215.txt", plan.read_bytes())
     [answer] = await tg.wait_for_messages(1, chat_id=ADMIN, timeout=15)
-    assert "3021/KH-UBND" in answer["text"] and "nhập mới" in answer["text"]
+    assert "215/KH-UBND" in answer["text"] and "nhập mới" in answer["text"]
     async with ctx.db.session() as s:
-        assert (await s.scalars(select(Plan.number))).all() == ["3021/KH-UBND"]
+        assert (await s.scalars(select(Plan.number))).all() == ["215/KH-UBND"]
     tg.queue_document(ADMIN, "mat.txt", "MẬT\nKẾ HOẠCH\nSở Tài chính chủ trì rà soát.".encode())
     answers = await tg.wait_for_messages(2, chat_id=ADMIN, timeout=15)
     assert answers[1]["text"].startswith("Không nhập được tệp mat.txt")
