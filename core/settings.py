@@ -32,6 +32,28 @@ class Settings(BaseSettings):
     reminder_max_per_second: float = 0.0  # 0: each channel's own limit (Telegram 30/s); set only for tests/benchmarks
     claim_timeout_s: float = 120.0  # an outbox row claimed longer than this by a silent dispatcher is sent again
 
+    # Zalo Bot Platform (bot/channels/zalo): set the token to start the channel.
+    zalo_bot_token: str = ""  # "<bot_id>:<secret>", only ever in the request path
+    zalo_base_url: str = "https://bot-api.zaloplatforms.com"  # "/bot<TOKEN>/<method>" is appended
+    zalo_webhook_url: str = ""  # public https URL: switches Zalo from long polling to webhook mode
+    zalo_webhook_secret: str = ""  # 8-256 characters, checked on X-Bot-Api-Secret-Token
+    zalo_max_per_second: float = 5.0  # no published limit: a conservative pace, raised by hand if Zalo allows
+    zalo_per_chat_interval_s: float = 1.0  # seconds between two messages to one Zalo chat
+
+    # Zalo Official Account API v3 (bot/channels/zalo/oa.py): app id + secret key start it.
+    zalo_oa_app_id: str = ""
+    zalo_oa_secret_key: str = ""  # the OA secret: signs webhooks and authenticates token refreshes
+    zalo_oa_access_token: str = ""  # first tokens only: copied into the store once, then rotated there
+    zalo_oa_refresh_token: str = ""
+    zalo_oa_base_url: str = "https://openapi.zalo.me"
+    zalo_oa_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_oa_webhook_max_age_s: float = 300.0  # webhook timestamps older (or newer) than this are refused
+
+    # Files sent as links (channels without documents: Zalo).
+    public_url: str = ""  # the web server as users reach it (https://nhacviec.example.gov.vn); empty: no links
+    file_link_secret: str = ""  # HMAC key of the links; empty: a random one per process (links die on restart)
+    file_link_ttl_s: int = 86400  # how long a link works
+
     @cached_property
     def db_url(self) -> str:
         """The async SQLAlchemy URL: plain sqlite:// and postgresql:// URLs are accepted too."""
