@@ -116,6 +116,7 @@ async def _refresh_leased(db: Database, app_id: str, exchange: Exchange, failed:
                 update(OaToken)
                 .where(OaToken.app_id == app_id, or_(OaToken.lock_owner.is_(None), OaToken.lock_until < now))
                 .values(lock_owner=owner, lock_until=now + LEASE)
+                .execution_options(synchronize_session=False)
             )
             await s.commit()
             if took.rowcount == 1:  # type: ignore[attr-defined]
@@ -138,7 +139,7 @@ async def _refresh_leased(db: Database, app_id: str, exchange: Exchange, failed:
     except BaseException:
         async with db.session() as s:
             await s.execute(update(OaToken).where(OaToken.app_id == app_id, OaToken.lock_owner == owner)
-                            .values(lock_owner=None, lock_until=None))
+                            .values(lock_owner=None, lock_until=None).execution_options(synchronize_session=False))
             await s.commit()
         raise
     async with db.session() as s:
