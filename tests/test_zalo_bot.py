@@ -6,6 +6,7 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -93,9 +94,9 @@ async def test_webhook_bare_wrapped_duplicate_and_forged(sqlite_db: Database, za
         assert await zalo.push(zalo.update("zu0003", "/start"), secret="wrong-secret-123") == 403
         assert await zalo.push(zalo.update("zu0003", "/start"), secret="") == 403
         await channel.drain()
-        async with __import__("aiohttp").ClientSession() as s:
-            async with s.post(f"{base}/zalo/webhook", data=b"not json", headers={SECRET_HEADER: secret}) as r:
-                assert r.status == 400
+        async with aiohttp.ClientSession() as s, s.post(f"{base}/zalo/webhook", data=b"not json",
+                                                         headers={SECRET_HEADER: secret}) as r:
+            assert r.status == 400
     await channel.client.close()
     assert len(zalo.sent_to(USER)) == 1 and len(zalo.sent_to("zu0002")) == 1 and zalo.sent_to("zu0003") == []
 

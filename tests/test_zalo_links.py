@@ -74,7 +74,7 @@ async def test_link_works_then_expires_and_forgeries_are_refused(tmp_path: Path,
 def test_names_cannot_leave_the_folder(tmp_path: Path) -> None:
     links = FileLinks(tmp_path, "k", 60, "https://x.gov.vn")
     url = links.publish(b"x", "../../etc/passwd")
-    assert "/../" not in url and list(tmp_path.rglob("*passwd"))[0].parent.parent == tmp_path
+    assert "/../" not in url and next(iter(tmp_path.rglob("*passwd"))).parent.parent == tmp_path
 
 
 async def test_without_a_public_address_the_user_is_told(tmp_path: Path, zalo: FakeZalo) -> None:
