@@ -71,3 +71,20 @@ async def web_app(routes: Callable[[web.Application], None]) -> AsyncIterator[st
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+async def zalo_reminders(db: Database, day: date, tasks: int, chats: int, first_chat: int) -> FixedClock:
+    """`tasks` tasks of Sở Tài chính due `day` and `chats` approved Zalo focal points: tasks × chats
+    reminders in the outbox, due at 09:00 that day (the clock returned)."""
+    from knowledge import focal_points
+    from scheduler import planner
+    from tests.reminder_fixtures import agency_id, due_batch
+
+    clock = await due_batch(db, day, tasks, 0, first_chat, plan=False)
+    agency = await agency_id(db, "Sở Tài chính")
+    async with db.session() as s:
+        for i in range(chats):
+            await focal_points.add(s, agency, "zalo", f"z{first_chat + i}", approved_by="test")
+        await planner.run_planner(s, clock.now())
+        await s.commit()
+    return clock
