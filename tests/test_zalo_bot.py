@@ -5,22 +5,25 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels.zalo import build
 from bot.channels.zalo.channel import SECRET_HEADER
 from bot.channels.zalo.client import ZaloBotClient
 from bot.channels.zalo.updates import TEXT_PLEASE
 from core.context import AppContext
 from core.messages import Incoming, Reply
+from core.settings import Settings
 from handlers import router
 from knowledge import focal_points
 from knowledge.agencies import Registry
 from knowledge.db import Database
 from knowledge.models import ChannelSeen, FocalPoint
-from tests.fakes.zalo_api import FakeZalo
+from tests.fakes.zalo_api import OA_APP_ID, OA_SECRET_KEY, FakeZalo
 from tests.zalo_fixtures import ADMIN, channel_for, make_ctx, polling, web_app, with_plan
 
 USER = "zu0001"
@@ -199,3 +202,25 @@ async def test_the_router_sees_zalo_incoming(sqlite_db: Database, zalo: FakeZalo
     [msg] = seen
     assert (msg.channel, msg.chat_id, msg.user_id, msg.text, msg.user_name, msg.is_group) == (
         "zalo", USER, USER, "Sở Y tế có việc gì?", "Nguyễn Văn A", False)
+
+
+async def test_channels_built_from_the_settings(sqlite_db: Database, zalo: FakeZalo, tmp_path: Path) -> None:
+    ctx = make_ctx(sqlite_db)
+    assert build.bot_channel(Settings(), sqlite_db, functools.partial(router.handle, ctx)) is None
+    assert await build.oa_channel(Settings(), sqlite_db, functools.partial(router.handle, ctx)) is None
+    access, refresh = zalo.issue_tokens()
+    settings = Settings(zalo_bot_token=zalo.token, zalo_base_url=zalo.url, zalo_oa_app_id=OA_APP_ID,
+                        zalo_oa_secret_key=OA_SECRET_KEY, zalo_oa_base_url=zalo.url, zalo_oa_oauth_url=zalo.url,
+                        zalo_oa_access_token=access, zalo_oa_refresh_token=refresh, data_dir=tmp_path)
+    channel = build.bot_channel(settings, sqlite_db, functools.partial(router.handle, ctx),
+                                links=build.file_links(settings))
+    assert channel is not None and channel.zalo_sender.max_per_second == settings.zalo_max_per_second
+    async with polling(channel):
+        zalo.queue_message(USER, "/start")
+        [reply] = await zalo.wait_for_messages(1, USER)
+    assert "Xin chào" in reply
+    oa = await build.oa_channel(settings, sqlite_db, functools.partial(router.handle, ctx))
+    assert oa is not None
+    await oa.sender.send(USER, "chào")  # the settings' first tokens went into the store
+    assert zalo.oa_sent[0]["text"] == "chào"
+    await oa.stop()

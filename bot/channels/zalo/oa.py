@@ -280,6 +280,11 @@ class ZaloOaChannel(AnsweringChannel):
 
         await self.take(incoming.chat_id, message_id, answer)
 
+    async def stop(self) -> None:
+        """Finish the answers under way, close the HTTP session."""
+        await self.drain()
+        await self.client.close()
+
     def webhook_handler(self) -> Callable[[web.Request], Awaitable[web.Response]]:
         """An aiohttp handler for the OA webhook: signature and freshness checked, 200 at once."""
 
