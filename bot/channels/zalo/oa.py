@@ -135,6 +135,7 @@ class ZaloOaClient:
         self._own_session = session is None
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.refreshes = 0  # refresh calls this client made (tests, /healthz)
+        self._cached: tuple[str, datetime] | None = None  # (access token, use it until)
 
     async def start(self) -> None:
         if self._session is None:
@@ -178,8 +179,17 @@ class ZaloOaClient:
         return oa_tokens.Tokens(str(body["access_token"]), str(body["refresh_token"]), datetime.now(UTC) + life)
 
     async def access_token(self, failed: str | None = None) -> str:
-        """The access token to use now; refreshed (once across instances) when `failed` or near expiry."""
-        return await oa_tokens.refresh(self.db, self.app_id, self.exchange, failed=failed, owner=self.owner)
+        """The access token to use now; refreshed (once across instances) when `failed` or near expiry.
+
+        The last one read is kept in memory until it nears expiry, so a send costs no store round trip."""
+        cached = self._cached
+        if failed is None and cached is not None and cached[1] > datetime.now(UTC):
+            return cached[0]
+        token = await oa_tokens.refresh(self.db, self.app_id, self.exchange, failed=failed, owner=self.owner)
+        stored = await oa_tokens.current(self.db, self.app_id)
+        good_until = (stored.expires_at if stored and stored.expires_at else datetime.now(UTC) + DEFAULT_ACCESS_LIFE)
+        self._cached = (token, good_until - oa_tokens.EARLY)
+        return token
 
     async def _post_text(self, token: str, user_id: str, text: str) -> dict[str, Any]:
         session = await self._http()
