@@ -224,3 +224,15 @@ async def test_channels_built_from_the_settings(sqlite_db: Database, zalo: FakeZ
     await oa.sender.send(USER, "chào")  # the settings' first tokens went into the store
     assert zalo.oa_sent[0]["text"] == "chào"
     await oa.stop()
+
+
+async def test_registration_from_zalo_reaches_the_admin_with_numbered_choices(db: Database, zalo: FakeZalo) -> None:
+    async with polling(channel_for(make_ctx(db), zalo)):
+        zalo.queue_message(USER, "/dangky so tai chinh", name="Trần Thị B")
+        [request] = await zalo.wait_for_messages(1, ADMIN)
+        [ack] = await zalo.wait_for_messages(1, USER)
+    assert "Đã gửi yêu cầu" in ack and "Trần Thị B" in request
+    assert "\n1. Duyệt" in request and "Trả lời bằng một số" in request  # no buttons on Zalo
+    async with db.session() as s:
+        [row] = (await s.scalars(select(FocalPoint))).all()
+    assert (row.channel, row.chat_id, row.status, row.name) == ("zalo", USER, "pending", "Trần Thị B")
