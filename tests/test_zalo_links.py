@@ -126,6 +126,10 @@ async def test_a_429_pauses_every_send(zalo: FakeZalo) -> None:
     started = time.monotonic()
     await sender.send("b", "y")  # another chat waits out the pause too
     assert time.monotonic() - started >= 0.9
+    assert sender.throttle.pacer.per_second == 50  # the quota is below our pace: halve it
+    sender.throttle._calm_since -= 31  # a quiet half minute later, some of it comes back
+    await sender.send("c", "z")
+    assert sender.throttle.pacer.per_second == 62.5
     await client.close()
 
 

@@ -26,6 +26,8 @@ FIRST_429_BACKOFF_S = 5.0
 MAX_429_BACKOFF_S = 300.0
 NETWORK_BACKOFF_S = 2.0
 BAD_TOKEN_BACKOFF_S = 60.0
+MIN_PACE = 1.0  # messages/second the pace never goes under after 429s
+RECOVER_AFTER_S = 30.0
 LATER_PIECE_ATTEMPTS = 6  # a piece after the first is retried here: resending the first would duplicate it
 NO_LINKS = "Tệp {name} chưa gửi được qua Zalo (máy chủ chưa có địa chỉ công khai). Vui lòng hỏi quản trị viên."
 
@@ -34,10 +36,31 @@ RememberChoices = Callable[[str, list[Choice]], Awaitable[None]]
 
 
 class Throttle:
-    """The project's own pace for one platform, shared by every send of this process."""
+    """The project's own pace for one platform, shared by every send of this process.
+
+    A 429 means the platform's real quota is below our pace: the pace is halved (down to
+    MIN_PACE) and creeps back up by a quarter after each quiet RECOVER_AFTER_S, never above the
+    configured one, so a platform that is stricter than we guessed is not hammered with retries."""
 
     def __init__(self, per_second: float | None, per_chat: float | None) -> None:
         self.pacer = Pacer(per_second, per_chat)
+        self.configured = per_second
+        self._calm_since = 0.0
+
+    def slow_down(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if self.pacer.per_second:
+            self.pacer.per_second = max(MIN_PACE, self.pacer.per_second / 2)
+        self._calm_since = now
+
+    def went_through(self) -> None:
+        """A send was accepted: after a quiet while, give back some of the pace taken away."""
+        if not self.configured or not self.pacer.per_second or self.pacer.per_second >= self.configured:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._calm_since >= RECOVER_AFTER_S:
+            self.pacer.per_second = min(self.configured, self.pacer.per_second * 1.25)
+            self._calm_since = now
 
     async def wait(self, chat_id: str) -> None:
         """Return when a send to this chat keeps the pace; the send is counted from now."""
@@ -97,6 +120,7 @@ class ZaloSender:
         except ZaloApiError as e:
             raise self._outcome(e) from e
         self._backoff_429 = FIRST_429_BACKOFF_S
+        self.throttle.went_through()
         return str(result.get("message_id") or "")
 
     def _outcome(self, e: ZaloApiError) -> DeliveryError:
@@ -104,7 +128,9 @@ class ZaloSender:
             seconds = e.retry_after or self._backoff_429
             self._backoff_429 = min(self._backoff_429 * 2, MAX_429_BACKOFF_S)
             self.throttle.pause(seconds)
-            log.warning("Zalo answered 429 (quota): pausing sends for %.0f s", seconds)
+            self.throttle.slow_down()
+            log.warning("Zalo answered 429 (quota): pausing sends for %.0f s, pace now %.1f/s", seconds,
+                        self.throttle.pacer.per_second or 0)
             return RetryLater(seconds, f"zalo 429: {e.description}")
         if e.code == 403:
             return Unreachable(e.description or "forbidden")
