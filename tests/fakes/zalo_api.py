@@ -218,7 +218,7 @@ class FakeZalo:
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
-            result = await handler(params)
+            result = await (self._m_getUpdates(params, request) if method == "getUpdates" else handler(params))
         except ApiError as e:
             body: dict[str, Any] = {"ok": False, "error_code": e.code, "description": e.description}
             if e.retry_after is not None:
@@ -231,14 +231,18 @@ class FakeZalo:
         return {"id": BOT_ID, "account_name": "nhacviec.bot", "account_type": "BASIC", "can_join_groups": True,
                 "display_name": BOT_NAME}
 
-    async def _m_getUpdates(self, p: dict[str, Any]) -> Any:
+    async def _m_getUpdates(self, p: dict[str, Any], request: web.Request | None = None) -> Any:
         if self.webhook["url"]:
             raise ApiError(400, "Bad Request: webhook is active, polling is not allowed")
         timeout = min(float(p.get("timeout") or 0), self.max_poll_timeout)
         deadline = time.monotonic() + timeout
-        while not self.updates and time.monotonic() < deadline and not self._closing:
-            await self._wait_change(deadline - time.monotonic())
-        if not self.updates:
+
+        def gone() -> bool:  # the poller hung up (stopped): do not hand it an update it will never read
+            return request is not None and (request.transport is None or request.transport.is_closing())
+
+        while not self.updates and time.monotonic() < deadline and not self._closing and not gone():
+            await self._wait_change(min(0.2, deadline - time.monotonic()))
+        if not self.updates or gone():
             raise ApiError(408, "Request timeout")
         return self.updates.popleft()
 
