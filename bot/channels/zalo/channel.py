@@ -65,11 +65,18 @@ class ZaloBotChannel(AnsweringChannel):
 
         await self.take(chat, updates.message_id(update), answer)
 
+    async def learn_name(self) -> None:
+        """The bot's name (getMe), which group members type after @ to address it."""
+        if not self.bot_name:
+            me = await self.client.get_me()
+            self.bot_name = str(me.get("display_name") or me.get("account_name") or "")
+
     # ---- long polling --------------------------------------------------------------------------
 
     async def start_polling(self) -> None:
         """deleteWebhook, then poll in the background until `stop`."""
         await self.client.start()
+        await self.learn_name()
         await self.client.delete_webhook()
         self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
 
