@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     zalo_oa_refresh_token: str = ""
     zalo_oa_base_url: str = "https://openapi.zalo.me"
     zalo_oa_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_oa_webhook_path: str = "/zalo/oa/webhook"  # where the web server takes the OA's events
     zalo_oa_webhook_max_age_s: float = 300.0  # webhook timestamps older (or newer) than this are refused
 
     # Files sent as links (channels without documents: Zalo).

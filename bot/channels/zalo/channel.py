@@ -1,9 +1,12 @@
-"""The Zalo Bot Platform channel: updates in by long polling or webhook, replies out.
+"""The Zalo Bot Platform channel: updates in by long polling or webhook, handed to the Edge.
 
 Polling starts with deleteWebhook (the two modes exclude each other); each getUpdates brings one
-update or a 408 (nothing new). The webhook handler checks X-Bot-Api-Secret-Token in constant
-time, accepts the update bare or wrapped in {ok, result}, answers 200 at once and works after.
-Either way the update goes through `AnsweringChannel.take`: once per message id, in order per chat.
+update or a 408 (nothing new). In webhook mode (NHACVIEC_ZALO_WEBHOOK_URL) the web server checks
+X-Bot-Api-Secret-Token in constant time, the update may come bare or wrapped in {ok, result}, and
+the 200 goes back at once: the work runs after. Either way an update is taken once per message
+id, in order per chat (`Intake`), then its text goes to the Edge as an `Incoming`; images and
+stickers get a polite note. Replies and reminders go out through `ZaloSender` (plain text,
+numbered choices, files as expiring links, paced by the project).
 """
 
 from __future__ import annotations
@@ -11,74 +14,113 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-from aiohttp import web
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from bot.channels.zalo import updates
-from bot.channels.zalo.answering import AnsweringChannel, Elsewhere, OnMessage, OnUnreachable
 from bot.channels.zalo.client import ZaloApiError, ZaloBotClient
+from bot.channels.zalo.intake import Intake
 from bot.channels.zalo.sender import ZaloSender
-from bot.web import secret_matches
-from core.messages import Reply
-from knowledge.db import Database
+from bot.channels.zalo.text import PIECE
+from bot.file_links import FileLinks
+from bot.web import WebServer, webhook_path
+from core.messages import Choice, Reply
+from core.settings import Settings
+from knowledge import conversation
+
+if TYPE_CHECKING:
+    from bot.edge import Edge
 
 log = logging.getLogger(__name__)
 
 CHANNEL = updates.CHANNEL
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
+DEFAULT_WEBHOOK_PATH = "/zalo/webhook"
 POLL_TIMEOUT_S = 30
 POLL_ERROR_BACKOFF_S = (1.0, 30.0)  # first and largest wait after a failed poll
+# Choices the sender shows outside an answer (a reminder's actions, an admin's approval request) stay
+# pickable by number this long: a reminder read at noon is answered in the afternoon.
+SENT_CHOICES_TTL = timedelta(hours=24)
 
 
-class ZaloBotChannel(AnsweringChannel):
-    """Receives and answers on the Zalo Bot Platform. Entry points: `start_polling`/`stop`,
-    `webhook_handler` (for the project's aiohttp server), `sender` (for the reminder dispatcher)."""
+def file_links(settings: Settings) -> FileLinks:
+    """Where files for Zalo users are published (served by the web server under /files/)."""
+    return FileLinks(settings.data_dir / "links", settings.file_link_secret, settings.file_link_ttl_s,
+                     settings.public_url)
+
+
+class ZaloChannel:
+    """One Zalo Bot Platform bot of the product (bot.channels.base.Channel)."""
 
     name = CHANNEL
+    max_text = PIECE
 
-    def __init__(self, db: Database, client: ZaloBotClient, sender: ZaloSender, on_message: OnMessage, *,
-                 on_unreachable: OnUnreachable | None = None, elsewhere: Elsewhere | None = None,
-                 bot_name: str = "", poll_timeout_s: int = POLL_TIMEOUT_S) -> None:
-        super().__init__(db, sender, on_message, on_unreachable=on_unreachable, elsewhere=elsewhere)
+    def __init__(self, edge: Edge, client: ZaloBotClient, *, max_per_second: float = 5.0,
+                 per_chat_interval: float = 1.0, links: FileLinks | None = None, webhook_url: str = "",
+                 webhook_secret: str = "", poll_timeout_s: int = POLL_TIMEOUT_S) -> None:
+        self.edge = edge
         self.client = client
-        self.zalo_sender = sender
-        self.bot_name = bot_name
+        self.sender = ZaloSender(client, max_per_second=max_per_second, per_chat_interval=per_chat_interval,
+                                 links=links, remember=self._remember)
+        self.links = links
+        self.webhook_url, self.webhook_secret = webhook_url, webhook_secret
         self.poll_timeout_s = poll_timeout_s
-        self.polls = 0  # answered polls (with or without an update): /healthz can show the channel lives
+        self.intake = Intake(edge.ctx.db, CHANNEL)
+        self.bot_name = ""
+        self.polls = 0  # answered polls (with or without an update)
         self._poller: asyncio.Task[None] | None = None
+        edge.add(self)
 
-    async def process(self, update: dict[str, Any]) -> None:
-        """Take one update in; never raises."""
-        chat = updates.chat_id(update)
-        if chat is None:
-            log.info("zalo update without a chat ignored: %s", str(update)[:300])
-            return
+    @classmethod
+    def from_settings(cls, edge: Edge, settings: Settings) -> ZaloChannel | None:
+        """The channel when NHACVIEC_ZALO_BOT_TOKEN is set (the factory bot.channels lists)."""
+        if not settings.zalo_bot_token:
+            return None
+        if settings.zalo_webhook_url and not settings.zalo_webhook_secret:
+            raise SystemExit("NHACVIEC_ZALO_WEBHOOK_SECRET là bắt buộc khi dùng NHACVIEC_ZALO_WEBHOOK_URL.")
+        return cls(edge, ZaloBotClient(settings.zalo_bot_token, settings.zalo_base_url),
+                   max_per_second=settings.zalo_max_per_second,
+                   per_chat_interval=settings.zalo_per_chat_interval_s, links=file_links(settings),
+                   webhook_url=settings.zalo_webhook_url, webhook_secret=settings.zalo_webhook_secret)
 
-        async def answer() -> None:
-            incoming = updates.to_incoming(update, self.bot_name)
-            if incoming is not None:
-                await self.answer(incoming)
-            elif updates.wants_text_please(update):
-                await self.reply(chat, Reply(updates.TEXT_PLEASE))
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.webhook_url else "polling"
 
-        await self.take(chat, updates.message_id(update), answer)
+    @property
+    def status(self) -> str:
+        return self.mode
 
-    async def learn_name(self) -> None:
-        """The bot's name (getMe), which group members type after @ to address it."""
-        if not self.bot_name:
-            me = await self.client.get_me()
-            self.bot_name = str(me.get("display_name") or me.get("account_name") or "")
+    def add_routes(self, web: WebServer) -> None:
+        if self.links is not None:
+            self.links.add_route(web.app)
+        if self.webhook_url:
+            web.add_webhook(webhook_path(self.webhook_url, DEFAULT_WEBHOOK_PATH), SECRET_HEADER,
+                            self.webhook_secret, self.put_update, lambda body: updates.unwrap(body) is not None)
 
-    # ---- long polling --------------------------------------------------------------------------
+    # ---- lifecycle -----------------------------------------------------------------------------
 
-    async def start_polling(self) -> None:
-        """deleteWebhook, then poll in the background until `stop`."""
+    async def start(self) -> None:
+        """Learn the bot's name (getMe), then poll (after deleteWebhook) or set the webhook."""
         await self.client.start()
-        await self.learn_name()
-        await self.client.delete_webhook()
-        self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
+        me = await self.client.get_me()
+        self.bot_name = str(me.get("display_name") or me.get("account_name") or "")
+        if self.webhook_url:
+            await self.client.set_webhook(self.webhook_url, self.webhook_secret)
+        else:
+            await self.client.delete_webhook()
+            self._poller = asyncio.create_task(self._poll(), name="zalo-poll")
+        log.info("Zalo bot %s running (%s)", self.bot_name, self.mode)
+
+    async def stop(self) -> None:
+        """Stop polling (the poll in flight is abandoned), finish the answers under way."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        await self.intake.drain()
+        await self.client.close()
 
     async def _poll(self) -> None:
         wait = POLL_ERROR_BACKOFF_S[0]
@@ -96,33 +138,35 @@ class ZaloBotChannel(AnsweringChannel):
             wait = POLL_ERROR_BACKOFF_S[0]
             self.polls += 1
             for update in got:
-                self.spawn(self.process(update))
+                self.intake.spawn(self.process(update))
 
-    async def stop(self) -> None:
-        """Stop polling (the poll in flight is abandoned), finish the answers under way."""
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
-        await self.drain()
-        await self.client.close()
+    # ---- one update ----------------------------------------------------------------------------
 
-    # ---- webhook -------------------------------------------------------------------------------
+    async def put_update(self, body: dict[str, Any]) -> None:
+        """A webhook body: taken in the background, so the platform gets its 200 at once."""
+        update = updates.unwrap(body)
+        if update is not None:
+            self.intake.spawn(self.process(update))
 
-    def webhook_handler(self, secret: str) -> Callable[[web.Request], Awaitable[web.Response]]:
-        """An aiohttp handler for POST webhooks: secret checked in constant time, 200 at once."""
+    async def process(self, update: dict[str, Any]) -> None:
+        """Take one update in; never raises."""
+        chat = updates.chat_id(update)
+        if chat is None:
+            log.info("zalo update without a chat ignored: %s", str(update)[:300])
+            return
 
-        async def receive(request: web.Request) -> web.Response:
-            if not secret_matches(request.headers.get(SECRET_HEADER), secret):
-                return web.json_response({"ok": False, "description": "Forbidden"}, status=403)
-            try:
-                update = updates.unwrap(await request.json())
-            except (ValueError, UnicodeDecodeError):
-                update = None
-            if update is None:
-                return web.json_response({"ok": False, "description": "Bad Request: not an update"}, status=400)
-            self.spawn(self.process(update))
-            return web.json_response({"ok": True})
+        async def work() -> None:
+            incoming = updates.to_incoming(update, self.bot_name)
+            if incoming is not None:
+                await self.edge.receive(incoming)
+            elif updates.wants_text_please(update):
+                await self.edge.send(CHANNEL, chat, Reply(updates.TEXT_PLEASE))
 
-        return receive
+        await self.intake.take(chat, updates.message_id(update), work)
+
+    async def _remember(self, chat_id: str, choices: list[Choice]) -> None:
+        """Numbered lines the sender shows are what a typed number picks in that chat (an answer that
+        lists its own choices was remembered by the router already)."""
+        ctx = self.edge.ctx
+        await conversation.offer_choices(ctx.db, CHANNEL, chat_id, [c.data for c in choices],
+                                         ctx.clock.now() + SENT_CHOICES_TTL)

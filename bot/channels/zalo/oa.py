@@ -24,22 +24,28 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 
-from bot.channels.zalo.answering import AnsweringChannel, Elsewhere, OnMessage, OnUnreachable
+from bot.channels.zalo.intake import Intake
 from bot.channels.zalo.sender import NETWORK_BACKOFF_S, Throttle
-from bot.channels.zalo.text import pieces
+from bot.channels.zalo.text import PIECE, pieces
+from bot.web import WebServer
 from core.messages import Choice, DeliveryError, Incoming, RetryLater, Unreachable
+from core.settings import Settings
 from knowledge import oa_tokens
 from knowledge.db import Database
 from knowledge.text import nfc
 
+if TYPE_CHECKING:
+    from bot.edge import Edge
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo_oa"
+DEFAULT_WEBHOOK_PATH = "/zalo/oa/webhook"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 DEFAULT_BASE_URL = "https://openapi.zalo.me"
 DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
@@ -265,35 +271,63 @@ class ZaloOaSender:
         return DeliveryError(f"zalo oa {e.code}: {e.message}")
 
 
-class ZaloOaChannel(AnsweringChannel):
-    """Receives user texts from the OA webhook and answers them. Entry points: `webhook_handler`, `sender`."""
+class ZaloOaChannel:
+    """The Zalo OA of the product (bot.channels.base.Channel): user texts from its signed webhook to
+    the Edge, replies and reminders out as consultation messages."""
 
     name = CHANNEL
+    max_text = PIECE
+    status = "webhook"
 
-    def __init__(self, db: Database, client: ZaloOaClient, sender: ZaloOaSender, on_message: OnMessage, *,
-                 on_unreachable: OnUnreachable | None = None, elsewhere: Elsewhere | None = None,
-                 max_age_s: float = 300.0) -> None:
-        super().__init__(db, sender, on_message, on_unreachable=on_unreachable, elsewhere=elsewhere)
+    def __init__(self, edge: Edge, client: ZaloOaClient, *, max_per_second: float = 5.0,
+                 per_chat_interval: float = 1.0, max_age_s: float = 300.0, path: str = DEFAULT_WEBHOOK_PATH,
+                 first_tokens: tuple[str, str] = ("", "")) -> None:
+        self.edge = edge
         self.client = client
+        self.sender = ZaloOaSender(client, max_per_second=max_per_second, per_chat_interval=per_chat_interval)
         self.max_age_s = max_age_s
+        self.path = path
+        self.first_tokens = first_tokens
+        self.intake = Intake(edge.ctx.db, CHANNEL)
+        edge.add(self)
+
+    @classmethod
+    def from_settings(cls, edge: Edge, settings: Settings) -> ZaloOaChannel | None:
+        """The channel when the OA app id and secret key are set (the factory bot.channels lists)."""
+        if not (settings.zalo_oa_app_id and settings.zalo_oa_secret_key):
+            return None
+        client = ZaloOaClient(edge.ctx.db, settings.zalo_oa_app_id, settings.zalo_oa_secret_key,
+                              base_url=settings.zalo_oa_base_url, oauth_url=settings.zalo_oa_oauth_url)
+        return cls(edge, client, max_per_second=settings.zalo_max_per_second,
+                   per_chat_interval=settings.zalo_per_chat_interval_s,
+                   max_age_s=settings.zalo_oa_webhook_max_age_s, path=settings.zalo_oa_webhook_path,
+                   first_tokens=(settings.zalo_oa_access_token, settings.zalo_oa_refresh_token))
+
+    def add_routes(self, web: WebServer) -> None:
+        web.app.router.add_post(self.path, self.webhook_handler())
+
+    async def start(self) -> None:
+        """Copy the first tokens (from the settings) into the store unless it has some already."""
+        await self.client.start()
+        if await self.client.seed(*self.first_tokens):
+            log.info("Zalo OA tokens stored; from now on they rotate in the store")
+
+    async def stop(self) -> None:
+        """Finish the answers under way, close the HTTP session."""
+        await self.intake.drain()
+        await self.client.close()
 
     async def process(self, event: dict[str, Any]) -> None:
         incoming = to_incoming(event)
         if incoming is None:
             log.debug("zalo oa event %s ignored", event.get("event_name"))
             return
-        message = _dict(event.get("message"))
-        message_id = str(message.get("msg_id") or "") or None
+        message_id = str(_dict(event.get("message")).get("msg_id") or "") or None
 
-        async def answer() -> None:
-            await self.answer(incoming)
+        async def work() -> None:
+            await self.edge.receive(incoming)
 
-        await self.take(incoming.chat_id, message_id, answer)
-
-    async def stop(self) -> None:
-        """Finish the answers under way, close the HTTP session."""
-        await self.drain()
-        await self.client.close()
+        await self.intake.take(incoming.chat_id, message_id, work)
 
     def webhook_handler(self) -> Callable[[web.Request], Awaitable[web.Response]]:
         """An aiohttp handler for the OA webhook: signature and freshness checked, 200 at once."""
@@ -306,7 +340,7 @@ class ZaloOaChannel(AnsweringChannel):
             except SignatureRefused as e:
                 log.warning("zalo oa webhook refused: %s", e)
                 return web.json_response({"error": 403, "message": "Forbidden"}, status=403)
-            self.spawn(self.process(event))
+            self.intake.spawn(self.process(event))
             return web.json_response({"error": 0, "message": "Success"})
 
         return receive

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.channels.zalo.client import ZaloApiError, ZaloBotClient
-from bot.channels.zalo.text import pieces
+from bot.channels.zalo.text import already_listed, pieces
 from bot.file_links import FileLinks
 from core.clock import VN
 from core.messages import Choice, DeliveryError, RetryLater, Unreachable
@@ -97,8 +97,8 @@ class ZaloSender:
 
         Raises Unreachable (403), RetryLater (429, network, 5xx) or DeliveryError only when nothing
         was delivered: once the first piece is out, later pieces are retried here."""
-        if choices and self.remember is not None:
-            await self.remember(chat_id, list(choices))
+        if choices and self.remember is not None and not already_listed(text, choices):
+            await self.remember(chat_id, list(choices))  # an answer listing its own choices: the router did
         parts = pieces(text, choices)
         message_id = await self.send_one(chat_id, parts[0])
         for part in parts[1:]:
