@@ -15,8 +15,9 @@ from bot.channels.zalo.client import ZaloBotClient
 from bot.channels.zalo.sender import FIRST_429_BACKOFF_S, ZaloSender
 from bot.file_links import FileLinks
 from core.messages import Choice, DeliveryError, RetryLater, Unreachable
+from knowledge.db import Database
 from tests.fakes.zalo_api import FakeZalo
-from tests.zalo_fixtures import web_app
+from tests.zalo_fixtures import web_server
 
 CHAT = "zu0042"
 
@@ -42,10 +43,11 @@ async def _get(url: str) -> tuple[int, bytes, str]:
         return r.status, await r.read(), r.headers.get("Content-Disposition", "")
 
 
-async def test_link_works_then_expires_and_forgeries_are_refused(tmp_path: Path, zalo: FakeZalo) -> None:
+async def test_link_works_then_expires_and_forgeries_are_refused(sqlite_db: Database, tmp_path: Path,
+                                                                 zalo: FakeZalo) -> None:
     now = Now()
     links = FileLinks(tmp_path / "links", "link-secret", 3600, "", now=now)
-    async with web_app(links.add_route) as base:
+    async with web_server(sqlite_db, lambda web: links.add_route(web.app)) as base:
         links.public_url = base
         client = ZaloBotClient(zalo.token, zalo.url)
         sender = ZaloSender(client, max_per_second=100, per_chat_interval=0, links=links)

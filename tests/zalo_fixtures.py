@@ -1,34 +1,33 @@
-"""Building blocks for the Zalo tests: the fake server, a channel wired to it, a small web server."""
+"""Building blocks for the Zalo tests: a context with a plan, the channels on an Edge, a web server."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 
-from aiohttp import web
-
-from bot.channels.zalo.channel import ZaloBotChannel
+from bot.channels.zalo.channel import ZaloChannel
 from bot.channels.zalo.client import ZaloBotClient
-from bot.channels.zalo.sender import ZaloSender
+from bot.edge import Edge
+from bot.file_links import FileLinks
+from bot.web import WebServer
 from core.clock import FixedClock
 from core.context import AppContext
-from core.messages import Incoming, Reply
-from handlers import router
-from handlers.registration import mark_chat_unreachable
+from knowledge import focal_points
 from knowledge.db import Database
 from knowledge.plans import import_file
+from scheduler import planner
 from tests.conftest import ROOT
 from tests.fakes.zalo_api import FakeZalo
+from tests.reminder_fixtures import agency_id, due_batch
 
 ADMIN = "zadmin01"
 PLAN = ROOT / "tests" / "data" / "ubnd_bang.md"
 FAST = 1000.0  # a pace that never holds tests up (the throttle has tests of its own)
 
 
-def make_ctx(db: Database) -> AppContext:
-    return AppContext(db=db, clock=FixedClock.on(date(2025, 3, 3)), admins=frozenset({f"zalo:{ADMIN}"}))
+def make_ctx(db: Database, day: date = date(2025, 3, 3)) -> AppContext:
+    return AppContext(db=db, clock=FixedClock.on(day), admins=frozenset({f"zalo:{ADMIN}"}))
 
 
 async def with_plan(db: Database) -> AppContext:
@@ -38,19 +37,17 @@ async def with_plan(db: Database) -> AppContext:
     return make_ctx(db)
 
 
-def channel_for(ctx: AppContext, zalo: FakeZalo, *, per_second: float = FAST, per_chat: float = 0.0,
-                on_message: Callable[[Incoming], Awaitable[list[Reply]]] | None = None) -> ZaloBotChannel:
-    """The Zalo channel as the registry will wire it: the real router, admins told of blocked chats."""
-    client = ZaloBotClient(zalo.token, zalo.url)
-    sender = ZaloSender(client, max_per_second=per_second, per_chat_interval=per_chat)
-    return ZaloBotChannel(ctx.db, client, sender, on_message or functools.partial(router.handle, ctx),
-                          on_unreachable=functools.partial(mark_chat_unreachable, ctx, "zalo"),
-                          poll_timeout_s=1)
+def zalo_channel(ctx: AppContext, zalo: FakeZalo, *, per_second: float = FAST, per_chat: float = 0.0,
+                 links: FileLinks | None = None, webhook_url: str = "", webhook_secret: str = "") -> ZaloChannel:
+    """The Zalo channel on a fresh Edge, as the app builds it (the real router behind the Edge)."""
+    return ZaloChannel(Edge(ctx), ZaloBotClient(zalo.token, zalo.url), max_per_second=per_second,
+                       per_chat_interval=per_chat, links=links, webhook_url=webhook_url,
+                       webhook_secret=webhook_secret, poll_timeout_s=1)
 
 
 @asynccontextmanager
-async def polling(channel: ZaloBotChannel) -> AsyncIterator[ZaloBotChannel]:
-    await channel.start_polling()
+async def running(channel: ZaloChannel) -> AsyncIterator[ZaloChannel]:
+    await channel.start()
     try:
         yield channel
     finally:
@@ -58,28 +55,20 @@ async def polling(channel: ZaloBotChannel) -> AsyncIterator[ZaloBotChannel]:
 
 
 @asynccontextmanager
-async def web_app(routes: Callable[[web.Application], None]) -> AsyncIterator[str]:
-    """An aiohttp server on 127.0.0.1 (the project's web server stands in); its base URL."""
-    app = web.Application()
-    routes(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+async def web_server(db: Database, routes: Callable[[WebServer], None]) -> AsyncIterator[str]:
+    """The project's web server on a free port of 127.0.0.1 with some routes added; its base URL."""
+    web = WebServer(db, "127.0.0.1", 0)
+    routes(web)
+    await web.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{web.port}"
     finally:
-        await runner.cleanup()
+        await web.stop()
 
 
 async def zalo_reminders(db: Database, day: date, tasks: int, chats: int, first_chat: int) -> FixedClock:
     """`tasks` tasks of Sở Tài chính due `day` and `chats` approved Zalo focal points: tasks × chats
     reminders in the outbox, due at 09:00 that day (the clock returned)."""
-    from knowledge import focal_points
-    from scheduler import planner
-    from tests.reminder_fixtures import agency_id, due_batch
-
     clock = await due_batch(db, day, tasks, 0, first_chat, plan=False)
     agency = await agency_id(db, "Sở Tài chính")
     async with db.session() as s:

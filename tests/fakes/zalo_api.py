@@ -83,6 +83,7 @@ class FakeZalo:
         self.failures: dict[str | None, deque[Failure]] = defaultdict(deque)
         self.stats: dict[str, int] = defaultdict(int)
         self._window: deque[float] = deque()
+        self.send_delay = 0.0  # seconds sendMessage takes (a slow platform)
         self._changed = asyncio.Event()
         # OA state
         self.oa_sent: list[dict[str, Any]] = []
@@ -288,6 +289,8 @@ class FakeZalo:
         if not text or len(text) > MAX_TEXT:
             raise ApiError(400, "Bad Request: text must be 1-2000 characters")
         self._check_send(chat_id)
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         message_id = f"b{next(self._ids):08d}"
         self.sent.append({"chat_id": chat_id, "text": text, "message_id": message_id})
         self._notify()
@@ -328,6 +331,8 @@ class FakeZalo:
             return web.json_response({"error": -230, "message": "User has not interacted with the OA in 7 days"})
         if not text or len(text) > MAX_TEXT:
             return web.json_response({"error": -210, "message": "Parameter exceeds the limit"})
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         message_id = f"oa{next(self._ids):08d}"
         self.oa_sent.append({"user_id": user, "text": text, "message_id": message_id})
         self._notify()
