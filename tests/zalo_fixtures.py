@@ -19,7 +19,7 @@ from knowledge.plans import import_file
 from scheduler import planner
 from tests.conftest import ROOT
 from tests.fakes.zalo_api import FakeZalo
-from tests.reminder_fixtures import agency_id, due_batch
+from tests.reminder_fixtures import HOUR, agency_id, due_batch
 
 ADMIN = "zadmin01"
 PLAN = ROOT / "tests" / "data" / "ubnd_bang.md"
@@ -74,6 +74,6 @@ async def zalo_reminders(db: Database, day: date, tasks: int, chats: int, first_
     async with db.session() as s:
         for i in range(chats):
             await focal_points.add(s, agency, "zalo", f"z{first_chat + i}", approved_by="test")
-        await planner.run_planner(s, clock.now())
+        await planner.run_planner(s, clock.now(), HOUR)
         await s.commit()
     return clock
