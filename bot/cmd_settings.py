@@ -12,7 +12,8 @@ from typing import Any
 from core.settings import Settings
 from core.settings_doc import PREFIX, env_example, markdown
 
-SECRETS = ("telegram_token", "webhook_secret", "database_url")
+SECRETS = ("telegram_token", "webhook_secret", "database_url", "zalo_bot_token", "zalo_webhook_secret",
+           "zalo_oa_secret_key", "zalo_oa_access_token", "zalo_oa_refresh_token", "file_link_secret")
 
 
 def register(sub: Any) -> dict[str, Any]:

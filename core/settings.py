@@ -65,6 +65,46 @@ class Settings(BaseSettings):
     claim_timeout_s: float = Field(default=120.0, description=(
         "A reminder claimed longer than this by a silent dispatcher (another host) is claimed again."))
 
+    zalo_bot_token: str = Field(default="", description=(
+        "Zalo Bot Platform token (`<bot_id>:<secret>`). Set: `nhacviec run` starts the Zalo channel "
+        "(bot/channels/zalo)."), json_schema_extra={"example": ""})
+    zalo_base_url: str = Field(default="https://bot-api.zaloplatforms.com", description=(
+        "Zalo Bot Platform API address (the test fake in tests/fakes/zalo_api.py); `/bot<TOKEN>/<method>` is "
+        "appended."))
+    zalo_webhook_url: str = Field(default="", description=(
+        "Public https URL of the Zalo webhook: switches Zalo from long polling to webhook mode."))
+    zalo_webhook_secret: str = Field(default="", description=(
+        "Secret (8-256 characters) Zalo sends in `X-Bot-Api-Secret-Token`; other requests get 403. Required with "
+        "ZALO_WEBHOOK_URL."))
+    zalo_max_per_second: float = Field(default=5.0, description=(
+        "Messages per second to Zalo overall. Zalo publishes no limit: a conservative pace, raise it by hand."))
+    zalo_per_chat_interval_s: float = Field(default=1.0, description=(
+        "Seconds between two messages to one Zalo chat."))
+
+    zalo_oa_app_id: str = Field(default="", description=(
+        "Zalo Official Account API v3: the app id. With ZALO_OA_SECRET_KEY it starts the OA channel."))
+    zalo_oa_secret_key: str = Field(default="", description=(
+        "The OA secret key: verifies `X-ZEvent-Signature` on webhooks and authenticates token refreshes."))
+    zalo_oa_access_token: str = Field(default="", description=(
+        "First OA access token only: copied into the store once, then rotated there."))
+    zalo_oa_refresh_token: str = Field(default="", description=(
+        "First OA refresh token only: copied into the store once; each refresh saves the new one before using it."))
+    zalo_oa_base_url: str = Field(default="https://openapi.zalo.me", description="Zalo OA API address.")
+    zalo_oa_oauth_url: str = Field(default="https://oauth.zaloapp.com", description=(
+        "Zalo OAuth address (access token refresh)."))
+    zalo_oa_webhook_path: str = Field(default="/zalo/oa/webhook", description=(
+        "Path on the bot's web server that takes the OA's events."))
+    zalo_oa_webhook_max_age_s: float = Field(default=300.0, description=(
+        "OA webhook timestamps older (or newer) than this many seconds are refused (replays)."))
+
+    public_url: str = Field(default="", description=(
+        "The bot's web server as users reach it (e.g. `https://nhacviec.example.gov.vn`): files are sent as signed "
+        "links under it on channels without documents (Zalo). Empty: no links."))
+    file_link_secret: str = Field(default="", description=(
+        "HMAC key of file links; empty: a random one per process (links die on restart; set it with several "
+        "instances)."))
+    file_link_ttl_s: int = Field(default=86400, description="Seconds a file link works.")
+
     @cached_property
     def db_url(self) -> str:
         """The async SQLAlchemy URL: plain sqlite:// and postgresql:// URLs are accepted too."""

@@ -260,3 +260,27 @@ class ConversationState(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class ChannelSeen(Base):
+    """A platform message already taken in: platforms that resend (Zalo has no offset) are answered once."""
+
+    __tablename__ = "channel_seen"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class OaToken(Base):
+    """The Zalo OA tokens of one app: the refresh token is single-use, so the store is its only home.
+
+    `lock_owner`/`lock_until` are the refresh lease on SQLite (PostgreSQL locks the row instead)."""
+
+    __tablename__ = "zalo_oa_tokens"
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text, default="")
+    refresh_token: Mapped[str] = mapped_column(Text, default="")
+    access_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lock_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lock_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -9,9 +9,13 @@ from __future__ import annotations
 from bot.channels.base import Channel, ChannelFactory
 from bot.channels.console.channel import ConsoleChannel
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.oa import ZaloOaChannel
 
 CHANNELS: tuple[ChannelFactory, ...] = (
     TelegramChannel.from_settings,
+    ZaloChannel.from_settings,
+    ZaloOaChannel.from_settings,
     ConsoleChannel.from_settings,
 )
 
