@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 SORRY = router.SORRY
 NOT_UNDERSTOOD = "Xin lỗi, tôi chưa hiểu tin nhắn này. Gõ /help để xem cách hỏi."
 ADMIN_FILES_ONLY = "Xin lỗi, chỉ quản trị viên mới gửi được tệp kế hoạch. Bạn có thể đặt câu hỏi bằng tin nhắn."
+NO_FILES = "Kênh này chưa gửi được tệp ({name}); hãy dùng Telegram hoặc dòng lệnh `nhacviec export`."
 MAX_ATTEMPTS = 5  # per message piece, for flood control and network errors
 MAX_WAIT = 60.0  # never sleep longer than this on one retry: someone is waiting for the answer
 MAX_UPLOAD_MB = 20
@@ -123,6 +124,8 @@ class Edge:
             await self._undelivered(channel, chat_id, reply, "kênh không chạy trên máy chủ này")
             return False
         pieces = split_text(reply.text, target.max_text) or ["…"]
+        if reply.attachment is not None:
+            return await self._send_file(target, channel, chat_id, reply)
         for i, piece in enumerate(pieces):
             choices = reply.choices if i == len(pieces) - 1 else None
             for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -143,6 +146,32 @@ class Edge:
                     await self._undelivered(channel, chat_id, reply, str(e))
                     return False
         return True
+
+    async def _send_file(self, target: Channel, channel: str, chat_id: str, reply: Reply) -> bool:
+        """The reply's text, then its file (a photo or a document) with a short caption; a channel that
+        sends no file says so in words instead of dropping it."""
+        assert reply.attachment is not None
+        if reply.text and not await self.send(channel, chat_id, replace(reply, attachment=None)):
+            return False
+        send_file = getattr(target.sender, "send_file", None)
+        if send_file is None:
+            return await self.send(channel, chat_id, Reply(NO_FILES.format(name=reply.attachment.name)))
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                await send_file(chat_id, reply.attachment, reply.attachment.name)
+                return True
+            except Unreachable as e:
+                await self.unreachable(channel, chat_id, str(e))
+                return False
+            except RetryLater as e:
+                if attempt == MAX_ATTEMPTS:
+                    break
+                await asyncio.sleep(min(e.seconds, MAX_WAIT))
+            except DeliveryError as e:
+                await self._undelivered(channel, chat_id, reply, str(e))
+                return False
+        await self._undelivered(channel, chat_id, reply, "gửi tệp không thành công")
+        return False
 
     async def unreachable(self, channel: str, chat_id: str, reason: str) -> None:
         """A chat blocked the bot (or left): its focal points marked, the admins told elsewhere."""
