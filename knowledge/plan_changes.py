@@ -1,0 +1,57 @@
+"""Changes to whole plans by an admin: archive (kept, no more reminders), bring back, delete.
+
+Each writes one audit row. Functions take a session and flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowledge.models import AuditEntry, Outbox, Plan, Task
+
+STOPPED_ARCHIVED = "kế hoạch đã lưu trữ"
+
+
+async def list_plans(session: AsyncSession) -> list[tuple[Plan, int]]:
+    """Every plan with its number of tasks, newest issue first (undated last)."""
+    counts = {r[0]: int(r[1]) for r in await session.execute(select(Task.plan_id, func.count(Task.id))
+                                                               .group_by(Task.plan_id))}
+    plans = (await session.scalars(select(Plan).order_by(Plan.issued_on.desc().nulls_last(), Plan.id))).all()
+    return [(p, counts.get(p.id, 0)) for p in plans]
+
+
+async def archive(session: AsyncSession, plan: Plan, by: str, now: datetime) -> int:
+    """Stop reminding a plan's tasks (its pending reminders are cancelled); returns how many stopped."""
+    before = plan.archived_at.isoformat() if plan.archived_at else None
+    plan.archived_at = now
+    task_ids = select(Task.id).where(Task.plan_id == plan.id)
+    result = await session.execute(update(Outbox).where(Outbox.task_id.in_(task_ids), Outbox.status == "pending")
+                                   .values(status="cancelled", last_error=STOPPED_ARCHIVED))
+    stopped = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    session.add(AuditEntry(actor=by, action="plan.archive", target=f"plan:{plan.id}",
+                           details={"before": before, "after": now.isoformat(), "cancelled": stopped}))
+    await session.flush()
+    return stopped
+
+
+async def unarchive(session: AsyncSession, plan: Plan, by: str) -> None:
+    """Remind a plan's tasks again (the planner's next tick plans them)."""
+    before = plan.archived_at.isoformat() if plan.archived_at else None
+    plan.archived_at = None
+    session.add(AuditEntry(actor=by, action="plan.unarchive", target=f"plan:{plan.id}",
+                           details={"before": before, "after": None}))
+    await session.flush()
+
+
+async def delete_plan(session: AsyncSession, plan: Plan, by: str) -> int:
+    """Delete a plan with its tasks, their progress and reminders; returns how many tasks went."""
+    n = int(await session.scalar(select(func.count(Task.id)).where(Task.plan_id == plan.id)) or 0)
+    session.add(AuditEntry(actor=by, action="plan.delete", target=plan.identity[:200],
+                           details={"plan_id": plan.id, "number": plan.number, "title": plan.title[:300],
+                                    "tasks": n}))
+    await session.delete(plan)
+    await session.flush()
+    return n
