@@ -1,9 +1,9 @@
 """The channel-neutral edge: what happens to a message between a channel and the router, written once.
 
 A channel hands each `Incoming` to `Edge.receive`. The Edge answers one chat's messages in the
-order they came (updates of different chats run concurrently), hands an admin's plan file to the
-importer, asks the router, and delivers every reply to the chat and channel it is addressed to
-(an admin's notice may go to another chat, or another channel), looking the channel up in its
+order they came (updates of different chats run concurrently), fetches an admin's plan file for
+the router (which previews it), asks the router, and delivers every reply to the chat and channel
+it is addressed to (an admin's notice may go to another chat, or another channel), looking the channel up in its
 registry at send time. A reply longer than the channel takes is sent in pieces; passing failures
 are retried; a chat that blocked the bot is marked unreachable and the admins told; a reply
 nobody can carry is recorded as undelivered. Any failure becomes a polite reply, never silence.
@@ -25,9 +25,8 @@ from core.context import AppContext
 from core.messages import DeliveryError, Incoming, Reply, RetryLater, Sender, Unreachable
 from handlers import router
 from handlers.registration import mark_chat_unreachable
-from knowledge.importer import ImportRefused
+from knowledge.file_kinds import not_a_plan
 from knowledge.models import AuditEntry
-from knowledge.plans import import_file
 
 log = logging.getLogger(__name__)
 
@@ -84,28 +83,18 @@ class Edge:
 
     async def _answer(self, incoming: Incoming, fetch_file: FetchFile | None) -> list[Reply]:
         if incoming.file_name is not None and incoming.file_bytes is None:
+            await router.refresh_admins(self.ctx)
             if not self.ctx.is_admin(incoming.channel, incoming.user_id):
                 return [Reply(ADMIN_FILES_ONLY)]
-            data = await fetch_file(self.max_upload_bytes) if fetch_file is not None else None
-            if data is None:
-                return [Reply(f"Tệp {incoming.file_name} quá lớn (tối đa {self.max_upload_bytes // 2**20} MB).")]
-            incoming = replace(incoming, file_bytes=data)
+            if not_a_plan(incoming.file_name) is None:  # a photo or a spreadsheet is named, not downloaded
+                data = await fetch_file(self.max_upload_bytes) if fetch_file is not None else None
+                if data is None:
+                    return [Reply(f"Tệp {incoming.file_name} quá lớn (tối đa {self.max_upload_bytes // 2**20} MB).")]
+                incoming = replace(incoming, file_bytes=data)
         replies = await router.handle(self.ctx, incoming)
-        if not replies and incoming.file_bytes is not None:
-            return await self._import(incoming, incoming.file_bytes)
         if not replies and incoming.choice is None:
             return [Reply(NOT_UNDERSTOOD)]
         return replies
-
-    async def _import(self, incoming: Incoming, data: bytes) -> list[Reply]:
-        """An admin's plan file into the store (knowledge.plans), unless a handler took it first."""
-        name = incoming.file_name or "tep.txt"
-        try:
-            result = await import_file(self.ctx.db, data, name, actor=f"{incoming.channel}:{incoming.user_id}",
-                                       max_bytes=self.max_upload_bytes)
-        except ImportRefused as e:
-            return [Reply(f"Không nhập được tệp {name}: {e.message_vi}")]
-        return [Reply(f"Tệp {name}: {result.summary_vi()}")]
 
     # ---- replies out -----------------------------------------------------------------------------
 
