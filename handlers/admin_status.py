@@ -12,12 +12,13 @@ from core.context import AppContext
 from core.messages import Attachment, Incoming, Reply
 from handlers import forms
 from handlers.admin_common import NOT_ADMIN, Refused, check_agency, find_plan, plan_name, resolve_agency
-from knowledge import reports, status
+from knowledge import plan_changes, reports, status
 from knowledge.agencies import Registry
 from knowledge.text import fold
 
 ALL = "tatca"
-MAX_LINES = 15  # agencies listed in chat; the workbook has them all
+MAX_LINES = 15
+PLANS_OFFERED = 8  # plans offered as buttons in the guided forms  # agencies listed in chat; the workbook has them all
 _PLAN_WORDS = ("kh ", "ke hoach ", "#")
 
 
@@ -40,8 +41,11 @@ async def _scope(ctx: AppContext, arg: str) -> tuple[str, list[int] | None, list
     return info.name, None, ids
 
 
-async def _scope_options(_ctx: AppContext, _values: dict[str, str]) -> list[tuple[str, str]]:
-    return [("Tất cả kế hoạch", ALL)]
+async def _scope_options(ctx: AppContext, _values: dict[str, str]) -> list[tuple[str, str]]:
+    """All plans, then each of the newest plans (a typed agency name or plan number works too)."""
+    async with ctx.db.session() as s:
+        plans = await plan_changes.list_plans(s)
+    return [("Tất cả kế hoạch", ALL)] + [(plan_name(p), f"#{p.id}") for p, _n in plans[:PLANS_OFFERED]]
 
 
 def _form(name: str, prompt: str, finish: forms.Finish) -> None:

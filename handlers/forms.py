@@ -98,12 +98,11 @@ async def _take(ctx: AppContext, msg: Incoming, data: dict[str, Any], value: str
         return await _ask(ctx, msg, form, values)
     options: list[str] = [str(o) for o in data.get("options") or []]
     if value is None and typed is not None:
-        if typed.isdigit() and options:
-            n = int(typed)
-            if not 1 <= n <= len(options):
-                return await _ask(ctx, msg, form, values, f"Xin chọn một số từ 1 đến {len(options)}.")
-            value = options[n - 1]
-        elif step.typed or not options:
+        if typed.isdigit() and options and 1 <= int(typed) <= len(options):
+            value = options[int(typed) - 1]
+        elif typed.isdigit() and options and not step.typed:
+            return await _ask(ctx, msg, form, values, f"Xin chọn một số từ 1 đến {len(options)}.")
+        elif step.typed or not options:  # a number out of range is typed text (a plan number, say)
             value = typed
         else:
             return await _ask(ctx, msg, form, values, "Xin chọn một trong các lựa chọn dưới đây.")
