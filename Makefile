@@ -2,7 +2,8 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SAMPLES ?= $(abspath ../shared/seeds)
+SHARED ?= $(abspath ../shared)
+SAMPLES ?= $(SHARED)/seeds
 
 $(BIN)/nhacviec: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,6 +23,6 @@ test: setup
 	bash deploy/ensure-postgres.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	NHACVIEC_TEST_SHARED=$(SHARED) $(BIN)/pytest -q
 
 .PHONY: setup run test

@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from bot.cli import open_store
 from core.settings import Settings
+from knowledge.calendar import clear_day, set_day
 from knowledge.models import CalendarDay, Plan, ReminderPolicy, Task
-from scheduler.calendar import clear_day, set_day
-from scheduler.policy import clear_policy, set_policy
+from knowledge.policy import clear_policy, set_policy
 
 
 def register(sub: Any) -> dict[str, Any]:

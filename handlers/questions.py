@@ -21,9 +21,10 @@ from core.messages import Choice, Incoming, Reply
 from handlers import render
 from handlers.intents import GENERIC, GENERIC_PAIRS, Parsed, Window, parse
 from knowledge.deadlines import deadline_json
+from knowledge.due import Dues, due_between, load_dues, overdue
 from knowledge.export import display_name
 from knowledge.importer.names import NameFinder
-from knowledge.queries import TaskDoc, chat_agencies, done_task_ids
+from knowledge.queries import TaskDoc, chat_agencies
 from knowledge.search import STOP, Hit, Index, get_index, wordset
 from knowledge.text import fold
 
@@ -96,27 +97,33 @@ async def answer(ctx: AppContext, question: str, agencies: list[int] | None = No
     idx = await get_index(ctx)
     today = ctx.clock.today()
     p = parse(idx, question[:MAX_QUESTION], today)  # a pasted page is not a question: read its start
-    ans = await _dispatch(ctx, idx, p, today, agencies or [])
+    ans = await _dispatch(ctx, idx, p, await _dues(ctx, today), agencies or [])
     ans.question, ans.index, ans.today = question, idx, today
     return ans
 
 
-async def _dispatch(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int]) -> Answer:
+async def _dues(ctx: AppContext, today: date) -> Dues:
+    """When tasks are due today (knowledge.due): extensions, done marks and the calendar, read per answer."""
+    async with ctx.db.session() as s:
+        return await load_dues(s, today)
+
+
+async def _dispatch(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: list[int]) -> Answer:
     if p.kind == "greeting":
         return Answer("", "greeting", help_text(idx))
     if p.kind == "thanks":
         return Answer("", "thanks", "Rất vui được giúp bạn! Cần gì cứ hỏi tiếp, hoặc gõ /help để xem cách hỏi.")
     if p.kind == "overdue":
-        return await _overdue(ctx, idx, p, today)
+        return await _overdue(ctx, idx, p, dues)
     if p.kind == "window":
-        return await _window(ctx, idx, p, today)
+        return await _window(ctx, idx, p, dues)
     if p.kind == "agency":
-        return _agency(idx, p, today)
+        return _agency(idx, p, dues)
     if p.kind == "plan":
-        return _plan(idx, p, today)
+        return _plan(idx, p, dues)
     if p.kind == "unknown":
         return Answer("", "unknown", _not_understood(idx))
-    return _about_task(idx, p, today)
+    return _about_task(idx, p, dues)
 
 
 def help_text(idx: Index) -> str:
@@ -262,7 +269,7 @@ def _answer_key(intent: str, doc: TaskDoc, idx: Index, today: date) -> Any:
     return doc.id
 
 
-def _about_task(idx: Index, p: Parsed, today: date) -> Answer:
+def _about_task(idx: Index, p: Parsed, dues: Dues) -> Answer:
     if not any(t is not None for t in p.seq):
         return Answer("", p.kind, "Bạn hỏi về việc nào? Xin ghi thêm nội dung công việc, tên cơ quan hoặc số kế hoạch, "
                                   "ví dụ: “Ai chủ trì rà soát quy định tài chính?”.")
@@ -271,47 +278,48 @@ def _about_task(idx: Index, p: Parsed, today: date) -> Answer:
         return _nothing(idx, p, p.kind)
     top = hits[0]
     close = [h for h in hits[:MAX_CHOICES] if h.score >= CLOSE * top.score]
-    keys = {_answer_key(p.kind, h.doc, idx, today) for h in close}
+    keys = {_answer_key(p.kind, h.doc, idx, dues.today) for h in close}
     if len(close) >= 2 and len(keys) >= 2:
-        return _ask_which(idx, p, close, today)
-    return Answer("", p.kind, task_text(idx, p.kind, top.doc, today), [h.doc for h in close])
+        return _ask_which(idx, p, close, dues)
+    return Answer("", p.kind, task_text(idx, p.kind, top.doc, dues), [h.doc for h in close])
 
 
-def task_text(idx: Index, intent: str, doc: TaskDoc, today: date) -> str:
+def task_text(idx: Index, intent: str, doc: TaskDoc, dues: Dues) -> str:
     """The answer about one task, its first line shaped by what was asked."""
+    today = dues.today
     if intent == "due":
-        first = f"Hạn: {render.due_phrase(idx, doc, today)}."
+        first = f"Hạn: {render.due_phrase(idx, doc, dues)}."
         return "\n".join([first, render.who_line(idx, doc, today), render.cite(idx, doc)])
     if intent == "report":
         rep = render.report_line(idx, doc, today) or "Kế hoạch không ghi rõ nơi nhận báo cáo của việc này."
         return "\n".join([rep, render.who_line(idx, doc, today), render.cite(idx, doc),
-                          f"Hạn: {render.due_phrase(idx, doc, today)}."])
+                          f"Hạn: {render.due_phrase(idx, doc, dues)}."])
     if intent == "coord":
         coords = render.agency_names(idx, doc, "coordinator", today)
         first = (f"Phối hợp: {render.join_names(coords)}." if coords
                  else "Kế hoạch không ghi cơ quan phối hợp cho việc này.")
         return "\n".join([first, render.who_line(idx, doc, today), render.cite(idx, doc),
-                          f"Hạn: {render.due_phrase(idx, doc, today)}."])
-    return render.task_card(idx, doc, today)
+                          f"Hạn: {render.due_phrase(idx, doc, dues)}."])
+    return render.task_card(idx, doc, dues)
 
 
-def _ask_which(idx: Index, p: Parsed, hits: list[Hit], today: date) -> Answer:
+def _ask_which(idx: Index, p: Parsed, hits: list[Hit], dues: Dues) -> Answer:
     lines = [f"Có {len(hits)} việc gần giống:"]
     choices: list[Choice] = []
     for n, h in enumerate(hits, 1):
-        lines.append(render.list_line(idx, n, h.doc, today))
+        lines.append(render.list_line(idx, n, h.doc, dues))
         choices.append(Choice(f"{n}. {render.snippet(h.doc.text, 40)}", f"q:{p.kind}:{h.doc.id}"))
     lines.append("Bạn hỏi việc nào? (bấm hoặc gõ số)")
     return Answer("", p.kind, "\n".join(lines), [h.doc for h in hits], choices)
 
 
 # ---- lists: an agency's tasks, a plan, a time window, overdue -----------------------------------
-def _numbered(idx: Index, docs: list[TaskDoc], today: date, with_lead: bool = True,
+def _numbered(idx: Index, docs: list[TaskDoc], dues: Dues, with_lead: bool = True,
               start: int = 1) -> tuple[list[str], list[Choice]]:
     lines: list[str] = []
     choices: list[Choice] = []
     for n, doc in enumerate(docs[:MAX_LIST], start):
-        lines.append(render.list_line(idx, n, doc, today, with_lead))
+        lines.append(render.list_line(idx, n, doc, dues, with_lead))
         choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:task:{doc.id}"))
     if len(docs) > MAX_LIST:
         lines.append(f"… và {len(docs) - MAX_LIST} việc khác.")
@@ -344,7 +352,8 @@ def _agency_label(idx: Index, agency_id: int, today: date) -> str:
     return f"{info.name} (nay là {cur.name})" if cur.id != agency_id else info.name
 
 
-def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) -> Answer:
+def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> Answer:
+    today = dues.today
     aid = agency_id if agency_id is not None else (p.subject or p.agency_ids)[0]
     led, coord, grouped = agency_tasks(idx, aid, today)
     plan_ids = set(p.plan_ids)
@@ -369,7 +378,7 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
                 f"({len(idx.plans)} kế hoạch).")
         if not receives:
             return Answer("", "agency", text)
-        body, picks = _numbered(idx, receives, today)
+        body, picks = _numbered(idx, receives, dues)
         lines = [text, f"{label} nhận báo cáo của {len(receives)} việc:", *body, "Gõ số để xem chi tiết."]
         return Answer("", "agency", "\n".join(lines), receives, picks)
     parts = []
@@ -386,7 +395,7 @@ def _agency(idx: Index, p: Parsed, today: date, agency_id: int | None = None) ->
         if not docs:
             continue
         lines.append(title)
-        body, ch = _numbered(idx, docs, today, start=n)
+        body, ch = _numbered(idx, docs, dues, start=n)
         lines += body
         choices += ch
         n += min(len(docs), MAX_LIST)
@@ -411,7 +420,7 @@ def _plans_titled(idx: Index, words: list[str]) -> set[int]:
     return {pid for pid, title in titles.items() if all(f" {w} " in title for w in words)}
 
 
-def _plan(idx: Index, p: Parsed, today: date) -> Answer:
+def _plan(idx: Index, p: Parsed, dues: Dues) -> Answer:
     ids = list(dict.fromkeys(p.plan_ids))
     if not ids:
         named = p.plans[0].text if p.plans else "kế hoạch này"
@@ -425,7 +434,7 @@ def _plan(idx: Index, p: Parsed, today: date) -> Answer:
         docs += pdocs
         about = f" — {render.snippet(plan.title, 120)}" if plan.number else ""
         lines.append(f"{plan.label}{about}: {len(pdocs)} nhiệm vụ.")
-    body, choices = _numbered(idx, docs, today)
+    body, choices = _numbered(idx, docs, dues)
     lines += body
     lines.append("Gõ số để xem chi tiết.")
     return Answer("", "plan", "\n".join(lines), docs, choices)
@@ -442,29 +451,32 @@ def _agency_filter(idx: Index, p: Parsed, today: date) -> tuple[set[int] | None,
 _LIST_WORDS = wordset("viec nhiem vu cong lam co han den sap het nhung gi nao can phai tinh")
 
 
-async def _window(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None = None) -> Answer:
+async def _window(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: list[int] | None = None) -> Answer:
+    today = dues.today
     win = p.window or Window(today, today + timedelta(days=30), "30 ngày tới")
-    items = idx.due_between(win.start, win.end, today)
-    count, items, whose, about = await _narrow(ctx, idx, p, today, mine, items)
+    items = due_between(idx, dues, win.start, win.end)
+    count, items, whose, about = _narrow(idx, p, today, mine, items)
     if not items:
         return Answer("", "window", f"Không có việc nào{whose}{about} đến hạn trong {win.label} "
                                     f"({render.dmy(win.start)}–{render.dmy(win.end)}).")
     return _dated_list(idx, "window", f"Có {count} việc{whose}{about} đến hạn trong {win.label}:", count, items,
-                       today, render.weekday_date)
+                       dues, render.weekday_date)
 
 
-async def _overdue(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None = None) -> Answer:
-    count, items, whose, about = await _narrow(ctx, idx, p, today, mine, idx.overdue(today),
-                                               idx.overdue_positions(today), recent_first=True)
+async def _overdue(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: list[int] | None = None) -> Answer:
+    today = dues.today
+    late, positions = overdue(idx, dues)
+    count, items, whose, about = _narrow(idx, p, today, mine, late, positions, recent_first=True)
     if not items:
         return Answer("", "overdue", f"Không có việc nào{whose}{about} quá hạn (tính đến {render.dmy(today)}).")
     header = f"Có {count} việc{whose}{about} đã quá hạn mà chưa ghi nhận hoàn thành (đến {render.dmy(today)}):"
-    return _dated_list(idx, "overdue", header, count, items, today, lambda d: f"hạn {render.dmy(d)}")
+    return _dated_list(idx, "overdue", header, count, items, dues, lambda d: f"hạn {render.dmy(d)}")
 
 
-def _dated_list(idx: Index, intent: str, header: str, count: int, items: list[tuple[date, int]], today: date,
+def _dated_list(idx: Index, intent: str, header: str, count: int, items: list[tuple[date, int]], dues: Dues,
                 when: Callable[[date], str]) -> Answer:
     """A numbered list of dated tasks (a window, the overdue ones), each a choice to see it in full."""
+    today = dues.today
     lines = [header]
     choices = []
     for n, (d, i) in enumerate(items[:MAX_LIST], 1):
@@ -479,10 +491,10 @@ def _dated_list(idx: Index, intent: str, header: str, count: int, items: list[tu
     return Answer("", intent, "\n".join(lines), [idx.docs[i] for _, i in items], choices)
 
 
-async def _narrow(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: list[int] | None,
-                  items: list[tuple[date, int]], positions: set[int] | None = None, recent_first: bool = False,
-                  ) -> tuple[int, list[tuple[date, int]], str, str]:
-    """Dated items kept to the agency and topic asked about, minus tasks marked done.
+def _narrow(idx: Index, p: Parsed, today: date, mine: list[int] | None,
+            items: list[tuple[date, int]], positions: set[int] | None = None, recent_first: bool = False,
+            ) -> tuple[int, list[tuple[date, int]], str, str]:
+    """Dated items (knowledge.due: done ones are not there) kept to the agency and topic asked about.
 
     Returns (how many, the first MAX_TASKS of them in order, " của <agency>", " về “<topic>”").
     Set operations keep this fast when tens of thousands of tasks are overdue."""
@@ -490,11 +502,6 @@ async def _narrow(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: lis
     words = [t.text for t in p.seq if t is not None and not t.name and t.text not in _LIST_WORDS
              and t.text not in GENERIC and not t.text.isdigit()]
     about = f" về “{p.topic}”" if words and p.topic else ""
-    done = await _done(ctx)
-    if done:
-        gone = {idx.by_id[t] for t in done if t in idx.by_id}
-        items = [x for x in items if x[1] not in gone]
-        positions = positions - gone if positions is not None else None
     if allowed is None and not words:
         return len(items), items[:MAX_TASKS], whose, about
     if len(items) <= 5000 or positions is None:
@@ -507,7 +514,8 @@ async def _narrow(ctx: AppContext, idx: Index, p: Parsed, today: date, mine: lis
     keep = positions if allowed is None else allowed & positions
     if words:
         keep = keep & idx.holding(words)
-    dated = [(d, i) for i in keep if (d := idx.docs[i].deadline_due) is not None]
+    day_of = {i: d for d, i in items}
+    dated = [(day_of[i], i) for i in keep]
     pick = heapq.nlargest if recent_first else heapq.nsmallest
     return len(keep), pick(MAX_TASKS, dated), whose, about
 
@@ -523,11 +531,6 @@ def _mine_filter(idx: Index, mine: list[int], today: date) -> set[int] | None:
             groups = set()
         ids |= own | groups
     return idx.doing(ids)
-
-
-async def _done(ctx: AppContext) -> set[int]:
-    async with ctx.db.session() as s:
-        return await done_task_ids(s)
 
 
 # ---- chat ----------------------------------------------------------------------------------------
@@ -558,7 +561,7 @@ async def on_choice(ctx: AppContext, msg: Incoming) -> list[Reply]:
     if i is None:
         return [Reply("Nhiệm vụ này không còn trong các kế hoạch đang theo dõi. Xin đặt lại câu hỏi.")]
     intent = intent if intent in ("lead", "coord", "report", "due") else "task"
-    return [Reply(task_text(idx, intent, idx.docs[i], ctx.clock.today()))]
+    return [Reply(task_text(idx, intent, idx.docs[i], await _dues(ctx, ctx.clock.today())))]
 
 
 async def cmd_start(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
@@ -591,7 +594,8 @@ async def cmd_my_tasks(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     idx = await get_index(ctx)
     today = ctx.clock.today()
     p = parse(idx, arg, today)
-    return [r for aid in mine for r in _reply(_agency(idx, p, today, aid))]
+    dues = await _dues(ctx, today)
+    return [r for aid in mine for r in _reply(_agency(idx, p, dues, aid))]
 
 
 async def cmd_due_soon(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
@@ -601,7 +605,7 @@ async def cmd_due_soon(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     today = ctx.clock.today()
     p = parse(idx, arg, today)
     p.window = Window(today, today + timedelta(days=30), "30 ngày tới")
-    return _reply(await _window(ctx, idx, p, today, mine))
+    return _reply(await _window(ctx, idx, p, await _dues(ctx, today), mine))
 
 
 async def cmd_overdue(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
@@ -609,4 +613,4 @@ async def cmd_overdue(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     mine = await _mine(ctx, msg)
     idx = await get_index(ctx)
     today = ctx.clock.today()
-    return _reply(await _overdue(ctx, idx, parse(idx, arg, today), today, mine))
+    return _reply(await _overdue(ctx, idx, parse(idx, arg, today), await _dues(ctx, today), mine))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from datetime import UTC, datetime, timedelta
 
 from rapidfuzz import fuzz, process
@@ -24,14 +23,12 @@ from core.context import AppContext
 from core.messages import Choice, Incoming, Reply
 from knowledge import focal_points
 from knowledge.agencies import AgencyInfo, Registry, agency_key
-from knowledge.models import AuditEntry, RegistrationCode
+from knowledge.models import RegistrationCode
 from knowledge.text import fold
 
 log = logging.getLogger(__name__)
 
 CODE_DAYS = 7
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and retyped
-CODE_LENGTH = 8
 _CODE = re.compile(r"^[A-Za-z0-9]{6,12}$")
 USERNAME_CACHE = "telegram.username"  # ctx.cache key the Telegram channel fills with the bot's @name
 
@@ -173,9 +170,7 @@ async def cmd_create_code(ctx: AppContext, msg: Incoming, arg: str) -> list[Repl
         if info.is_group:
             return [Reply(f"{info.name} là một nhóm cơ quan: hãy tạo mã cho từng cơ quan.")]
         expires = ctx.clock.now() + timedelta(days=CODE_DAYS)
-        value = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        s.add(RegistrationCode(code=value, agency_id=info.id, created_by=who(msg), expires_at=expires))
-        s.add(AuditEntry(actor=who(msg), action="code.create", target=f"agency:{info.id}", details={"code": value}))
+        value = await focal_points.issue_code(s, info.id, who(msg), expires)
         await s.commit()
     lines = [f"Mã đăng ký cán bộ đầu mối của {info.name}: {value}",
              f"Hết hạn: {expires.astimezone(VN):%d/%m/%Y}. Mỗi mã dùng một lần.",
@@ -266,37 +261,18 @@ async def cmd_unregister(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply
 # ---- a chat that blocked the bot ------------------------------------------------------------
 
 async def revive_chat(ctx: AppContext, channel: str, chat_id: str) -> int:
-    """A chat marked unreachable wrote again: its focal points get back the state they had.
-
-    mark_unreachable keeps approved_by, so a row that had been approved is approved again and a
-    request that was still waiting goes back to the admins' list. Returns how many rows changed.
-    """
+    """A chat marked unreachable wrote again (knowledge.focal_points.revive)."""
     async with ctx.db.session() as s:
-        rows = [r for r in await focal_points.get_by_chat(s, channel, chat_id)
-                if r.status == focal_points.UNREACHABLE]
-        for r in rows:
-            r.status = focal_points.APPROVED if r.approved_by else focal_points.PENDING
-            s.add(AuditEntry(actor=f"{channel}:{chat_id}", action="focal.reachable", target=f"focal:{r.id}"))
-        if rows:
+        n = await focal_points.revive(s, channel, chat_id)
+        if n:
             await s.commit()
-    return len(rows)
+    return n
 
 
 async def mark_chat_unreachable(ctx: AppContext, channel: str, chat_id: str, reason: str = "") -> list[Reply]:
-    """A chat blocked the bot: its focal points marked unreachable (knowledge.focal_points.mark_unreachable,
-    which also cancels their pending reminders) and a notice for the admins.
-
-    Channels call this when a reply bounces with 403 or the platform says the bot was blocked.
-    Nothing to report (no notice) when the chat was no focal point or was already marked.
-    """
+    """A reply bounced because the user blocked the bot: knowledge.focal_points.mark_unreachable, and
+    its notice as replies to the admins (none when there is nothing new to say)."""
     async with ctx.db.session() as s:
-        rows = await focal_points.mark_unreachable(s, channel, chat_id, reason)
+        notice = await focal_points.mark_unreachable(s, channel, chat_id, reason)
         await s.commit()
-        if not rows:
-            return []
-        reg = await _registry(s)
-        names = ", ".join(reg.by_id[r.agency_id].name for r in rows)
-        person = rows[0].name or chat_id
-    return admin_replies(ctx, f"Không gửi được tin cho {person} ({channel}, chat {chat_id}), cán bộ đầu mối của "
-                              f"{names}: người dùng đã chặn hoặc rời bot. Đã đánh dấu không liên lạc được; "
-                              "cần chỉ định người khác hoặc liên hệ trực tiếp.")
+    return admin_replies(ctx, notice) if notice else []

@@ -1,6 +1,6 @@
 """The buttons under a reminder: "Đã hoàn thành", "Nhắc lại sau", "Xin gia hạn", and the admins'
-answer to an extension request. Choice data: "rem:done:<outbox id>", "rem:later:<id>",
-"rem:ext:<id>", "rem:grant:<id>:<yyyy-mm-dd>", "rem:deny:<id>". Anything else returns None.
+answer to an extension request (the protocol: knowledge.buttons). Anything else returns None.
+Every change goes through knowledge.changes, which keeps the audit trail.
 
 An extension request takes two messages: the button, then the reason the user types. The reason
 awaited is conversation state in the store (knowledge.conversation, "reminder.reason", 30 minutes),
@@ -13,16 +13,14 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from core.clock import VN
 from core.context import AppContext
-from core.messages import Choice, Incoming, Reply
-from knowledge import conversation
-from knowledge.models import AuditEntry, FocalPoint, Outbox, Task, TaskProgress
+from core.messages import Incoming, Reply
+from knowledge import buttons, changes, conversation
+from knowledge.due import occurrence_key
+from knowledge.labels import day_label, shorten
+from knowledge.models import FocalPoint, Outbox, Task
 from knowledge.text import fold
-from scheduler import planner
-from scheduler.texts import day_label, shorten
 
 REASON = "reminder.reason"  # the awaited reply's name in the conversation state
 REASON_WAIT = timedelta(minutes=30)
@@ -45,14 +43,14 @@ AWAITED = {REASON: on_reason}  # the router reads this: awaited replies this mod
 
 
 async def on_choice(ctx: AppContext, msg: Incoming) -> list[Reply]:
-    """The buttons "rem:...:<outbox id>" (or a typed number that picks one)."""
-    return await _on_choice(ctx, msg, (msg.choice or "").split(":"))
+    """The reminder buttons (knowledge.buttons), pressed or picked by a typed number."""
+    return await _on_choice(ctx, msg, buttons.parse(msg.choice or ""))
 
 
-async def _on_choice(ctx: AppContext, msg: Incoming, parts: list[str]) -> list[Reply]:
-    if len(parts) < 3 or not parts[2].isdigit():
+async def _on_choice(ctx: AppContext, msg: Incoming, pressed: buttons.Pressed | None) -> list[Reply]:
+    if pressed is None:
         return [Reply("Lựa chọn không hợp lệ.")]
-    action, outbox_id = parts[1], int(parts[2])
+    action, outbox_id = pressed.action, pressed.outbox_id
     async with ctx.db.session() as s:
         row = await s.get(Outbox, outbox_id)
         fp = await s.get(FocalPoint, row.focal_point_id) if row else None
@@ -60,40 +58,33 @@ async def _on_choice(ctx: AppContext, msg: Incoming, parts: list[str]) -> list[R
         if row is None or fp is None or task is None:
             return [Reply(GONE)]
         admin = ctx.is_admin(msg.channel, msg.user_id)
-        if action in ("grant", "deny"):
+        if action in (buttons.GRANT, buttons.DENY):
             if not admin:
                 return [Reply("Chỉ quản trị viên mới duyệt được đề nghị gia hạn.")]
-            return await _admin_answer(ctx, msg, parts, row, fp, task)
+            return await _admin_answer(ctx, msg, pressed, row, fp, task)
         if not admin and (fp.channel, fp.chat_id) != (msg.channel, msg.chat_id):
             return [Reply(NOT_YOURS)]
         who = f"{msg.channel}:{msg.user_id}"
-        occ = planner.occurrence_key(task, row.occurrence)
-        if action == "done":
-            already = await s.scalar(
-                select(TaskProgress.id).where(
-                    TaskProgress.task_id == task.id, TaskProgress.agency_id == row.agency_id,
-                    TaskProgress.status == "done",
-                    TaskProgress.occurrence.is_(None) if occ is None else TaskProgress.occurrence == occ))
-            if already is not None:
+        occ = occurrence_key(task.deadline_kind, row.occurrence)
+        if action == buttons.DONE:
+            if await changes.is_done(s, task.id, row.agency_id, occ):
                 return [Reply("Việc này đã được ghi nhận hoàn thành trước đó. "
                               "Bạn sẽ không nhận thêm nhắc cho lần này.")]
-            await planner.mark_done(s, task.id, row.agency_id, occ, who, note=msg.user_name)
+            await changes.mark_done(s, task.id, row.agency_id, occ, who, note=msg.user_name)
             await s.commit()
             now = ctx.clock.now().astimezone(VN)
             name = f" ({msg.user_name})" if msg.user_name else ""
             return [Reply(f"✅ Đã ghi nhận hoàn thành: {shorten(task.text, 160)}\n"
                           f"Xác nhận bởi{name} lúc {now:%H:%M} {now:%d/%m/%Y}. "
                           "Các lần nhắc tiếp theo cho việc này đã dừng.")]
-        if action == "later":
-            new = await planner.snooze(s, row.id, ctx.clock.now())
+        if action == buttons.LATER:
+            new = await changes.snooze(s, row.id, ctx.clock.now(), who, ctx.settings.reminder_hour)
             if new is None:
                 return [Reply("Việc này không còn cần nhắc nữa.")]
-            s.add(AuditEntry(actor=who, action="reminder.snooze", target=f"outbox:{row.id}",
-                             details={"new_outbox_id": new.id}))
             await s.commit()
             at = new.send_at.astimezone(VN) if new.send_at.tzinfo else new.send_at
             return [Reply(f"🔔 Sẽ nhắc lại lúc {at:%H:%M} {day_label(at.date())}.")]
-        if action == "ext":
+        if action == buttons.EXTEND:
             await conversation.await_reply(ctx.db, msg.channel, msg.chat_id, REASON, {"outbox_id": row.id},
                                            ctx.clock.now() + REASON_WAIT)
             return [Reply("Vui lòng gõ lý do xin gia hạn, kèm ngày đề nghị gia hạn đến (dd/mm/yyyy) nếu có.\n"
@@ -118,10 +109,7 @@ async def _extension_request(ctx: AppContext, msg: Incoming, outbox_id: int, rea
         if row is None or task is None:
             return [Reply(GONE)]
         proposed = _proposed_day(reason)
-        s.add(AuditEntry(actor=f"{msg.channel}:{msg.user_id}", action="task.extension_request",
-                         target=f"task:{task.id}",
-                         details={"outbox_id": row.id, "reason": reason[:1000],
-                                  "proposed": proposed.isoformat() if proposed else None}))
+        await changes.request_extension(s, task.id, row.id, reason, proposed, f"{msg.channel}:{msg.user_id}")
         await s.commit()
     admins = sorted(ctx.admins)
     if not admins:
@@ -130,10 +118,10 @@ async def _extension_request(ctx: AppContext, msg: Incoming, outbox_id: int, rea
     who = msg.user_name or msg.user_id
     text = (f"📝 Đề nghị gia hạn từ {who}:\n{shorten(task.text, 200)}\n"
             f"Hạn hiện tại: {day_label(row.occurrence)}\nLý do: {reason}")
-    choices = [Choice("Từ chối", f"rem:deny:{row.id}")]
+    choices = [buttons.deny_choice(row.id)]
     if proposed:
         text += f"\nĐề nghị gia hạn đến: {day_label(proposed)}"
-        choices.insert(0, Choice(f"Đồng ý đến {proposed:%d/%m/%Y}", f"rem:grant:{row.id}:{proposed.isoformat()}"))
+        choices.insert(0, buttons.grant_choice(row.id, proposed))
     replies = [Reply("Đã gửi đề nghị gia hạn tới quản trị viên. Bạn sẽ nhận được trả lời tại đây.")]
     for a in admins:
         channel, _, user = a.partition(":")
@@ -141,25 +129,24 @@ async def _extension_request(ctx: AppContext, msg: Incoming, outbox_id: int, rea
     return replies
 
 
-async def _admin_answer(ctx: AppContext, msg: Incoming, parts: list[str], row: Outbox, fp: FocalPoint,
+async def _admin_answer(ctx: AppContext, msg: Incoming, pressed: buttons.Pressed, row: Outbox, fp: FocalPoint,
                         task: Task) -> list[Reply]:
     by = f"{msg.channel}:{msg.user_id}"
-    if parts[1] == "deny":
+    if pressed.action == buttons.DENY:
         async with ctx.db.session() as s:
-            s.add(AuditEntry(actor=by, action="task.extension_denied", target=f"task:{task.id}"))
+            await changes.deny_extension(s, task.id, by)
             await s.commit()
         return [Reply("Đã từ chối đề nghị gia hạn."),
                 Reply(f"Đề nghị gia hạn cho việc \"{shorten(task.text, 120)}\" chưa được đồng ý; hạn giữ nguyên.",
                       chat_id=fp.chat_id, channel=fp.channel)]
-    try:
-        new_due = date.fromisoformat(parts[3])
-    except (IndexError, ValueError):
+    new_due = pressed.day
+    if new_due is None:
         return [Reply("Ngày gia hạn không hợp lệ.")]
     if new_due < ctx.clock.today():
         return [Reply("Ngày gia hạn đã qua; không thể gia hạn đến ngày này.")]
     async with ctx.db.session() as s:
-        await planner.extend(s, task.id, row.agency_id, planner.occurrence_key(task, row.occurrence), new_due, by,
-                             ctx.clock.now())
+        await changes.extend(s, task.id, row.agency_id, occurrence_key(task.deadline_kind, row.occurrence),
+                             new_due, by)
         await s.commit()
     return [Reply(f"Đã gia hạn đến {day_label(new_due)}."),
             Reply(f"✅ Việc \"{shorten(task.text, 120)}\" được gia hạn đến {day_label(new_due)}.",

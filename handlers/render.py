@@ -2,26 +2,23 @@
 
 Pure functions over the index's rows, so every answer (chat, console, `ask --json`) reads the same.
 Tone: a short first line that answers, then the evidence (plan and section), then what to do next.
+Dates and cut texts come from knowledge.labels; the day a task counts as due from knowledge.due
+(`Dues`), the same day reminders and the digest use.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+from knowledge.due import Dues
+from knowledge.labels import day_label as weekday_date
+from knowledge.labels import dmy, shorten
 from knowledge.queries import TaskDoc
 from knowledge.search import Index
 from knowledge.text import fold
 
-WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
-
-
-def dmy(d: date) -> str:
-    return f"{d.day:02d}/{d.month:02d}/{d.year}"
-
-
-def weekday_date(d: date) -> str:
-    """ "thứ Ba 15/12/2026" """
-    return f"{WEEKDAYS[d.weekday()]} {dmy(d)}"
+__all__ = ["dmy", "weekday_date"]  # answers date things as knowledge.labels does
+SNIPPET_CHARS = 110
 
 
 def days_left(d: date, today: date) -> str:
@@ -34,12 +31,8 @@ def days_left(d: date, today: date) -> str:
     return f"còn {n} ngày" if n > 0 else f"quá hạn {-n} ngày"
 
 
-def snippet(text: str, limit: int = 110) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.")
-    return cut + "…"
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    return shorten(text, limit)
 
 
 def agency_names(idx: Index, doc: TaskDoc, role: str, today: date) -> list[str]:
@@ -77,8 +70,10 @@ def short_cite(idx: Index, doc: TaskDoc) -> str:
     return f"{head}, {doc.ref}" if doc.ref else head
 
 
-def due_phrase(idx: Index, doc: TaskDoc, today: date) -> str:
-    """The deadline in the plan's words, the day it means, the weekday and the days left."""
+def due_phrase(idx: Index, doc: TaskDoc, dues: Dues) -> str:
+    """The deadline in the plan's words, the day that counts (knowledge.due), the weekday and the days
+    left; why that day is not the plan's (an extension, art. 148); done when it was done."""
+    today = dues.today
     dl = doc.deadline()
     if dl is None:
         return "không ghi thời hạn"
@@ -88,27 +83,38 @@ def due_phrase(idx: Index, doc: TaskDoc, today: date) -> str:
     if dl.kind == "periodic":
         plain = "" if fold(dl.text) in ("", "dinh ky") else f" {words}"
         return f"định kỳ{plain} (kế hoạch chưa ghi ngày cụ thể)"
-    due = dl.next_due(today)
+    if dues.finished(doc):
+        return f"{words} — đã hoàn thành".strip(" —")
+    if doc.status != "open":
+        return f"{words} — nhiệm vụ đã hủy".strip(" —")
+    due = dues.of(doc)
     if due is None:
         return words or "không rõ ngày"
-    when = f"{weekday_date(due)} ({days_left(due, today)})"
+    when = f"{weekday_date(due.day)} ({days_left(due.day, today)})"
+    if due.extended_from is not None:
+        when += f", đã gia hạn từ {dmy(due.extended_from)}"
+    elif due.moved:
+        when += (f", vì {dmy(due.nominal)} là {due.off_reason or 'ngày nghỉ'} nên hạn tính đến ngày làm việc "
+                 "tiếp theo (Điều 148 Bộ luật Dân sự)")
     if dl.kind in ("yearly", "quarterly", "monthly"):
         return f"{words} — lần tới: {when}".strip(" —")
     return f"{words} — {when}".strip(" —") if words else when
 
 
-def due_short(idx: Index, doc: TaskDoc, today: date) -> str:
-    """The deadline in a list line: "hạn 15/12/2026", "thường xuyên", "không ghi hạn"."""
+def due_short(idx: Index, doc: TaskDoc, dues: Dues) -> str:
+    """The deadline in a list line: "hạn 15/12/2026", "thường xuyên", "không ghi hạn", "đã hoàn thành"."""
     dl = doc.deadline()
     if dl is None:
         return "không ghi hạn"
     if dl.kind == "ongoing":
         return "thường xuyên"
-    due = dl.next_due(today)
+    if dues.finished(doc):
+        return "đã hoàn thành"
+    due = dues.of(doc)
     if due is None:
-        return "định kỳ"
-    mark = " (quá hạn)" if due < today else ""
-    return f"hạn {dmy(due)}{mark}"
+        return "định kỳ" if doc.status == "open" else "đã hủy"
+    mark = " (quá hạn)" if due.day < dues.today else ""
+    return f"hạn {dmy(due.day)}{mark}"
 
 
 def who_line(idx: Index, doc: TaskDoc, today: date) -> str:
@@ -132,21 +138,21 @@ def report_line(idx: Index, doc: TaskDoc, today: date) -> str:
     return line + "."
 
 
-def task_card(idx: Index, doc: TaskDoc, today: date) -> str:
+def task_card(idx: Index, doc: TaskDoc, dues: Dues) -> str:
     """Everything about one task, for a picked choice or a plain question."""
-    lines = [who_line(idx, doc, today), cite(idx, doc)]
-    rep = report_line(idx, doc, today)
+    lines = [who_line(idx, doc, dues.today), cite(idx, doc)]
+    rep = report_line(idx, doc, dues.today)
     if rep:
         lines.append(rep)
-    lines.append(f"Hạn: {due_phrase(idx, doc, today)}.")
+    lines.append(f"Hạn: {due_phrase(idx, doc, dues)}.")
     return "\n".join(lines)
 
 
-def list_line(idx: Index, n: int, doc: TaskDoc, today: date, with_lead: bool = True) -> str:
+def list_line(idx: Index, n: int, doc: TaskDoc, dues: Dues, with_lead: bool = True) -> str:
     parts = [f"{n}. {snippet(doc.text, 90)}", short_cite(idx, doc)]
     if with_lead:
-        leads = agency_names(idx, doc, "lead", today)
+        leads = agency_names(idx, doc, "lead", dues.today)
         if leads:
             parts.append(snippet(", ".join(leads), 70))
-    parts.append(due_short(idx, doc, today))
+    parts.append(due_short(idx, doc, dues))
     return " — ".join(parts)

@@ -33,7 +33,7 @@ from handlers import (
     registration,
     reminder_actions,
 )
-from knowledge import conversation
+from knowledge import buttons, conversation
 from knowledge.text import fold, nfc
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ ReplyHandler = Callable[[AppContext, Incoming, dict[str, Any]], Awaitable[list[R
 # Buttons by the prefix of their data: "reg:ok:12" belongs to registration.
 BUTTONS: dict[str, ChoiceHandler] = {
     "reg:": registration.on_choice,
-    "rem:": reminder_actions.on_choice,
+    buttons.PREFIX: reminder_actions.on_choice,
     "q:": questions.on_choice,
     forms.PREFIX: forms.on_choice,
     admin_import.PREFIX: admin_import.on_choice,

@@ -15,10 +15,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from knowledge.text import clean_markup, strip_accents
+from knowledge.text import clean_markup, shadow
 
 KINDS = ("date", "month", "quarter", "year", "yearly", "quarterly", "monthly", "periodic", "ongoing")
 ONE_OFF = ("date", "month", "quarter", "year")
@@ -82,31 +81,6 @@ def _month_end(year: int, month: int) -> date:
 
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-
-
-def _shadow_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    for cp in range(0x80, 0x2000):
-        c = chr(cp)
-        s = strip_accents(c).lower()
-        table[cp] = s if len(s) == 1 else (c.lower()[:1] or " ")
-    for cp in range(0x41, 0x5B):
-        table[cp] = chr(cp + 32)
-    table[0x1E9E] = "s"
-    return table
-
-
-_SHADOW = _shadow_table()
-
-
-@lru_cache(maxsize=4096)
-def shadow(text: str) -> str:
-    """Lower case without accents, one character per character, so match spans map back to `text`.
-
-    Cached: the importer asks for the same paragraph's shadow several times (roles, deadline, layout),
-    and translating Vietnamese text through a dict is the slowest step of a parse.
-    """
-    return text.translate(_SHADOW)
 
 
 _shadow = shadow

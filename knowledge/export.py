@@ -10,7 +10,8 @@ from datetime import date
 from typing import Any
 
 from knowledge.agencies import Registry
-from knowledge.deadlines import Deadline, deadline_json
+from knowledge.deadlines import deadline_json
+from knowledge.due import task_deadline
 from knowledge.importer.model import ParsedPlan, ParsedTask
 from knowledge.importer.names import NameFinder
 from knowledge.models import Task
@@ -57,13 +58,6 @@ def parsed_plan_json(plan: ParsedPlan, file: str, registry: Registry, today: dat
     return {"file": file, "number": plan.number, "kind": plan.kind, "issuer": plan.issuer,
             "date": plan.issued_on.isoformat() if plan.issued_on else None, "title": plan.title,
             "signer": plan.signer, "tasks": [parsed_task_json(t, registry, today) for t in plan.tasks]}
-
-
-def task_deadline(task: Task) -> Deadline | None:
-    if not task.deadline_kind:
-        return None
-    return Deadline(task.deadline_kind, task.deadline_due, task.deadline_month, task.deadline_day,
-                    task.deadline_text or "")
 
 
 def task_json(task: Task, registry: Registry, today: date) -> dict[str, Any]:

@@ -1,25 +1,31 @@
 """Focal points (cán bộ đầu mối): who answers for an agency in which chat.
 
 Registration (/dangky) adds them pending or approved; admins approve or remove them; the
-reminder planner sends to the approved ones; the dispatcher marks a chat unreachable when the
-platform says the user blocked the bot. Functions take a session and flush, never commit:
-the caller decides the transaction.
+reminder planner sends to the approved ones; a chat that blocked the bot is marked unreachable
+(`mark_unreachable`, by the dispatcher and the channels alike) until it writes again (`revive`).
+Functions take a session and flush, never commit: the caller decides the transaction.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.models import AuditEntry, FocalPoint, Outbox
+from knowledge.agencies import Registry
+from knowledge.models import AuditEntry, FocalPoint, Outbox, RegistrationCode
 from knowledge.text import nfc
 
 PENDING = "pending"
 APPROVED = "approved"
 UNREACHABLE = "unreachable"
 REMOVED = "removed"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and retyped
+CODE_LENGTH = 8
+UNREACHABLE_NOTE = "đầu mối không nhận được tin nhắn"
 
 
 async def add(
@@ -95,26 +101,50 @@ async def reject(session: AsyncSession, focal_id: int, by: str) -> FocalPoint | 
     return await remove(session, focal_id, by, action="focal.reject")
 
 
-async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str | int,
-                           reason: str = "") -> list[FocalPoint]:
-    """The platform said a chat is gone (the user blocked the bot, 403): every focal point of that chat
-    is marked unreachable and its pending reminders are cancelled, until the chat writes again.
-
-    The one place this fact is written (the dispatcher and every channel call it). Returns the rows
-    newly marked: empty when the chat was no focal point or was marked already.
-    """
-    rows = [r for r in await get_by_chat(session, channel, chat_id) if r.status != UNREACHABLE]
+async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str | int, reason: str = "") -> str | None:
+    """The platform says a chat is gone (the user blocked the bot, or it left the group): every focal
+    point of the chat stops receiving reminders (its pending outbox rows are cancelled) until it writes
+    again; one audit row per focal point. Returns what the admins must be told, or None when the chat
+    was no focal point or was already marked (nothing new to say)."""
+    chat = str(chat_id)
+    rows = [r for r in await get_by_chat(session, channel, chat) if r.status != UNREACHABLE]
+    if not rows:
+        return None
     for row in rows:
         row.status = UNREACHABLE
+        result = await session.execute(
+            update(Outbox).where(Outbox.focal_point_id == row.id, Outbox.status == "pending")
+            .values(status="cancelled", last_error=UNREACHABLE_NOTE))
         session.add(AuditEntry(actor="system", action="focal.unreachable", target=f"focal:{row.id}",
-                               details={"reason": reason[:500]}))
-    ids = [r.id for r in await get_by_chat(session, channel, chat_id)]
-    if ids:
-        await session.execute(
-            update(Outbox).where(Outbox.focal_point_id.in_(ids), Outbox.status == "pending")
-            .values(status="cancelled", last_error="đầu mối không nhận được tin nhắn"))
+                               details={"reason": reason[:500], "cancelled": int(result.rowcount or 0)}))  # type: ignore[attr-defined]
     await session.flush()
-    return rows
+    registry = await Registry.load(session)
+    names = ", ".join(dict.fromkeys(registry.by_id[r.agency_id].name for r in rows))
+    person = rows[0].name or chat
+    return (f"Không gửi được tin cho {person} ({channel}, chat {chat}), cán bộ đầu mối của {names}: người dùng "
+            "đã chặn hoặc rời bot. Đã đánh dấu không liên lạc được; cần chỉ định người khác hoặc liên hệ trực tiếp.")
+
+
+async def revive(session: AsyncSession, channel: str, chat_id: str | int) -> int:
+    """A chat marked unreachable wrote again: its focal points get back the state they had.
+
+    mark_unreachable keeps approved_by, so a row that had been approved is approved again and a
+    request that was still waiting goes back to the admins' list. Returns how many rows changed."""
+    rows = [r for r in await get_by_chat(session, channel, chat_id) if r.status == UNREACHABLE]
+    for r in rows:
+        r.status = APPROVED if r.approved_by else PENDING
+        session.add(AuditEntry(actor=f"{channel}:{chat_id}", action="focal.reachable", target=f"focal:{r.id}"))
+    await session.flush()
+    return len(rows)
+
+
+async def issue_code(session: AsyncSession, agency_id: int, by: str, expires_at: datetime) -> str:
+    """A one-use registration code for an agency (an admin hands it to the person who will answer)."""
+    value = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    session.add(RegistrationCode(code=value, agency_id=agency_id, created_by=by, expires_at=expires_at))
+    session.add(AuditEntry(actor=by, action="code.create", target=f"agency:{agency_id}", details={"code": value}))
+    await session.flush()
+    return value
 
 
 async def list_focal_points(

@@ -117,9 +117,6 @@ class Task(Base):
     )
 
 
-ROLES = ("lead", "coordinator", "report_to", "via")
-
-
 class TaskAgency(Base):
     """One agency in one role on one task, with the name as the plan wrote it."""
 
@@ -232,7 +229,10 @@ class Outbox(Base):
 
 
 class AuditEntry(Base):
-    """Who changed what, when: every admin action and import writes one."""
+    """Who changed what, when: every admin action and import writes one.
+
+    Task changes (knowledge.changes) also keep the value before and after, so the last change can
+    be undone by writing `before` back."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -241,6 +241,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class ConversationState(Base):

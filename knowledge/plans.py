@@ -14,7 +14,6 @@ import hashlib
 import logging
 import multiprocessing
 import os
-import re
 from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,7 +29,6 @@ from sqlalchemy.orm import selectinload
 
 from knowledge.agencies import AgencyInfo, Registry, agency_key, ensure_agency
 from knowledge.db import Database
-from knowledge.deadlines import shadow
 from knowledge.importer import (
     DEFAULT_MAX_BYTES,
     ImportRefused,
@@ -42,7 +40,7 @@ from knowledge.importer import (
 )
 from knowledge.importer.reading import read_path
 from knowledge.models import AuditEntry, Base, Plan, Task, TaskAgency
-from knowledge.text import fold
+from knowledge.text import fold, fold_fast
 
 log = logging.getLogger(__name__)
 SIMILAR = 85  # rapidfuzz ratio above which a task with the same ref is the same task, reworded
@@ -105,16 +103,8 @@ async def _find_plan(s: AsyncSession, parsed: ParsedPlan, identity: str) -> Plan
     return plan
 
 
-_NON_WORD = re.compile(r"[^\w]+")
-
-
-def _folded(text: str) -> str:
-    """Same words as knowledge.text.fold(text, expand=False), computed fast for whole task texts."""
-    return _NON_WORD.sub(" ", shadow(text).replace("đ", "d")).strip()
-
-
 def fingerprint(text: str) -> str:
-    return hashlib.sha256(_folded(text).encode()).hexdigest()[:40]
+    return hashlib.sha256(fold_fast(text).encode()).hexdigest()[:40]
 
 
 def _deadline_fields(t: ParsedTask) -> dict[str, Any]:
@@ -362,7 +352,7 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
         for old in old_by_fp.values():
             if old.ref != t.ref:
                 continue
-            score = fuzz.ratio(_folded(old.text), _folded(t.text))
+            score = fuzz.ratio(fold_fast(old.text), fold_fast(t.text))
             if score >= SIMILAR and score > best_score:
                 best, best_score = old, score
         if best is not None:
@@ -408,20 +398,6 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
                      details={"file": source_name, "status": status, "tasks": len(keep), "added": result.added,
                               "changed": result.changed, "removed": result.removed}))
     await s.flush()
-    return result
-
-
-async def import_plan(db: Database, parsed: ParsedPlan, *, source_name: str, content_hash: str, actor: str,
-                      dry_run: bool = False) -> ImportResult:
-    """Store an already parsed plan in its own transaction (rolled back when dry_run)."""
-    async with db.session() as s:
-        registry = await Registry.load(s)
-        result = await store_plan(s, registry, parsed, source_name=source_name, content_hash=content_hash,
-                                  actor=actor)
-        if dry_run:
-            await s.rollback()
-        else:
-            await s.commit()
     return result
 
 

@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.deadlines import Deadline
-from knowledge.models import Agency, AgencyAlias, FocalPoint, Plan, Task, TaskAgency, TaskProgress
+from knowledge.due import task_deadline
+from knowledge.labels import plan_label
+from knowledge.models import Agency, AgencyAlias, FocalPoint, Plan, Task, TaskAgency
 
 
 @dataclass
@@ -29,12 +31,8 @@ class PlanDoc:
 
     @property
     def label(self) -> str:
-        """How an answer cites the plan: "Kế hoạch 3021/KH-UBND (25/8/2020)" or its title."""
-        when = f" ({self.issued_on.day}/{self.issued_on.month}/{self.issued_on.year})" if self.issued_on else ""
-        if self.number:
-            return f"{self.kind} {self.number}{when}"
-        title = self.title if len(self.title) <= 90 else self.title[:88].rstrip() + "…"
-        return f"{self.kind} “{title}”{when}" if title else f"{self.kind}{when}"
+        """How an answer cites the plan (knowledge.labels.plan_label, as reminders do)."""
+        return plan_label(self.kind, self.number, self.issued_on, self.title)
 
     @property
     def short(self) -> str:
@@ -64,10 +62,7 @@ class TaskDoc:
 
     def deadline(self) -> Deadline | None:
         """The stored deadline as the importer's Deadline (None when the plan gives no time)."""
-        if not self.deadline_kind or self.deadline_kind == "none":
-            return None
-        return Deadline(self.deadline_kind, self.deadline_due, self.deadline_month, self.deadline_day,
-                        self.deadline_text or "")
+        return task_deadline(self)
 
     def agency_ids(self, role: str | None = None) -> list[int]:
         if role is not None:
@@ -126,12 +121,6 @@ async def chat_agencies(session: AsyncSession, channel: str, chat_id: str) -> li
         .order_by(FocalPoint.id)
     )
     return list((await session.scalars(q)).all())
-
-
-async def done_task_ids(session: AsyncSession) -> set[int]:
-    """Tasks someone marked done (any agency, any occurrence): kept out of overdue and due lists."""
-    q = select(TaskProgress.task_id).where(TaskProgress.status == "done").distinct()
-    return set((await session.scalars(q)).all())
 
 
 async def agency_spellings(session: AsyncSession) -> list[tuple[int, str]]:

@@ -22,7 +22,6 @@ import math
 import re
 import time
 from array import array
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -33,8 +32,8 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from knowledge.agencies import AgencyInfo, Registry
-from knowledge.deadlines import RECURRING, Deadline
+from knowledge.agencies import Registry
+from knowledge.deadlines import RECURRING
 from knowledge.queries import PlanDoc, TaskDoc, agency_spellings, load_docs, store_version
 from knowledge.text import fold
 
@@ -496,50 +495,13 @@ class Index:
         return out or set()
 
     def due_of(self, i: int, today: date) -> date | None:
-        """The (next) due day of a task: one-off deadlines as stored, recurring ones from today."""
+        """The (next) day the plan names for a task (ranking matches it against a day in the question;
+        the day that counts for answers and reminders is knowledge.due's)."""
         doc = self.docs[i]
         if doc.deadline_kind not in RECURRING:
             return doc.deadline_due
         dl = doc.deadline()
         return dl.next_due(today) if dl else None
-
-    def due_between(self, start: date, end: date, today: date) -> list[tuple[date, int]]:
-        """Open tasks falling due in [start, end], soonest first (recurring ones: one occurrence inside)."""
-        lo = bisect_left(self.dated, (start, -1))
-        hi = bisect_right(self.dated, (end, len(self.docs)))
-        out = self.dated[lo:hi]
-        # Recurring rules are few (a (kind, month, day) each): date the rule once, take its tasks whole.
-        # One occurrence per rule: the next one from today when it falls inside, else one that already
-        # fell inside ("tháng này" on the 23rd still shows the 15th: the answer says it is past).
-        since = start if start > today else today
-        for (kind, month, dday), members in self.recurring.items():
-            rule = Deadline(kind, None, month, dday, "")
-            d = rule.next_due(since)
-            if (d is None or d > end) and start < today:
-                d = rule.next_due(start)
-            if d is not None and start <= d <= end:
-                out.extend((d, i) for i in members)
-        out.sort()
-        return out
-
-    def overdue(self, today: date) -> list[tuple[date, int]]:
-        """Open one-off tasks whose day has passed, most recent first (recurring ones roll over).
-
-        Shared with later calls on the same day: read it, do not change it."""
-        cached = self.cache.get("overdue")
-        if cached is None or cached[0] != today:
-            hi = bisect_left(self.dated, (today, -1))
-            items = self.dated[:hi][::-1]
-            cached = self.cache["overdue"] = (today, items, {i for _, i in items})
-        return cached[1]
-
-    def overdue_positions(self, today: date) -> set[int]:
-        """The same tasks as `overdue`, as a set of index positions (shared: read it, do not change it)."""
-        self.overdue(today)
-        return self.cache["overdue"][2]
-
-    def agency_info(self, agency_id: int) -> AgencyInfo:
-        return self.registry.by_id[agency_id]
 
 
 def _first_ref(title: str) -> tuple[str, str] | None:

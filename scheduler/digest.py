@@ -11,9 +11,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge.due import occurrence_due, occurrences
+from knowledge.labels import day_label, dmy, shorten
 from knowledge.models import AuditEntry, FocalPoint, Outbox, Plan, Task
-from scheduler.planner import ONE_OFF, Snapshot, at_hour, load_snapshot, needs_day, occurrences
-from scheduler.texts import day_label, dmy, shorten
+from scheduler.planner import Snapshot, at_hour, needs_day
 
 OVERDUE_LOOKBACK = timedelta(days=120)  # older misses are history, not news
 
@@ -62,9 +63,11 @@ class Digest:
         return "\n".join(out)
 
 
-async def build_digest(session: AsyncSession, today: date, snap: Snapshot | None = None) -> Digest:
-    """Next week = the Monday after `today` to Sunday; overdue = due before today, not done."""
-    snap = snap or await load_snapshot(session)
+async def build_digest(session: AsyncSession, today: date, snap: Snapshot) -> Digest:
+    """Next week = the Monday after `today` to Sunday; overdue = due before today, not done.
+
+    The day that counts is knowledge.due's, for the lead agencies that have not finished (a lead
+    given to a group counts as finished when any member finished)."""
     monday = today + timedelta(days=7 - today.weekday())
     digest = Digest(monday)
     cal = snap.calendar
@@ -74,12 +77,16 @@ async def build_digest(session: AsyncSession, today: date, snap: Snapshot | None
         leads = [(a, w) for a, r, w in task.agencies if r == "lead"]
         who = ", ".join(w for _, w in leads) or "chưa rõ cơ quan"
         for nominal in occurrences(task.deadline, today - OVERDUE_LOOKBACK, monday + timedelta(days=6)):
-            occ_key = None if task.deadline.kind in ONE_OFF else nominal
-            pending = [w for a, w in leads
-                       if not any((task.id, cur.id, occ_key) in snap.done for cur in snap.registry.expand(a))]
-            if not pending and leads:
+            dues = [occurrence_due(task.id, task.deadline.kind, nominal, cal, snap.progress,
+                                   {a} | {cur.id for cur in snap.registry.expand(a)}) for a, _ in leads]
+            pending = [d for d in dues if d is not None]
+            if leads and not pending:
                 continue
-            due = cal.due_day(nominal)
+            counted = min(pending, key=lambda d: d.day) if pending else occurrence_due(
+                task.id, task.deadline.kind, nominal, cal, snap.progress, [])
+            if counted is None:
+                continue
+            due = counted.day
             line = f"{shorten(task.text, 120)} — {who} — hạn {day_label(due)} ({task.plan_label}" + (
                 f", mục {task.ref})" if task.ref else ")")
             if monday <= due <= monday + timedelta(days=6):

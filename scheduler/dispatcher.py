@@ -28,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.clock import Clock
 from core.messages import DeliveryError, RetryLater, Sender, Unreachable
 from knowledge import focal_points
+from knowledge.buttons import reminder_choices
 from knowledge.db import Database
 from knowledge.models import FocalPoint, Outbox, Task, TaskProgress
 from scheduler.planner import STALE_AFTER, as_utc
-from scheduler.texts import reminder_choices
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +127,10 @@ class Dispatcher:
         claim_timeout: float = 120.0,
         pool_size: int | None = None,
         max_per_second: float | None = None,
+        admins: frozenset[str] = frozenset(),
     ) -> None:
         self.db = db
+        self.admins = admins  # "channel:user_id": told when a chat blocks the bot
         self.senders = senders
         self.clock = clock or Clock()
         self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -291,8 +293,10 @@ class Dispatcher:
             pacer.sent(row.chat_id, loop.time())
             await self._finish(row, status="failed", last_error=f"unreachable: {e}"[:1000], claimed_by=None)
             async with self.db.session() as s:
-                await focal_points.mark_unreachable(s, row.channel, row.chat_id, str(e))
+                notice = await focal_points.mark_unreachable(s, row.channel, row.chat_id, str(e))
                 await s.commit()
+            if notice:
+                await self._tell_admins(notice)
             stats.unreachable += 1
         except RetryLater as e:
             pacer.sent(row.chat_id, loop.time())
@@ -312,6 +316,18 @@ class Dispatcher:
                                last_error=None, claimed_by=None, attempts=row.attempts + 1)
             stats.sent += 1
             stats.sent_ids.append(row.id)
+
+    async def _tell_admins(self, text: str) -> None:
+        """A notice to each admin on a channel we can send on (their private chat: chat id = user id)."""
+        for admin in sorted(self.admins):
+            channel, _, user_id = admin.partition(":")
+            sender = self.senders.get(channel)
+            if sender is None or not user_id:
+                continue
+            try:
+                await sender.send(user_id, text)
+            except DeliveryError as e:
+                log.warning("could not tell admin %s that a chat is unreachable: %s", admin, e)
 
     async def _retry(self, row: Claimed, seconds: float, error: str, stats: DispatchStats) -> None:
         attempts = row.attempts + 1

@@ -5,11 +5,12 @@ between two days. `sync` writes that into the outbox idempotently (one row per t
 occurrence and offset; the unique key makes a second planner harmless), moves rows whose time
 changed and cancels rows nobody needs any more (task done, focal point gone, policy changed).
 
-Occurrences are keyed by the day the plan names (`nominal`); the day that counts (`due`) is
-that day moved to the next working day when it is off (Civil Code art. 148), or an extension's
-new day. Offset keys: "b7" = 7 working days before, "d0" = the due day, "o1".."o5" = overdue,
-"s<n>" = snoozed by the user; after the k-th extension every key gets an "e<k>" prefix, so
-reminders already sent for the old day do not block the new series.
+Occurrences are keyed by the day the plan names (`nominal`); the day that counts comes from
+knowledge.due (art. 148, extensions, done), the same answer questions and the digest get.
+Offset keys: "b7" = 7 working days before, "d0" = the due day, "o1".."o5" = overdue, "s<n>" =
+snoozed by the user (knowledge.changes.snooze adds the row, the planner words it for its day);
+after the k-th extension every key gets an "e<k>" prefix, so reminders already sent for the old
+day do not block the new series.
 """
 
 from __future__ import annotations
@@ -21,17 +22,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import VN
 from knowledge.agencies import Registry
+from knowledge.calendar import WorkCalendar, load_calendar
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline
-from knowledge.models import AuditEntry, FocalPoint, Outbox, Plan, Task, TaskAgency, TaskProgress
-from scheduler.calendar import WorkCalendar, load_calendar
-from scheduler.policy import Policy, PolicyBook, load_policies
-from scheduler.texts import ReminderFacts, plan_label, reminder_text, who_label
+from knowledge.due import Progress, load_progress, occurrence_due, occurrences, task_deadline
+from knowledge.labels import plan_label
+from knowledge.models import FocalPoint, Outbox, Plan, Task, TaskAgency
+from knowledge.policy import Policy, PolicyBook, load_policies
+from scheduler.texts import ReminderFacts, reminder_text, who_label
 
 STALE_AFTER = timedelta(days=1)  # a reminder later than this is replaced by the next one
 HORIZON_DAYS = 14  # rows are created this many days ahead
@@ -86,22 +89,16 @@ class Snapshot:
 
     tasks: list[TaskInfo]
     focal: dict[int, list[Recipient]]  # agency id -> approved focal points
-    done: set[tuple[int, int, date | None]]  # (task, agency, occurrence or None for one-off)
-    extended: dict[tuple[int, int, date | None], list[date]]
+    progress: Progress  # done and extended occurrences, per agency
     registry: Registry
     calendar: WorkCalendar
     policies: PolicyBook
 
 
-def task_deadline(t: Task) -> Deadline | None:
-    if not t.deadline_kind:
-        return None
-    return Deadline(t.deadline_kind, t.deadline_due, t.deadline_month, t.deadline_day, t.deadline_text or "")
-
-
 async def load_snapshot(
-    session: AsyncSession, default_hour: int = 8, task_ids: Iterable[int] | None = None
+    session: AsyncSession, default_hour: int, task_ids: Iterable[int] | None = None
 ) -> Snapshot:
+    """`default_hour`: the reminder hour where no policy names one (settings.reminder_hour)."""
     plans = {p.id: p for p in (await session.scalars(select(Plan))).all()}
     q = select(Task).where(Task.deadline_kind.in_(ONE_OFF + RECURRING), Task.status == OPEN)
     q = q.where(Task.plan_id.not_in(select(Plan.id).where(Plan.archived_at.is_not(None))))  # archived: not reminded
@@ -124,27 +121,8 @@ async def load_snapshot(
     for f in (await session.scalars(select(FocalPoint).where(FocalPoint.status == "approved")
                                     .order_by(FocalPoint.id))).all():
         focal[f.agency_id].append(Recipient(f.id, f.agency_id, f.channel, f.chat_id))
-    done: set[tuple[int, int, date | None]] = set()
-    extended: dict[tuple[int, int, date | None], list[date]] = defaultdict(list)
-    for pr in (await session.scalars(select(TaskProgress).order_by(TaskProgress.id))).all():
-        if pr.status == "done":
-            done.add((pr.task_id, pr.agency_id, pr.occurrence))
-        elif pr.status == "extended" and pr.new_due:
-            extended[(pr.task_id, pr.agency_id, pr.occurrence)].append(pr.new_due)
-    return Snapshot(list(tasks.values()), dict(focal), done, dict(extended), await Registry.load(session),
+    return Snapshot(list(tasks.values()), dict(focal), await load_progress(session, ids), await Registry.load(session),
                     await load_calendar(session), await load_policies(session, default_hour))
-
-
-def occurrences(deadline: Deadline, start: date, end: date) -> list[date]:
-    """The days a deadline names between two days: one for one-off kinds, a series for recurring ones."""
-    if deadline.kind in ONE_OFF:
-        return [deadline.due] if deadline.due and start <= deadline.due <= end else []
-    out: list[date] = []
-    day = deadline.next_due(start)
-    while day is not None and day <= end:
-        out.append(day)
-        day = deadline.next_due(day + timedelta(days=1))
-    return out
 
 
 def following(deadline: Deadline, nominal: date) -> date | None:
@@ -228,30 +206,29 @@ def plan_window(snap: Snapshot, start: date, end: date, now: datetime) -> list[P
         back = _span_days(policy.overdue_every * policy.overdue_max)
         ahead = _span_days(max(policy.offsets, default=0))
         for nominal in occurrences(task.deadline, start - timedelta(days=back), end + timedelta(days=ahead)):
-            occ_key = None if task.deadline.kind in ONE_OFF else nominal
             nxt = following(task.deadline, nominal)
             for fp, who in people:
-                if (task.id, fp.agency_id, occ_key) in snap.done:
-                    continue
-                exts = snap.extended.get((task.id, fp.agency_id, occ_key), [])
-                due = cal.due_day(exts[-1] if exts else nominal)
-                prefix = f"e{len(exts)}" if exts else ""
+                due = occurrence_due(task.id, task.deadline.kind, nominal, cal, snap.progress, [fp.agency_id])
+                if due is None:
+                    continue  # done
+                prefix = f"e{due.extensions}" if due.extensions else ""
                 stop = cal.due_day(nxt) if nxt else None
-                for step in series(cal, policy, due, stop, prefix):
+                for step in series(cal, policy, due.day, stop, prefix):
                     if not start <= step.send_day <= end:
                         continue
                     send_at = at_hour(step.send_day, policy.hour)
                     if send_at < oldest:
                         continue
                     facts = ReminderFacts(
-                        kind=step.kind, send_day=step.send_day, due=due, nominal=nominal,
+                        kind=step.kind, send_day=step.send_day, due=due.day, nominal=nominal,
                         working_days=step.working_days, who=who, task_text=task.text,
                         plan_label=task.plan_label, section=task.ref,
-                        deadline_text=task.deadline.text, off_reason=cal.holiday_name(nominal),
-                        extended_from=cal.due_day(nominal) if exts else None)
+                        deadline_text=task.deadline.text, off_reason=due.off_reason,
+                        extended_from=due.extended_from)
                     out.append(Planned(task.id, fp.focal_point_id, fp.agency_id,
                                        snap.registry.by_id[fp.agency_id].name, fp.channel, fp.chat_id,
-                                       nominal, step.offset_key, step.kind, send_at, due, reminder_text(facts)))
+                                       nominal, step.offset_key, step.kind, send_at, due.day,
+                                       reminder_text(facts)))
     return out
 
 
@@ -284,7 +261,7 @@ async def sync(
     q = select(Outbox).where(Outbox.status == "pending")
     if task_ids is not None:
         q = q.where(Outbox.task_id.in_(task_ids))
-    open_tasks = {t.id for t in snap.tasks}
+    by_task = {t.id: t for t in snap.tasks}
     for row in (await session.scalars(q)).all():
         key = (row.task_id, row.focal_point_id, row.occurrence, row.offset_key)
         want = desired.pop(key, None)
@@ -295,9 +272,12 @@ async def sync(
             continue
         send_at = as_utc(row.send_at)
         if row.offset_key.startswith("s"):
-            occ_key = row.occurrence if _is_recurring(snap, row.task_id) else None
-            if (row.task_id in open_tasks and row.focal_point_id in valid_focal
-                    and (row.task_id, row.agency_id, occ_key) not in snap.done):
+            task = by_task.get(row.task_id)
+            words = snoozed(snap, task, row) if task is not None and row.focal_point_id in valid_focal else None
+            if words is not None:
+                if (row.kind, row.text) != words:
+                    row.kind, row.text = words
+                    res.moved += 1
                 continue
             reason = "không còn cần nhắc"
         elif send_at < now - STALE_AFTER:
@@ -337,58 +317,11 @@ async def _revive(session: AsyncSession, wanted: list[Planned], now: datetime) -
     return n
 
 
-def _is_recurring(snap: Snapshot, task_id: int) -> bool:
-    for t in snap.tasks:
-        if t.id == task_id:
-            return t.deadline is not None and t.deadline.kind in RECURRING
-    return False
-
-
-async def run_planner(session: AsyncSession, now: datetime, default_hour: int = 8,
+async def run_planner(session: AsyncSession, now: datetime, default_hour: int,
                       horizon_days: int = HORIZON_DAYS) -> SyncResult:
     """Load, plan and write in one go (the scheduler's tick). Caller commits."""
     snap = await load_snapshot(session, default_hour)
     return await sync(session, snap, now, horizon_days)
-
-
-async def cancel_pending(session: AsyncSession, task_id: int, agency_id: int | None = None,
-                         occurrence: date | None = None, reason: str = "đã hoàn thành") -> int:
-    """Stop a task's pending reminders at once (for one agency and occurrence when given)."""
-    q = update(Outbox).where(Outbox.task_id == task_id, Outbox.status == "pending")
-    if agency_id is not None:
-        q = q.where(Outbox.agency_id == agency_id)
-    if occurrence is not None:
-        q = q.where(Outbox.occurrence == occurrence)
-    result = await session.execute(q.values(status="cancelled", last_error=reason))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def mark_done(session: AsyncSession, task_id: int, agency_id: int, occurrence: date | None, by: str,
-                    note: str = "") -> TaskProgress:
-    """An agency finished a task (one occurrence of a recurring one): record who and when, stop reminders."""
-    row = TaskProgress(task_id=task_id, agency_id=agency_id, occurrence=occurrence, status="done", by=by, note=note)
-    session.add(row)
-    session.add(AuditEntry(actor=by, action="task.done", target=f"task:{task_id}",
-                           details={"agency_id": agency_id,
-                                    "occurrence": occurrence.isoformat() if occurrence else None}))
-    await cancel_pending(session, task_id, agency_id, occurrence)
-    await session.flush()
-    return row
-
-
-async def extend(session: AsyncSession, task_id: int, agency_id: int, occurrence: date | None, new_due: date,
-                 by: str, now: datetime, note: str = "", default_hour: int = 8) -> TaskProgress:
-    """An admin granted more time: the old series stops and the new one is planned at once."""
-    row = TaskProgress(task_id=task_id, agency_id=agency_id, occurrence=occurrence, status="extended",
-                       new_due=new_due, by=by, note=note)
-    session.add(row)
-    session.add(AuditEntry(actor=by, action="task.extend", target=f"task:{task_id}",
-                           details={"agency_id": agency_id, "new_due": new_due.isoformat(),
-                                    "occurrence": occurrence.isoformat() if occurrence else None}))
-    await session.flush()
-    snap = await load_snapshot(session, default_hour, task_ids=[task_id])
-    await sync(session, snap, now, task_ids={task_id})
-    return row
 
 
 async def needs_day(session: AsyncSession) -> list[Task]:
@@ -397,48 +330,24 @@ async def needs_day(session: AsyncSession) -> list[Task]:
     return list((await session.scalars(q)).all())
 
 
-async def snooze(session: AsyncSession, outbox_id: int, now: datetime, default_hour: int = 8) -> Outbox | None:
-    """"Nhắc lại sau": the same reminder again on the next working day at the policy's hour.
-
-    The text is written for that day (days left recounted). None when the row or its task is gone.
-    """
-    row = await session.get(Outbox, outbox_id)
-    if row is None:
+def snoozed(snap: Snapshot, task: TaskInfo, row: Outbox) -> tuple[str, str] | None:
+    """(kind, text) of a snoozed reminder, worded for the day it goes out (days left recounted);
+    None when it is no longer needed (done, or the task has no day any more)."""
+    if task.deadline is None:
         return None
-    snap = await load_snapshot(session, default_hour, task_ids=[row.task_id])
-    task = next((t for t in snap.tasks if t.id == row.task_id), None)
-    if task is None or task.deadline is None:
-        return None
-    policy = snap.policies.for_task(task.id, task.plan_id)
     cal = snap.calendar
-    send_day = cal.next_working(now.astimezone(VN).date())
-    occ_key = None if task.deadline.kind in ONE_OFF else row.occurrence
-    exts = snap.extended.get((task.id, row.agency_id, occ_key), [])
-    due = cal.due_day(exts[-1] if exts else row.occurrence)
-    left = cal.working_days_between(send_day, due)
+    due = occurrence_due(task.id, task.deadline.kind, row.occurrence, cal, snap.progress, [row.agency_id])
+    if due is None:
+        return None
+    send_day = as_utc(row.send_at).astimezone(VN).date()
+    left = cal.working_days_between(send_day, due.day)
     kind = "before" if left > 0 else "due" if left == 0 else "overdue"
     who = snap.registry.by_id[row.agency_id].name
-    for fp, label in recipients(snap, task, policy):
+    for fp, label in recipients(snap, task, snap.policies.for_task(task.id, task.plan_id)):
         if fp.focal_point_id == row.focal_point_id:
             who = label
-    facts = ReminderFacts(kind=kind, send_day=send_day, due=due, nominal=row.occurrence, working_days=abs(left),
+    facts = ReminderFacts(kind=kind, send_day=send_day, due=due.day, nominal=row.occurrence, working_days=abs(left),
                           who=who, task_text=task.text, plan_label=task.plan_label, section=task.ref,
-                          deadline_text=task.deadline.text, off_reason=cal.holiday_name(row.occurrence),
-                          extended_from=cal.due_day(row.occurrence) if exts else None)
-    taken = set((await session.scalars(select(Outbox.offset_key).where(
-        Outbox.task_id == row.task_id, Outbox.focal_point_id == row.focal_point_id,
-        Outbox.occurrence == row.occurrence))).all())
-    n = 1
-    while f"s{n}" in taken:
-        n += 1
-    new = Outbox(task_id=row.task_id, focal_point_id=row.focal_point_id, agency_id=row.agency_id,
-                 occurrence=row.occurrence, offset_key=f"s{n}", kind=kind, send_at=at_hour(send_day, policy.hour),
-                 status="pending", attempts=0, text=reminder_text(facts))
-    session.add(new)
-    await session.flush()
-    return new
-
-
-def occurrence_key(task: Task, occurrence: date) -> date | None:
-    """How TaskProgress names an occurrence: None for one-off tasks, the plan's day for recurring ones."""
-    return occurrence if task.deadline_kind in RECURRING else None
+                          deadline_text=task.deadline.text, off_reason=due.off_reason,
+                          extended_from=due.extended_from)
+    return kind, reminder_text(facts)

@@ -31,27 +31,25 @@ class ReminderService:
         *,
         plan_interval: float | None = None,
         dispatch_interval: float | None = None,
-        default_hour: int | None = None,
         claim_timeout: float | None = None,
     ) -> None:
-        from core.settings import load  # the composition root's settings, read once
-
-        settings = load()
+        settings = ctx.settings  # handed in by the composition root; never re-read here
         self.ctx = ctx
         self.senders = senders
         self.plan_interval = plan_interval or settings.plan_interval_s
         self.dispatch_interval = dispatch_interval or settings.dispatch_interval_s
-        self.default_hour = default_hour if default_hour is not None else settings.reminder_hour
+        self.hour = settings.reminder_hour  # where no policy names one
         self.dispatcher = Dispatcher(ctx.db, senders, ctx.clock,
                                      claim_timeout=claim_timeout or settings.claim_timeout_s,
-                                     max_per_second=settings.reminder_max_per_second or None)
+                                     max_per_second=settings.reminder_max_per_second or None,
+                                     admins=ctx.admins)
         self.scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()  # ticks in progress, awaited on stop
         self._lock = asyncio.Lock()  # planner and dispatcher ticks never overlap inside one process
 
     async def plan_tick(self) -> planner.SyncResult:
         async with self._lock, self.ctx.db.session() as s:
-            res = await planner.run_planner(s, self.ctx.clock.now(), self.default_hour)
+            res = await planner.run_planner(s, self.ctx.clock.now(), self.hour)
             await s.commit()
         if res.created or res.cancelled or res.moved:
             log.info("planner: %s", res)
@@ -68,7 +66,7 @@ class ReminderService:
         today = self.ctx.clock.today()
         sent = 0
         async with self.ctx.db.session() as s:
-            snap = await planner.load_snapshot(s, self.default_hour)
+            snap = await planner.load_snapshot(s, self.hour)
             full = await digest.build_digest(s, today, snap)
             for channel, chat, plans in await digest.recipients(s, self.ctx.admins, snap):
                 sender = self.senders.get(channel)
@@ -108,7 +106,7 @@ class ReminderService:
         sched.add_job(self._safe, "interval", args=["dispatch", self.dispatch_tick], seconds=self.dispatch_interval,
                       id="dispatch", **common)
         sched.add_job(self._safe, "cron", args=["digest", self.digest_tick], day_of_week="fri",
-                      hour=max(self.default_hour, 14), id="digest", **common)
+                      hour=max(self.hour, 14), id="digest", **common)
         sched.start()
         self.scheduler = sched
 

@@ -9,28 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from core.messages import Choice
+from knowledge.labels import day_label, shorten
 
-WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 TASK_CHARS = 320
-
-
-def dmy(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def day_label(day: date) -> str:
-    """'thứ Ba 15/12/2026'."""
-    return f"{WEEKDAYS[day.weekday()]} {dmy(day)}"
-
-
-def shorten(text: str, limit: int = TASK_CHARS) -> str:
-    """Cut at a word boundary with an ellipsis; reminders must stay short on a phone."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.")
-    return cut + "…"
 
 
 @dataclass(frozen=True)
@@ -51,11 +32,6 @@ class ReminderFacts:
     extended_from: date | None = None
 
 
-def plan_label(kind: str, number: str | None, issued_on: date | None, title: str) -> str:
-    label = f"{kind or 'Kế hoạch'} {number}" if number else f"{kind or 'Kế hoạch'} {shorten(title, 90)}".strip()
-    return f"{label} ({dmy(issued_on)})" if issued_on else label
-
-
 def who_label(current: str, written: str, merged: bool, group: bool) -> str:
     """The agency reminded: "Sở TT&TT (nay là Sở KH&CN)" after a merger, the group named for a member."""
     if merged and written:
@@ -72,7 +48,7 @@ def reminder_text(f: ReminderFacts) -> str:
         head = f"⏰ Hôm nay là hạn: {day_label(f.due)}"
     else:
         head = f"⚠️ Đã quá hạn {f.working_days} ngày làm việc (hạn {day_label(f.due)})"
-    lines = [head, f"{f.who} — {shorten(f.task_text)}"]
+    lines = [head, f"{f.who} — {shorten(f.task_text, TASK_CHARS)}"]
     cite = f"📄 {f.plan_label}" + (f", mục {f.section}" if f.section else "")
     if f.deadline_text:
         cite += f': "{f.deadline_text}"'
@@ -85,12 +61,3 @@ def reminder_text(f: ReminderFacts) -> str:
             f"đến hết ngày làm việc tiếp theo: {day_label(f.due)} (Điều 148 Bộ luật Dân sự 2015)."
         )
     return "\n".join(lines)
-
-
-def reminder_choices(outbox_id: int) -> list[Choice]:
-    """The buttons under a reminder; handlers.reminder_actions reads their data."""
-    return [
-        Choice("Đã hoàn thành", f"rem:done:{outbox_id}"),
-        Choice("Nhắc lại sau", f"rem:later:{outbox_id}"),
-        Choice("Xin gia hạn", f"rem:ext:{outbox_id}"),
-    ]

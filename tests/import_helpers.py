@@ -8,7 +8,6 @@ from pathlib import Path
 from knowledge.importer import NameFinder, ParsedPlan, parse_bytes, seed_registry
 
 DATA = Path(__file__).parent / "data"
-SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 
 
 def parse_text(text: str, name: str = "plan.txt") -> ParsedPlan:

@@ -13,8 +13,10 @@ from knowledge import focal_points
 from knowledge.agencies import Registry, ensure_agency
 from knowledge.db import Database
 from knowledge.models import Plan, Task, TaskAgency
+from knowledge.policy import set_policy
 from scheduler import planner
-from scheduler.policy import set_policy
+
+HOUR = 8  # NHACVIEC_REMINDER_HOUR's default: reminders at 08:00 where no policy names an hour
 
 
 @dataclass
@@ -107,6 +109,6 @@ async def due_batch(db: Database, day: date, tasks: int, chats: int, first_chat:
         for i in range(chats):
             await focal_points.add(s, tc, "telegram", first_chat + i, approved_by=by)
         if plan:
-            await planner.run_planner(s, clock.now())
+            await planner.run_planner(s, clock.now(), HOUR)
         await s.commit()
     return clock

@@ -16,7 +16,7 @@ from knowledge.models import FocalPoint, Outbox
 from scheduler import planner
 from scheduler.dispatcher import Dispatcher, Pacer
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
-from tests.reminder_fixtures import TaskSpec, add_focal, make_plan
+from tests.reminder_fixtures import HOUR, TaskSpec, add_focal, make_plan
 
 REPORT = TaskSpec("Tổng hợp báo cáo tình hình, kết quả thực hiện gửi UBND tỉnh.", ["Sở Khoa học và Công nghệ"],
                   kind="yearly", month=12, day=15, deadline_text="định kỳ trước ngày 15 tháng 12 hằng năm",
@@ -39,7 +39,7 @@ async def sender(tg: FakeTelegram) -> AsyncIterator[TelegramSender]:
 
 async def _planned(db: Database, clock: FixedClock) -> None:
     async with db.session() as s:
-        await planner.run_planner(s, clock.now())
+        await planner.run_planner(s, clock.now(), HOUR)
         await s.commit()
 
 

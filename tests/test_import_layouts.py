@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from knowledge.importer import ImportRefused
-from tests.import_helpers import DATA, SEEDS, parse_text
+from tests.conftest import SEEDS
+from tests.import_helpers import DATA, parse_text
 
 HEAD = "ỦY BAN NHÂN DÂN\nTỈNH BÌNH ĐỊNH\n\nSố: 12/KH-UBND\n\nBình Định, ngày 02 tháng 01 năm 2025\n\nKẾ HOẠCH\n\n"
 HEAD += "Thực hiện chuyển đổi số năm 2025\n\nThực hiện Nghị quyết số 57-NQ/TW ngày 22/12/2024 của Bộ Chính trị, "

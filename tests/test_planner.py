@@ -8,13 +8,13 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from core.clock import FixedClock
-from knowledge import focal_points
+from knowledge import changes, focal_points
+from knowledge.calendar import WorkCalendar, set_day
 from knowledge.db import Database
 from knowledge.models import Outbox, Task
+from knowledge.policy import set_policy
 from scheduler import planner
-from scheduler.calendar import WorkCalendar, set_day
-from scheduler.policy import set_policy
-from tests.reminder_fixtures import TaskSpec, add_focal, agency_id, make_plan
+from tests.reminder_fixtures import HOUR, TaskSpec, add_focal, agency_id, make_plan
 
 REPORT = TaskSpec(
     "Giao Sở Khoa học và Công nghệ làm đầu mối giúp UBND tỉnh theo dõi, đôn đốc triển khai thực hiện Kế hoạch "
@@ -25,7 +25,7 @@ REPORT = TaskSpec(
 
 async def _day(db: Database, day: date) -> list[planner.Planned]:
     async with db.session() as s:
-        snap = await planner.load_snapshot(s)
+        snap = await planner.load_snapshot(s, HOUR)
     return planner.plan_window(snap, day, day, FixedClock.on(day, 0).now())
 
 
@@ -46,7 +46,7 @@ async def test_yearly_report_reminded_3_and_7_working_days_before(db: Database) 
     assert d0.text.startswith("⏰ Hôm nay là hạn: thứ Ba 15/12/2026")
     # Overdue every 3 working days, 5 times: 18/12, 23/12, 28/12, 31/12/2026, 06/01/2027 (01/01 is a holiday).
     async with db.session() as s:
-        snap = await planner.load_snapshot(s)
+        snap = await planner.load_snapshot(s, HOUR)
     rows = planner.plan_window(snap, date(2026, 12, 16), date(2027, 1, 31), FixedClock.on(date(2026, 12, 16), 0).now())
     overdue = [(p.offset_key, p.send_at.date()) for p in rows if p.kind == "overdue"]
     assert [k for k, _ in overdue] == ["o1", "o2", "o3", "o4", "o5"]
@@ -104,7 +104,7 @@ async def test_recurring_ongoing_and_periodic(db: Database) -> None:
     ])
     await add_focal(db, "Sở Tài chính", 9)
     async with db.session() as s:
-        snap = await planner.load_snapshot(s)
+        snap = await planner.load_snapshot(s, HOUR)
         needs = await planner.needs_day(s)
     start, end = date(2026, 1, 1), date(2026, 12, 31)
     rows = planner.plan_window(snap, start, end, FixedClock.on(start, 0).now())
@@ -147,15 +147,15 @@ async def test_sync_is_idempotent_and_follows_changes(db: Database) -> None:
     fp_id = await add_focal(db, "Sở KH&CN", 501)
     clock = FixedClock.on(date(2026, 12, 3), 7)
     async with db.session() as s:
-        first = await planner.run_planner(s, clock.now())
+        first = await planner.run_planner(s, clock.now(), HOUR)
         await s.commit()
-        again = await planner.run_planner(s, clock.now())
+        again = await planner.run_planner(s, clock.now(), HOUR)
         await s.commit()
     assert (first.created, again.created, again.moved, again.cancelled) == (4, 0, 0, 0)  # b7, b3, b1, d0
     async with db.session() as s:  # the admin moves reminders to 14:00 for this plan
         plan_id = (await s.get(Task, tid)).plan_id  # type: ignore[union-attr]
         await set_policy(s, "plan", plan_id, hour=14, offsets=[3, 0])
-        res = await planner.run_planner(s, clock.now())
+        res = await planner.run_planner(s, clock.now(), HOUR)
         await s.commit()
         rows = (await s.scalars(select(Outbox).order_by(Outbox.send_at))).all()
     assert (res.moved, res.cancelled) == (2, 2)
@@ -164,12 +164,12 @@ async def test_sync_is_idempotent_and_follows_changes(db: Database) -> None:
     assert {r.send_at.astimezone(clock.at.tzinfo).hour for r in rows if r.status == "pending"} == {14}
     async with db.session() as s:  # the focal point leaves: its reminders stop
         await focal_points.remove(s, fp_id, "admin")
-        res = await planner.run_planner(s, clock.now())
+        res = await planner.run_planner(s, clock.now(), HOUR)
         await s.commit()
     assert res.cancelled == 2
     async with db.session() as s:  # and comes back: the same rows are planned again
         await focal_points.approve(s, fp_id, "admin")
-        res = await planner.run_planner(s, clock.now())
+        res = await planner.run_planner(s, clock.now(), HOUR)
         await s.commit()
     assert res.revived == 2
 
@@ -181,18 +181,19 @@ async def test_done_stops_and_extension_moves_the_series(db: Database) -> None:
     tc = await agency_id(db, "Sở Tài chính")
     clock = FixedClock.on(date(2026, 12, 10), 7)
     async with db.session() as s:
-        first = await planner.run_planner(s, clock.now())
+        first = await planner.run_planner(s, clock.now(), HOUR)
         assert first.created == 5  # b3, b1, d0, o1 18/12, o2 23/12 (b7 on 04/12 is past)
-        await planner.extend(s, tid, tc, None, date(2026, 12, 31), "telegram:1", clock.now(), "chờ số liệu")
+        await changes.extend(s, tid, tc, None, date(2026, 12, 31), "telegram:1", "chờ số liệu")
+        await planner.run_planner(s, clock.now(), HOUR)  # the next tick plans the new series
         await s.commit()
         rows = (await s.scalars(select(Outbox).where(Outbox.status == "pending").order_by(Outbox.send_at))).all()
     assert [r.offset_key for r in rows] == ["e1b7"]  # 22/12: 7 working days before 31/12
     assert "Đã được gia hạn từ thứ Ba 15/12/2026 đến thứ Năm 31/12/2026." in rows[0].text
     async with db.session() as s:
-        await planner.mark_done(s, tid, tc, None, "telegram:21")
+        await changes.mark_done(s, tid, tc, None, "telegram:21")
         await s.commit()
         clock.advance(timedelta(days=10))
-        res = await planner.run_planner(s, clock.now())
+        res = await planner.run_planner(s, clock.now(), HOUR)
         await s.commit()
         pending = (await s.scalars(select(Outbox).where(Outbox.status == "pending"))).all()
     assert res.created == 0 and pending == []
@@ -206,7 +207,7 @@ async def test_two_planners_at_once_create_each_row_once(db: Database) -> None:
 
     async def plan(store: Database) -> planner.SyncResult:
         async with store.session() as s:
-            res = await planner.run_planner(s, now)
+            res = await planner.run_planner(s, now, HOUR)
             await s.commit()
             return res
 

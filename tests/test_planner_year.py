@@ -14,12 +14,13 @@ from core.context import AppContext
 from knowledge import focal_points
 from knowledge.agencies import Registry
 from knowledge.db import Database
+from knowledge.due import occurrences, task_deadline
 from knowledge.models import Outbox, Task
 from knowledge.plans import import_file
 from scheduler import planner
 from scheduler.dispatcher import Dispatcher
 from tests.conftest import SEEDS
-from tests.reminder_fixtures import RecordingChannel, TaskSpec, make_plan
+from tests.reminder_fixtures import HOUR, RecordingChannel, TaskSpec, make_plan
 
 # Days off in 2026 and early 2027 (Labour Code art. 112 and the Government's 2026 schedule),
 # besides weekends; 22/08/2026 (Saturday) is worked in exchange for 31/08.
@@ -83,7 +84,7 @@ async def test_a_year_of_reminders_lands_on_the_right_days(sqlite_db: Database) 
     await make_plan(db, HOLIDAY_PLAN, number="99/KH-UBND", issued_on=date(2025, 12, 1), title="Kế hoạch ngày lễ")
     async with db.session() as s:  # one focal point per agency that leads a task with a day
         reg = await Registry.load(s)
-        snap = await planner.load_snapshot(s)
+        snap = await planner.load_snapshot(s, HOUR)
         chats: dict[int, int] = {}
         for t in snap.tasks:
             for agency_id, role, _ in t.agencies:
@@ -102,7 +103,7 @@ async def test_a_year_of_reminders_lands_on_the_right_days(sqlite_db: Database) 
         clock.at = FixedClock.on(day, 7).at
         if day.weekday() == 0 or day == START:  # weekly planning with a 14-day horizon covers every day
             async with db.session() as s:
-                await planner.run_planner(s, clock.now())
+                await planner.run_planner(s, clock.now(), HOUR)
                 await s.commit()
         clock.at = FixedClock.on(day, 8).at.replace(minute=30)
         await dispatcher.run_once()
@@ -111,11 +112,11 @@ async def test_a_year_of_reminders_lands_on_the_right_days(sqlite_db: Database) 
     async with db.session() as s:
         sent = (await s.execute(select(Outbox, Task).join(Task, Task.id == Outbox.task_id)
                                 .where(Outbox.status == "sent"))).all()
-        snap = await planner.load_snapshot(s)
+        snap = await planner.load_snapshot(s, HOUR)
     assert len(sent) == len(channel.sent) > 100
     got: set[tuple[int, int, date, str]] = set()
     for row, task in sent:
-        deadline = planner.task_deadline(task)
+        deadline = task_deadline(task)
         assert deadline is not None
         nxt = planner.following(deadline, row.occurrence)
         sent_day = planner.as_utc(row.sent_at).astimezone(clock.at.tzinfo).date()
@@ -128,7 +129,7 @@ async def test_a_year_of_reminders_lands_on_the_right_days(sqlite_db: Database) 
     for t in snap.tasks:
         assert t.deadline is not None
         people = planner.recipients(snap, t, snap.policies.for_task(t.id, t.plan_id))
-        for nominal in planner.occurrences(t.deadline, START - timedelta(days=60), END + timedelta(days=60)):
+        for nominal in occurrences(t.deadline, START - timedelta(days=60), END + timedelta(days=60)):
             nxt = planner.following(t.deadline, nominal)
             for key in ("b7", "b3", "b1", "d0", "o1", "o2", "o3", "o4", "o5"):
                 when = expected_day(nominal, key, nxt)

@@ -43,7 +43,7 @@ async def test_who_leads_in_many_phrasings(ctx: AppContext) -> None:
         assert ans.intent == "lead", q
         assert ans.tasks and ans.tasks[0].ref == "II.3.a", (q, refs(ans))
         assert ans.text.startswith("Sở Tài chính chủ trì, phối hợp Sở Khoa học và Công nghệ."), ans.text
-        assert "📄 Kế hoạch 3021/KH-UBND (25/8/2020), mục II.3.a" in ans.text
+        assert "📄 Kế hoạch 3021/KH-UBND (25/08/2020), mục II.3.a" in ans.text
 
 
 async def test_lead_names_todays_successor(ctx: AppContext) -> None:
@@ -139,7 +139,7 @@ async def test_due_windows_and_overdue(ctx: AppContext) -> None:
 async def test_plan_by_number_or_by_what_it_implements(ctx: AppContext) -> None:
     ans = await answer(ctx, "Kế hoạch 3021 có những nhiệm vụ nào")
     assert ans.intent == "plan" and len(ans.tasks) == 7
-    assert ans.text.startswith("Kế hoạch 3021/KH-UBND (25/8/2020) — Triển khai thực hiện Quyết định số 696")
+    assert ans.text.startswith("Kế hoạch 3021/KH-UBND (25/08/2020) — Triển khai thực hiện Quyết định số 696")
     ans = await answer(ctx, "KL 69 co nhung viec gi")
     assert ans.intent == "plan" and len(ans.tasks) == 2
     ans = await answer(ctx, "nq20 gồm những nhiệm vụ nào")
@@ -278,10 +278,11 @@ async def test_a_pasted_page_is_answered_quickly_and_safely(ctx: AppContext) -> 
 
 
 async def test_this_month_shows_a_yearly_deadline_that_already_fell_in_it(ctx: AppContext) -> None:
-    # 23/11: the yearly 15/11 report is past but inside "tháng này"; the next 15/11 (2027) is not
+    # 23/11: the yearly 15/11 report is past but inside "tháng này"; the next 15/11 (2027) is not.
+    # 15/11/2026 is a Sunday: the day that counts is Monday 16/11 (art. 148), as reminders say.
     ans = await answer(ctx, "Tháng này có hạn gì?")
     assert ans.intent == "window" and "III.1" in [t.ref for t in ans.tasks]
-    assert "15/11/2026 (quá hạn 8 ngày)" in ans.text
+    assert "thứ Hai 16/11/2026 (quá hạn 7 ngày)" in ans.text
     ans = await answer(ctx, "30 ngay toi co viec gi")  # a window from today still starts today
     assert "III.1" not in [t.ref for t in ans.tasks]
 

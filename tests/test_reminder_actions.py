@@ -13,7 +13,7 @@ from handlers import router
 from knowledge.db import Database
 from knowledge.models import AuditEntry, Outbox, TaskProgress
 from scheduler import planner
-from tests.reminder_fixtures import TaskSpec, add_focal, make_plan
+from tests.reminder_fixtures import HOUR, TaskSpec, add_focal, make_plan
 
 REPORT = TaskSpec("Tổng hợp báo cáo tình hình, kết quả thực hiện gửi UBND tỉnh.", ["Sở Khoa học và Công nghệ"],
                   kind="yearly", month=12, day=15, deadline_text="định kỳ trước ngày 15 tháng 12 hằng năm")
@@ -24,7 +24,7 @@ async def _setup(db: Database) -> tuple[AppContext, int]:
     await add_focal(db, "Sở KH&CN", "501")
     ctx = AppContext(db, FixedClock.on(date(2026, 12, 10), 9), admins=frozenset({"telegram:900"}))
     async with db.session() as s:
-        await planner.run_planner(s, ctx.clock.now())
+        await planner.run_planner(s, ctx.clock.now(), HOUR)
         await s.commit()
         b3 = await s.scalar(select(Outbox.id).where(Outbox.offset_key == "b3"))
     assert b3 is not None
@@ -66,12 +66,14 @@ async def test_later_plans_the_next_working_day(db: Database) -> None:
     [reply] = await router.handle(ctx, _press(f"rem:later:{b3}"))
     assert reply.text == "🔔 Sẽ nhắc lại lúc 08:00 thứ Sáu 11/12/2026."
     async with db.session() as s:
+        res = await planner.run_planner(s, ctx.clock.now(), HOUR)  # the planner keeps a snooze and words it
+        await s.commit()
+        assert res.cancelled == 0
         row = await s.scalar(select(Outbox).where(Outbox.offset_key == "s1"))
         assert row is not None and row.status == "pending"
         assert row.text.startswith("⏰ Còn 2 ngày làm việc: thứ Ba 15/12/2026")
-        res = await planner.run_planner(s, ctx.clock.now())  # the planner keeps a snooze
-        await s.commit()
-        assert res.cancelled == 0
+        audit = await s.scalar(select(AuditEntry).where(AuditEntry.action == "reminder.snooze"))
+        assert audit is not None and audit.actor == "telegram:501" and audit.after["outbox_id"] == row.id
 
 
 async def test_extension_request_reaches_admins_and_grant_moves_the_deadline(db: Database) -> None:
@@ -92,6 +94,12 @@ async def test_extension_request_reaches_admins_and_grant_moves_the_deadline(db:
     assert done.text == "Đã gia hạn đến thứ Năm 31/12/2026."
     assert (notice.chat_id, notice.channel) == ("501", "telegram") and "được gia hạn" in notice.text
     async with db.session() as s:
+        assert (await s.scalars(select(Outbox).where(Outbox.status == "pending"))).all() == []  # old series stopped
+        await planner.run_planner(s, ctx.clock.now(), HOUR)  # the next tick plans the new one
+        await s.commit()
         keys = (await s.scalars(select(Outbox.offset_key).where(Outbox.status == "pending")
                                 .order_by(Outbox.send_at))).all()
+        audit = await s.scalar(select(AuditEntry).where(AuditEntry.action == "task.extend"))
     assert keys == ["e1b7"]  # 22/12/2026; the old 15/12 series is cancelled
+    assert audit is not None and audit.actor == "telegram:900"
+    assert (audit.before, audit.after["due"]) == ({"due": "2026-12-15"}, "2026-12-31")

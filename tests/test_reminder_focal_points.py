@@ -33,7 +33,8 @@ async def test_add_approve_remove_and_lookup(db: Database) -> None:
     async with db.session() as s:
         assert {f.id for f in await fp.approved_for(s, [khcn])} == {a.id}
         assert [f.agency_id for f in await fp.get_by_chat(s, "telegram", "111")] == [khcn]
-        assert [r.id for r in await fp.mark_unreachable(s, "telegram", "111", "403 Forbidden")] == [a.id]
+        notice = await fp.mark_unreachable(s, "telegram", "111", "403 Forbidden")
+        assert notice is not None and "Sở Khoa học và Công nghệ" in notice
         await s.commit()
     async with db.session() as s:
         assert await fp.approved_for(s, [khcn]) == []

@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from core.clock import FixedClock
 from core.context import AppContext
+from knowledge import changes
 from knowledge.db import Database
 from knowledge.models import AuditEntry, Plan
 from scheduler import digest, planner
 from scheduler.service import ReminderService
-from tests.reminder_fixtures import RecordingChannel, TaskSpec, add_focal, agency_id, make_plan
+from tests.reminder_fixtures import HOUR, RecordingChannel, TaskSpec, add_focal, agency_id, make_plan
 
 REPORT = TaskSpec("Tổng hợp báo cáo tình hình, kết quả thực hiện gửi UBND tỉnh.", ["Sở Khoa học và Công nghệ"],
                   kind="yearly", month=12, day=15, deadline_text="định kỳ trước ngày 15 tháng 12 hằng năm")
@@ -49,7 +50,7 @@ async def test_weekly_digest_to_monitor_and_admins_once(db: Database) -> None:
     async with db.session() as s:
         plan = (await s.scalars(select(Plan))).one()
         plan.monitor_agency_id = khcn
-        await planner.mark_done(s, ids[0], khcn, date(2025, 12, 15), "console:m1")
+        await changes.mark_done(s, ids[0], khcn, date(2025, 12, 15), "console:m1")
         await s.commit()
     channel = RecordingChannel()
     # Friday 11/12/2026: next week holds 15/12; 01/12 is overdue.
@@ -65,6 +66,6 @@ async def test_weekly_digest_to_monitor_and_admins_once(db: Database) -> None:
     assert "Đã quá hạn (1):\n1. Hoàn thiện đề án. — Sở Tài chính — hạn thứ Ba 01/12/2026" in t
     assert "Sơ kết định kỳ 6 tháng." in t
     async with db.session() as s:
-        d = await digest.build_digest(s, date(2026, 12, 11))
+        d = await digest.build_digest(s, date(2026, 12, 11), await planner.load_snapshot(s, HOUR))
         assert len(d.due_next_week) == 1
         assert len((await s.scalars(select(AuditEntry).where(AuditEntry.action == "digest.sent"))).all()) == 2

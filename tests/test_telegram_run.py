@@ -21,8 +21,8 @@ from typing import Any
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT.parent / "shared" / "seeds"
+from tests.conftest import ROOT, SEEDS
+
 TOKEN = "7000000001:TEST-token-for-the-fake"
 QUESTIONS = [
     "Ai chủ trì rà soát quy định tài chính cho khoa học và công nghệ?",

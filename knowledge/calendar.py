@@ -1,4 +1,5 @@
-"""Working days in Viet Nam: weekends and public holidays off, admins' overrides on top.
+"""Working days in Viet Nam: weekends and public holidays off, admins' overrides on top. Answers,
+reminders and the digest count with the same calendar (knowledge.due).
 
 Public holidays (lunar Tết and Giỗ Tổ included, and the swapped working Saturdays the
 Government decides) come from the `holidays` package, country VN; an admin adds or removes a
@@ -9,6 +10,8 @@ at the end of the next working day; `due_day` applies that rule.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
 
 import holidays
 from sqlalchemy import delete, select
@@ -19,13 +22,25 @@ from knowledge.models import AuditEntry, CalendarDay
 _ONE = timedelta(days=1)
 
 
+@lru_cache(maxsize=1)
+def _public_holidays() -> Any:
+    """Viet Nam's public holidays, shared: answers build a calendar per question."""
+    return holidays.country_holidays("VN")
+
+
 class WorkCalendar:
     """Answers "is this a working day" and counts working days, with overrides applied first."""
 
     def __init__(self, overrides: dict[date, bool] | None = None, notes: dict[date, str] | None = None) -> None:
         self.overrides = dict(overrides or {})
         self.notes = dict(notes or {})
-        self._public = holidays.country_holidays("VN")
+        self._public = _public_holidays()
+        self._due: dict[date, date] = {}  # due_day memo: lists date thousands of tasks on few days
+
+    @property
+    def version(self) -> tuple[tuple[date, bool], ...]:
+        """The admins' overrides: two calendars with the same ones count days alike."""
+        return tuple(sorted(self.overrides.items()))
 
     def is_working(self, day: date) -> bool:
         if day in self.overrides:
@@ -46,9 +61,13 @@ class WorkCalendar:
 
     def due_day(self, day: date) -> date:
         """The day itself when working, else the next working day (Civil Code art. 148)."""
-        while not self.is_working(day):
-            day += _ONE
-        return day
+        found = self._due.get(day)
+        if found is None:
+            found = day
+            while not self.is_working(found):
+                found += _ONE
+            self._due[day] = found
+        return found
 
     def minus_working_days(self, day: date, n: int) -> date:
         """The working day n working days before `day` (n = 0: `day` itself)."""

@@ -20,7 +20,7 @@ SCOPES = ("store", "plan", "task")
 @dataclass(frozen=True)
 class Policy:
     offsets: tuple[int, ...] = (7, 3, 1, 0)  # working days before the due day; 0 = the due day
-    hour: int = 8  # Asia/Ho_Chi_Minh
+    hour: int = 8  # Asia/Ho_Chi_Minh; load_policies puts settings.reminder_hour in the store-wide default
     overdue_every: int = 3  # working days between overdue reminders
     overdue_max: int = 5
     include_coordinators: bool = False
@@ -50,7 +50,8 @@ class PolicyBook:
         return self.default
 
 
-async def load_policies(session: AsyncSession, default_hour: int = 8) -> PolicyBook:
+async def load_policies(session: AsyncSession, default_hour: int) -> PolicyBook:
+    """All policies; `default_hour` (settings.reminder_hour) where no row applies."""
     rows = list((await session.scalars(select(ReminderPolicy))).all())
     return PolicyBook(rows, Policy(hour=default_hour))
 

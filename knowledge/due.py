@@ -1,0 +1,293 @@
+"""When a task is due, for an agency, as of one day: the one answer every part of nhacviec uses.
+
+A plan names a day (one-off kinds) or a rule (yearly, quarterly, monthly occurrences). The day that
+counts is that day, or the day an admin extended the occurrence to for the agency, moved to the
+next working day when it is a day off (Civil Code 2015 art. 148). An occurrence marked done, or a
+task done or cancelled, is not due at all. Answers (the deadline, windows, overdue lists), the
+reminder planner and snooze, and the weekly digest all ask here, so they never disagree.
+
+`Progress` holds the per-agency rows (done, extended) the rules need; `Dues` bundles it with the
+working-day calendar and the day asked about. The list helpers at the bottom answer "what falls due
+between two days" and "what is overdue" over the search index without looking at every task.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowledge.calendar import WorkCalendar, load_calendar
+from knowledge.deadlines import ONE_OFF, RECURRING, Deadline
+from knowledge.models import TaskProgress
+
+if TYPE_CHECKING:
+    from knowledge.queries import TaskDoc
+    from knowledge.search import Index
+
+OPEN = "open"
+DONE = "done"
+EXTENDED = "extended"
+# Art. 148 never moves a day further than this (the longest run of days off is Tết).
+SHIFT_MAX = timedelta(days=14)
+# How far back a recurring task's occurrence may still count today (an extension of last year's report).
+RECURRING_LOOKBACK = timedelta(days=400)
+
+class DeadlineRow(Protocol):
+    """A stored task's deadline columns (an ORM Task or a TaskDoc)."""
+
+    deadline_kind: str | None
+    deadline_due: date | None
+    deadline_month: int | None
+    deadline_day: int | None
+    deadline_text: str | None
+
+
+def task_deadline(row: DeadlineRow) -> Deadline | None:
+    """The stored deadline as a Deadline; None when the plan gives no time."""
+    if not row.deadline_kind or row.deadline_kind == "none":
+        return None
+    return Deadline(row.deadline_kind, row.deadline_due, row.deadline_month, row.deadline_day,
+                    row.deadline_text or "")
+
+
+def occurrence_key(kind: str | None, nominal: date) -> date | None:
+    """How progress rows name an occurrence: None for one-off tasks, the plan's day for recurring ones."""
+    return nominal if kind in RECURRING else None
+
+
+def occurrences(deadline: Deadline, start: date, end: date) -> list[date]:
+    """The days a deadline names between two days: one for one-off kinds, a series for recurring ones."""
+    if deadline.kind in ONE_OFF:
+        return [deadline.due] if deadline.due and start <= deadline.due <= end else []
+    out: list[date] = []
+    day = deadline.next_due(start)
+    while day is not None and day <= end:
+        out.append(day)
+        day = deadline.next_due(day + timedelta(days=1))
+    return out
+
+
+@dataclass
+class Progress:
+    """Who finished or was given more time, per (task, occurrence) and agency."""
+
+    done: dict[tuple[int, date | None], set[int]] = field(default_factory=dict)
+    # new days per agency, in the order granted
+    extended: dict[tuple[int, date | None], dict[int, list[date]]] = field(default_factory=dict)
+    version: tuple[Any, ...] = ()
+
+    @property
+    def tasks(self) -> set[int]:
+        """Tasks with any progress row: list helpers look at these one by one."""
+        return {t for t, _ in self.done} | {t for t, _ in self.extended}
+
+    def is_done(self, task_id: int, occurrence: date | None, agencies: Collection[int] | None = None) -> bool:
+        """Done by one of `agencies` (None: by anyone, as answers about the task see it)."""
+        by = self.done.get((task_id, occurrence))
+        if not by:
+            return False
+        return agencies is None or any(a in by for a in agencies)
+
+    def extensions(self, task_id: int, occurrence: date | None,
+                   agencies: Collection[int] | None = None) -> list[date]:
+        """The days granted to `agencies` (None: to anyone), oldest first; the last one counts."""
+        by = self.extended.get((task_id, occurrence), {})
+        out: list[date] = []
+        for a in by if agencies is None else agencies:
+            days = by.get(a, [])
+            if len(days) > len(out):
+                out = days
+        return out
+
+
+async def load_progress(session: AsyncSession, task_ids: Iterable[int] | None = None) -> Progress:
+    """The progress rows (all, or of some tasks) in the order they were written."""
+    q = select(TaskProgress).order_by(TaskProgress.id)
+    if task_ids is not None:
+        q = q.where(TaskProgress.task_id.in_(list(task_ids)))
+    progress = Progress()
+    last = 0
+    rows = (await session.scalars(q)).all()
+    for pr in rows:
+        last = max(last, pr.id)
+        key = (pr.task_id, pr.occurrence)
+        if pr.status == DONE:
+            progress.done.setdefault(key, set()).add(pr.agency_id)
+        elif pr.status == EXTENDED and pr.new_due:
+            progress.extended.setdefault(key, {}).setdefault(pr.agency_id, []).append(pr.new_due)
+    progress.version = (len(rows), last)
+    return progress
+
+
+@dataclass(frozen=True)
+class Due:
+    """The day that counts for one occurrence, and why it is not the plan's day."""
+
+    nominal: date  # the day the plan names for this occurrence
+    day: date  # the day that counts: art. 148 applied, or the extension's day
+    occurrence: date | None  # how progress rows key it (None for one-off tasks)
+    extensions: int = 0  # how many times this occurrence was extended
+    extended_from: date | None = None  # the day that counted before any extension
+    off_reason: str | None = None  # why the plan's day is not a working day, when it is not
+
+    @property
+    def moved(self) -> bool:
+        """The plan's day is a day off and no extension applies: art. 148 moved it."""
+        return not self.extensions and self.day != self.nominal
+
+
+def occurrence_due(task_id: int, kind: str, nominal: date, calendar: WorkCalendar, progress: Progress,
+                   agencies: Collection[int] | None = None) -> Due | None:
+    """One occurrence's day that counts for `agencies` (None: anyone); None when it was done."""
+    occ = occurrence_key(kind, nominal)
+    if progress.is_done(task_id, occ, agencies):
+        return None
+    exts = progress.extensions(task_id, occ, agencies)
+    if exts:
+        return Due(nominal, calendar.due_day(exts[-1]), occ, len(exts), calendar.due_day(nominal),
+                   calendar.holiday_name(nominal))
+    return Due(nominal, calendar.due_day(nominal), occ, 0, None, calendar.holiday_name(nominal))
+
+
+def due_on(task_id: int, status: str, deadline: Deadline | None, today: date, calendar: WorkCalendar,
+           progress: Progress, agencies: Collection[int] | None = None) -> Due | None:
+    """When a task is due for `agencies` (None: the task as answers show it) as of `today`.
+
+    One-off tasks: their occurrence, overdue or not, unless done. Recurring tasks: the earliest
+    occurrence not done whose day that counts is today or later (past ones roll over). None for a
+    task done or cancelled, one without a day (ongoing, periodic, none), or an occurrence done."""
+    if status != OPEN or deadline is None:
+        return None
+    if deadline.kind in ONE_OFF:
+        if deadline.due is None:
+            return None
+        return occurrence_due(task_id, deadline.kind, deadline.due, calendar, progress, agencies)
+    if deadline.kind not in RECURRING:
+        return None
+    nominal = deadline.next_due(today - RECURRING_LOOKBACK)
+    while nominal is not None:
+        due = occurrence_due(task_id, deadline.kind, nominal, calendar, progress, agencies)
+        if due is not None and due.day >= today:
+            return due
+        nominal = deadline.next_due(nominal + timedelta(days=1))
+    return None
+
+
+@dataclass
+class Dues:
+    """What answers need to date tasks on one day: the calendar and the progress rows."""
+
+    today: date
+    calendar: WorkCalendar
+    progress: Progress
+
+    def of(self, doc: TaskDoc, agencies: Collection[int] | None = None) -> Due | None:
+        """`due_on` for an indexed task."""
+        return due_on(doc.id, doc.status, doc.deadline(), self.today, self.calendar, self.progress, agencies)
+
+    def finished(self, doc: TaskDoc) -> bool:
+        """Done as answers see it: the task closed, or its one-off occurrence marked done by anyone."""
+        if doc.status == DONE:
+            return True
+        dl = doc.deadline()
+        return bool(dl and dl.kind in ONE_OFF and self.progress.is_done(doc.id, None))
+
+    @property
+    def version(self) -> tuple[Any, ...]:
+        return (self.today, self.progress.version, self.calendar.version)
+
+
+async def load_dues(session: AsyncSession, today: date) -> Dues:
+    return Dues(today, await load_calendar(session), await load_progress(session))
+
+
+# ---- lists over the search index --------------------------------------------------------------
+
+def in_window(due: Due, start: date, end: date) -> bool:
+    """Its day that counts falls in [start, end], or the plan's own day does and only art. 148 moved
+    it (asked about "ngày 05/12", a task the plan dates Saturday 05/12 is listed, due Monday 07/12)."""
+    return start <= due.day <= end or (not due.extensions and start <= due.nominal <= end)
+
+
+def _window_due(task_id: int, deadline: Deadline, start: date, end: date, dues: Dues) -> Due | None:
+    """The occurrence of a task in [start, end] (`in_window`): from today on when one is, else one that
+    already fell inside ("tháng này" on the 23rd still shows the 15th)."""
+    if deadline.kind in ONE_OFF:
+        due = due_on(task_id, OPEN, deadline, dues.today, dues.calendar, dues.progress)
+        return due if due is not None and in_window(due, start, end) else None
+    since = max(start, dues.today)
+    found: Due | None = None
+    for nominal in occurrences(deadline, start - RECURRING_LOOKBACK, end):
+        due = occurrence_due(task_id, deadline.kind, nominal, dues.calendar, dues.progress)
+        if due is None or not in_window(due, start, end):
+            continue
+        if due.day >= since:
+            return due
+        found = found or due
+    return found
+
+
+def due_between(idx: Index, dues: Dues, start: date, end: date) -> list[tuple[date, int]]:
+    """Open tasks whose day that counts falls in [start, end], soonest first (recurring ones: one
+    occurrence inside); as (day, index position)."""
+    cal, touched = dues.calendar, dues.progress.tasks
+    out: list[tuple[date, int]] = []
+    lo = bisect_left(idx.dated, (start - SHIFT_MAX, -1))
+    hi = bisect_right(idx.dated, (end, len(idx.docs)))
+    for nominal, i in idx.dated[lo:hi]:
+        if idx.docs[i].id in touched:
+            continue
+        day = cal.due_day(nominal)
+        if start <= day <= end or start <= nominal:  # nominal <= end: see `in_window`
+            out.append((day, i))
+    # Recurring rules are few (a (kind, month, day) each): date the rule once, take its tasks whole.
+    untouched = Dues(dues.today, cal, Progress())
+    for (kind, month, dday), members in idx.recurring.items():
+        rule = _window_due(-1, Deadline(kind, None, month, dday, ""), start, end, untouched)
+        if rule is not None:
+            out.extend((rule.day, i) for i in members if idx.docs[i].id not in touched)
+    # Tasks someone finished or was given more time for: one by one.
+    for task_id in touched:
+        pos = idx.by_id.get(task_id)
+        if pos is None or idx.docs[pos].status != OPEN:
+            continue
+        dl = idx.docs[pos].deadline()
+        if dl is not None and (due := _window_due(task_id, dl, start, end, dues)) is not None:
+            out.append((due.day, pos))
+    out.sort()
+    return out
+
+
+def overdue(idx: Index, dues: Dues) -> tuple[list[tuple[date, int]], set[int]]:
+    """Open one-off tasks whose day that counts has passed, most recent first (recurring ones roll
+    over), and the same as a set of index positions. Shared by later calls on the same day with the
+    same progress: read them, do not change them."""
+    cached = idx.cache.get("overdue")
+    if cached is not None and cached[0] == dues.version:
+        return cached[1], cached[2]
+    today, cal, touched = dues.today, dues.calendar, dues.progress.tasks
+    hi = bisect_left(idx.dated, (today, -1))  # the day that counts is never before the plan's day
+    items: list[tuple[date, int]] = []
+    for nominal, i in idx.dated[:hi]:
+        if idx.docs[i].id in touched:
+            continue
+        day = cal.due_day(nominal)
+        if day < today:
+            items.append((day, i))
+    for task_id in touched:
+        pos = idx.by_id.get(task_id)
+        if pos is None or idx.docs[pos].status != OPEN or idx.docs[pos].deadline_kind not in ONE_OFF:
+            continue
+        due = dues.of(idx.docs[pos])
+        if due is not None and due.day < today:
+            items.append((due.day, pos))
+    items.sort(reverse=True)
+    positions = {i for _, i in items}
+    idx.cache["overdue"] = (dues.version, items, positions)
+    return items, positions
