@@ -7,7 +7,8 @@ The order is explicit, not a tuple's:
      asked for ("Xin gia hạn" → the reason), a confirmation ("có"/"không"), or a typed number
      that picks one of the choices shown last, whichever handler showed them;
   3. a pressed button (or the choice a typed number picked), by the prefix of its data;
-  4. anything else is a question.
+  4. an admin's change typed as a sentence ("Đổi hạn việc II.1 KH 125 thành 25/12/2026");
+  5. anything else is a question.
 After answering, the choices of the reply to this chat (when exactly one reply carries choices)
 become what a typed number picks next; a reply without choices ends the list.
 """
@@ -25,7 +26,9 @@ from core.messages import Incoming, Reply
 from handlers import (
     admin_focal,
     admin_import,
+    admin_phrases,
     admin_plans,
+    admin_tasks,
     admin_users,
     commands,
     forms,
@@ -56,6 +59,7 @@ BUTTONS: dict[str, ChoiceHandler] = {
     admin_plans.PREFIX: admin_plans.on_choice,
     admin_focal.PREFIX: admin_focal.on_choice,
     admin_users.PREFIX: admin_users.on_choice,
+    admin_tasks.PREFIX: admin_tasks.on_choice,
     "adm:no": lambda ctx, msg: _cancelled(ctx, msg),
 }
 # Awaited replies by the name a handler gave (knowledge.conversation.await_reply).
@@ -118,6 +122,9 @@ async def _route(ctx: AppContext, msg: Incoming) -> tuple[list[Reply], bool]:
                 return await on_choice(ctx, msg), False
         log.warning("choice nobody handles: %r", msg.choice)
         return [Reply("Lựa chọn không hợp lệ.")], False
+    phrased = await admin_phrases.run(ctx, msg)
+    if phrased is not None:
+        return phrased, False
     return (await questions.on_text(ctx, msg) or []), False
 
 

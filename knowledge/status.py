@@ -18,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import VN
+from knowledge.calendar import load_calendar
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline
+from knowledge.due import DONE, load_progress, occurrence_due, task_deadline
 from knowledge.models import Agency, Plan, Task, TaskAgency, TaskProgress
 
 DONE_ON_TIME, DONE_LATE, OPEN_IN_TERM, OPEN_OVERDUE = "done_on_time", "done_late", "open_in_term", "open_overdue"
@@ -103,10 +105,13 @@ def _state(due: date | None, done_on: date | None, today: date) -> str:
 
 
 async def task_statuses(session: AsyncSession, today: date, *, plan_ids: Iterable[int] | None = None,
-                        agency_ids: Iterable[int] | None = None, roles: tuple[str, ...] = ("lead",)
-                        ) -> list[TaskStatus]:
-    """Every counted task (of some plans; of some agencies in some roles), in plan order."""
-    q = select(Task, Plan).join(Plan, Task.plan_id == Plan.id).where(Task.status != CANCELLED)
+                        agency_ids: Iterable[int] | None = None, roles: tuple[str, ...] = ("lead",),
+                        with_cancelled: bool = False) -> list[TaskStatus]:
+    """Every counted task (of some plans; of some agencies in some roles), in plan order; cancelled
+    ones only when asked (a task's own card shows it)."""
+    q = select(Task, Plan).join(Plan, Task.plan_id == Plan.id)
+    if not with_cancelled:
+        q = q.where(Task.status != CANCELLED)
     if plan_ids is not None:
         q = q.where(Task.plan_id.in_(list(plan_ids)))
     if agency_ids is not None:
@@ -126,24 +131,25 @@ async def task_statuses(session: AsyncSession, today: date, *, plan_ids: Iterabl
         progress += list((await session.scalars(select(TaskProgress).where(TaskProgress.task_id.in_(part))
                                                 .order_by(TaskProgress.id))).all())
     done: dict[tuple[int, date | None], date] = {}
-    extended: dict[tuple[int, date | None], date] = {}
     for p in progress:
-        key = (p.task_id, p.occurrence)
-        if p.status == "done":
-            done.setdefault(key, _aware(p.at).astimezone(VN).date())
-        elif p.status == "extended" and p.new_due:
-            extended[key] = p.new_due
+        if p.status == DONE:
+            done.setdefault((p.task_id, p.occurrence), _aware(p.at).astimezone(VN).date())
+    # The day that counts comes from knowledge.due (extension, art. 148); done or not is judged here.
+    calendar = await load_calendar(session)
+    extended = await load_progress(session, ids if plan_ids is not None or agency_ids is not None else None)
+    extended.done = {}
     out = []
     for task, plan in rows:
-        deadline = (Deadline(task.deadline_kind, task.deadline_due, task.deadline_month, task.deadline_day,
-                             task.deadline_text or "") if task.deadline_kind else None)
+        deadline = task_deadline(task)
         nominal, occurrence, recurring = None, None, None
         if deadline is not None and deadline.kind in ONE_OFF:
             nominal = deadline.due
         elif deadline is not None and deadline.kind in RECURRING:
             nominal = occurrence = current_occurrence(deadline, today)
             recurring = deadline.kind
-        due = extended.get((task.id, occurrence), nominal)
+        counted = (occurrence_due(task.id, task.deadline_kind or "", nominal, calendar, extended)
+                   if nominal is not None else None)
+        due = counted.day if counted is not None else None
         done_on = done.get((task.id, occurrence))
         if done_on is None and task.status == "done":
             done_on = _aware(task.updated_at).astimezone(VN).date()
