@@ -204,3 +204,30 @@ async def test_audit_log_shows_admin_changes(ctx: AppContext, tg: FakeTelegram) 
     async with ctx.db.session() as s:
         row = await s.scalar(select(AuditEntry).where(AuditEntry.action == "plan.archive"))
         assert row is not None and row.actor == f"telegram:{ADMIN}"
+
+
+@pytest.mark.usefixtures("bot")
+async def test_change_then_undo_with_audit_rows(ctx: AppContext, tg: FakeTelegram) -> None:
+    await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt")
+    tg.queue_message(ADMIN, "Đổi hạn việc II.1 KH 130 thành 25/12/2026")  # the sentence of the issue
+    [changed] = await tg.wait_for_messages(1, chat_id=ADMIN)
+    assert changed["text"].startswith("✅ Đã đổi hạn thành 25/12/2026")
+    tg.queue_message(ADMIN, "/hoantac")
+    [undone] = (await tg.wait_for_messages(2, chat_id=ADMIN))[1:]
+    assert undone["text"].startswith("↩️ Đã hoàn tác") and "đổi hạn" in undone["text"]
+    assert "Hạn: hoàn thành trước ngày 31/12/2026" in undone["text"]
+    tg.queue_message(ADMIN, "/nhatky viec")
+    [log] = (await tg.wait_for_messages(3, chat_id=ADMIN))[2:]
+    assert log["text"].index("hoàn tác") < log["text"].index("đổi hạn")  # newest first
+    async with ctx.db.session() as s:
+        rows = (await s.scalars(select(AuditEntry).where(AuditEntry.action.like("task.%"))
+                                .order_by(AuditEntry.id))).all()
+        task = await s.scalar(select(Task).where(Task.ref == "II.1"))
+    assert [r.action for r in rows] == ["task.set_deadline", "task.undo"]
+    assert rows[0].before and rows[0].before["deadline_due"] == "2026-12-31"
+    assert rows[0].after and rows[0].after["deadline_due"] == "2026-12-25"
+    assert rows[1].details["undid"] == rows[0].id and rows[1].after == rows[0].before
+    assert task is not None and task.deadline_due == date(2026, 12, 31)
+    tg.queue_message(USER, "/hoantac")
+    [refused] = await tg.wait_for_messages(1, chat_id=USER)
+    assert refused["text"].startswith("Chỉ quản trị viên")
