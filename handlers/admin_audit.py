@@ -6,6 +6,7 @@ Guided: /nhatky typed alone offers the three views as buttons.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 from typing import Any
 
@@ -19,6 +20,7 @@ from handlers.admin_common import NOT_ADMIN, actor
 from knowledge.models import AuditEntry
 from knowledge.text import fold
 
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_ROWS = 10
 MAX_ROWS = 50
 ACTIONS = {
@@ -36,18 +38,30 @@ ACTIONS = {
 USAGE = "Cách dùng: /nhatky [số dòng] — hoặc /nhatky toi (của tôi), /nhatky viec (thay đổi nhiệm vụ)."
 
 
+HIDDEN = frozenset({"progress_id", "progress_ids", "outbox_id", "position"})  # row ids: noise for a reader
+TARGETS = {"task": "việc #", "plan": "kế hoạch #", "agency": "cơ quan #", "focal": "đầu mối #", "outbox": "nhắc #"}
+
+
 def _value(v: Any) -> str:
     if isinstance(v, dict):
-        return ", ".join(f"{k}={_value(x)}" for k, x in v.items() if x not in (None, [], {}))[:80] or "—"
+        shown = ", ".join(f"{k}={_value(x)}" for k, x in v.items() if x not in (None, [], {}) and k not in HIDDEN)
+        return shown[:100] or "—"
     if isinstance(v, list):
-        return f"{len(v)} mục"
+        return "; ".join(_value(x) for x in v[:3]) + (f" (+{len(v) - 3})" if len(v) > 3 else "") if v else "—"
+    if isinstance(v, str) and ISO_DAY.match(v):
+        return f"{v[8:10]}/{v[5:7]}/{v[:4]}"
     return str(v)[:60] if v is not None else "—"
+
+
+def _target(target: str) -> str:
+    kind, _, ident = target.partition(":")
+    return f"{TARGETS[kind]}{ident}" if kind in TARGETS and ident.isdigit() else target
 
 
 def describe(row: AuditEntry) -> str:
     when = (row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)).astimezone(VN)  # SQLite: naive UTC
     what = ACTIONS.get(row.action, row.action)
-    line = f"{when:%d/%m %H:%M} · {row.actor} · {what} · {row.target}"
+    line = f"{when:%d/%m %H:%M} · {row.actor} · {what} · {_target(row.target)}"
     before, after = getattr(row, "before", None), getattr(row, "after", None)
     details = row.details or {}
     if before is None and after is None and ("before" in details or "after" in details):

@@ -79,10 +79,11 @@ async def on_choice(ctx: AppContext, msg: Incoming) -> list[Reply]:
         log.exception("storing %s failed", row.file_name)
         return [Reply("Không ghi được vào kho (không có gì thay đổi); xin bấm Lưu lại sau ít phút.")]
     await pending.drop(ctx.db, pid)
-    replies = [Reply(f"Đã lưu. Tệp {row.file_name}: {result.summary_vi()}")]
+    told: list[Reply] = []
     if result.plan_id is not None and result.added:
-        replies += await announce_new_tasks(ctx, result.plan_id, {t for t in result.task_ids if t > last_id})
-    return replies
+        told = await announce_new_tasks(ctx, result.plan_id, {t for t in result.task_ids if t > last_id})
+    note = f" Đã báo việc mới cho {len(told)} cán bộ đầu mối của cơ quan chủ trì." if told else ""
+    return [Reply(f"Đã lưu. Tệp {row.file_name}: {result.summary_vi()}{note}"), *told]
 
 
 async def announce_new_tasks(ctx: AppContext, plan_id: int, task_ids: set[int]) -> list[Reply]:
