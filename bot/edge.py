@@ -25,7 +25,7 @@ from core.context import AppContext
 from core.messages import DeliveryError, Incoming, Reply, RetryLater, Sender, Unreachable
 from handlers import router
 from handlers.registration import mark_chat_unreachable
-from knowledge.file_kinds import not_a_plan
+from knowledge.file_kinds import IMAGE, not_a_plan
 from knowledge.models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,9 @@ class Edge:
         if incoming.file_name is not None and incoming.file_bytes is None:
             await router.refresh_admins(self.ctx)
             if not self.ctx.is_admin(incoming.channel, incoming.user_id):
+                if incoming.text and not_a_plan(incoming.file_name) == IMAGE:
+                    # A user's photo with a caption: the caption is what they ask, as before.
+                    return await router.handle(self.ctx, replace(incoming, file_name=None))
                 return [Reply(ADMIN_FILES_ONLY)]
             if not_a_plan(incoming.file_name) is None:  # a photo or a spreadsheet is named, not downloaded
                 data = await fetch_file(self.max_upload_bytes) if fetch_file is not None else None

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 PLAN_SUFFIXES = (".docx", ".pdf", ".txt")
+IMAGE = "ảnh"
 _BY_SUFFIX = {
     ".xlsx": "bảng tính Excel", ".xls": "bảng tính Excel", ".ods": "bảng tính", ".csv": "bảng số liệu CSV",
     ".doc": "văn bản Word đời cũ (.doc)", ".odt": "văn bản OpenDocument (.odt)", ".rtf": "văn bản RTF",

@@ -231,3 +231,14 @@ async def test_change_then_undo_with_audit_rows(ctx: AppContext, tg: FakeTelegra
     tg.queue_message(USER, "/hoantac")
     [refused] = await tg.wait_for_messages(1, chat_id=USER)
     assert refused["text"].startswith("Chỉ quản trị viên")
+
+
+@pytest.mark.usefixtures("bot")
+async def test_photos_an_admin_is_told_a_user_is_answered(ctx: AppContext, tg: FakeTelegram) -> None:
+    tg.queue_message(ADMIN, "nhờ nhập kế hoạch này", photo=b"\xff\xd8\xff\xe0 not really a jpeg")
+    [told] = await tg.wait_for_messages(1, chat_id=ADMIN)
+    assert "là ảnh, không phải kế hoạch" in told["text"]
+    tg.queue_message(USER, "Ai chủ trì bố trí kinh phí chuyển đổi số?", photo=b"\xff\xd8\xff\xe0")
+    [answer] = await tg.wait_for_messages(1, chat_id=USER)
+    assert "quản trị viên" not in answer["text"]  # a user's caption is a question, as before
+    assert not any(m == "getFile" for m, _ in tg.requests)

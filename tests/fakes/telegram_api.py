@@ -226,6 +226,7 @@ class FakeTelegram:
         chat_type: str | None = None,
         reply_to: int | None = None,
         document: tuple[str, bytes] | None = None,
+        photo: bytes | None = None,
     ) -> dict[str, Any]:
         """A Message as Telegram would deliver it (not queued): for webhook tests."""
         uid = user_id if user_id is not None else (chat_id if chat_id > 0 else 100)
@@ -241,6 +242,13 @@ class FakeTelegram:
             self.files[file_id] = (f"documents/{file_id}_{name}", content)
             msg["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name,
                                "file_size": len(content), "mime_type": "application/octet-stream"}
+            if text:
+                msg["caption"] = text
+        elif photo is not None:
+            file_id = f"file{len(self.files) + 1}"
+            self.files[file_id] = (f"photos/{file_id}.jpg", photo)
+            msg["photo"] = [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 90, "height": 90,
+                             "file_size": len(photo)}]
             if text:
                 msg["caption"] = text
         elif text:
