@@ -62,7 +62,7 @@ def describe(row: AuditEntry) -> str:
     when = (row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)).astimezone(VN)  # SQLite: naive UTC
     what = ACTIONS.get(row.action, row.action)
     line = f"{when:%d/%m %H:%M} · {row.actor} · {what} · {_target(row.target)}"
-    before, after = getattr(row, "before", None), getattr(row, "after", None)
+    before, after = row.before, row.after
     details = row.details or {}
     if before is None and after is None and ("before" in details or "after" in details):
         before, after = details.get("before"), details.get("after")

@@ -42,7 +42,7 @@ async def _set(session: AsyncSession, key: str, status: str, by: str, name: str 
         if name:
             row.name = name[:200]
     session.add(AuditEntry(actor=by, action=f"admin.{'add' if status == ADDED else 'remove'}", target=key,
-                           details={"before": before, "after": status}))
+                           before={"status": before}, after={"status": status}))
     await session.flush()
 
 

@@ -61,8 +61,8 @@ async def add(session: AsyncSession, registry: Registry, name: str, by: str) -> 
     row = Agency(name=name, key=agency_key(name), kind=kind, is_group=kind == "group", seeded=False)
     session.add(row)
     await session.flush()
-    session.add(AuditEntry(actor=by, action="agency.add", target=f"agency:{row.id}",
-                           details={"name": name, "kind": kind}))
+    session.add(AuditEntry(actor=by, action="agency.add", target=f"agency:{row.id}", before=None,
+                           after={"name": name, "kind": kind}))
     await session.flush()
     return row
 
@@ -77,7 +77,8 @@ async def add_alias(session: AsyncSession, registry: Registry, agency_id: int, a
         raise AgencyError(f"“{alias}” đã là tên của {registry.by_id[known].name}.")
     row = AgencyAlias(agency_id=agency_id, alias=alias, key=key)
     session.add(row)
-    session.add(AuditEntry(actor=by, action="agency.alias", target=f"agency:{agency_id}", details={"alias": alias}))
+    session.add(AuditEntry(actor=by, action="agency.alias", target=f"agency:{agency_id}", before=None,
+                           after={"alias": alias}))
     await session.flush()
     return row
 
@@ -92,7 +93,7 @@ async def set_successor(session: AsyncSession, old_id: int, new_id: int, since: 
     before = {"successor_id": old.successor_id, "since": since_before}
     old.successor_id, old.successor_since = new_id, since
     session.add(AuditEntry(actor=by, action="agency.successor", target=f"agency:{old_id}",
-                           details={"before": before, "after": {"successor_id": new_id, "since": since.isoformat()}}))
+                           before=before, after={"successor_id": new_id, "since": since.isoformat()}))
     await session.flush()
 
 
@@ -135,6 +136,7 @@ async def merge(session: AsyncSession, gone_id: int, into_id: int, by: str) -> i
     if await session.scalar(select(AgencyAlias.id).where(AgencyAlias.key == key)) is None and key != into.key:
         session.add(AgencyAlias(agency_id=into_id, alias=name, key=key))
     session.add(AuditEntry(actor=by, action="agency.merge", target=f"agency:{into_id}",
-                           details={"gone_id": gone_id, "gone": name, "into": into.name, "task_links": moved}))
+                           before={"gone_id": gone_id, "gone": name}, after={"into": into.name},
+                           details={"task_links": moved}))
     await session.flush()
     return int(moved or 0)

@@ -32,7 +32,8 @@ async def archive(session: AsyncSession, plan: Plan, by: str, now: datetime) -> 
                                    .values(status="cancelled", last_error=STOPPED_ARCHIVED))
     stopped = int(result.rowcount or 0)  # type: ignore[attr-defined]
     session.add(AuditEntry(actor=by, action="plan.archive", target=f"plan:{plan.id}",
-                           details={"before": before, "after": now.isoformat(), "cancelled": stopped}))
+                           before={"archived_at": before}, after={"archived_at": now.isoformat()},
+                           details={"cancelled": stopped}))
     await session.flush()
     return stopped
 
@@ -42,7 +43,7 @@ async def unarchive(session: AsyncSession, plan: Plan, by: str) -> None:
     before = plan.archived_at.isoformat() if plan.archived_at else None
     plan.archived_at = None
     session.add(AuditEntry(actor=by, action="plan.unarchive", target=f"plan:{plan.id}",
-                           details={"before": before, "after": None}))
+                           before={"archived_at": before}, after={"archived_at": None}))
     await session.flush()
 
 
@@ -50,8 +51,8 @@ async def delete_plan(session: AsyncSession, plan: Plan, by: str) -> int:
     """Delete a plan with its tasks, their progress and reminders; returns how many tasks went."""
     n = int(await session.scalar(select(func.count(Task.id)).where(Task.plan_id == plan.id)) or 0)
     session.add(AuditEntry(actor=by, action="plan.delete", target=plan.identity[:200],
-                           details={"plan_id": plan.id, "number": plan.number, "title": plan.title[:300],
-                                    "tasks": n}))
+                           before={"plan_id": plan.id, "number": plan.number, "title": plan.title[:300],
+                                   "tasks": n}, after=None))
     await session.delete(plan)
     await session.flush()
     return n
