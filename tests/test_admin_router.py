@@ -226,3 +226,25 @@ async def test_audit_log_views(ctx: AppContext) -> None:
     guided = (await say(ctx, "/nhatky"))[0]
     assert len(guided.choices) == 3
     assert "Cách dùng: /nhatky" in await one(ctx, "/nhatky linh tinh")
+
+
+async def test_preview_survives_a_restart_and_bad_files_change_nothing(ctx: AppContext) -> None:
+    def sent(name: str, data: bytes, user: str = ADMIN) -> Incoming:
+        return Incoming("telegram", user, user, text="nhờ nhập", file_name=name, file_bytes=data)
+
+    [preview] = await router.handle(ctx, sent("kh130.txt", PLAN.read_bytes()))
+    assert "Xem trước" in preview.text and [c.label for c in preview.choices] == ["Lưu", "Hủy"]
+    later = AppContext(ctx.db, ctx.clock, admins=ctx.admins)  # a restart (or another instance) between the two
+    [saved] = await router.handle(later, said(ADMIN, "1"))  # a typed number presses "Lưu"
+    assert saved.text.startswith("Đã lưu") and await count(ctx.db, Plan) == 1
+    [same] = await router.handle(ctx, sent("kh130.txt", PLAN.read_bytes()))
+    assert "nội dung không đổi" in same.text and not same.choices
+    [secret] = await router.handle(ctx, sent("mat.txt", "MẬT\nKẾ HOẠCH\nSở Tài chính chủ trì rà soát.".encode()))
+    assert "MẬT" in secret.text and secret.text.startswith("Không nhập được tệp mat.txt")
+    [note] = await router.handle(ctx, sent("ghichu.txt", "Ghi chú họp giao ban, không có việc gì.".encode()))
+    assert "ghichu.txt" in note.text and not note.choices
+    [doc] = await router.handle(ctx, sent("cu.doc", b"\xd0\xcf\x11\xe0 old word"))
+    assert "văn bản Word đời cũ (.doc)" in doc.text and "Lưu thành .docx" in doc.text
+    [refused] = await router.handle(ctx, sent("kh130.txt", PLAN.read_bytes(), USER))
+    assert "chỉ quản trị viên" in refused.text
+    assert await count(ctx.db, Plan) == 1
