@@ -45,7 +45,7 @@ from handlers.admin_common import (
     resolve_agency,
 )
 from handlers.task_lookup import Found, find_task
-from knowledge import changes, conversation, focal_points, status
+from knowledge import agency_changes, changes, conversation, focal_points, plan_changes, status
 from knowledge.agencies import Registry
 from knowledge.calendar import load_calendar
 from knowledge.deadlines import Deadline
@@ -489,27 +489,45 @@ async def add(ctx: AppContext, msg: Incoming, v: dict[str, str]) -> list[Reply]:
 
 
 async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+    """Revert this admin's last change (a task's, a plan's archive state, an agency entry) by writing
+    back the audit row's `before`; refused when a later change to the same thing depends on it."""
     if not ctx.is_admin(msg.channel, msg.user_id):
         return [Reply(NOT_ADMIN)]
     from handlers.admin_audit import describe
 
+    task_id: int | None = None
     try:
         async with ctx.db.session() as s:
-            entry = await changes.last_undoable(s, actor(msg))
+            entry = await changes.last_undoable(s, actor(msg), UNDOABLE)
             if entry is None:
-                return [Reply("Bạn chưa có thay đổi nào về nhiệm vụ để hoàn tác.")]
+                return [Reply("Bạn chưa có thay đổi nào để hoàn tác.")]
             what = describe(entry)
-            task_id = int(entry.target.split(":", 1)[1])
-            if await s.get(Task, task_id) is not None:
-                await changes.claim(s, task_id, None)
-            await changes.undo(s, entry, actor(msg))
+            kind = entry.action.split(".", 1)[0]
+            if entry.action in FINAL:
+                raise changes.CannotUndo(FINAL[entry.action])
+            if kind == "task":
+                task_id = int(entry.target.split(":", 1)[1])
+                if await s.get(Task, task_id) is not None:
+                    await changes.claim(s, task_id, None)
+                await changes.undo(s, entry, actor(msg))
+            elif kind == "plan":
+                await plan_changes.undo(s, entry, actor(msg))
+            else:
+                await agency_changes.undo(s, entry, actor(msg))
             await s.commit()
     except changes.CannotUndo as e:
         return [Reply(f"Không hoàn tác được thay đổi gần nhất của bạn:\n{what}\n{e}")]
     except (changes.Stale, OperationalError):
         return [Reply("Việc này đang được người khác thay đổi; xin thử lại sau giây lát.")]
-    back = await card(ctx, task_id) if entry.action != "task.add" else Reply("")
+    back = await card(ctx, task_id) if task_id is not None and entry.action != "task.add" else Reply("")
     return [Reply(f"↩️ Đã hoàn tác: {what}" + (f"\n\n{back.text}" if back.text else ""), back.choices)]
+
+
+# Changes that cannot be taken back: the last of them stops /hoantac, with the reason.
+FINAL = {"task.delete": "Việc đã xóa hẳn thì không hoàn tác được.",
+         "plan.delete": "Kế hoạch đã xóa thì không hoàn tác được; hãy gửi lại tệp kế hoạch.",
+         "agency.merge": "Gộp cơ quan không hoàn tác được; hãy thêm lại cơ quan và sửa các việc liên quan."}
+UNDOABLE = (*changes.UNDOABLE, *plan_changes.UNDOABLE, *agency_changes.UNDOABLE, *FINAL)
 
 
 # ---- buttons and guided forms ------------------------------------------------------------------
@@ -635,8 +653,6 @@ _form("viec.noidung", (forms.Step("value", "Nội dung mới của việc?"),), 
 
 
 async def _plans_offered(ctx: AppContext, _v: dict[str, str]) -> list[tuple[str, str]]:
-    from knowledge import plan_changes
-
     async with ctx.db.session() as s:
         plans = await plan_changes.list_plans(s)
     return [(plan_name(p), f"#{p.id}") for p, _n in plans[:8]]

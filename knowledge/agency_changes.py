@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.agencies import Registry, agency_key
+from knowledge.changes import CannotUndo, later_changes
 from knowledge.models import (
     Agency,
     AgencyAlias,
@@ -140,3 +141,34 @@ async def merge(session: AsyncSession, gone_id: int, into_id: int, by: str) -> i
                            details={"task_links": moved}))
     await session.flush()
     return int(moved or 0)
+
+
+UNDOABLE = ("agency.add", "agency.alias", "agency.successor")
+
+
+async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
+    """Take back an agency added (when nothing uses it yet), an alias, or a successor recorded.
+    A merge is not undone (the two entries' rows were mixed): CannotUndo."""
+    if await later_changes(session, entry, (*UNDOABLE, "agency.merge")):
+        raise CannotUndo("Sau thay đổi này cơ quan đã được thay đổi tiếp; hãy hoàn tác thay đổi sau trước.")
+    agency_id = int(entry.target.split(":", 1)[1])
+    agency = await session.get(Agency, agency_id)
+    if agency is None:
+        raise CannotUndo("Cơ quan này không còn trong danh mục (đã gộp vào cơ quan khác).")
+    after, before = entry.after or {}, entry.before or {}
+    if entry.action == "agency.alias":
+        await session.execute(delete(AgencyAlias).where(AgencyAlias.agency_id == agency_id,
+                                                        AgencyAlias.alias == after.get("alias")))
+    elif entry.action == "agency.successor":
+        since = before.get("since")
+        agency.successor_id = before.get("successor_id")
+        agency.successor_since = date.fromisoformat(since) if since else None
+    elif entry.action == "agency.add":
+        used = await session.scalar(select(TaskAgency.id).where(TaskAgency.agency_id == agency_id).limit(1)) or \
+            await session.scalar(select(FocalPoint.id).where(FocalPoint.agency_id == agency_id).limit(1))
+        if used:
+            raise CannotUndo(f"{agency.name} đã được giao việc hoặc có cán bộ đầu mối; không xóa được.")
+        await session.delete(agency)
+    session.add(AuditEntry(actor=by, action="agency.undo", target=entry.target, before=entry.after,
+                           after=entry.before, details={"undid": entry.id, "action_undone": entry.action}))
+    await session.flush()

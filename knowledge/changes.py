@@ -377,25 +377,33 @@ UNDOABLE = ("task.done", "task.reopen", "task.extend", "task.set_deadline", "tas
             "task.report_to", "task.edit", "task.add")
 
 
-async def last_undoable(session: AsyncSession, by: str) -> AuditEntry | None:
-    """The admin's last change that has not been undone yet."""
-    undone = (await session.scalars(select(AuditEntry.details).where(
-        AuditEntry.action == "task.undo", AuditEntry.actor == by))).all()
-    done_ids = {d.get("undid") for d in undone if isinstance(d, dict)}
-    rows = (await session.scalars(select(AuditEntry).where(AuditEntry.actor == by, AuditEntry.action.in_(UNDOABLE))
+async def undone_ids(session: AsyncSession, target: str | None = None) -> set[int]:
+    """The audit rows an undo ("<kind>.undo", details.undid) took back (of one target when given)."""
+    q = select(AuditEntry.details).where(AuditEntry.action.like("%.undo"))
+    if target is not None:
+        q = q.where(AuditEntry.target == target)
+    return {d["undid"] for d in (await session.scalars(q)).all() if isinstance(d, dict) and "undid" in d}
+
+
+async def last_undoable(session: AsyncSession, by: str, actions: tuple[str, ...] = UNDOABLE) -> AuditEntry | None:
+    """The admin's last change (of these kinds) that has not been undone yet."""
+    done_ids = await undone_ids(session)
+    rows = (await session.scalars(select(AuditEntry).where(AuditEntry.actor == by, AuditEntry.action.in_(actions))
                                   .order_by(AuditEntry.id.desc()).limit(50))).all()
     return next((r for r in rows if r.id not in done_ids), None)
+
+
+async def later_changes(session: AsyncSession, entry: AuditEntry, actions: tuple[str, ...]) -> bool:
+    """Whether a change after `entry` to the same thing (not itself undone) depends on it."""
+    later = set((await session.scalars(select(AuditEntry.id).where(
+        AuditEntry.target == entry.target, AuditEntry.id > entry.id, AuditEntry.action.in_(actions)))).all())
+    return bool(later - await undone_ids(session, entry.target))
 
 
 async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
     """Write back the value before `entry`'s change (one audit row "task.undo"). CannotUndo when a
     later change to the same task depends on it, or the task is gone."""
-    later = set((await session.scalars(select(AuditEntry.id).where(
-        AuditEntry.target == entry.target, AuditEntry.id > entry.id,
-        AuditEntry.action.in_((*UNDOABLE, "task.delete"))))).all())
-    undone = {d.get("undid") for d in (await session.scalars(select(AuditEntry.details).where(
-        AuditEntry.target == entry.target, AuditEntry.action == "task.undo"))).all() if isinstance(d, dict)}
-    if later - undone:
+    if await later_changes(session, entry, (*UNDOABLE, "task.delete")):
         raise CannotUndo("Sau thay đổi này đã có thay đổi khác trên cùng nhiệm vụ; hãy hoàn tác thay đổi sau trước, "
                          "hoặc sửa trực tiếp.")
     task_id = int(entry.target.split(":", 1)[1])

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge.changes import CannotUndo, later_changes
 from knowledge.models import AuditEntry, Outbox, Plan, Task
 
 STOPPED_ARCHIVED = "kế hoạch đã lưu trữ"
@@ -56,3 +57,22 @@ async def delete_plan(session: AsyncSession, plan: Plan, by: str) -> int:
     await session.delete(plan)
     await session.flush()
     return n
+
+
+UNDOABLE = ("plan.archive", "plan.unarchive")
+
+
+async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> str:
+    """Put a plan's archive state back as it was before `entry`; returns the plan's id as text.
+    CannotUndo when the plan is gone or changed again since."""
+    if await later_changes(session, entry, UNDOABLE):
+        raise CannotUndo("Sau thay đổi này kế hoạch đã được thay đổi tiếp; hãy hoàn tác thay đổi sau trước.")
+    plan = await session.get(Plan, int(entry.target.split(":", 1)[1]))
+    if plan is None:
+        raise CannotUndo("Kế hoạch này đã bị xóa.")
+    before = (entry.before or {}).get("archived_at")
+    plan.archived_at = datetime.fromisoformat(before) if before else None
+    session.add(AuditEntry(actor=by, action="plan.undo", target=entry.target, before=entry.after, after=entry.before,
+                           details={"undid": entry.id, "action_undone": entry.action}))
+    await session.flush()
+    return str(plan.id)

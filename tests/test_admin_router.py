@@ -248,3 +248,26 @@ async def test_preview_survives_a_restart_and_bad_files_change_nothing(ctx: AppC
     [refused] = await router.handle(ctx, sent("kh130.txt", PLAN.read_bytes(), USER))
     assert "chỉ quản trị viên" in refused.text
     assert await count(ctx.db, Plan) == 1
+
+
+async def test_undo_of_plan_and_agency_changes(ctx: AppContext) -> None:
+    await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt")
+    await say(ctx, "/kehoach luutru 130")
+    await say(ctx, "/coquan tenkhac Phòng Tài chính - Kế hoạch => Sở Tài chính")
+    await say(ctx, "/coquan them UBND phường Đô Vinh")
+    first = await one(ctx, "/hoantac")
+    assert first.startswith("↩️ Đã hoàn tác") and "thêm cơ quan" in first
+    async with ctx.db.session() as s:
+        assert await s.scalar(select(Agency.id).where(Agency.name == "UBND phường Đô Vinh")) is None
+    assert "thêm tên gọi khác" in await one(ctx, "/hoantac")
+    async with ctx.db.session() as s:
+        assert (await Registry.load(s)).lookup("Phòng Tài chính - Kế hoạch") is None
+    assert "lưu trữ kế hoạch" in await one(ctx, "/hoantac")
+    async with ctx.db.session() as s:
+        assert await s.scalar(select(Plan.archived_at)) is None
+    assert "chưa có thay đổi nào" in await one(ctx, "/hoantac")
+    # A merge is kept: its undo is refused and says why.
+    await say(ctx, "/coquan them Ban quản lý khu công nghiệp Phước Nam")
+    assert "Đã gộp" in await one(ctx, "/coquan gop Ban quản lý khu công nghiệp Phước Nam => Sở Công Thương")
+    refused = await one(ctx, "/hoantac")
+    assert refused.startswith("Không hoàn tác được") and "Gộp cơ quan không hoàn tác được" in refused
