@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 
-from knowledge.search import STOP, Index, Mention, Term, fold_query, wordset
+from knowledge.search import STOP, Index, Mention, Term, accent_key, has_accents, wordset
 from knowledge.text import fold
+from knowledge.vocabulary import role_cues
 
 # ---- kinds of question, as folded phrases ---------------------------------------------------
 _GREETING = re.compile(
@@ -29,6 +31,16 @@ _THANKS = re.compile(
     r"( (ban|bot|nhe|nha|a|nhieu|rat nhieu|lam))*$"
 )
 _OVERDUE = re.compile(r"\b(qua han|tre han|tre hen|het han|cham tien do|cham tre|bi tre|da qua ngay|no han)\b")
+# "Việc báo cáo 15/12 đã hoàn thành chưa?": the task's state, from the progress records
+_STATUS = re.compile(
+    r"\b(?:da )?(?:hoan thanh|xong|lam xong|hoan tat|thuc hien xong|nop|gui|bao cao)( roi)? (chua|hay chua|khong)$"
+    r"|\b(?:da|duoc) (?:hoan thanh|xong|hoan tat|lam xong)\b.*\b(chua|khong)$"
+    r"|\btinh trang\b|\btien do (?:the nao|ra sao|den dau)\b"
+)
+# "ngày 15/12 là thứ mấy?"
+_WEEKDAY = re.compile(r"\b(?:la |vao |roi )?thu (?:may|gi|nao|bao nhieu)\b")
+# a bare day in a question about one task ("Việc báo cáo 15/12 ..."), as folded: "15 12"
+_BARE_DAY = re.compile(r"\b(\d{1,2}) (\d{1,2})(?: (\d{4}))?\b")
 _SOON = re.compile(r"\b(sap den han|sap toi han|sap het han|sap han|sap toi|sap phai|gan den han|sap den)\b")
 _LIST = re.compile(
     r"\b(co (nhung |cac )?(nhiem vu|viec|cong viec|han) (gi|nao)|(can|phai|se|duoc giao) lam (nhung |cac )?(gi|viec gi)"
@@ -45,7 +57,8 @@ _REPORT = re.compile(
 )
 _DUE = re.compile(
     r"\b(khi nao|bao gio|bao h|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
-    r"|may gio|ngay bao nhieu|ngay may|thang may|nam may|quy may|han (nop|gui|bao cao|hoan thanh|la)|han\b(?! che))"
+    r"|may gio|ngay bao nhieu|ngay may|thang may|nam may|quy may|thoi gian nao|bao lau|cham nhat|muon nhat"
+    r"|han (nop|gui|bao cao|hoan thanh|la)|han\b(?! che))"
 )
 _COORD = re.compile(
     r"\b(phoi hop voi (ai|nhung ai|don vi nao|co quan nao|so nao)|(ai|nhung ai|don vi nao|co quan nao|so nao"
@@ -54,8 +67,28 @@ _COORD = re.compile(
 )
 _LEAD = re.compile(
     r"\b(ai|chu tri|phu trach|giao cho|viec cua|la cua|nhiem vu cua|don vi nao|co quan nao|so nao|ban nao"
-    r"|cap nao|noi nao|dau moi)\b"
+    r"|cap nao|noi nao|ben nao|phia nao|dau moi|" + "|".join(re.escape(c) for c in role_cues()["lead"]) + r")\b"
 )
+# An agency's list kept to one role: "Sở X phối hợp những việc gì?", "Sở X chủ trì những việc nào?"
+_ROLE_ASKED = r") (thuc hien |lam |trien khai )?(nhung |cac )?(viec|nhiem vu|cong viec|gi)\b"
+_ROLE_COORD = re.compile(r"\b(" + "|".join(re.escape(c) for c in role_cues()["coordinator"]) + _ROLE_ASKED)
+_ROLE_LEAD = re.compile(r"\b(" + "|".join(re.escape(c) for c in role_cues()["lead"] if c != "lo") + _ROLE_ASKED)
+# "... những việc gì có hạn?": only tasks with a deadline
+_WITH_DEADLINE = re.compile(r"\bco (thoi han|han chot|han|deadline|moc thoi gian)\b(?! che)")
+# "KH 3021 ban hành ngày nào, ai ký?": about the plan itself
+_PLAN_INFO = re.compile(
+    r"\b(ban hanh|ai ky|nguoi ky|do ai ky|ky ngay|ky boi|ngay ky|ky khi nao|ky luc nao|so hieu|ai ban hanh"
+    r"|co quan ban hanh|ky ten)\b"
+)
+_INFO_WORDS = wordset("ban hanh ky nguoi ten hieu luc ngay")
+# "Mục III.2 của KH 3021 nói gì?": a section's tasks ("III.2" folds to "iii 2")
+_SECTION = re.compile(r"\b(?:muc|phan|diem|khoan) ((?:[ivx]+|\d+)(?: (?:\d+|[a-d]))*)\b")
+# "KH 3021 có bao nhiêu việc?": counts
+_COUNT = re.compile(r"\b(bao nhieu|may|tong so|tong cong) (viec|nhiem vu|cong viec|dau viec)\b")
+# Words whose accents tell them apart from a question word: "Viện Hàn lâm" is not "hạn", "đầu tư" not "đâu".
+_FALSE_FRIENDS = {"han": "hạn", "dau": "đâu", "nao": "nào", "gi": "gì", "ky": "ký", "khi": "khi", "gio": "giờ",
+                  "ngay": "ngày", "lo": "lo"}
+_FRIEND_RE = re.compile(r"\b(" + "|".join(_FALSE_FRIENDS) + r")\b")
 
 # ---- words that are not the topic ----------------------------------------------------------
 # Question words and intent phrases: removed, and they break word pairs.
@@ -65,19 +98,25 @@ _DROP_PHRASES = [
             "chu tri", "phu trach", "giao cho", "duoc giao", "khi nao", "bao gio", "bao h", "thoi han", "han chot",
             "han cuoi", "truoc ngay nao", "ngay nao", "thang nao", "nam nao", "luc nao", "ve dau", "o dau",
             "di dau", "den dau", "toi dau", "len dau", "cho ai", "la viec", "viec cua", "la cua", "co quan nao",
-            "don vi nao", "so nao", "ban nao", "cap nao", "noi nao", "nhung ai", "phoi hop voi ai", "ai phoi hop",
+            "don vi nao", "so nao", "ban nao", "cap nao", "noi nao", "ben nao", "phia nao", "nhung ai",
+            "phoi hop voi ai", "ai phoi hop",
             "phoi hop", "co nhung nhiem vu", "nhiem vu gi", "nhiem vu nao", "viec gi", "viec nao", "cong viec gi",
             "lam gi", "co gi", "danh sach", "liet ke", "bao nhieu", "may viec", "may nhiem vu",
             "may gio", "ngay may", "thang may", "nam may",
             "quy may", "tom tat",
-            "xin chao", "cho hoi", "cho toi hoi", "toi muon hoi", "vui long", "lam on", "deadline", "han",
+            "xin chao", "cho hoi", "cho toi hoi", "toi muon hoi", "vui long", "lam on", "xin hoi", "cho biet",
+            "cho toi biet", "xin cho biet", "lam on cho", "giup toi", "deadline", "han",
+            "cham nhat", "muon nhat", "tre nhat", "trong thoi gian nao", "thoi gian nao", "bao lau",
+            "thu may", "hoan thanh chua", "xong chua", "da hoan thanh", "tinh trang", "tien do",
+            "hay khong", "co khong", "khong a",
+            *(c for c in role_cues()["lead"] if " " in c and c != "dau moi"),
         ),
         key=lambda p: -len(p.split()),
     )
 ]
 _DROP_WORDS = wordset(
     "ai nao gi dau phai can hay khong chua a vay nhe oi minh toi chung la nhi the sao ha u "
-    "biet xem cho tu ve voi nhieu len xuong xong lo"
+    "biet xem cho tu ve voi nhieu len xuong xong lo ko k kg khg hok"
 )
 # Generic words: they rank but never make a task "the answer" on their own.
 GENERIC = wordset(  # on their own
@@ -121,6 +160,10 @@ class Parsed:
     seq: list[Term | None] = field(default_factory=list)
     topic: str = ""  # the topic words, as the user wrote them, for "không tìm thấy ... về "...""
     subject: list[int] = field(default_factory=list)  # agencies named as the doer ("Sở X phải ...")
+    cue: str = ""  # the folded question with accent false friends masked, for reading what is asked
+    role: str | None = None  # "lead" | "coordinator": an agency's list kept to that role
+    with_deadline: bool = False  # "... những việc gì có hạn?"
+    section: str = ""  # "iii 2" for "Mục III.2"
     day: date | None = None  # a date named inside a question about one task
     year: int | None = None  # a year named inside a question about one task ("hạn quyết toán năm 2025")
 
@@ -130,7 +173,13 @@ class Parsed:
 
     @property
     def plan_ids(self) -> list[int]:
-        return [pid for m in self.plans for pid in m.ids]
+        """The plans named; several names of one plan ("KL 69" and "ở Đà Lạt") narrow to the plans they share."""
+        ids = [pid for m in self.plans for pid in m.ids]
+        if len(self.plans) > 1:
+            shared = set(self.plans[0].ids).intersection(*(m.ids for m in self.plans[1:]))
+            if shared:
+                return [pid for pid in dict.fromkeys(ids) if pid in shared]
+        return ids
 
     @property
     def agency_ids(self) -> list[int]:
@@ -139,28 +188,78 @@ class Parsed:
 
 def parse(index: Index, text: str, today: date) -> Parsed:
     """Read one question: what is asked, about whom, which plan, which time, which topic."""
-    folded = fold_query(text)
+    folded = index.fold_query(text)
     agencies = index.find_agencies(folded)
     plans = index.find_plans(folded)
     # A plan reference is not an agency ("Kế hoạch" must not become a body); drop overlaps.
     agencies = [a for a in agencies if not any(p.start < a.end and a.start < p.end for p in plans)]
     window = parse_window(folded, today)
     p = Parsed(kind="unknown", folded=folded, agencies=agencies, plans=plans, window=window)
-    p.seq, p.topic = _topic(index, text, folded, agencies, plans, window)
+    p.cue = _cue(text, folded)
+    p.seq, p.topic = _topic(index, text, p.cue, agencies, plans, window)
     p.subject = _subject(folded, agencies)
-    p.kind = _kind(p)
+    p.kind = _kind(p, section_keys(index))
+    if p.kind == "status":  # "Việc báo cáo 15/12 đã hoàn thành chưa?": the day names the task
+        p.day = p.day or _bare_day(folded, p.window, today)
+        p.window = None
+    if _ROLE_COORD.search(p.cue) and not _ROLE_LEAD.search(p.cue):
+        p.role = "coordinator"
+    elif _ROLE_LEAD.search(p.cue):
+        p.role = "lead"
+    p.with_deadline = bool(_WITH_DEADLINE.search(p.cue))
     if p.kind in ("lead", "coord", "report", "due") and p.agencies and not any(
             t is not None and not t.name for t in p.seq):
         p.kind = "agency"  # "Sở X phối hợp với ai?", "hạn của Sở X": nothing but a name: list its tasks
     return p
 
 
-def _kind(p: Parsed) -> str:
-    f = p.folded
+def section_keys(index: Index) -> set[str]:
+    """Every section a task stands in, folded ("iii 2", and "iii" for "III.2"): "mục III.2" names one."""
+    keys: set[str] | None = index.cache.get("sections")
+    if keys is None:
+        keys = set()
+        for d in index.docs:
+            parts = fold(d.ref, expand=False).split()
+            keys.update(" ".join(parts[:n]) for n in range(1, len(parts) + 1))
+        index.cache["sections"] = keys
+    return keys
+
+
+def _cue(text: str, folded: str) -> str:
+    """The folded question with accent false friends masked (upper case, same length): when the user typed
+    accents, "Hàn" is not the "hạn" of a deadline question nor "đầu" the "đâu" of "về đâu"."""
+    if not has_accents(text):
+        return folded
+    typed: dict[str, set[str]] = {}
+    for w in re.findall(r"\w+", text):
+        typed.setdefault(fold(w, expand=False), set()).add(accent_key(w))
+
+    def mask(m: re.Match[str]) -> str:
+        w = m.group(0)
+        keys = typed.get(w, set())
+        marked = {k for k in keys if not k.endswith("|")}  # typed with accents: "ngay" left bare says nothing
+        return w.upper() if marked and accent_key(_FALSE_FRIENDS[w]) not in keys else w
+
+    return _FRIEND_RE.sub(mask, folded)
+
+
+def _kind(p: Parsed, sections: Collection[str] = ()) -> str:
+    f = p.cue or p.folded
     if _GREETING.match(f) or not f:
         return "greeting"
     if _THANKS.match(f):
         return "thanks"
+    if p.plans and _PLAN_INFO.search(f) and not [w for w in p.distinct if w not in _INFO_WORDS]:
+        return "plan_info"
+    if (m := _SECTION.search(f)) and m.group(1) in sections:
+        p.section = m.group(1)
+        return "section"
+    if p.plans and not p.agencies and _COUNT.search(f):
+        return "count"
+    if p.window is not None and p.window.start == p.window.end and _WEEKDAY.search(f):
+        return "weekday"
+    if _STATUS.search(f) and not _LIST.search(f):
+        return "status"
     if _OVERDUE.search(f):
         return "overdue"
     asks_one = bool(_LEAD.search(f) or _REPORT.search(f) or _COORD.search(f)) or bool(p.distinct)
@@ -197,6 +296,20 @@ def _kind(p: Parsed) -> str:
     return "lead" if p.distinct else "unknown"
 
 
+def _bare_day(folded: str, window: Window | None, today: date) -> date | None:
+    """The day a question about one task names ("15/12"; this year unless it says another)."""
+    if window is not None and window.start == window.end:
+        return window.start
+    m = _BARE_DAY.search(folded)
+    if not m:
+        return None
+    year = int(m.group(3)) if m.group(3) else today.year
+    try:
+        return date(year, int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None
+
+
 def listing_words(folded: str) -> bool:
     return bool(_LIST.search(folded))
 
@@ -216,6 +329,8 @@ def _topic(
 ) -> tuple[list[Term | None], str]:
     """The question's words as search terms; names and generic words rank but are not the topic."""
     spans = [(m.start, m.end, "name") for m in (*agencies, *plans)]
+    # Accents as typed, by folded word: they tell "Hàn" from "hạn" when the user typed them.
+    typed = {fold(w, expand=False): accent_key(w) for w in re.findall(r"\w+", text)} if has_accents(text) else {}
     if window is not None:
         spans.append((*window.span, "drop"))
     for rx in (_OVERDUE, _SOON):
@@ -251,9 +366,10 @@ def _topic(
         if mark == "name":
             seq.append(Term(tok, False, name=True))
             continue
+        tok = tok.lower()  # an accent false friend masked in upper case is still a topic word
         for part in index.split_glued(tok):
             word = part if part in GENERIC else _prefer_common(index, index.correct(part))
-            seq.append(Term(word, word not in GENERIC and not word.isdigit()))
+            seq.append(Term(word, word not in GENERIC and not word.isdigit(), accent=typed.get(word, "")))
         topic_words.append(tok)
     _mark_generic_pairs(seq)
     return seq, _as_written(text, topic_words)
@@ -270,9 +386,14 @@ def _mark_places(index: Index, toks: list[str], marks: list[str]) -> None:
 
 
 def _held_pair(index: Index, toks: list[str], marks: list[str], i: int) -> bool:
-    """A question word that is also a plan word beside its neighbour ("cần" / "cán bộ": both "can")."""
+    """A question word that is also a plan word beside a neighbour ("cần" / "cán bộ": both "can";
+    the "tư" of "thông tư" is not the "từ" of "từ ngày")."""
     nxt = toks[i + 1] if i + 1 < len(toks) and not marks[i + 1] else ""
-    return bool(nxt) and nxt not in _DROP_WORDS and len(index.postings.get(f"{toks[i]} {nxt}", ())) >= 2
+    prev = toks[i - 1] if i > 0 and not marks[i - 1] else ""
+    return bool(
+        (nxt and nxt not in _DROP_WORDS and index.postings.get(f"{toks[i]} {nxt}"))
+        or (prev and prev not in _DROP_WORDS and index.postings.get(f"{prev} {toks[i]}"))
+    )
 
 
 def _mark_generic_pairs(seq: list[Term | None]) -> None:

@@ -24,7 +24,8 @@ from knowledge.deadlines import deadline_json
 from knowledge.due import Dues, due_between, load_dues, overdue
 from knowledge.export import display_name
 from knowledge.importer.names import NameFinder
-from knowledge.queries import TaskDoc, chat_agencies
+from knowledge.labels import WEEKDAYS
+from knowledge.queries import TaskDoc, chat_agencies, task_progress
 from knowledge.search import STOP, Hit, Index, get_index, wordset
 from knowledge.text import fold
 
@@ -34,6 +35,15 @@ MAX_QUESTION = 400  # characters of a message read as a question
 MAX_TASKS = 200  # tasks a list answer carries for `ask --json` (its text shows MAX_LIST of them)
 # Two hits closer than this (ratio of scores) are "about equally good": the user picks.
 CLOSE = 0.88
+HALF = 0.5
+DOMINANT = 1.8  # a best task scoring this many times the next is "clearly best"
+MAX_SUGGESTIONS = 3  # nearest tasks shown when none answers
+SUGGEST_COVERAGE = 0.2  # share of the question's topic a task must hold to be suggested at all
+EMPTY_STORE = (
+    "Chưa có kế hoạch nào được nạp, nên tôi chưa có nhiệm vụ nào để tra cứu.\n"
+    "Quản trị viên có thể gửi tệp kế hoạch (.docx, .pdf, .txt) vào cuộc trò chuyện này, "
+    "hoặc chạy lệnh `nhacviec import TỆP` trên máy chủ."
+)
 
 HELP = (
     "Xin chào! Tôi trả lời câu hỏi về nhiệm vụ trong các kế hoạch đang theo dõi{plans}. Ví dụ:\n"
@@ -57,6 +67,7 @@ class Answer:
     choices: list[Choice] = field(default_factory=list)
     index: Index | None = None
     today: date | None = None
+    suggestions: list[TaskDoc] = field(default_factory=list)  # nearest tasks when none answers: not answers
 
     def as_json(self) -> dict[str, Any]:
         assert self.index is not None and self.today is not None
@@ -65,6 +76,7 @@ class Answer:
             "intent": self.intent,
             "answer": self.text,
             "tasks": [task_json(self.index, t, self.today) for t in self.tasks],
+            "suggestions": [task_json(self.index, t, self.today) for t in self.suggestions],
         }
 
 
@@ -97,7 +109,10 @@ async def answer(ctx: AppContext, question: str, agencies: list[int] | None = No
     idx = await get_index(ctx)
     today = ctx.clock.today()
     p = parse(idx, question[:MAX_QUESTION], today)  # a pasted page is not a question: read its start
-    ans = await _dispatch(ctx, idx, p, await _dues(ctx, today), agencies or [])
+    if not idx.plans and p.kind not in ("greeting", "thanks"):
+        ans = Answer("", p.kind, EMPTY_STORE)  # nothing was looked up: say so, not "no task due"
+    else:
+        ans = await _dispatch(ctx, idx, p, await _dues(ctx, today), agencies or [])
     ans.question, ans.index, ans.today = question, idx, today
     return ans
 
@@ -121,6 +136,19 @@ async def _dispatch(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: li
         return _agency(idx, p, dues)
     if p.kind == "plan":
         return _plan(idx, p, dues)
+    if p.kind == "plan_info":
+        return _plan_info(idx, p)
+    if p.kind == "section":
+        return _section(idx, p, dues)
+    if p.kind == "count":
+        return await _count(ctx, idx, p, dues)
+    if p.kind == "weekday" and p.window is not None:
+        d = p.window.start
+        n = (d - dues.today).days
+        when = "hôm nay" if n == 0 else (f"còn {n} ngày nữa" if n > 0 else f"đã qua {-n} ngày")
+        return Answer("", "weekday", f"Ngày {render.dmy(d)} là {WEEKDAYS[d.weekday()]} ({when}).")
+    if p.kind == "status":
+        return await _status(ctx, idx, p, dues)
     if p.kind == "unknown":
         return Answer("", "unknown", _not_understood(idx))
     return _about_task(idx, p, dues)
@@ -151,22 +179,40 @@ def _not_understood(idx: Index) -> str:
     return "Tôi chưa hiểu câu hỏi. Bạn có thể hỏi, ví dụ:\n" + help_text(idx).split("\n", 1)[1]
 
 
-def _nothing(idx: Index, p: Parsed, intent: str) -> Answer:
+def _nothing(idx: Index, p: Parsed, intent: str, near: list[TaskDoc] | None = None) -> Answer:
+    """No task answers: say so; show the nearest few by title only (no agency, no date: they were not
+    picked out by the question), each a choice to see it in full."""
     about = f" về “{p.topic}”" if p.topic else ""
     where = ""
     if p.plans and p.plan_ids:
         where = " trong " + ", ".join(idx.plans[i].label for i in dict.fromkeys(p.plan_ids))
+    head = (f"Không tìm thấy nhiệm vụ nào{about}{where}." if where else
+            f"Không tìm thấy nhiệm vụ nào{about} trong các kế hoạch đang theo dõi ({len(idx.plans)} kế hoạch).")
+    near = (near or [])[:MAX_SUGGESTIONS]
+    if near:
+        lines = [head, "Có thể bạn muốn hỏi một trong các việc sau:"]
+        choices = []
+        for n, doc in enumerate(near, 1):
+            lines.append(f"{n}. {render.snippet(doc.text, 90)} — {render.short_cite(idx, doc)}")
+            choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:{_pick_intent(intent)}:{doc.id}"))
+        lines.append("Gõ số để xem việc đó, hoặc hỏi lại bằng cụm từ khác.")
+        return Answer("", intent, "\n".join(lines), choices=choices, suggestions=near)
     text = (
-        f"Không tìm thấy nhiệm vụ nào{about}{where} trong các kế hoạch đang theo dõi ({len(idx.plans)} kế hoạch).\n"
+        f"{head}\n"
         f"Thử hỏi theo tên cơ quan (“{_example_agency(idx)} có việc gì?”) hoặc số kế hoạch "
         f"(“{_example_plan(idx)} có những nhiệm vụ nào?”), hoặc dùng đúng cụm từ trong kế hoạch."
     )
     return Answer("", intent, text)
 
 
+def _pick_intent(intent: str) -> str:
+    return intent if intent in ("lead", "coord", "report", "due") else "task"
+
+
 # ---- one task: lead / coord / report / due ------------------------------------------------------
-def rank(idx: Index, p: Parsed) -> list[Hit]:
-    """Tasks that answer the question's topic, best first; empty when none holds its topic words."""
+def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
+    """Tasks that answer the question's topic, best first; empty when none holds enough of its meaning.
+    `near`, when given, receives the nearest few tasks whatever their coverage (suggestions)."""
     only: set[int] | None = None
     plan_ids = set(p.plan_ids)
     if plan_ids:
@@ -174,6 +220,10 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
     hits = idx.search(p.seq, only=only)
     if only is not None and not any(_accept(p, h) for h in hits):
         hits = idx.search(p.seq)
+    # Judged on the topic alone, before the boosts below: a task far ahead of every other, holding half the
+    # topic and some of its pairs, is the one meant (the rest was said in other words than any task uses).
+    clear = (hits[0].doc.id if hits and hits[0].coverage >= HALF and (not hits[0].pairs or hits[0].pair_coverage > 0)
+             and (len(hits) == 1 or hits[0].score >= DOMINANT * hits[1].score) else None)
     subject, subject_groups = _expand(idx, p.subject)
     others, _ = _expand(idx, [a for a in p.agency_ids if a not in p.subject])
     head = _head_pair(p)
@@ -200,10 +250,14 @@ def rank(idx: Index, p: Parsed) -> list[Hit]:
             h.score *= 1.6
         elif (p.kind == "due" and h.doc.deadline_kind) or (p.kind == "coord" and h.doc.roles.get("coordinator")):
             h.score *= 1.2
+    hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
+    if near is not None:
+        near[:] = [h for h in hits if h.coverage >= SUGGEST_COVERAGE][:MAX_SUGGESTIONS]
     # Loosely only among tasks that hold the topic for sure: it picks between answers, never makes one up.
     loose = bool(subject) and any(_accept(p, h) for h in hits)
     hits = [h for h in hits
-            if (_accept(p, h) or (loose and _accept_loosely(h) and set(h.doc.agency_ids("lead")) & subject))
+            if (_accept(p, h) or h.doc.id == clear
+                or (loose and _accept_loosely(h) and set(h.doc.agency_ids("lead")) & subject))
             and (p.year is None or _of_year(idx, h.doc, p.year))]
     if p.kind == "report" and any(h.doc.roles.get("report_to") for h in hits):
         hits = [h for h in hits if h.doc.roles.get("report_to")]  # the others cannot say where
@@ -273,15 +327,39 @@ def _about_task(idx: Index, p: Parsed, dues: Dues) -> Answer:
     if not any(t is not None for t in p.seq):
         return Answer("", p.kind, "Bạn hỏi về việc nào? Xin ghi thêm nội dung công việc, tên cơ quan hoặc số kế hoạch, "
                                   "ví dụ: “Ai chủ trì rà soát quy định tài chính?”.")
-    hits = rank(idx, p)
+    near: list[Hit] = []
+    hits = rank(idx, p, near)
     if not hits:
-        return _nothing(idx, p, p.kind)
+        return _nothing(idx, p, p.kind, [h.doc for h in near])
     top = hits[0]
     close = [h for h in hits[:MAX_CHOICES] if h.score >= CLOSE * top.score]
     keys = {_answer_key(p.kind, h.doc, idx, dues.today) for h in close}
     if len(close) >= 2 and len(keys) >= 2:
         return _ask_which(idx, p, close, dues)
     return Answer("", p.kind, task_text(idx, p.kind, top.doc, dues), [h.doc for h in close])
+
+
+async def _status(ctx: AppContext, idx: Index, p: Parsed, dues: Dues) -> Answer:
+    """Is a task done? From the progress records (who marked it, when), else its due day."""
+    ans = _about_task(idx, p, dues)
+    if len(ans.tasks) != 1 or ans.choices:
+        return ans  # none found, or several: the list / suggestions already say so
+    doc = ans.tasks[0]
+    async with ctx.db.session() as s:
+        rows = await task_progress(s, doc.id)
+    done = [r for r in rows if r.status == "done"]
+    if doc.status == "done" or done:
+        lines = ["Đã ghi nhận hoàn thành."]
+        for r in done[-3:]:
+            who = idx.agency_name(r.agency_id) if r.agency_id in idx.registry.by_id else r.by
+            when = f" (kỳ {render.dmy(r.occurrence)})" if r.occurrence else ""
+            lines.append(f"• {who}{when}: ngày {render.dmy(r.at.date())}")
+    elif doc.status == "cancelled":
+        lines = ["Việc này đã được hủy, không còn phải thực hiện."]
+    else:
+        lines = ["Chưa ghi nhận hoàn thành.", f"Hạn: {render.due_phrase(idx, doc, dues)}."]
+    lines += [render.who_line(idx, doc, dues.today), render.cite(idx, doc)]
+    return Answer("", "status", "\n".join(lines), [doc])
 
 
 def task_text(idx: Index, intent: str, doc: TaskDoc, dues: Dues) -> str:
@@ -359,6 +437,13 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
     plan_ids = set(p.plan_ids)
     if plan_ids:
         led, coord, grouped = ([d for d in lst if d.plan_id in plan_ids] for lst in (led, coord, grouped))
+    if p.role is not None:  # "Sở X phối hợp những việc gì?", "Sở X chủ trì những việc nào?"
+        groups = idx.related_agencies(aid)[1]
+        grouped = [d for d in grouped if set(d.agency_ids(p.role)) & groups]  # its groups in that role
+        led, coord = ([], coord) if p.role == "coordinator" else (led, [])
+    if p.with_deadline:  # "... những việc gì có hạn?"
+        led, coord, grouped = ([d for d in lst if d.deadline_kind not in (None, "none", "ongoing")]
+                               for lst in (led, coord, grouped))
     if p.distinct:
         # "Sở Nội vụ phải làm gì về thi đua?": keep the agency's tasks that carry the topic.
         allowed = {idx.by_id[d.id] for d in (*led, *coord, *grouped)}
@@ -373,9 +458,11 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
     total = len(led) + len(coord) + len(grouped)
     if total == 0:
         receives = [d for d in (idx.docs[i] for i in idx.tasks_of(idx.related_agencies(aid)[0]))
-                    if set(d.agency_ids("report_to")) & idx.related_agencies(aid)[0]]
-        text = (f"Chưa thấy nhiệm vụ nào giao cho {label} chủ trì hay phối hợp trong các kế hoạch đang theo dõi "
-                f"({len(idx.plans)} kế hoạch).")
+                    if set(d.agency_ids("report_to")) & idx.related_agencies(aid)[0]
+                    and (not plan_ids or d.plan_id in plan_ids)]
+        where = (", ".join(idx.plans[i].label for i in dict.fromkeys(p.plan_ids)) if plan_ids
+                 else f"các kế hoạch đang theo dõi ({len(idx.plans)} kế hoạch)")
+        text = f"Chưa thấy nhiệm vụ nào giao cho {label} chủ trì hay phối hợp trong {where}."
         if not receives:
             return Answer("", "agency", text)
         body, picks = _numbered(idx, receives, dues)
@@ -438,6 +525,62 @@ def _plan(idx: Index, p: Parsed, dues: Dues) -> Answer:
     lines += body
     lines.append("Gõ số để xem chi tiết.")
     return Answer("", "plan", "\n".join(lines), docs, choices)
+
+
+def _plan_info(idx: Index, p: Parsed) -> Answer:
+    """When a plan was issued, by whom, who signed it, how many tasks it holds."""
+    lines = []
+    for pid in dict.fromkeys(p.plan_ids):
+        plan = idx.plans[pid]
+        lines.append(f"{plan.label}: {render.snippet(plan.title, 160)}" if plan.title else plan.label)
+        lines.append(f"• Ban hành: ngày {render.dmy(plan.issued_on)}" if plan.issued_on
+                     else "• Ngày ban hành: kế hoạch không ghi rõ.")
+        if plan.issuer:
+            lines.append(f"• Cơ quan ban hành: {plan.issuer}")
+        lines.append(f"• Người ký: {plan.signer}" if plan.signer else "• Người ký: kế hoạch không ghi rõ.")
+        lines.append(f"• Số nhiệm vụ: {len(plan.task_ids)}")
+    return Answer("", "plan_info", "\n".join(lines))
+
+
+def _section(idx: Index, p: Parsed, dues: Dues) -> Answer:
+    """The task(s) of one section ("Mục III.2 của KH 3021"), in the plans named or all."""
+    plan_ids = set(p.plan_ids)
+    docs = [d for d in idx.docs if (not plan_ids or d.plan_id in plan_ids) and _ref_key(d.ref) == p.section]
+    if not docs:  # "mục 2" of a plan whose refs go deeper: its sub-items
+        docs = [d for d in idx.docs if (not plan_ids or d.plan_id in plan_ids)
+                and _ref_key(d.ref).startswith(p.section + " ")]
+    where = ", ".join(idx.plans[i].label for i in dict.fromkeys(p.plan_ids)) or "các kế hoạch đang theo dõi"
+    label = p.section.upper().replace(" ", ".")
+    if not docs:
+        return Answer("", "section", f"Không thấy nhiệm vụ nào ở mục {label} trong {where}.")
+    if len(docs) == 1:
+        return Answer("", "section", render.task_card(idx, docs[0], dues), docs)
+    body, choices = _numbered(idx, docs, dues)
+    lines = [f"Mục {label} ({where}) có {len(docs)} nhiệm vụ:", *body, "Gõ số để xem chi tiết."]
+    return Answer("", "section", "\n".join(lines), docs, choices)
+
+
+def _ref_key(ref: str) -> str:
+    """ "III.2" -> "iii 2", comparable with a folded question's "mục iii 2"."""
+    return fold(ref, expand=False)
+
+
+async def _count(ctx: AppContext, idx: Index, p: Parsed, dues: Dues) -> Answer:
+    """How many tasks a plan holds, how many are done, overdue, still to come (knowledge.due decides)."""
+    today = dues.today
+    late = overdue(idx, dues)[1]
+    lines = []
+    for pid in dict.fromkeys(p.plan_ids):
+        plan = idx.plans[pid]
+        pos = [idx.by_id[t] for t in plan.task_ids if t in idx.by_id]
+        n_done = sum(1 for i in pos if dues.finished(idx.docs[i]))
+        n_over = sum(1 for i in pos if i in late)
+        n_dated = sum(1 for i in pos if idx.docs[i].deadline_kind not in (None, "none"))
+        lines.append(f"{plan.label}: {len(pos)} nhiệm vụ — {n_dated} có thời hạn, {n_done} đã ghi nhận hoàn thành, "
+                     f"{n_over} quá hạn (tính đến {render.dmy(today)}).")
+    listed = _plan(idx, p, dues)  # the tasks themselves follow, numbered
+    body = listed.text.split("\n")[len(lines):]
+    return Answer("", "count", "\n".join([*lines, *body]), listed.tasks, listed.choices)
 
 
 def _agency_filter(idx: Index, p: Parsed, today: date) -> tuple[set[int] | None, str]:

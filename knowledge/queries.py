@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from knowledge.deadlines import Deadline
 from knowledge.due import task_deadline
 from knowledge.labels import plan_label
-from knowledge.models import Agency, AgencyAlias, FocalPoint, Plan, Task, TaskAgency
+from knowledge.models import Agency, AgencyAlias, FocalPoint, Plan, Task, TaskAgency, TaskProgress
 
 
 @dataclass
@@ -28,6 +28,7 @@ class PlanDoc:
     issuer: str | None
     issued_on: date | None
     task_ids: list[int] = field(default_factory=list)
+    signer: str | None = None
 
     @property
     def label(self) -> str:
@@ -77,9 +78,10 @@ async def load_docs(session: AsyncSession) -> tuple[dict[int, PlanDoc], list[Tas
     """Every plan and every task (with its agencies), in plan then position order."""
     plans: dict[int, PlanDoc] = {}
     for row in await session.execute(
-        select(Plan.id, Plan.number, Plan.kind, Plan.title, Plan.issuer, Plan.issued_on).order_by(Plan.id)
+        select(Plan.id, Plan.number, Plan.kind, Plan.title, Plan.issuer, Plan.issued_on, Plan.signer).order_by(Plan.id)
     ):
-        plans[row.id] = PlanDoc(row.id, row.number, row.kind or "Kế hoạch", row.title or "", row.issuer, row.issued_on)
+        plans[row.id] = PlanDoc(row.id, row.number, row.kind or "Kế hoạch", row.title or "", row.issuer, row.issued_on,
+                                signer=row.signer)
     tasks: dict[int, TaskDoc] = {}
     for r in await session.execute(
         select(Task.id, Task.plan_id, Task.position, Task.ref, Task.text, Task.status, Task.deadline_kind,
@@ -128,3 +130,21 @@ async def agency_spellings(session: AsyncSession) -> list[tuple[int, str]]:
     rows = [(r.id, r.name) for r in await session.execute(select(Agency.id, Agency.name))]
     rows += [(r.agency_id, r.alias) for r in await session.execute(select(AgencyAlias.agency_id, AgencyAlias.alias))]
     return rows
+
+
+@dataclass
+class ProgressRow:
+    agency_id: int
+    occurrence: date | None
+    status: str
+    new_due: date | None
+    by: str
+    at: datetime
+
+
+async def task_progress(session: AsyncSession, task_id: int) -> list[ProgressRow]:
+    """What was recorded on one task (done, extended), oldest first: "đã hoàn thành chưa?" reads it."""
+    q = (select(TaskProgress.agency_id, TaskProgress.occurrence, TaskProgress.status, TaskProgress.new_due,
+                TaskProgress.by, TaskProgress.at)
+         .where(TaskProgress.task_id == task_id).order_by(TaskProgress.at, TaskProgress.id))
+    return [ProgressRow(r.agency_id, r.occurrence, r.status, r.new_due, r.by, r.at) for r in await session.execute(q)]

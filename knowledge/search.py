@@ -21,6 +21,7 @@ import logging
 import math
 import re
 import time
+import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Collection, Iterable
@@ -35,12 +36,20 @@ from rapidfuzz import fuzz, process
 from knowledge.agencies import Registry
 from knowledge.deadlines import RECURRING
 from knowledge.queries import PlanDoc, TaskDoc, agency_spellings, load_docs, store_version
-from knowledge.text import fold
+from knowledge.text import fold, strip_accents
+from knowledge.vocabulary import abbreviations, learn_abbreviations, shorthand_pattern, synonym_groups, synonym_raw
 
 log = logging.getLogger(__name__)
 
 CACHE_KEY = "search"
 RECHECK_S = 3.0
+SYNONYM_CREDIT = 0.75  # a task saying "thu hút" for a question's "kéo": most of the word's weight
+ACCENT_MISS = 0.5  # a task holding the letters with other accents than typed ("hạn" for "Hàn")
+ACCENT_CHECKED = 20  # best tasks whose accents are compared with the question's
+ALONE = 0.5  # a topic syllable a task holds away from the question's neighbouring words ("đạt" for "đất đai")
+MAX_TITLED_PLANS = 3  # plans a "kế hoạch <title words>" may name
+MAX_ALTERNATIVES = 8  # synonyms tried per question phrase (keeps a question's cost flat)
+MAX_SYNONYM_POSTINGS = 2000  # a synonym held by more tasks brings in no candidates
 
 
 
@@ -56,6 +65,7 @@ _SPOKEN_GROUPS = {
 # "… tỉnh Ninh Thuận" at the end of a name: the province, not part of the body's name
 # (but "tỉnh ủy", "tỉnh đoàn" are bodies).
 _PROVINCE_TAIL = re.compile(r" tinh(?! (?:uy|doan|hoi)\b)( [a-z]+){1,3}$")
+_VOWELS = frozenset("aeiouy")
 _CONFUSED = (("i", "y"), ("y", "i"), ("x", "s"), ("s", "x"), ("tr", "ch"), ("ch", "tr"), ("gi", "d"), ("d", "gi"))
 
 
@@ -86,8 +96,9 @@ _PLACE_OF = re.compile(r"\b(?:tinh uy|thanh uy|huyen uy|thi uy|tinh|thanh pho|hu
 
 
 def analyze(text: str) -> list[str]:
-    """The index's view of a text: folded syllables without glue words ("NQ20" -> nghi quyet 20)."""
-    return [w for w in fold(_SPLIT_DIGITS.sub(" ", text)).split() if w not in STOP]
+    """The index's view of a text: folded syllables without glue words ("NQ20" -> nghi quyet 20,
+    "ĐHQG" -> dai hoc quoc gia)."""
+    return [w for w in expand_shorthands(fold(_SPLIT_DIGITS.sub(" ", text))).split() if w not in STOP]
 
 
 def analyze_fast(text: str) -> list[str]:
@@ -106,16 +117,22 @@ def _analyze_chunk(chunk: str) -> tuple[str, ...]:
     return tuple(analyze(chunk))
 
 
-# Shorthands people type in questions that plans spell out (folded; knowledge.text expands agency ones).
-_QUERY_SHORTHANDS = {"csdl": "co so du lieu", "cntt": "cong nghe thong tin", "cds": "chuyen doi so",
-                     "cbcc": "can bo cong chuc", "ngan sach nn": "ngan sach nha nuoc",
-                     "ke hoach tc": "ke hoach tai chinh"}  # "Vụ KH-TC" (KH is already spelt out)
-_SHORTHAND_RE = re.compile(r"\b(" + "|".join(sorted(_QUERY_SHORTHANDS, key=len, reverse=True)) + r")\b")
+_SHORTHANDS = abbreviations()  # knowledge/data/abbreviations.json: "tp hcm", "dhqg", "csdl", ...
+_SHORTHAND_RE = shorthand_pattern(_SHORTHANDS)
+
+
+def expand_shorthands(folded: str, table: dict[str, str] | None = None,
+                      pattern: re.Pattern[str] | None = None) -> str:
+    """Short forms spelt out in folded text (the built-in table, or a table a plan defined)."""
+    table, pattern = (table, pattern) if table is not None else (_SHORTHANDS, _SHORTHAND_RE)
+    if pattern is None:
+        return folded
+    return pattern.sub(lambda m: table[m.group(1)], folded)
 
 
 def fold_query(text: str) -> str:
     """A question folded the way the scanners expect it (digits split from letters, shorthands spelt out)."""
-    return _SHORTHAND_RE.sub(lambda m: _QUERY_SHORTHANDS[m.group(1)], fold(_SPLIT_DIGITS.sub(" ", text)))
+    return expand_shorthands(fold(_SPLIT_DIGITS.sub(" ", text)))
 
 
 def pairs(tokens: list[str]) -> list[str]:
@@ -139,6 +156,7 @@ class Term:
     text: str
     distinct: bool  # a topic word: an answer must match most of these
     name: bool = False  # part of an agency or plan name found in the question
+    accent: str = ""  # accent_key of the word as typed, when the user typed accents ("han|\u0300" for "Hàn")
 
 
 @dataclass
@@ -148,6 +166,31 @@ class Hit:
     coverage: float  # share of the question's topic words (idf-weighted) the task holds
     pair_coverage: float  # share of the question's topic word pairs the task holds (1.0 when it has none)
     pairs: int = 0  # how many topic word pairs the question has
+
+
+@dataclass
+class _Query:
+    """A question's terms prepared for weighing tasks (see Index.search)."""
+
+    unis: dict[str, bool]
+    beside: dict[str, list[str]]
+    typed: dict[str, tuple[str, ...]]
+    alts: dict[str, list[str]]
+    weights: dict[str, float]
+    boosts: dict[str, float]
+    distinct_uni: list[str]
+    distinct_pairs: list[str]
+    uni_total: float
+    # per term: (term, " term ", " synonym " for each synonym, weight * boost)
+    terms: list[tuple[str, str, tuple[str, ...], float]] = field(default_factory=list)
+    neighbours: dict[str, set[str]] = field(default_factory=dict)  # word -> the words beside it in the question
+
+    def __post_init__(self) -> None:
+        for t in self.weights:
+            alt = self.alts.get(t, [])
+            self.terms.append((t, f" {t} ", tuple(f" {a} " for a in alt), self.weights[t] * self.boosts[t]))
+        for u, prs in self.beside.items():
+            self.neighbours[u] = {w for p in prs for w in p.split() if w != u}
 
 
 @dataclass
@@ -173,6 +216,8 @@ class Index:
     _numbers: dict[str, list[int]] = field(default_factory=dict)  # leading number -> plan ids
     version: tuple[Any, ...] = ()
     cache: dict[str, Any] = field(default_factory=dict)  # things other modules derive from this index
+    learned: dict[str, str] = field(default_factory=dict)  # short forms the plans define ("bcd" -> ban chi dao)
+    _learned_re: re.Pattern[str] | None = None
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
@@ -181,8 +226,16 @@ class Index:
         idx = cls(registry, plans, docs)
         postings: dict[str, array] = {}
         total = 0
+        by_plan = _learn(plans, docs)
+        for short_forms, _ in by_plan.values():
+            for k, v in short_forms.items():
+                idx.learned.setdefault(k, v)
+        idx._learned_re = shorthand_pattern(idx.learned)
         for i, doc in enumerate(docs):
             toks = analyze_fast(doc.text)
+            if doc.plan_id in by_plan:  # the plan's own short forms: index the words they stand for too
+                table, pattern = by_plan[doc.plan_id]
+                toks = expand_shorthands(" ".join(toks), table, pattern).split()
             idx.folded.append(" ".join(toks))
             idx.lengths.append(len(toks))
             total += len(toks)
@@ -216,6 +269,13 @@ class Index:
             if p.number:
                 idx._numbers.setdefault(_leading_number(p.number), []).append(p.id)
         return idx
+
+    def fold_query(self, text: str) -> str:
+        """A question folded for this index: built-in short forms and those the plans define spelt out."""
+        folded = fold_query(text)
+        if self._learned_re is not None:
+            folded = expand_shorthands(folded, self.learned, self._learned_re)
+        return folded
 
     def _build_agency_scanner(self, spellings: list[tuple[int, str]]) -> None:
         """Names as people write them: each name and alias folded, with and without the province."""
@@ -301,6 +361,33 @@ class Index:
                 for m in re.finditer(rf"\b{place}\b", folded_q):
                     if not any(o.start < m.end() and m.start() < o.end for o in out):
                         out.append(Mention(m.start(), m.end(), m.group(0), ids))
+            out += self._plans_by_title(folded_q, out)
+        return out
+
+    def _plans_by_title(self, folded_q: str, found: list[Mention]) -> list[Mention]:
+        """ "kế hoạch triển khai chiến lược KHCN năm 2024", "kế hoạch chuyển đổi số": the words after "kế hoạch"
+        that a few plans' titles hold (two at least, and fewer plans than all) name those plans."""
+        words = self.cache.get("title_words")
+        if words is None:
+            words = self.cache["title_words"] = {pid: set(t.split()) for pid, t in self._titles.items()}
+        out: list[Mention] = []
+        for m in _PLAN_WORD.finditer(folded_q):
+            if any(o.start <= m.start() < o.end for o in found):
+                continue
+            ids = set(words)
+            end, held = m.end(), 0
+            for w in re.finditer(r"\S+", folded_q[m.end():]):
+                start = m.end() + w.start()
+                if any(o.start <= start < o.end for o in found):
+                    break
+                if w.group(0) in STOP:
+                    continue
+                narrowed = {pid for pid in ids if w.group(0) in words[pid]}
+                if not narrowed:
+                    break
+                ids, end, held = narrowed, m.end() + w.end(), held + 1
+            if held >= 2 and len(ids) <= MAX_TITLED_PLANS and len(ids) < len(words):
+                out.append(Mention(m.start(), end, folded_q[m.start():end], sorted(ids)))
         return out
 
     def places(self) -> dict[str, list[int]]:
@@ -325,12 +412,14 @@ class Index:
 
     def correct(self, token: str) -> str:
         """A token the index does not know, mapped to the closest known one (typos), else itself."""
-        if token in self.postings or token.isdigit() or not self.vocab:
-            return token
+        if token in self.postings or token.isdigit() or not self.vocab or token in SYNONYM_WORDS:
+            return token  # a word of the synonym table is a word, not a typo ("kéo" is not "kẹp")
         # Spellings people confuse: "qui"/"quy", "xoát"/"soát", "trủ trì"/"chủ trì", "dao"/"giao".
         for a, b in _CONFUSED:
             if token.startswith(a) and b + token[len(a):] in self.postings:
                 return b + token[len(a):]
+            if a in "iy" and len(token) > 1 and token[-2] in _VOWELS and not token.endswith(("qui", "quy")):
+                continue  # "mai" is not a typo for "may": only a lone i/y after a consonant is ("ky"/"ki")
             if token.endswith(a) and token[: -len(a)] + b in self.postings:
                 return token[: -len(a)] + b
         if len(token) < 4:
@@ -348,6 +437,46 @@ class Index:
                 return [a, b]
         return [token]
 
+    def alternatives(self, seq: list[Term | None]) -> dict[str, list[str]]:
+        """For each question term (word or word pair) inside a phrase of knowledge/data/synonyms.json,
+        the group's other phrases this index holds ("keo" -> ["thu hut", "moi"])."""
+        out: dict[str, list[str]] = {}
+        run: list[Term] = []
+        for t in [*seq, None]:
+            if t is not None and not t.name:
+                run.append(t)
+                continue
+            toks = [x.text for x in run]
+            for i in range(len(toks)):
+                for n in range(min(MAX_SYNONYM_WORDS, len(toks) - i), 0, -1):
+                    phrase = " ".join(toks[i : i + n])
+                    others = SYNONYMS.get(phrase)
+                    if not others:
+                        continue
+                    typed = tuple(x.accent for x in run[i : i + n])
+                    if all(typed) and typed not in SYNONYM_ACCENTS.get(phrase, {typed}):
+                        continue  # "công tác" typed: not the "cộng tác" of the table
+                    present = [a for a in others if self._holds_phrase(a)][:MAX_ALTERNATIVES]
+                    if present:
+                        span = toks[i : i + n]
+                        for term in (*span, *pairs(span)):
+                            out.setdefault(term, []).extend(a for a in present if a not in out.get(term, ()))
+                    break
+            run = []
+        return out
+
+    def _holds_phrase(self, phrase: str) -> bool:
+        """Does some task hold this (analysed) phrase's word, or every pair of its words?"""
+        toks = phrase.split()
+        if len(toks) == 1:
+            return toks[0] in self.postings
+        return all(p in self.postings for p in pairs(toks))
+
+    def _phrase_postings(self, phrase: str) -> Collection[int]:
+        toks = phrase.split()
+        keys = toks if len(toks) == 1 else pairs(toks)
+        return min((self.postings.get(k, ()) for k in keys), key=len)
+
     def search(
         self,
         seq: list[Term | None],
@@ -355,17 +484,25 @@ class Index:
         only: Iterable[int] | None = None,
         limit: int = 50,
     ) -> list[Hit]:
-        """Tasks ranked for a question's words (None in `seq` breaks a pair), optionally among `only`."""
+        """Tasks ranked by how much of a question's meaning they hold (None in `seq` breaks a pair).
+
+        Every term counts by its weight (BM25-style, idf): in full when the task holds it (as typed,
+        when the user typed accents), partly when it holds another word of the same meaning
+        (knowledge/data/synonyms.json) or the same letters with other accents. Nothing is required:
+        callers judge from `coverage` whether the best is good enough."""
         unis: dict[str, bool] = {}
         pair_terms: dict[str, bool] = {}
         names: set[str] = set()
         beside: dict[str, list[str]] = {}  # a word's pairs in the question
+        typed: dict[str, tuple[str, ...]] = {}  # term -> accent keys of its syllables as typed
         prev: Term | None = None
         for t in seq:
             if t is None:
                 prev = None
                 continue
             unis[t.text] = unis.get(t.text, False) or t.distinct
+            if t.accent:
+                typed[t.text] = (t.accent,)
             if t.name:
                 names.add(t.text)
             if prev is not None and prev.text != t.text:
@@ -375,29 +512,42 @@ class Index:
                 beside.setdefault(t.text, []).append(pair)
                 if prev.name and t.name:
                     names.add(pair)
+                if prev.accent and t.accent:
+                    typed[pair] = (prev.accent, t.accent)
             prev = t
+        alts = self.alternatives(seq)
         allowed = set(only) if only is not None else None
         n = len(self.docs)
         weights = {term: self.idf(term) for term in (*unis, *pair_terms)}
+        for term, alt in alts.items():
+            if term in weights and not self.postings.get(term):
+                # A word no task holds weighs what its synonyms weigh here ("kéo" as much as "thu hút").
+                weights[term] = max(self.idf(a.split()[0]) if " " not in a else self.idf(pairs(a.split())[0])
+                                    for a in alt)
         boosts = {term: (1.6 if term in pair_terms else 1.0) * (0.35 if term in names else 1.0) for term in weights}
         # Phase 1, in C, a few hundred candidates. Small stores: count how many of the question's terms
-        # each task holds (pairs twice). Big ones: gather the tasks holding the rarest terms, then
-        # narrow them by the next rarest while enough remain. Tasks holding a very rare term always stay.
-        order = sorted((t for t in weights if self.postings.get(t)), key=lambda t: len(self.postings[t]))
+        # (or their synonyms) each task holds, pairs twice. Big ones: gather the tasks holding the rarest
+        # terms, then narrow them by the next rarest while enough remain. Tasks holding a very rare term stay.
+        sources: dict[str, Collection[int]] = {t: self.postings[t] for t in weights if self.postings.get(t)}
+        for a in {a for lst in alts.values() for a in lst}:
+            plist = self._phrase_postings(a)
+            if len(plist) <= MAX_SYNONYM_POSTINGS:  # a synonym held everywhere finds nothing new
+                sources.setdefault(a, plist)
+        order = sorted(sources, key=lambda t: len(sources[t]))
         lists: list[tuple[str, Collection[int]]] = [
-            (t, self.postings[t] if allowed is None else allowed.intersection(self.postings[t])) for t in order
+            (t, sources[t] if allowed is None else allowed.intersection(sources[t])) for t in order
         ]
         cap = limit * 4
         must: set[int] = set()
-        for _, plist in lists:
-            if len(plist) <= 20:
+        for key, plist in lists:
+            if len(plist) <= 20 and key in weights:
                 must.update(plist)
         total = sum(len(plist) for _, plist in lists)
         if total <= 20000:
             counts: Counter[int] = Counter()
             for term, plist in lists:
                 counts.update(plist)
-                if term in pair_terms:
+                if term in pair_terms or " " in term:
                     counts.update(plist)
             pool = {i for i, _ in counts.most_common(cap)}
         else:
@@ -418,33 +568,67 @@ class Index:
         if allowed is not None and not pool:
             pool = set(list(allowed)[:limit])  # nothing holds a word: still list them, callers judge
         cands = must | (pool if len(pool) <= cap else set(heapq.nsmallest(cap, pool)))
-        # Phase 2: exact BM25-style scores, topic coverage and a fuzzy re-rank for the candidates.
+        # Phase 2: exact scores and meaning coverage for the candidates, then a fuzzy re-rank.
         distinct_uni = [u for u, d in unis.items() if d]
         distinct_pairs = [p for p, d in pair_terms.items() if d]
         uni_total = sum(weights.get(u, 0.0) or math.log(n + 1) for u in distinct_uni)
         query_text = " ".join(t.text for t in seq if t is not None)
+        q = _Query(unis, beside, typed, alts, weights, boosts, distinct_uni, distinct_pairs, uni_total)
         scored: list[tuple[float, int, float, float]] = []
         for i in cands:
-            words = set(self.folded[i].split())
-            text = f" {self.folded[i]} "
-            norm = 1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1
-            s = sum(w * boosts[t] * 2.2 / norm for t, w in weights.items()
-                    if (t in words if t in unis else f" {t} " in text))
-            # A word counts where it stands as in the question: with one of its neighbours ("đất đai"
-            # is not held by a task saying "đạt" here and "hiện đại" there).
-            held = sum(weights[u] for u in distinct_uni
-                       if u in words and (u not in beside or any(f" {p} " in text for p in beside[u])))
-            cov = held / uni_total if uni_total else 1.0
-            pheld = sum(1 for p in distinct_pairs if f" {p} " in text)
-            pcov = pheld / len(distinct_pairs) if distinct_pairs else 1.0
-            scored.append((s * (0.6 + 0.4 * cov), i, cov, pcov))
+            s, cov, pcov = self._weigh(q, i, accents=False)
+            scored.append((s * (0.6 + 0.4 * cov) * (0.8 + 0.2 * pcov), i, cov, pcov))
         top = heapq.nlargest(limit * 2, scored)
+        if typed:  # accents as typed: weighed again for the best few only (reading a task's accents costs)
+            again = []
+            for _, i, _, _ in top[:ACCENT_CHECKED]:
+                s, cov, pcov = self._weigh(q, i, accents=True)
+                again.append((s * (0.6 + 0.4 * cov) * (0.8 + 0.2 * pcov), i, cov, pcov))
+            top = sorted(again + top[ACCENT_CHECKED:], reverse=True)
         hits = []
         for s, i, cov, pcov in top:
             rerank = fuzz.partial_ratio(query_text, self.folded[i]) / 100.0 if query_text else 0.0
             hits.append(Hit(self.docs[i], s + rerank, cov, pcov, len(distinct_pairs)))
         hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
         return hits[:limit]
+
+    def _weigh(self, q: _Query, i: int, accents: bool) -> tuple[float, float, float]:
+        """(BM25-style score, share of the topic words held, share of the topic pairs held) of task i."""
+        text = f" {self.folded[i]} "  # substring tests on the padded text: cheaper than a set of its words
+        marks = _accents_of(self.docs[i].text) if accents and q.typed else None
+        direct: dict[str, float] = {}
+        credit: dict[str, float] = {}
+        score = 0.0
+        for term, padded, alt_phrases, weighted in q.terms:
+            if padded in text:
+                d = 1.0
+                if marks is not None and term in q.typed:
+                    for syllable, key in zip(term.split(), q.typed[term], strict=False):
+                        forms = marks.get(syllable)
+                        if forms and key not in forms:
+                            d = ACCENT_MISS  # "Hàn" typed, the task says "hạn"
+                            break
+            else:
+                d = 0.0
+            direct[term] = d
+            c = SYNONYM_CREDIT if d < SYNONYM_CREDIT and alt_phrases and any(a in text for a in alt_phrases) else d
+            credit[term] = c
+            score += weighted * c
+        score *= 2.2 / (1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1)
+        # A word counts where it stands as in the question: with one of its neighbours ("đất đai"
+        # is not held by a task saying "đạt" here and "hiện đại" there), or through a synonym.
+        held = 0.0
+        for u in q.distinct_uni:
+            c = direct[u]
+            if c and u in q.beside and not any(credit[p] for p in q.beside[u]):
+                # Held, but not beside its neighbours in the question: the words rearranged when a neighbour
+                # stands elsewhere in the task ("chuyên gia giỏi ngoài tỉnh"), else another compound word
+                # ("nhân dân" for "dân vận").
+                c *= ALONE if any(credit.get(w) for w in q.neighbours[u]) else 0.0
+            held += q.weights[u] * max(c, credit[u] if credit[u] == SYNONYM_CREDIT else 0.0)
+        cov = held / q.uni_total if q.uni_total else 1.0
+        pcov = (sum(1 for p in q.distinct_pairs if credit[p]) / len(q.distinct_pairs)) if q.distinct_pairs else 1.0
+        return score, cov, pcov
 
     # ---- agencies and time ----------------------------------------------------------------
     def related_agencies(self, agency_id: int) -> tuple[set[int], set[int]]:
@@ -502,6 +686,78 @@ class Index:
             return doc.deadline_due
         dl = doc.deadline()
         return dl.next_due(today) if dl else None
+
+
+def _learn(plans: dict[int, PlanDoc], docs: list[TaskDoc]) -> dict[int, tuple[dict[str, str], re.Pattern[str] | None]]:
+    """Short forms each plan defines in its title or tasks ("(sau đây gọi tắt là BCĐ)"), by plan."""
+    texts: dict[int, list[str]] = {}
+    for p in plans.values():
+        if "tắt" in p.title:
+            texts.setdefault(p.id, []).append(p.title)
+    for d in docs:
+        if "tắt" in d.text:
+            texts.setdefault(d.plan_id, []).append(d.text)
+    out = {}
+    for pid, found in texts.items():
+        table = {k: " ".join(analyze(v)) for k, v in learn_abbreviations(found).items()}
+        if table:
+            out[pid] = (table, shorthand_pattern(table))
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def accent_key(word: str) -> str:
+    """A word's letters and its marks, whatever the order they were typed in ("hoà" and "hòa" agree;
+    "hàn" and "hạn" do not): "han|\u0300"."""
+    word = word.lower()
+    marks = "".join(sorted(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) == "Mn"))
+    if "đ" in word:
+        marks += "đ"
+    return f"{strip_accents(word)}|{marks}"
+
+
+def has_accents(text: str) -> bool:
+    """Did the user type Vietnamese accents (then an unaccented "ban" means "ban", not "bán")?"""
+    return strip_accents(text) != text
+
+
+@lru_cache(maxsize=8192)
+def _accents_of(text: str) -> dict[str, frozenset[str]]:
+    """Folded syllable -> the accent keys it has in a text ("han" -> {"han|\u0323"} for "hạn")."""
+    out: dict[str, set[str]] = {}
+    for w in re.findall(r"\w+", text):
+        key = accent_key(w)
+        out.setdefault(key.split("|", 1)[0], set()).add(key)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _synonym_table() -> dict[str, tuple[str, ...]]:
+    """Analysed phrase -> the other phrases of every group it belongs to (knowledge/data/synonyms.json)."""
+    table: dict[str, list[str]] = {}
+    for group in synonym_groups():
+        # A phrase that analysis shrinks to one syllable ("sơ kết" -> "kết", "trong tỉnh" -> "tỉnh") would
+        # match far more than it means: left out.
+        phrases = [" ".join(a) for w in group if (a := analyze(w)) and (len(a) > 1 or len(w.split()) == 1)]
+        phrases = list(dict.fromkeys(phrases))
+        for p in phrases:
+            table.setdefault(p, []).extend(q for q in phrases if q != p)
+    return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
+
+
+def _synonym_accents() -> dict[str, set[tuple[str, ...]]]:
+    """Analysed phrase -> how its syllables are accented in the table (to tell "cộng tác" from "công tác")."""
+    out: dict[str, set[tuple[str, ...]]] = {}
+    for group in synonym_raw():
+        for w in group:
+            words = [x for x in re.findall(r"\w+", w) if fold(x, expand=False) not in STOP]
+            out.setdefault(" ".join(analyze(w)), set()).add(tuple(accent_key(x) for x in words))
+    return out
+
+
+SYNONYMS = _synonym_table()
+SYNONYM_ACCENTS = _synonym_accents()
+MAX_SYNONYM_WORDS = max((len(k.split()) for k in SYNONYMS), default=1)
+SYNONYM_WORDS = frozenset(w for k in SYNONYMS for w in k.split())
 
 
 def _first_ref(title: str) -> tuple[str, str] | None:

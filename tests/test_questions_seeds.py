@@ -18,7 +18,8 @@ from knowledge.text import fold
 from tests.conftest import SEEDS
 
 HERE = Path(__file__).resolve().parent
-QUESTION_FILES = [SEEDS.parent / "eval" / "questions.yaml", HERE / "questions_extra.yaml"]
+QUESTION_FILES = [SEEDS.parent / "eval" / "questions.yaml", HERE / "questions_extra.yaml",
+                  HERE / "questions_paraphrase.yaml", HERE / "questions_paraphrase3.yaml"]
 
 pytestmark = pytest.mark.skipif(not any(SEEDS.glob("*.txt")), reason="the sample plans are not here")
 
