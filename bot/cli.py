@@ -47,9 +47,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     sub.add_parser("agencies", help="liệt kê danh mục cơ quan")
     commands["agencies"] = cmd_agencies
     # Each module adds its own sub-commands; kept apart so each can grow on its own.
-    from bot import cmd_ask, cmd_backup, cmd_import, cmd_policy, cmd_remind, cmd_run, cmd_settings
+    from bot import cmd_ask, cmd_backup, cmd_export, cmd_import, cmd_policy, cmd_remind, cmd_run, cmd_settings
 
-    for module in (cmd_import, cmd_ask, cmd_remind, cmd_policy, cmd_run, cmd_backup, cmd_settings):
+    for module in (cmd_import, cmd_ask, cmd_remind, cmd_policy, cmd_run, cmd_backup, cmd_settings, cmd_export):
         commands.update(module.register(sub))
     return parser, commands
 

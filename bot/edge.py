@@ -1,9 +1,9 @@
 """The channel-neutral edge: what happens to a message between a channel and the router, written once.
 
 A channel hands each `Incoming` to `Edge.receive`. The Edge answers one chat's messages in the
-order they came (updates of different chats run concurrently), hands an admin's plan file to the
-importer, asks the router, and delivers every reply to the chat and channel it is addressed to
-(an admin's notice may go to another chat, or another channel), looking the channel up in its
+order they came (updates of different chats run concurrently), fetches an admin's plan file for
+the router (which previews it), asks the router, and delivers every reply to the chat and channel
+it is addressed to (an admin's notice may go to another chat, or another channel), looking the channel up in its
 registry at send time. A reply longer than the channel takes is sent in pieces; passing failures
 are retried; a chat that blocked the bot is marked unreachable and the admins told; a reply
 nobody can carry is recorded as undelivered. Any failure becomes a polite reply, never silence.
@@ -25,15 +25,15 @@ from core.context import AppContext
 from core.messages import DeliveryError, Incoming, Reply, RetryLater, Sender, Unreachable
 from handlers import router
 from handlers.registration import mark_chat_unreachable
-from knowledge.importer import ImportRefused
+from knowledge.file_kinds import IMAGE, not_a_plan
 from knowledge.models import AuditEntry
-from knowledge.plans import import_file
 
 log = logging.getLogger(__name__)
 
 SORRY = router.SORRY
 NOT_UNDERSTOOD = "Xin lỗi, tôi chưa hiểu tin nhắn này. Gõ /help để xem cách hỏi."
 ADMIN_FILES_ONLY = "Xin lỗi, chỉ quản trị viên mới gửi được tệp kế hoạch. Bạn có thể đặt câu hỏi bằng tin nhắn."
+NO_FILES = "Kênh này chưa gửi được tệp ({name}); hãy dùng Telegram hoặc dòng lệnh `nhacviec export`."
 MAX_ATTEMPTS = 5  # per message piece, for flood control and network errors
 MAX_WAIT = 60.0  # never sleep longer than this on one retry: someone is waiting for the answer
 MAX_UPLOAD_MB = 20
@@ -83,28 +83,21 @@ class Edge:
 
     async def _answer(self, incoming: Incoming, fetch_file: FetchFile | None) -> list[Reply]:
         if incoming.file_name is not None and incoming.file_bytes is None:
+            await router.refresh_admins(self.ctx)
             if not self.ctx.is_admin(incoming.channel, incoming.user_id):
+                if incoming.text and not_a_plan(incoming.file_name) == IMAGE:
+                    # A user's photo with a caption: the caption is what they ask, as before.
+                    return await router.handle(self.ctx, replace(incoming, file_name=None))
                 return [Reply(ADMIN_FILES_ONLY)]
-            data = await fetch_file(self.max_upload_bytes) if fetch_file is not None else None
-            if data is None:
-                return [Reply(f"Tệp {incoming.file_name} quá lớn (tối đa {self.max_upload_bytes // 2**20} MB).")]
-            incoming = replace(incoming, file_bytes=data)
+            if not_a_plan(incoming.file_name) is None:  # a photo or a spreadsheet is named, not downloaded
+                data = await fetch_file(self.max_upload_bytes) if fetch_file is not None else None
+                if data is None:
+                    return [Reply(f"Tệp {incoming.file_name} quá lớn (tối đa {self.max_upload_bytes // 2**20} MB).")]
+                incoming = replace(incoming, file_bytes=data)
         replies = await router.handle(self.ctx, incoming)
-        if not replies and incoming.file_bytes is not None:
-            return await self._import(incoming, incoming.file_bytes)
         if not replies and incoming.choice is None:
             return [Reply(NOT_UNDERSTOOD)]
         return replies
-
-    async def _import(self, incoming: Incoming, data: bytes) -> list[Reply]:
-        """An admin's plan file into the store (knowledge.plans), unless a handler took it first."""
-        name = incoming.file_name or "tep.txt"
-        try:
-            result = await import_file(self.ctx.db, data, name, actor=f"{incoming.channel}:{incoming.user_id}",
-                                       max_bytes=self.max_upload_bytes)
-        except ImportRefused as e:
-            return [Reply(f"Không nhập được tệp {name}: {e.message_vi}")]
-        return [Reply(f"Tệp {name}: {result.summary_vi()}")]
 
     # ---- replies out -----------------------------------------------------------------------------
 
@@ -123,6 +116,8 @@ class Edge:
             await self._undelivered(channel, chat_id, reply, "kênh không chạy trên máy chủ này")
             return False
         pieces = split_text(reply.text, target.max_text) or ["…"]
+        if reply.attachment is not None:
+            return await self._send_file(target, channel, chat_id, reply)
         for i, piece in enumerate(pieces):
             choices = reply.choices if i == len(pieces) - 1 else None
             for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -143,6 +138,32 @@ class Edge:
                     await self._undelivered(channel, chat_id, reply, str(e))
                     return False
         return True
+
+    async def _send_file(self, target: Channel, channel: str, chat_id: str, reply: Reply) -> bool:
+        """The reply's text, then its file (a photo or a document) with a short caption; a channel that
+        sends no file says so in words instead of dropping it."""
+        assert reply.attachment is not None
+        if reply.text and not await self.send(channel, chat_id, replace(reply, attachment=None)):
+            return False
+        send_file = getattr(target.sender, "send_file", None)
+        if send_file is None:
+            return await self.send(channel, chat_id, Reply(NO_FILES.format(name=reply.attachment.name)))
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                await send_file(chat_id, reply.attachment, reply.attachment.name)
+                return True
+            except Unreachable as e:
+                await self.unreachable(channel, chat_id, str(e))
+                return False
+            except RetryLater as e:
+                if attempt == MAX_ATTEMPTS:
+                    break
+                await asyncio.sleep(min(e.seconds, MAX_WAIT))
+            except DeliveryError as e:
+                await self._undelivered(channel, chat_id, reply, str(e))
+                return False
+        await self._undelivered(channel, chat_id, reply, "gửi tệp không thành công")
+        return False
 
     async def unreachable(self, channel: str, chat_id: str, reason: str) -> None:
         """A chat blocked the bot (or left): its focal points marked, the admins told elsewhere."""

@@ -32,12 +32,29 @@ class Incoming:
     file_bytes: bytes | None = None
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (a chart, an export): a photo where the channel shows them, else a document."""
+
+    name: str  # the file name the user sees ("thongke.png", "nhiemvu.xlsx")
+    data: bytes
+    photo: bool = False  # an image to show inline (Telegram sendPhoto), not a file to save
+
+
 @dataclass
 class Reply:
     text: str
     choices: list[Choice] = field(default_factory=list)
     chat_id: str | None = None  # None: the chat the message came from
     channel: str | None = None  # None: the channel the message came from
+    attachment: Attachment | None = None  # sent after the text, with a short caption
+
+
+class FileSender(Protocol):
+    """What a channel that can send files adds to its Sender (the Edge tells users of others it cannot)."""
+
+    async def send_file(self, chat_id: str, attachment: Attachment, caption: str = "") -> str:
+        ...
 
 
 class Sender(Protocol):

@@ -15,7 +15,17 @@ from enum import Enum
 
 from core.context import AppContext
 from core.messages import Incoming, Reply
-from handlers import questions, registration
+from handlers import (
+    admin_agencies,
+    admin_audit,
+    admin_focal,
+    admin_plans,
+    admin_status,
+    admin_tasks,
+    admin_users,
+    questions,
+    registration,
+)
 from knowledge import focal_points
 from knowledge.text import fold
 
@@ -72,6 +82,37 @@ COMMANDS: tuple[Command, ...] = (
     Command("taoma", Audience.ADMIN, "Tạo mã đăng ký đầu mối cho một cơ quan", registration.cmd_create_code,
             "<tên cơ quan>"),
     Command("duyet", Audience.ADMIN, "Xem các yêu cầu đăng ký chờ duyệt", registration.cmd_pending),
+    Command("kehoach", Audience.ADMIN, "Kế hoạch: xem, lưu trữ, xóa", admin_plans.cmd_plans,
+            "[luutru|boluutru|xoa] [số KH]"),
+    Command("coquan", Audience.ADMIN, "Cơ quan: thêm, tên gọi khác, gộp, kế thừa", admin_agencies.cmd_agencies,
+            "[them|tenkhac|gop|kethua] ..."),
+    Command("daumoi", Audience.ADMIN, "Cán bộ đầu mối theo cơ quan; người mất liên lạc; gỡ", admin_focal.cmd_focal,
+            "[tên cơ quan|khongnhan|xoa mã]"),
+    Command("quantri", Audience.ADMIN, "Quản trị viên: xem, thêm, bớt", admin_users.cmd_admins,
+            "[them|bot] [mã người dùng]"),
+    Command("thongke", Audience.ADMIN, "Thống kê tình hình thực hiện", admin_status.cmd_status,
+            "[cơ quan|số KH]"),
+    Command("bieudo", Audience.ADMIN, "Biểu đồ tình hình thực hiện (ảnh)", admin_status.cmd_chart,
+            "[cơ quan|số KH]"),
+    Command("xuat", Audience.ADMIN, "Xuất bảng tính Excel các nhiệm vụ", admin_status.cmd_export,
+            "[số KH|cơ quan]"),
+    Command("lich", Audience.ADMIN, "Lịch hạn nhiệm vụ của một cơ quan (.ics)", admin_status.cmd_calendar,
+            "<tên cơ quan>"),
+    Command("suaviec", Audience.ADMIN, "Xem và sửa một việc (chủ trì, phối hợp, báo cáo về, nội dung)",
+            admin_tasks.cmd_show, "[KH số mục] [chutri:|phoihop:|baocao:|noidung: ...]"),
+    Command("doihan", Audience.ADMIN, "Đổi hạn một việc", admin_tasks.cmd_deadline, "[KH số mục dd/mm/yyyy]"),
+    Command("giahan", Audience.ADMIN, "Gia hạn một việc (giữ hạn gốc, ghi lý do)", admin_tasks.cmd_extend,
+            "[KH số mục dd/mm/yyyy lý do]"),
+    Command("xong", Audience.ADMIN, "Ghi nhận một việc đã hoàn thành", admin_tasks.cmd_done,
+            "[KH số mục] [dd/mm/yyyy]"),
+    Command("molai", Audience.ADMIN, "Mở lại một việc đã ghi hoàn thành", admin_tasks.cmd_reopen, "[KH số mục]"),
+    Command("huyviec", Audience.ADMIN, "Hủy một việc (có xác nhận)", admin_tasks.cmd_cancel, "[KH số mục]"),
+    Command("xoaviec", Audience.ADMIN, "Xóa hẳn một việc (có xác nhận)", admin_tasks.cmd_delete, "[KH số mục]"),
+    Command("themviec", Audience.ADMIN, "Thêm một việc vào kế hoạch", admin_tasks.cmd_add,
+            "[KH số | mục | nội dung | chủ trì | hạn]"),
+    Command("hoantac", Audience.ADMIN, "Hoàn tác thay đổi gần nhất của tôi (việc, lưu trữ kế hoạch, cơ quan)",
+            admin_tasks.cmd_undo),
+    Command("nhatky", Audience.ADMIN, "Nhật ký thay đổi gần đây", admin_audit.cmd_log, "[số dòng|toi|viec]"),
 )
 
 _BY_NAME = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}

@@ -1,12 +1,14 @@
 """The one entry point channels call: a normalised message in, replies out.
 
 The order is explicit, not a tuple's:
+  0. a file (an admin's plan, handlers.admin_import: previewed, its caption not read as a question);
   1. a command (handlers.commands: the one table);
   2. what the chat's conversation state waits for (knowledge.conversation): a reply a handler
      asked for ("Xin gia hạn" → the reason), a confirmation ("có"/"không"), or a typed number
      that picks one of the choices shown last, whichever handler showed them;
   3. a pressed button (or the choice a typed number picked), by the prefix of its data;
-  4. anything else is a question.
+  4. an admin's change typed as a sentence ("Đổi hạn việc II.1 KH 125 thành 25/12/2026");
+  5. anything else is a question.
 After answering, the choices of the reply to this chat (when exactly one reply carries choices)
 become what a typed number picks next; a reply without choices ends the list.
 """
@@ -21,7 +23,19 @@ from typing import Any
 
 from core.context import AppContext
 from core.messages import Incoming, Reply
-from handlers import commands, questions, registration, reminder_actions
+from handlers import (
+    admin_focal,
+    admin_import,
+    admin_phrases,
+    admin_plans,
+    admin_tasks,
+    admin_users,
+    commands,
+    forms,
+    questions,
+    registration,
+    reminder_actions,
+)
 from knowledge import buttons, conversation
 from knowledge.text import fold, nfc
 
@@ -40,9 +54,27 @@ BUTTONS: dict[str, ChoiceHandler] = {
     "reg:": registration.on_choice,
     buttons.PREFIX: reminder_actions.on_choice,
     "q:": questions.on_choice,
+    forms.PREFIX: forms.on_choice,
+    admin_import.PREFIX: admin_import.on_choice,
+    admin_plans.PREFIX: admin_plans.on_choice,
+    admin_focal.PREFIX: admin_focal.on_choice,
+    admin_users.PREFIX: admin_users.on_choice,
+    admin_tasks.PREFIX: admin_tasks.on_choice,
+    "adm:no": lambda ctx, msg: _cancelled(ctx, msg),
 }
 # Awaited replies by the name a handler gave (knowledge.conversation.await_reply).
-AWAITED: dict[str, ReplyHandler] = dict(reminder_actions.AWAITED)
+AWAITED: dict[str, ReplyHandler] = {**reminder_actions.AWAITED, **forms.AWAITED}
+
+
+async def _cancelled(ctx: AppContext, msg: Incoming) -> list[Reply]:
+    """"Không" under a confirmation: nothing changes."""
+    await conversation.clear(ctx.db, msg.channel, msg.chat_id, conversation.CONFIRM)
+    return [Reply("Đã hủy, không thay đổi gì.")]
+
+
+async def refresh_admins(ctx: AppContext) -> None:
+    """The admins as the store has them now (added or removed in chat, maybe on another instance)."""
+    await admin_users.refresh(ctx)
 
 
 async def handle(ctx: AppContext, msg: Incoming) -> list[Reply]:
@@ -50,6 +82,7 @@ async def handle(ctx: AppContext, msg: Incoming) -> list[Reply]:
     msg = replace(msg, text=nfc(msg.text or "").strip())
     try:
         await registration.revive_chat(ctx, msg.channel, msg.chat_id)
+        await refresh_admins(ctx)
         replies, keep_choices = await _route(ctx, msg)
         if not keep_choices:
             await _remember_choices(ctx, msg, replies)
@@ -61,6 +94,9 @@ async def handle(ctx: AppContext, msg: Incoming) -> list[Reply]:
 
 async def _route(ctx: AppContext, msg: Incoming) -> tuple[list[Reply], bool]:
     """The replies, and whether the choices shown before stay pickable (a number out of range)."""
+    if msg.file_name is not None:
+        # A file is a plan to preview, whatever its caption says: the caption is not a question.
+        return await admin_import.on_file(ctx, msg), False
     if msg.choice is None:
         replies = await commands.run(ctx, msg)
         if replies is not None:
@@ -86,6 +122,9 @@ async def _route(ctx: AppContext, msg: Incoming) -> tuple[list[Reply], bool]:
                 return await on_choice(ctx, msg), False
         log.warning("choice nobody handles: %r", msg.choice)
         return [Reply("Lựa chọn không hợp lệ.")], False
+    phrased = await admin_phrases.run(ctx, msg)
+    if phrased is not None:
+        return phrased, False
     return (await questions.on_text(ctx, msg) or []), False
 
 

@@ -2,7 +2,7 @@
 scheduler (texts), read by handlers.reminder_actions; one protocol, declared once.
 
 Choice data: "rem:done:<outbox id>", "rem:later:<id>", "rem:ext:<id>", "rem:grant:<id>:<yyyy-mm-dd>",
-"rem:deny:<id>".
+"rem:deny:<id>", "rem:pick:<id>" (grant, the day typed), "rem:ask:<id>" (ask the focal point for more).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from core.messages import Choice
 
 PREFIX = "rem:"
 DONE, LATER, EXTEND, GRANT, DENY = "done", "later", "ext", "grant", "deny"
-ACTIONS = (DONE, LATER, EXTEND, GRANT, DENY)
+PICK, ASK = "pick", "ask"  # the admin grants with a day typed, or asks the focal point for more
+ACTIONS = (DONE, LATER, EXTEND, GRANT, DENY, PICK, ASK)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ def grant_choice(outbox_id: int, day: date) -> Choice:
 
 def deny_choice(outbox_id: int) -> Choice:
     return Choice("Từ chối", f"{PREFIX}{DENY}:{outbox_id}")
+
+
+def pick_choice(outbox_id: int) -> Choice:
+    return Choice("Đồng ý, chọn ngày khác", f"{PREFIX}{PICK}:{outbox_id}")
+
+
+def ask_choice(outbox_id: int) -> Choice:
+    return Choice("Hỏi thêm", f"{PREFIX}{ASK}:{outbox_id}")
 
 
 def is_reminder_button(data: str | None) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import VN
@@ -241,4 +241,213 @@ async def request_extension(session: AsyncSession, task_id: int, outbox_id: int,
 async def deny_extension(session: AsyncSession, task_id: int, by: str) -> None:
     """An admin refused an extension request: the deadline stays; recorded."""
     _audit(session, by, "task.extension_denied", f"task:{task_id}", None, None)
+    await session.flush()
+
+
+# ---- admins' changes from chat (handlers.admin_tasks): one audit row each, undone by `undo` ----------
+
+TASK_ROLES = ("lead", "coordinator", "report_to")
+NOON = 12  # a completion dated by an admin is recorded at noon that day (Asia/Ho_Chi_Minh)
+
+
+class Stale(Exception):
+    """The task changed since it was shown (another admin): nothing was written."""
+
+
+class CannotUndo(Exception):
+    """The change cannot be taken back (the message says why, in Vietnamese)."""
+
+
+async def claim(session: AsyncSession, task_id: int, seen_version: int | None) -> int:
+    """Raise the task's version inside the caller's transaction, checking it is still the one the
+    admin saw (None: whatever it is now). Stale when another change came first; the row stays locked
+    until the caller commits, so two admins never interleave on one task."""
+    task = await _task(session, task_id)
+    version = task.version if seen_version is None else seen_version
+    result = await session.execute(update(Task).where(Task.id == task_id, Task.version == version)
+                                   .values(version=version + 1))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise Stale(task_id)
+    await session.refresh(task)
+    return version + 1
+
+
+async def _agency_ids(session: AsyncSession, task_id: int, roles: tuple[str, ...]) -> list[int]:
+    rows = await session.scalars(select(TaskAgency.agency_id).where(TaskAgency.task_id == task_id,
+                                                                    TaskAgency.role.in_(roles))
+                                 .order_by(TaskAgency.position, TaskAgency.id))
+    return list(dict.fromkeys(rows.all()))
+
+
+async def complete(session: AsyncSession, task_id: int, occurrence: date | None, on: date, by: str) -> list[int]:
+    """An admin records a task (one occurrence of a recurring one) as done on a day, for each lead;
+    its reminders stop. One audit row; returns the progress rows written."""
+    leads = await _agency_ids(session, task_id, ("lead",)) or await _agency_ids(session, task_id, REASSIGNABLE)
+    at = datetime(on.year, on.month, on.day, NOON, tzinfo=VN).astimezone(UTC)
+    rows = [TaskProgress(task_id=task_id, agency_id=a, occurrence=occurrence, status=DONE, by=by, at=at,
+                         note="quản trị viên ghi nhận") for a in leads]
+    session.add_all(rows)
+    await session.flush()
+    stopped = await cancel_pending(session, task_id, occurrence=occurrence)
+    _audit(session, by, "task.done", f"task:{task_id}", {"done": False},
+           {"done": True, "on": on.isoformat(), "progress_ids": [r.id for r in rows]},
+           occurrence=_iso(occurrence), cancelled=stopped)
+    await session.flush()
+    return [r.id for r in rows]
+
+
+async def extend_task(session: AsyncSession, task_id: int, occurrence: date | None, new_due: date, by: str,
+                      reason: str, old_due: date | None) -> list[int]:
+    """An admin gives a task more time, for every agency it is reminded to: the plan's day stays as
+    written, the new day is recorded with the reason. One audit row."""
+    agencies = await _agency_ids(session, task_id, REASSIGNABLE)
+    rows = [TaskProgress(task_id=task_id, agency_id=a, occurrence=occurrence, status=EXTENDED, new_due=new_due,
+                         by=by, note=reason[:1000]) for a in agencies]
+    session.add_all(rows)
+    await session.flush()
+    stopped = await cancel_pending(session, task_id, occurrence=occurrence, reason=STOPPED_EXTENDED)
+    _audit(session, by, "task.extend", f"task:{task_id}", {"due": _iso(old_due)},
+           {"due": new_due.isoformat(), "progress_ids": [r.id for r in rows]},
+           occurrence=_iso(occurrence), reason=reason[:500], cancelled=stopped)
+    await session.flush()
+    return [r.id for r in rows]
+
+
+async def _all_roles_json(session: AsyncSession, task_id: int) -> dict[str, list[dict[str, Any]]]:
+    rows = (await session.scalars(select(TaskAgency).where(TaskAgency.task_id == task_id)
+                                  .order_by(TaskAgency.position, TaskAgency.id))).all()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r.role, []).append({"agency_id": r.agency_id, "written": r.written, "position": r.position})
+    return out
+
+
+async def set_report_to(session: AsyncSession, task_id: int, agencies: list[tuple[int, str]], by: str) -> None:
+    """Who the task reports to (report-to is not reminded, so no reminder changes)."""
+    before = {"report_to": (await _all_roles_json(session, task_id)).get("report_to", [])}
+    await session.execute(delete(TaskAgency).where(TaskAgency.task_id == task_id, TaskAgency.role == "report_to"))
+    for pos, (agency_id, written) in enumerate(agencies):
+        session.add(TaskAgency(task_id=task_id, agency_id=agency_id, role="report_to", written=written,
+                               position=200 + pos))
+    await session.flush()
+    after = {"report_to": (await _all_roles_json(session, task_id)).get("report_to", [])}
+    _audit(session, by, "task.report_to", f"task:{task_id}", before, after)
+    await session.flush()
+
+
+async def edit_text(session: AsyncSession, task_id: int, text: str, by: str) -> None:
+    task = await _task(session, task_id)
+    before = {"text": task.text}
+    task.text = text
+    _audit(session, by, "task.edit", f"task:{task_id}", before, {"text": text})
+    await session.flush()
+
+
+async def add_task(session: AsyncSession, plan_id: int, ref: str, text: str, roles: dict[str, list[tuple[int, str]]],
+                   deadline: Deadline | None, by: str, fingerprint: str) -> Task:
+    """A task an admin adds to a plan by hand (the planner reminds it from its next tick)."""
+    position = int(await session.scalar(select(func.coalesce(func.max(Task.position), -1))
+                                        .where(Task.plan_id == plan_id)) or 0) + 1
+    task = Task(plan_id=plan_id, position=position, ref=ref[:50], text=text, fingerprint=fingerprint, status=OPEN,
+                deadline_kind=deadline.kind if deadline else None, deadline_due=deadline.due if deadline else None,
+                deadline_month=deadline.month if deadline else None, deadline_day=deadline.day if deadline else None,
+                deadline_text=deadline.text if deadline else None)
+    session.add(task)
+    await session.flush()
+    base = {"lead": 0, "coordinator": 100, "report_to": 200}
+    for role, agencies in roles.items():
+        for pos, (agency_id, written) in enumerate(agencies):
+            session.add(TaskAgency(task_id=task.id, agency_id=agency_id, role=role, written=written,
+                                   position=base.get(role, 300) + pos))
+    _audit(session, by, "task.add", f"task:{task.id}", None, {"task_id": task.id, "plan_id": plan_id, "ref": ref})
+    await session.flush()
+    return task
+
+
+async def delete_task(session: AsyncSession, task_id: int, by: str) -> None:
+    """Delete a task with its progress and reminders (kept in the audit row, not undoable)."""
+    task = await _task(session, task_id)
+    _audit(session, by, "task.delete", f"task:{task_id}", {"plan_id": task.plan_id, "ref": task.ref,
+                                                            "text": task.text[:2000]}, None)
+    await session.delete(task)
+    await session.flush()
+
+
+UNDOABLE = ("task.done", "task.reopen", "task.extend", "task.set_deadline", "task.reassign", "task.cancel",
+            "task.report_to", "task.edit", "task.add")
+
+
+async def undone_ids(session: AsyncSession, target: str | None = None) -> set[int]:
+    """The audit rows an undo ("<kind>.undo", details.undid) took back (of one target when given)."""
+    q = select(AuditEntry.details).where(AuditEntry.action.like("%.undo"))
+    if target is not None:
+        q = q.where(AuditEntry.target == target)
+    return {d["undid"] for d in (await session.scalars(q)).all() if isinstance(d, dict) and "undid" in d}
+
+
+async def last_undoable(session: AsyncSession, by: str, actions: tuple[str, ...] = UNDOABLE) -> AuditEntry | None:
+    """The admin's last change (of these kinds) that has not been undone yet."""
+    done_ids = await undone_ids(session)
+    rows = (await session.scalars(select(AuditEntry).where(AuditEntry.actor == by, AuditEntry.action.in_(actions))
+                                  .order_by(AuditEntry.id.desc()).limit(50))).all()
+    return next((r for r in rows if r.id not in done_ids), None)
+
+
+async def later_changes(session: AsyncSession, entry: AuditEntry, actions: tuple[str, ...]) -> bool:
+    """Whether a change after `entry` to the same thing (not itself undone) depends on it."""
+    later = set((await session.scalars(select(AuditEntry.id).where(
+        AuditEntry.target == entry.target, AuditEntry.id > entry.id, AuditEntry.action.in_(actions)))).all())
+    return bool(later - await undone_ids(session, entry.target))
+
+
+async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
+    """Write back the value before `entry`'s change (one audit row "task.undo"). CannotUndo when a
+    later change to the same task depends on it, or the task is gone."""
+    if await later_changes(session, entry, (*UNDOABLE, "task.delete")):
+        raise CannotUndo("Sau thay đổi này đã có thay đổi khác trên cùng nhiệm vụ; hãy hoàn tác thay đổi sau trước, "
+                         "hoặc sửa trực tiếp.")
+    task_id = int(entry.target.split(":", 1)[1])
+    task = await session.get(Task, task_id)
+    if task is None:
+        raise CannotUndo("Nhiệm vụ này đã bị xóa.")
+    before, after = entry.before or {}, entry.after or {}
+    action = entry.action
+    if action in ("task.done", "task.extend"):
+        ids = after.get("progress_ids") or ([after["progress_id"]] if after.get("progress_id") else [])
+        await session.execute(delete(TaskProgress).where(TaskProgress.id.in_(ids)))
+        await cancel_pending(session, task_id, reason="đã hoàn tác")
+    elif action == "task.reopen":
+        task.status = before.get("status", task.status)
+        for p in before.get("done", []):
+            session.add(TaskProgress(task_id=task_id, agency_id=p["agency_id"], status=p["status"], by=p["by"],
+                                     occurrence=date.fromisoformat(p["occurrence"]) if p.get("occurrence") else None,
+                                     new_due=date.fromisoformat(p["new_due"]) if p.get("new_due") else None,
+                                     note=p.get("note") or ""))
+        await cancel_pending(session, task_id, reason="đã hoàn tác")
+    elif action == "task.set_deadline":
+        for c in DEADLINE_COLUMNS:
+            value = before.get(c)
+            setattr(task, c, date.fromisoformat(value) if c == "deadline_due" and value else value)
+        await cancel_pending(session, task_id, reason="đã hoàn tác")
+    elif action in ("task.reassign", "task.report_to"):
+        base = {"lead": 0, "coordinator": 100, "report_to": 200}
+        for role, agencies in before.items():
+            await session.execute(delete(TaskAgency).where(TaskAgency.task_id == task_id, TaskAgency.role == role))
+            for n, a in enumerate(agencies):
+                session.add(TaskAgency(task_id=task_id, agency_id=a["agency_id"], role=role, written=a["written"],
+                                       position=a.get("position", base.get(role, 0) + n)))
+        await cancel_pending(session, task_id, reason="đã hoàn tác")
+    elif action == "task.cancel":
+        task.status = before.get("status", OPEN)
+    elif action == "task.edit":
+        task.text = before.get("text", task.text)
+    elif action == "task.add":
+        _audit(session, by, "task.undo", entry.target, after, None, undid=entry.id, action_undone=action)
+        await session.delete(task)
+        await session.flush()
+        return
+    else:
+        raise CannotUndo("Loại thay đổi này không hoàn tác được.")
+    task.updated_at = datetime.now(UTC)
+    _audit(session, by, "task.undo", entry.target, after, before, undid=entry.id, action_undone=action)
     await session.flush()

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -73,6 +74,8 @@ class Plan(Base):
     source_name: Mapped[str] = mapped_column(String(400), default="")
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     monitor_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
+    # Set by an admin's /kehoach archive: the plan stays searchable, its tasks are no longer reminded.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -96,6 +99,9 @@ class Task(Base):
     deadline_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deadline_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | done | cancelled
+    # Raised by every admin change (handlers.admin_tasks): two admins changing one task at once,
+    # the second finds the version moved and changes nothing.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -284,3 +290,31 @@ class OaToken(Base):
     refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     lock_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lock_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AdminUser(Base):
+    """An admin added or removed in chat ("channel:user_id"): on top of NHACVIEC_ADMINS, which stays the
+    starting list. A removed row overrides the settings, so an admin removed in chat stays removed."""
+
+    __tablename__ = "admin_users"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))  # added | removed
+    name: Mapped[str] = mapped_column(String(200), default="")
+    by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PendingImport(Base):
+    """A plan file an admin sent, read as a dry run and waiting for "Lưu" or "Hủy".
+
+    The file itself is kept (not the parse), so "Lưu" stores exactly what the preview showed, after a
+    restart or on another instance too; rows older than a day are dropped when a new file comes."""
+
+    __tablename__ = "pending_imports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(100))
+    file_name: Mapped[str] = mapped_column(String(400))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -101,6 +101,7 @@ async def load_snapshot(
     """`default_hour`: the reminder hour where no policy names one (settings.reminder_hour)."""
     plans = {p.id: p for p in (await session.scalars(select(Plan))).all()}
     q = select(Task).where(Task.deadline_kind.in_(ONE_OFF + RECURRING), Task.status == OPEN)
+    q = q.where(Task.plan_id.not_in(select(Plan.id).where(Plan.archived_at.is_not(None))))  # archived: not reminded
     ids = list(task_ids) if task_ids is not None else None
     if ids is not None:
         q = q.where(Task.id.in_(ids))

@@ -86,11 +86,12 @@ async def test_extension_request_reaches_admins_and_grant_moves_the_deadline(db:
     to_admin = replies[1]
     assert (to_admin.channel, to_admin.chat_id) == ("telegram", "900")
     assert "Lý do: Chờ số liệu quý IV" in to_admin.text
-    assert [c.label for c in to_admin.choices] == ["Đồng ý đến 31/12/2026", "Từ chối"]
+    assert [c.label for c in to_admin.choices] == ["Đồng ý đến 31/12/2026", "Đồng ý, chọn ngày khác", "Từ chối",
+                                                   "Hỏi thêm"]
     # A focal point cannot grant itself more time.
     [no] = await router.handle(ctx, _press(to_admin.choices[0].data))
     assert no.text.startswith("Chỉ quản trị viên")
-    done, notice = await router.handle(ctx, _press(to_admin.choices[0].data, chat="900", user="900"))
+    done, notice, *_others = await router.handle(ctx, _press(to_admin.choices[0].data, chat="900", user="900"))
     assert done.text == "Đã gia hạn đến thứ Năm 31/12/2026."
     assert (notice.chat_id, notice.channel) == ("501", "telegram") and "được gia hạn" in notice.text
     async with db.session() as s:
@@ -103,3 +104,42 @@ async def test_extension_request_reaches_admins_and_grant_moves_the_deadline(db:
     assert keys == ["e1b7"]  # 22/12/2026; the old 15/12 series is cancelled
     assert audit is not None and audit.actor == "telegram:900"
     assert (audit.before, audit.after["due"]) == ({"due": "2026-12-15"}, "2026-12-31")
+
+
+async def test_admin_grants_a_typed_day_asks_for_more_or_refuses_and_focal_points_hear(db: Database) -> None:
+    ctx, b3 = await _setup(db)
+    await add_focal(db, "Sở KH&CN", "502")  # another focal point of the same agency hears the outcome
+    await router.handle(ctx, _press(f"rem:ext:{b3}"))
+    replies = await router.handle(ctx, Incoming("telegram", "501", "501", text="Chờ số liệu", user_name="A"))
+    to_admin = replies[1]
+    labels = {c.label: c.data for c in to_admin.choices}
+    assert list(labels) == ["Đồng ý, chọn ngày khác", "Từ chối", "Hỏi thêm"]  # no day proposed
+    # Ask for more: the admin's question reaches the focal point, whose answer is a new request.
+    [prompt] = await router.handle(ctx, _press(labels["Hỏi thêm"], chat="900", user="900"))
+    assert "hỏi thêm gì" in prompt.text
+    _sent, question = await router.handle(ctx, Incoming("telegram", "900", "900", text="Số liệu nào, đến bao giờ?"))
+    assert (question.chat_id, "Số liệu nào, đến bao giờ?" in question.text) == ("501", True)
+    again = await router.handle(ctx, Incoming("telegram", "501", "501", text="Số liệu quý IV, xin đến 30/12/2026"))
+    assert again[0].text.startswith("Đã gửi đề nghị gia hạn") and "30/12/2026" in again[1].text
+    # Grant with a typed day: an impossible one is asked again, a real one granted; both focal points hear.
+    await router.handle(ctx, _press(labels["Đồng ý, chọn ngày khác"], chat="900", user="900"))
+    [bad] = await router.handle(ctx, Incoming("telegram", "900", "900", text="31/11/2026"))
+    assert "tháng 11/2026 chỉ có 30 ngày" in bad.text
+    granted = await router.handle(ctx, Incoming("telegram", "900", "900", text="28/12/2026"))
+    assert granted[0].text == "Đã gia hạn đến thứ Hai 28/12/2026."
+    assert {r.chat_id for r in granted[1:]} == {"501", "502"}
+    # Refused: the focal points hear the deadline stays.
+    denied = await router.handle(ctx, _press(labels["Từ chối"], chat="900", user="900"))
+    assert denied[0].text == "Đã từ chối đề nghị gia hạn." and {r.chat_id for r in denied[1:]} == {"501", "502"}
+    async with db.session() as s:
+        actions = (await s.scalars(select(AuditEntry.action).where(AuditEntry.action.like("task.ext%")))).all()
+    assert sorted(actions) == ["task.extend", "task.extension_denied", "task.extension_request",
+                               "task.extension_request"]
+
+
+async def test_done_from_a_reminder_is_announced_to_the_other_focal_points(db: Database) -> None:
+    ctx, b3 = await _setup(db)
+    await add_focal(db, "Sở KH&CN", "502")
+    reply, *others = await router.handle(ctx, _press(f"rem:done:{b3}"))
+    assert reply.text.startswith("✅ Đã ghi nhận hoàn thành")
+    assert [(o.chat_id, "báo đã hoàn thành ngày 10/12/2026" in o.text) for o in others] == [("502", True)]

@@ -92,7 +92,8 @@ async def test_question_in_answer_out(ctx: AppContext, tg: FakeTelegram) -> None
         assert all(c["description"] for c in tg.commands)
         admin_menu = tg.scoped_commands[tg.scope_key({"type": "chat", "chat_id": ADMIN})]
         assert [c["command"] for c in admin_menu] == [c.name for c in COMMANDS]
-        assert {"command": "taoma", "description": bot_commands(Audience.ADMIN)[-2].description} in admin_menu
+        taoma = next(c.description for c in bot_commands(Audience.ADMIN) if c.command == "taoma")
+        assert {"command": "taoma", "description": taoma} in admin_menu
         tg.queue_message(USER, "Ai chủ trì rà soát, đối chiếu các quy định hiện hành?")
         [answer] = await tg.wait_for_messages(1, chat_id=USER)
         assert answer["text"].startswith("Sở Tài chính")
@@ -270,13 +271,18 @@ async def test_admin_plan_file_imported(ctx: AppContext, tg: FakeTelegram, bot: 
     pytest.importorskip("knowledge.plans")  # the importer's module (another engineer's)
     plan = DEMO_DIR / "ubnd_lam_dong_cds_2026.txt"
     tg.queue_document(ADMIN, "kh215.txt", plan.read_bytes())
-    [answer] = await tg.wait_for_messages(1, chat_id=ADMIN, timeout=15)
-    assert "215/KH-UBND" in answer["text"] and "nhập mới" in answer["text"]
+    [preview] = await tg.wait_for_messages(1, chat_id=ADMIN, timeout=15)
+    assert "215/KH-UBND" in preview["text"] and "Xem trước" in preview["text"]
+    save = preview["reply_markup"]["inline_keyboard"][0][0]
+    assert save["text"] == "Lưu"
+    tg.queue_callback(ADMIN, save["callback_data"])
+    answers = await tg.wait_for_messages(2, chat_id=ADMIN, timeout=15)
+    assert "215/KH-UBND" in answers[1]["text"] and "nhập mới" in answers[1]["text"]
     async with ctx.db.session() as s:
         assert (await s.scalars(select(Plan.number))).all() == ["215/KH-UBND"]
     tg.queue_document(ADMIN, "mat.txt", "MẬT\nKẾ HOẠCH\nSở Tài chính chủ trì rà soát.".encode())
-    answers = await tg.wait_for_messages(2, chat_id=ADMIN, timeout=15)
-    assert answers[1]["text"].startswith("Không nhập được tệp mat.txt")
+    answers = await tg.wait_for_messages(3, chat_id=ADMIN, timeout=15)
+    assert answers[2]["text"].startswith("Không nhập được tệp mat.txt")
 
 
 @pytest.mark.usefixtures("bot")

@@ -226,6 +226,7 @@ class FakeTelegram:
         chat_type: str | None = None,
         reply_to: int | None = None,
         document: tuple[str, bytes] | None = None,
+        photo: bytes | None = None,
     ) -> dict[str, Any]:
         """A Message as Telegram would deliver it (not queued): for webhook tests."""
         uid = user_id if user_id is not None else (chat_id if chat_id > 0 else 100)
@@ -241,6 +242,13 @@ class FakeTelegram:
             self.files[file_id] = (f"documents/{file_id}_{name}", content)
             msg["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name,
                                "file_size": len(content), "mime_type": "application/octet-stream"}
+            if text:
+                msg["caption"] = text
+        elif photo is not None:
+            file_id = f"file{len(self.files) + 1}"
+            self.files[file_id] = (f"photos/{file_id}.jpg", photo)
+            msg["photo"] = [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 90, "height": 90,
+                             "file_size": len(photo)}]
             if text:
                 msg["caption"] = text
         elif text:
@@ -305,7 +313,7 @@ class FakeTelegram:
         return [m for m in self.sent if m["chat"]["id"] == cid]
 
     def texts(self, chat_id: int | str) -> list[str]:
-        return [m["text"] for m in self.sent_to(chat_id)]
+        return [m.get("text") or m.get("caption") or "" for m in self.sent_to(chat_id)]
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() holds; AssertionError after timeout seconds."""
@@ -337,7 +345,11 @@ class FakeTelegram:
             else:
                 form = await request.post()
                 for key, value in form.items():
-                    params[key] = value.file.read() if isinstance(value, web.FileField) else value
+                    if isinstance(value, web.FileField):
+                        params[key] = value.file.read()
+                        params["_filename"] = value.filename
+                    else:
+                        params[key] = value
         for key in JSON_FIELDS & params.keys():
             if isinstance(params[key], str):
                 params[key] = json.loads(params[key])
@@ -439,6 +451,35 @@ class FakeTelegram:
         self.sent.append(msg)
         self._notify()
         return msg
+
+    def _keep_file(self, kind: str, content: Any, name: str) -> dict[str, Any]:
+        """A file the bot sent, kept like an uploaded one: getFile and the file route serve it back."""
+        if not isinstance(content, bytes) or not content:
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        file_id = f"file{len(self.files) + 1}"
+        self.files[file_id] = (f"{kind}s/{file_id}_{name}", content)
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name, "file_size": len(content)}
+
+    async def _send_file(self, p: dict[str, Any], kind: str) -> Any:
+        chat_id = self._chat_id(p)
+        caption = str(p.get("caption") or "")
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        content = p.get(kind)
+        name = str(p.get("_filename") or f"{kind}.bin")
+        self._check_send(chat_id)
+        kept = self._keep_file(kind, content, name)
+        field = [kept] if kind == "photo" else kept  # Telegram gives a photo as a list of sizes
+        msg = self._bot_message(chat_id, caption=caption or None, **{kind: field})
+        self.sent.append(msg)
+        self._notify()
+        return msg
+
+    async def _m_sendDocument(self, p: dict[str, Any]) -> Any:
+        return await self._send_file(p, "document")
+
+    async def _m_sendPhoto(self, p: dict[str, Any]) -> Any:
+        return await self._send_file(p, "photo")
 
     async def _m_editMessageText(self, p: dict[str, Any]) -> Any:
         msg = self.messages.get(int(p.get("message_id") or 0))

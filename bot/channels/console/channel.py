@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
+from pathlib import Path
 from typing import TextIO
 
 from bot.edge import Edge
 from bot.web import WebServer
 from core.context import AppContext
-from core.messages import Choice, DeliveryError, Incoming, Reply
+from core.messages import Attachment, Choice, DeliveryError, Incoming, Reply
 from core.settings import Settings
 
 CHANNEL = "console"
@@ -51,6 +53,16 @@ class ConsoleSender:
         if chat_id != self.chat_id:
             raise DeliveryError(f"chat {chat_id} không ở trên máy này")
         self.writer.write(format_reply(Reply(text, list(choices or []))) + "\n")
+        self.writer.flush()
+        return ""
+
+    async def send_file(self, chat_id: str, attachment: Attachment, caption: str = "") -> str:
+        """A terminal shows no file: it is written to a temporary folder and its path printed."""
+        if chat_id != self.chat_id:
+            raise DeliveryError(f"chat {chat_id} không ở trên máy này")
+        path = Path(tempfile.mkdtemp(prefix="nhacviec-")) / attachment.name
+        path.write_bytes(attachment.data)
+        self.writer.write(f"{caption}\n📎 Tệp đã lưu tại: {path}\n" if caption else f"📎 Tệp đã lưu tại: {path}\n")
         self.writer.flush()
         return ""
 

@@ -27,6 +27,7 @@ from bot.web import WebServer, webhook_path
 from core.settings import Settings
 from handlers.commands import Audience, menu
 from handlers.registration import USERNAME_CACHE
+from handlers.router import refresh_admins
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ class TelegramChannel:
         me = application.bot.bot
         self.username, self.bot_id = me.username or "", me.id
         self.ctx.cache[USERNAME_CACHE] = self.username
+        await refresh_admins(self.ctx)  # admins added in chat get their menu too
         try:
             await application.bot.set_my_commands(bot_commands(Audience.REGISTERED))
         except TelegramError:

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Awaitable
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.chunks import split_text
-from core.messages import Choice, DeliveryError, RetryLater, Unreachable
+from core.messages import Attachment, Choice, DeliveryError, RetryLater, Unreachable
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096  # Telegram's limit on one message
 MAX_BUTTON_DATA = 64  # bytes of callback_data Telegram accepts; a longer one fails the whole message
+MAX_CAPTION = 1024  # Telegram's limit on a photo's or document's caption
 MAX_ROWS = 12  # more full-width buttons than this do not fit a phone screen
 NUMBERS_PER_ROW = 6  # a long numbered list's buttons: just the numbers, six to a row
 # BadRequest descriptions that mean the chat is gone for good, like a block.
@@ -85,8 +87,23 @@ class TelegramSender:
 
     async def send_one(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None = None) -> str:
         """One sendMessage of at most 4096 characters, Telegram errors mapped to delivery outcomes."""
+        return await self._call(self.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup))
+
+    async def send_file(self, chat_id: str, attachment: Attachment, caption: str = "") -> str:
+        """A chart as a photo (sendPhoto), an export as a document (sendDocument); the message id."""
+        cap = caption[:MAX_CAPTION] or None
+        if attachment.photo:
+            call = self.bot.send_photo(chat_id=int(chat_id), photo=attachment.data, caption=cap,
+                                       filename=attachment.name)
+        else:
+            call = self.bot.send_document(chat_id=int(chat_id), document=attachment.data, caption=cap,
+                                          filename=attachment.name)
+        return await self._call(call)
+
+    async def _call(self, call: Awaitable[Message]) -> str:
+        """Await one sending call, Telegram errors mapped to delivery outcomes."""
         try:
-            message = await self.bot.send_message(chat_id=int(chat_id), text=text, reply_markup=markup)
+            message = await call
         except Forbidden as e:
             raise Unreachable(e.message) from e
         except RetryAfter as e:

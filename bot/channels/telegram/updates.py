@@ -16,6 +16,7 @@ from core.messages import Incoming
 from knowledge.text import nfc
 
 CHANNEL = "telegram"
+PHOTO_NAME = "anh.jpg"
 _COMMAND = re.compile(r"^/(\w+)(@\w+)?")
 
 
@@ -81,8 +82,11 @@ def to_incoming(update: Update, username: str, bot_id: int) -> Incoming | None:
     if text is None:
         return None
     document = message.document
-    if not text and document is None:
-        return None  # stickers, photos, joins: nothing to answer
+    file_name = nfc(document.file_name or "tep") if document is not None else None
+    if document is None and message.photo:
+        file_name = PHOTO_NAME  # an admin is told a photo is not a plan; its caption is no question
+    if not text and file_name is None:
+        return None  # stickers, joins: nothing to answer
     return Incoming(
         channel=CHANNEL,
         chat_id=str(message.chat.id),
@@ -90,5 +94,5 @@ def to_incoming(update: Update, username: str, bot_id: int) -> Incoming | None:
         text=text,
         user_name=nfc(message.from_user.full_name),
         is_group=_is_group(message),
-        file_name=(nfc(document.file_name or "tep") if document is not None else None),
+        file_name=file_name,
     )

@@ -1,0 +1,78 @@
+"""Changes to whole plans by an admin: archive (kept, no more reminders), bring back, delete.
+
+Each writes one audit row. Functions take a session and flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowledge.changes import CannotUndo, later_changes
+from knowledge.models import AuditEntry, Outbox, Plan, Task
+
+STOPPED_ARCHIVED = "kế hoạch đã lưu trữ"
+
+
+async def list_plans(session: AsyncSession) -> list[tuple[Plan, int]]:
+    """Every plan with its number of tasks, newest issue first (undated last)."""
+    counts = {r[0]: int(r[1]) for r in await session.execute(select(Task.plan_id, func.count(Task.id))
+                                                               .group_by(Task.plan_id))}
+    plans = (await session.scalars(select(Plan).order_by(Plan.issued_on.desc().nulls_last(), Plan.id))).all()
+    return [(p, counts.get(p.id, 0)) for p in plans]
+
+
+async def archive(session: AsyncSession, plan: Plan, by: str, now: datetime) -> int:
+    """Stop reminding a plan's tasks (its pending reminders are cancelled); returns how many stopped."""
+    before = plan.archived_at.isoformat() if plan.archived_at else None
+    plan.archived_at = now
+    task_ids = select(Task.id).where(Task.plan_id == plan.id)
+    result = await session.execute(update(Outbox).where(Outbox.task_id.in_(task_ids), Outbox.status == "pending")
+                                   .values(status="cancelled", last_error=STOPPED_ARCHIVED))
+    stopped = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    session.add(AuditEntry(actor=by, action="plan.archive", target=f"plan:{plan.id}",
+                           before={"archived_at": before}, after={"archived_at": now.isoformat()},
+                           details={"cancelled": stopped}))
+    await session.flush()
+    return stopped
+
+
+async def unarchive(session: AsyncSession, plan: Plan, by: str) -> None:
+    """Remind a plan's tasks again (the planner's next tick plans them)."""
+    before = plan.archived_at.isoformat() if plan.archived_at else None
+    plan.archived_at = None
+    session.add(AuditEntry(actor=by, action="plan.unarchive", target=f"plan:{plan.id}",
+                           before={"archived_at": before}, after={"archived_at": None}))
+    await session.flush()
+
+
+async def delete_plan(session: AsyncSession, plan: Plan, by: str) -> int:
+    """Delete a plan with its tasks, their progress and reminders; returns how many tasks went."""
+    n = int(await session.scalar(select(func.count(Task.id)).where(Task.plan_id == plan.id)) or 0)
+    session.add(AuditEntry(actor=by, action="plan.delete", target=plan.identity[:200],
+                           before={"plan_id": plan.id, "number": plan.number, "title": plan.title[:300],
+                                   "tasks": n}, after=None))
+    await session.delete(plan)
+    await session.flush()
+    return n
+
+
+UNDOABLE = ("plan.archive", "plan.unarchive")
+
+
+async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> str:
+    """Put a plan's archive state back as it was before `entry`; returns the plan's id as text.
+    CannotUndo when the plan is gone or changed again since."""
+    if await later_changes(session, entry, UNDOABLE):
+        raise CannotUndo("Sau thay đổi này kế hoạch đã được thay đổi tiếp; hãy hoàn tác thay đổi sau trước.")
+    plan = await session.get(Plan, int(entry.target.split(":", 1)[1]))
+    if plan is None:
+        raise CannotUndo("Kế hoạch này đã bị xóa.")
+    before = (entry.before or {}).get("archived_at")
+    plan.archived_at = datetime.fromisoformat(before) if before else None
+    session.add(AuditEntry(actor=by, action="plan.undo", target=entry.target, before=entry.after, after=entry.before,
+                           details={"undid": entry.id, "action_undone": entry.action}))
+    await session.flush()
+    return str(plan.id)

@@ -1,0 +1,230 @@
+"""Admins change tasks from chat (issue 11, part B) through the router on SQLite and PostgreSQL: found
+by plan and section, id, list number or words; deadline, done, reopen, extend, reassign, report-to,
+text, cancel, delete, add; undo by replaying the audit row; two admins on one task."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.clock import FixedClock
+from core.context import AppContext
+from core.messages import Incoming, Reply
+from handlers import router
+from knowledge import focal_points
+from knowledge.agencies import Registry
+from knowledge.db import Database
+from knowledge.models import AuditEntry, Task, TaskAgency, TaskProgress
+from knowledge.plans import import_file
+
+ADMIN, ADMIN2, USER = "900", "901", "11"
+TODAY = date(2026, 11, 23)
+PLAN = Path(__file__).parent / "data" / "kh130_admin.txt"
+
+
+@pytest.fixture
+async def ctx(db: Database) -> AppContext:
+    await import_file(db, PLAN.read_bytes(), "kh130.txt")
+    return AppContext(db=db, clock=FixedClock.on(TODAY), admins=frozenset({f"telegram:{ADMIN}", f"telegram:{ADMIN2}"}))
+
+
+def said(user: str, text: str = "", choice: str | None = None) -> Incoming:
+    return Incoming(channel="telegram", chat_id=user, user_id=user, text=text, user_name="Cán bộ", choice=choice)
+
+
+async def say(ctx: AppContext, text: str, user: str = ADMIN) -> list[Reply]:
+    return await router.handle(ctx, said(user, text))
+
+
+async def one(ctx: AppContext, text: str, user: str = ADMIN) -> str:
+    replies = await say(ctx, text, user)
+    return replies[0].text
+
+
+async def task(db: Database, ref: str) -> Task:
+    async with db.session() as s:
+        row = await s.scalar(select(Task).where(Task.ref == ref))
+    assert row is not None
+    return row
+
+
+async def audit(db: Database, action: str) -> list[AuditEntry]:
+    async with db.session() as s:
+        return list((await s.scalars(select(AuditEntry).where(AuditEntry.action == action)
+                                     .order_by(AuditEntry.id))).all())
+
+
+async def focal(db: Database, agency: str, chat: str) -> None:
+    async with db.session() as s:
+        info = (await Registry.load(s)).lookup(agency)
+        assert info is not None
+        await focal_points.add(s, info.id, "telegram", chat, user_id=chat, approved_by="t")
+        await s.commit()
+
+
+async def test_task_found_by_section_id_list_number_and_words(ctx: AppContext) -> None:
+    assert "#" in await one(ctx, "/suaviec KH 130 II.2") and "Sở Nội vụ chủ trì rà soát" in await one(
+        ctx, "/suaviec KH 130 II.2")
+    assert "Sở Nội vụ chủ trì rà soát" in await one(ctx, "/suaviec II.2 KH 130")
+    t = await task(ctx.db, "II.3")
+    assert "hồ sơ sức khỏe" in await one(ctx, f"/suaviec #{t.id}")
+    assert "hồ sơ sức khỏe" in await one(ctx, "/suaviec ho so suc khoe")  # words, accents optional
+    several = (await say(ctx, "/suaviec chủ trì"))[0]
+    assert several.text.startswith("Có nhiều việc khớp") and len(several.choices) == 3
+    assert "Sở Y tế chủ trì triển khai" in await one(ctx, "/suaviec 3")  # the third of the list just shown
+    assert "không có mục II.9" in await one(ctx, "/suaviec KH 130 II.9")
+    assert "Không tìm thấy kế hoạch “9999”" in await one(ctx, "/suaviec KH 9999 II.1")
+    assert "Không có nhiệm vụ mã #99999" in await one(ctx, "/suaviec #99999")
+
+
+async def test_deadline_one_line_guided_and_bad_dates(ctx: AppContext) -> None:
+    t = await task(ctx.db, "II.1")
+    assert "tháng 4/2027 chỉ có 30 ngày" in await one(ctx, "/doihan KH 130 II.1 31/04/2027")
+    assert "năm 2027 không phải năm nhuận" in await one(ctx, "/doihan KH 130 II.1 29/02/2027")
+    assert "trước ngày ban hành Kế hoạch 130/KH-UBND (10/11/2026)" in await one(ctx, "/doihan KH 130 II.1 01/11/2026")
+    assert "Cách dùng: /doihan" in await one(ctx, "/doihan KH 130 II.1")
+    assert (await task(ctx.db, "II.1")).deadline_due == date(2026, 12, 31)
+    assert not await audit(ctx.db, "task.set_deadline")
+    assert "Chỉ quản trị viên" in await one(ctx, "/doihan KH 130 II.1 25/12/2026", USER)
+    done = (await say(ctx, "/doihan KH 130 II.1 25/12/2026"))[0]
+    assert done.text.startswith("✅ Đã đổi hạn thành 25/12/2026") and "Hạn: trước ngày 25/12/2026" in done.text
+    assert (await task(ctx.db, "II.1")).deadline_due == date(2026, 12, 25)
+    [row] = await audit(ctx.db, "task.set_deadline")
+    assert row.actor == f"telegram:{ADMIN}" and row.before and row.before["deadline_due"] == "2026-12-31"
+    # Guided: the task, then the day (a wrong day asked again).
+    assert "Việc nào?" in await one(ctx, "/doihan")
+    assert "Hạn mới?" in await one(ctx, f"#{t.id}")
+    assert "31/04/2027" in await one(ctx, "31/04/2027")
+    assert "Đã đổi hạn thành 10/01/2027" in await one(ctx, "10/01/2027")
+    # The free-text form of the issue: "Đổi hạn việc II.1 KH 130 thành 15/01/2027".
+    assert "Đã đổi hạn thành 15/01/2027" in await one(ctx, "Đổi hạn việc II.1 KH 130 thành 15/01/2027")
+
+
+async def test_done_with_date_reopen_and_announced(ctx: AppContext) -> None:
+    await focal(ctx.db, "Sở Tài chính", "501")  # lead
+    await focal(ctx.db, "Sở Nội vụ", "502")  # coordinator
+    await focal(ctx.db, "Sở Khoa học và Công nghệ", "503")  # the plan's monitoring agency
+    assert "chưa tới" in await one(ctx, "/xong KH 130 II.1 30/11/2026")
+    replies = await say(ctx, "/xong KH 130 II.1 20/11/2026")
+    assert replies[0].text.startswith("✅ Đã ghi nhận hoàn thành ngày 20/11/2026")
+    assert "Hoàn thành đúng hạn (xong 20/11/2026)" in replies[0].text
+    told = {r.chat_id: r.text for r in replies[1:]}
+    assert set(told) == {"501", "502", "503"} and all("Đã hoàn thành ngày 20/11/2026" in t for t in told.values())
+    async with ctx.db.session() as s:
+        assert await s.scalar(select(func.count(TaskProgress.id)).where(TaskProgress.status == "done")) == 1
+    assert "Đã mở lại việc" in await one(ctx, "/molai KH 130 II.1")
+    assert "chưa được ghi nhận hoàn thành" in await one(ctx, "/molai KH 130 II.1")
+    async with ctx.db.session() as s:
+        assert await s.scalar(select(func.count(TaskProgress.id))) == 0
+
+
+async def test_extend_keeps_the_plan_day_and_the_reason(ctx: AppContext) -> None:
+    await focal(ctx.db, "Sở Tài chính", "501")
+    assert "không sau hạn hiện tại (31/12/2026)" in await one(ctx, "/giahan KH 130 II.1 30/12/2026 chậm kinh phí")
+    replies = await say(ctx, "/giahan KH 130 II.1 31/01/2027 chờ dự toán được duyệt")
+    assert "Đã gia hạn đến 31/01/2027" in replies[0].text and "chờ dự toán được duyệt" in replies[0].text
+    assert "hạn áp dụng 01/02/2027" in replies[0].text  # 31/01/2027 is a Sunday: art. 148
+    assert any(r.chat_id == "501" and "Gia hạn đến 31/01/2027" in r.text for r in replies[1:])
+    t = await task(ctx.db, "II.1")
+    assert t.deadline_due == date(2026, 12, 31)  # the original stays
+    [row] = await audit(ctx.db, "task.extend")
+    assert row.before == {"due": "2026-12-31"} and row.details["reason"] == "chờ dự toán được duyệt"
+    # Guided: task, day, reason.
+    await one(ctx, "/giahan")
+    await one(ctx, "KH 130 II.2")
+    assert "Lý do" in await one(ctx, "28/02/2027")
+    assert "Đã gia hạn đến 28/02/2027" in await one(ctx, "thiếu biên chế")
+
+
+async def test_reassign_report_to_text_cancel_delete_add(ctx: AppContext) -> None:
+    assert "Đã đổi cơ quan chủ trì: Sở Tư pháp" in await one(ctx, "/suaviec KH 130 II.3 chutri: Sở Tư pháp")
+    assert "Không tìm thấy cơ quan “Sở Không Có”" in await one(ctx, "/suaviec KH 130 II.3 phoihop: Sở Không Có")
+    assert "Phối hợp: Sở Y tế, Sở Nội vụ" in await one(ctx, "/suaviec KH 130 II.3 phoihop: Sở Y tế, Sở Nội vụ")
+    assert "Báo cáo về: Ủy ban nhân dân tỉnh" in await one(ctx, "/suaviec KH 130 II.3 baocao: UBND tỉnh")
+    assert "Đã sửa nội dung" in await one(ctx, "/suaviec KH 130 II.3 noidung: Sở Tư pháp triển khai hồ sơ điện tử.")
+    t = await task(ctx.db, "II.3")
+    async with ctx.db.session() as s:
+        roles = sorted((r.role, r.written) for r in (await s.scalars(select(TaskAgency).where(
+            TaskAgency.task_id == t.id))).all())
+    assert roles == [("coordinator", "Sở Nội vụ"), ("coordinator", "Sở Y tế"), ("lead", "Sở Tư pháp"),
+                     ("report_to", "UBND tỉnh")]
+    # Card buttons: the guided form of a field, for that task.
+    card = (await say(ctx, "/suaviec KH 130 II.3"))[0]
+    lead_button = next(c.data for c in card.choices if c.label == "Đổi chủ trì")
+    assert "Cơ quan chủ trì mới?" in (await router.handle(ctx, said(ADMIN, choice=lead_button)))[0].text
+    assert "Đã đổi cơ quan chủ trì: Sở Y tế" in await one(ctx, "Sở Y tế")
+    # Cancel and delete ask first.
+    assert "Hủy việc #" in await one(ctx, "/huyviec KH 130 II.2")
+    assert "Đã hủy, không thay đổi gì" in await one(ctx, "không")
+    assert (await task(ctx.db, "II.2")).status == "open"
+    await say(ctx, "/huyviec KH 130 II.2")
+    assert "Đã hủy việc" in await one(ctx, "có")
+    assert (await task(ctx.db, "II.2")).status == "cancelled"
+    await say(ctx, "/xoaviec KH 130 II.2")
+    assert "Đã xóa nhiệm vụ" in await one(ctx, "có")
+    async with ctx.db.session() as s:
+        assert await s.scalar(select(func.count(Task.id))) == 3
+    # Add by hand: one line, then guided.
+    added = await one(ctx, "/themviec KH 130 | II.5 | Sở Tư pháp rà soát văn bản quy phạm pháp luật. | Sở Tư pháp "
+                           "| 30/06/2027")
+    assert "Đã thêm việc" in added and "mục II.5" in added and "trước ngày 30/06/2027" in added
+    assert "đã có mục II.5" in await one(ctx, "/themviec KH 130 | II.5 | Việc khác hoàn toàn mới. | Sở Y tế | không")
+    assert "Thêm việc vào kế hoạch nào?" in await one(ctx, "/themviec")
+    await one(ctx, "1")
+    await one(ctx, "II.6")
+    await one(ctx, "Sở Y tế tổ chức tập huấn chuyển đổi số.")
+    await one(ctx, "Sở Y tế")
+    assert "Đã thêm việc" in await one(ctx, "không")
+    assert len(await audit(ctx.db, "task.add")) == 2
+
+
+async def test_undo_replays_the_audit_row(ctx: AppContext) -> None:
+    assert "chưa có thay đổi nào" in await one(ctx, "/hoantac")
+    await say(ctx, "/doihan KH 130 II.1 25/12/2026")
+    await say(ctx, "/xong KH 130 II.2 20/11/2026")
+    undone = await one(ctx, "/hoantac")
+    assert undone.startswith("↩️ Đã hoàn tác") and "đánh dấu hoàn thành" in undone
+    async with ctx.db.session() as s:
+        assert await s.scalar(select(func.count(TaskProgress.id))) == 0
+    undone = await one(ctx, "/hoantac")
+    assert "đổi hạn" in undone and (await task(ctx.db, "II.1")).deadline_due == date(2026, 12, 31)
+    assert "chưa có thay đổi nào" in await one(ctx, "/hoantac")
+    assert len(await audit(ctx.db, "task.undo")) == 2
+    # A later change by another admin depends on mine: refused, nothing changes.
+    await say(ctx, "/doihan KH 130 II.1 20/12/2026")
+    await say(ctx, "/giahan KH 130 II.1 31/12/2026 thêm thời gian", ADMIN2)
+    refused = await one(ctx, "/hoantac")
+    assert refused.startswith("Không hoàn tác được") and "thay đổi khác trên cùng nhiệm vụ" in refused
+    assert (await task(ctx.db, "II.1")).deadline_due == date(2026, 12, 20)
+    assert "Đã hoàn tác" in await one(ctx, "/hoantac", ADMIN2)  # the other admin undoes theirs first
+    assert "Đã hoàn tác" in await one(ctx, "/hoantac")
+    assert (await task(ctx.db, "II.1")).deadline_due == date(2026, 12, 31)
+
+
+async def test_two_admins_on_one_task_never_half_change_it(ctx: AppContext) -> None:
+    # Both see the card; the first change wins, the second is refused and shown the task as it is now.
+    card_a = (await say(ctx, "/suaviec KH 130 II.1"))[0]
+    card_b = (await say(ctx, "/suaviec KH 130 II.1", ADMIN2))[0]
+    lead_a = next(c.data for c in card_a.choices if c.label == "Đổi chủ trì")
+    lead_b = next(c.data for c in card_b.choices if c.label == "Đổi chủ trì")
+    await router.handle(ctx, said(ADMIN, choice=lead_a))
+    await router.handle(ctx, said(ADMIN2, choice=lead_b))
+    assert "Đã đổi cơ quan chủ trì: Sở Y tế" in await one(ctx, "Sở Y tế")
+    late = await one(ctx, "Sở Tư pháp", ADMIN2)
+    assert late.startswith("Việc này vừa được người khác thay đổi") and "Chủ trì: Sở Y tế" in late
+    # At the same moment: each change is whole, the task's version counts every one that was written.
+    t = await task(ctx.db, "II.2")
+    results = await asyncio.gather(*(say(ctx, f"/suaviec KH 130 II.2 chutri: {name}", who) for name, who in
+                                     (("Sở Y tế", ADMIN), ("Sở Tư pháp", ADMIN2))))
+    written = [r for r in results if "Đã đổi cơ quan chủ trì" in r[0].text]
+    assert written
+    async with ctx.db.session() as s:
+        leads = (await s.scalars(select(TaskAgency.written).where(TaskAgency.task_id == t.id,
+                                                                  TaskAgency.role == "lead"))).all()
+        version = await s.scalar(select(Task.version).where(Task.id == t.id))
+    assert len(leads) == 1 and version == t.version + len(written)
+    assert len([r for r in await audit(ctx.db, "task.reassign") if r.target == f"task:{t.id}"]) == len(written)
