@@ -43,7 +43,7 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     parser.walk_sections(build_tree(paras))
     for label, part in _appendices(items):
         parser.walk_appendix(build_tree(part), label)
-    tasks = parser.tasks
+    tasks = parser.finish()
     for prefix, table in _placed_tables(items):
         tasks.extend(table_tasks(table, finder, plan.issued_on, prefix))
     if not tasks:

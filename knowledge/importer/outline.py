@@ -21,8 +21,11 @@ from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
 ROMAN = re.compile(r"^(?P<l>X{0,3}(?:IX|IV|V?I{1,3}|V))\s*[.\-–:)]\s*(?P<t>\S.*)$")
-NUM = re.compile(r"^(?P<l>\d{1,2}(?:\.\d{1,2}){0,3})(?:\s*[.)]|\s*[-–]\s)\s*(?P<t>\S.*)$"
-                  r"|^(?P<l2>\d{1,2}(?:\.\d{1,2}){1,3})\s+(?P<t2>\S.*)$")
+NUM = re.compile(r"^(?P<l>\d{1,4}(?:\.\d{1,3}){0,5})(?:\s*[.)]|\s*[-–]\s)\s*(?P<t>\S.*)$"
+                  r"|^(?P<l2>\d{1,4}(?:\.\d{1,3}){1,5})\s+(?P<t2>\S.*)$")
+# Below this an item number is read as one without more ado; from it on ("100.", "2021 - 2025 ...")
+# only as the next number of a running list, since a year or an amount also starts lines.
+_BIG_NUMBER = 100
 _LETTER = re.compile(r"^(?P<l>[a-zđ])\s*[).]\s*(?P<t>\S.*)$")
 _BULLET = re.compile(r"^(?P<b>[-–—•●▪◦+])\s*(?P<t>\S.*)$")
 _SECTION_WORDS = re.compile(r"^(?:PHẦN\s+\S+\s*[.:\-–]?\s*)?(MỤC ĐÍCH|MỤC TIÊU|YÊU CẦU|QUAN ĐIỂM|NHIỆM VỤ|NỘI DUNG|"
@@ -106,8 +109,18 @@ def _wrapped(prev_line: str, text: str, raw: str) -> bool:
 
 
 def _starts_item(text: str, raw: str) -> bool:
-    return bool(ROMAN.match(text) or NUM.match(text) or _LETTER.match(text) or _BULLET.match(raw.strip())
+    return bool(ROMAN.match(text) or _small_num(text) or _LETTER.match(text) or _BULLET.match(raw.strip())
                 or _STAR.match(raw))
+
+
+def _small_num(text: str) -> bool:
+    m = NUM.match(text)
+    return m is not None and not _big(m)
+
+
+def _big(m: re.Match[str]) -> bool:
+    label = m.group("l") or m.group("l2")
+    return "." not in label.strip(".") and int(label.strip(".")) >= _BIG_NUMBER
 
 
 def _continues(prev: str, text: str, raw: str) -> bool:
@@ -145,6 +158,7 @@ def build_tree(paras: list[Para]) -> Node:
     """The numbering tree: I./II. > 1./1.1. > a) > bullets; plain paragraphs under the current item."""
     root = Node("root", -1, "", "")
     stack = [root]
+    last_top = 0  # the last one-part item number: "100." counts only right after "99."
     for p in paras:
         text, raw = p.text, p.raw
         if ends_body(text):
@@ -153,9 +167,11 @@ def build_tree(paras: list[Para]) -> Node:
         m = ROMAN.match(text)
         if m and text[: len(m.group("l"))].isupper():
             node = Node("roman", 0, m.group("l"), m.group("t"))
-        elif (m := NUM.match(text)) is not None:
+        elif (m := NUM.match(text)) is not None and (not _big(m) or _label_int(m) == last_top + 1):
             label = (m.group("l") or m.group("l2")).strip(".")
             node = Node("num", label.count(".") + 1, label, m.group("t") or m.group("t2"))
+            if "." not in label:
+                last_top = int(label)
         elif (m := _LETTER.match(text)) is not None and len(text) > 4:
             node = Node("letter", 5, m.group("l"), m.group("t"))
         elif _SECTION_WORDS.match(text) and text.upper() == text and len(text) < 120:
@@ -178,6 +194,10 @@ def build_tree(paras: list[Para]) -> Node:
         stack[-1].children.append(node)
         stack.append(node)
     return root
+
+
+def _label_int(m: re.Match[str]) -> int:
+    return int((m.group("l") or m.group("l2")).strip("."))
 
 
 @dataclass
@@ -224,6 +244,20 @@ class OutlineParser:
         self.plan_date = plan_date
         self.tasks: list[ParsedTask] = []
         self._info: dict[str, _Info] = {}
+        self._tails: dict[int, tuple[ParsedTask, list[str]]] = {}
+
+    def _append(self, task: ParsedTask, text: str) -> None:
+        """A paragraph that goes on with a task: joined once at the end (`finish`), so that a task
+        followed by thousands of paragraphs costs linear time, not quadratic."""
+        self._tails.setdefault(id(task), (task, []))[1].append(text)
+        task.deadline = better(task.deadline, self.info(text).deadline)
+
+    def finish(self) -> list[ParsedTask]:
+        """The tasks, with the paragraphs that go on with them joined to their text."""
+        for task, tail in self._tails.values():
+            task.text = clean_markup(" ".join([task.text, *tail]))
+        self._tails.clear()
+        return self.tasks
 
     # -- analysis of one item's text --
     def info(self, text: str) -> _Info:
@@ -369,19 +403,18 @@ class OutlineParser:
             rest = node.children
             if task is not None:
                 # Subject-less paragraphs under a task go on with it ("Về tài liệu, hồ sơ ...").
-                while rest and rest[0].kind == "plain" and not self.info(rest[0].text).lead:
-                    task.text = clean_markup(task.text + " " + rest[0].text)
-                    task.deadline = better(task.deadline, parse_deadline(rest[0].text, self.plan_date))
-                    rest = rest[1:]
+                k = 0
+                while k < len(rest) and rest[k].kind == "plain" and not self.info(rest[k].text).lead:
+                    self._append(task, rest[k].text)
+                    k += 1
+                rest = rest[k:]
             if rest:
                 sub = Node(node.kind, node.level, node.label, node.text, children=rest, parent=node.parent)
                 self.walk_children(sub, ref, ctx if not own else _Ctx(info.lead, [], None))
             return task
         if node.kind == "plain" and last_task is not None and node.parent is not None \
                 and node.parent.kind in ("roman", "root", "num", "letter"):
-            last_task.text = clean_markup(last_task.text + " " + node.text)
-            more = self.info(node.text)
-            last_task.deadline = better(last_task.deadline, more.deadline)
+            self._append(last_task, node.text)
             return "appended"
         if node.children:
             self.walk_children(node, ref, ctx)
