@@ -49,14 +49,19 @@ def _names(written: list[str], finder: NameFinder) -> list[str]:
 
 def parsed_task_json(t: ParsedTask, registry: Registry, today: date) -> dict[str, Any]:
     f = _finder(registry)
-    return {"ref": t.ref, "text": t.text, "lead": _names(t.lead, f), "coordinators": _names(t.coordinators, f),
-            "report_to": _names(t.report_to, f), "deadline": deadline_json(t.deadline, today)}
+    out = {"ref": t.ref, "text": t.text, "lead": _names(t.lead, f), "coordinators": _names(t.coordinators, f),
+           "report_to": _names(t.report_to, f), "deadline": deadline_json(t.deadline, today)}
+    if t.problems:  # only then: a sound task keeps the contract's shape
+        out["problems"] = list(t.problems)
+    return out
 
 
 def parsed_plan_json(plan: ParsedPlan, file: str, registry: Registry, today: date) -> dict[str, Any]:
     return {"file": file, "number": plan.number, "kind": plan.kind, "issuer": plan.issuer,
             "date": plan.issued_on.isoformat() if plan.issued_on else None, "title": plan.title,
-            "signer": plan.signer, "tasks": [parsed_task_json(t, registry, today) for t in plan.tasks]}
+            "signer": plan.signer, "tasks": [parsed_task_json(t, registry, today) for t in plan.tasks],
+            "problems": list(plan.problems),
+            "left_out": [{"ref": x.ref, "text": x.text, "reason": x.reason} for x in plan.left_out]}
 
 
 def task_deadline(task: Task) -> Deadline | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from knowledge.deadlines import INVALID
 from knowledge.importer.metadata import read_metadata, refuse_if_secret
-from knowledge.importer.model import ImportRefused, NotAPlan, ParsedPlan, ParsedTask
+from knowledge.importer.model import ImportRefused, LeftOut, NotAPlan, ParsedPlan, ParsedTask
 from knowledge.importer.names import NameFinder, seed_registry
 from knowledge.importer.outline import (
     NUM,
@@ -19,15 +20,17 @@ from knowledge.importer.outline import (
     OutlineParser,
     Para,
     appendix_label,
+    Node,
     build_tree,
     ends_body,
+    hoist_fields,
     monitor_agency,
     paragraphs,
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
 from knowledge.importer.tables import join_continued, table_tasks
 
-__all__ = ["ImportRefused", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks", "parse_bytes",
+__all__ = ["ImportRefused", "LeftOut", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks", "parse_bytes",
            "parse_path", "read_blocks", "seed_registry"]
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -40,9 +43,9 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     paras = [p for p in items if isinstance(p, Para)]
     plan = read_metadata(paras, finder)
     parser = OutlineParser(finder, plan.issued_on)
-    parser.walk_sections(build_tree(paras))
+    parser.walk_sections(hoist_fields_tree(build_tree(paras)))
     for label, part in _appendices(items):
-        parser.walk_appendix(build_tree(part), label)
+        parser.walk_appendix(hoist_fields_tree(build_tree(part)), label)
     tasks = parser.finish()
     for prefix, table in _placed_tables(items):
         tasks.extend(table_tasks(table, finder, plan.issued_on, prefix))
@@ -50,7 +53,23 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
         raise NotAPlan("Không tìm thấy nhiệm vụ nào được giao cho cơ quan cụ thể trong văn bản này.")
     plan.tasks = tasks
     plan.monitor = monitor_agency(tasks, finder)
+    plan.left_out = parser.left_out
+    _flag_problems(plan)
     return plan
+
+
+def _flag_problems(plan: ParsedPlan) -> None:
+    """Deadlines that name no real day: the task keeps the words and asks an admin for the date."""
+    for t in plan.tasks:
+        if t.deadline is not None and t.deadline.kind == INVALID:
+            t.problems.append(f"Thời hạn “{t.deadline.text}” không phải là ngày có thật; "
+                              "cần quản trị viên nhập lại ngày đúng.")
+        plan.problems.extend(f"{t.ref}: {p}" for p in t.problems)
+
+
+def hoist_fields_tree(root: Node) -> Node:
+    hoist_fields(root)
+    return root
 
 
 def _appendices(items: list[Para | Table]) -> list[tuple[str, list[Para]]]:

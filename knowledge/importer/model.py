@@ -32,6 +32,16 @@ class ParsedTask:
     report_to: list[str] = field(default_factory=list)
     via: list[str] = field(default_factory=list)
     deadline: Deadline | None = None
+    problems: list[str] = field(default_factory=list)  # what an admin must settle (Vietnamese)
+
+
+@dataclass
+class LeftOut:
+    """A paragraph or table row that looks like work but could not be read with confidence."""
+
+    ref: str
+    text: str
+    reason: str  # Vietnamese, for the admin
 
 
 @dataclass
@@ -44,3 +54,5 @@ class ParsedPlan:
     signer: str | None = None
     monitor: str | None = None  # the body given "theo dõi, đôn đốc" of the whole plan, as written
     tasks: list[ParsedTask] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # "II.3: ..." for each task with a problem
+    left_out: list[LeftOut] = field(default_factory=list)

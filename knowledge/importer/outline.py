@@ -15,7 +15,7 @@ from datetime import date
 
 from knowledge.agencies import agency_key
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
-from knowledge.importer.model import ParsedTask
+from knowledge.importer.model import LeftOut, ParsedTask
 from knowledge.importer.names import NOISE, NameFinder, Roles, roles, shadow
 from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
@@ -245,6 +245,7 @@ class OutlineParser:
         self.tasks: list[ParsedTask] = []
         self._info: dict[str, _Info] = {}
         self._tails: dict[int, tuple[ParsedTask, list[str]]] = {}
+        self.left_out: list[LeftOut] = []
 
     def _append(self, task: ParsedTask, text: str) -> None:
         """A paragraph that goes on with a task: joined once at the end (`finish`), so that a task
@@ -421,28 +422,83 @@ class OutlineParser:
             return None
         return "orphan"
 
-    def emit_fields(self, node: Node, ref: list[str], ctx: _Ctx | None, fields: list[Node]) -> ParsedTask | None:
-        """A task followed by its fields: "- Cơ quan chủ trì: Sở X", "- Phối hợp: ...", "- Thời gian: Quý II"."""
-        lead: list[str] = []
-        coords: list[str] = []
-        deadline: Deadline | None = None
-        # "Đơn vị thực hiện: Sở X; thời gian: quý IV/2025": one line may hold several fields.
-        pairs = []
-        for f in fields:
+    def _names_in(self, value: str) -> list[str]:
+        """The bodies a field's value names: those the finder knows, and the other parts of the list
+        written as names ("Bảo hiểm xã hội Việt Nam", "các đại học quốc gia")."""
+        found = self.finder.mentions(value)
+        names = [m.name for m in found]
+        rest = value
+        for m in reversed(found):
+            rest = rest[:m.start] + ";" + rest[m.end:]
+        for part in re.split(r"[;,]|\s(?:và|với)\s", rest):
+            part = part.strip(" .:-–")
+            words = part.split()
+            if len(words) >= 2 and (part[:1].isupper() or fold(words[0]) == "cac") and len(words) <= 12 \
+                    and not NOISE.search(agency_key(part)):
+                names.append(part)
+        return names or [v.strip() for v in value.split(";") if v.strip()]
+
+    def _field_values(self, kids: list[Node], fields: list[Node]) -> tuple[list[tuple[str, str]], set[int]]:
+        """(label, value) pairs of field lines, and the ids of the nodes they take up. A field with no
+        value on its line ("Cơ quan chủ trì:") takes the bullets after it (or under it) as its value."""
+        pairs: list[tuple[str, str]] = []
+        used: set[int] = set()
+        field_ids = {id(f) for f in fields}
+        for i, f in enumerate(kids):
+            if id(f) not in field_ids:
+                continue
+            used.add(id(f))
+            # "Đơn vị thực hiện: Sở X; thời gian: quý IV/2025": one line may hold several fields.
             for piece in re.split(r"[;,]\s*(?=[^;,:]{2,30}:)", f.text):
                 if m := _FIELD.match(piece.strip()):
                     pairs.append((fold(m.group("label")), m.group("value").strip(" .;")))
+            if pairs and not pairs[-1][1]:
+                values = [c.text for c in f.children if c.kind == "bullet"]
+                for c in kids[i + 1:]:
+                    if id(c) in field_ids or c.kind != "bullet" or c.children:
+                        break
+                    values.append(c.text)
+                    used.add(id(c))
+                pairs[-1] = (pairs[-1][0], "; ".join(v.strip(" .;") for v in values))
+        return pairs, used
+
+    def emit_fields(self, node: Node, ref: list[str], ctx: _Ctx | None, fields: list[Node]) -> ParsedTask | None:
+        """A task followed by its fields: "- Cơ quan chủ trì: Sở X", "- Phối hợp: ...", "- Thời gian: Quý II".
+
+        When the fields follow a section's content items (a), b) ... or "- Nội dung:" over "+" points),
+        they apply to each item: every item is a task, the section's heading is none."""
+        lead: list[str] = []
+        coords: list[str] = []
+        deadline: Deadline | None = None
+        pairs, used = self._field_values(node.children, fields)
         for label, value in pairs:
-            names = [x.name for x in self.finder.mentions(value)] or ([value] if value else [])
+            names = self._names_in(value)
             if "phoi hop" in label:
                 coords += [n for n in names if not NOISE.search(agency_key(n))]
             elif re.search(r"chu tri|thuc hien|trach nhiem|dau moi", label) and "thoi" not in label:
                 lead += names
             elif re.search(r"thoi|tien do|hoan thanh|han", label):
                 deadline = better(deadline, parse_deadline(value, self.plan_date))
-        others = [c for c in node.children if c not in fields]
-        text = " ".join([node.text, *(c.text for c in others if c.kind in ("bullet", "plain"))])
+        others = [c for c in node.children if id(c) not in used]
         info = self.info(node.text)
+        items = _content_items(others)
+        if items and (lead or info.lead or ctx):
+            lead = lead or info.lead or (ctx.lead if ctx else [])
+            first: ParsedTask | None = None
+            for item_ref, item in items:
+                item_info = self.info(item)
+                own = item_info.lead
+                task = ParsedTask(ref=".".join([*ref, *item_ref]), text=item.strip(), lead=_dedupe(own or lead),
+                                  coordinators=_dedupe([m.name for m in item_info.roles.coordinators] or coords,
+                                                       exclude=own or lead),
+                                  report_to=_dedupe([m.name for m in item_info.roles.report_to], exclude=own or lead),
+                                  via=_dedupe([m.name for m in item_info.roles.via]),
+                                  deadline=item_info.deadline or better(deadline, info.deadline,
+                                                                        ctx.deadline if ctx else None))
+                self.tasks.append(task)
+                first = first or task
+            return first
+        text = " ".join([node.text, *(c.text for c in others if c.kind in ("bullet", "plain"))])
         lead = lead or info.lead or (ctx.lead if ctx else [])
         if not lead:
             return None
@@ -487,6 +543,59 @@ class OutlineParser:
             self.tasks.append(task)
             first = first or task
         return first
+
+
+_CONTENT_LABEL = re.compile(r"^(?:nội dung|các nội dung|nhiệm vụ|công việc)(?:\s+(?:chính|cụ thể|thực hiện))?\s*:\s*",
+                            re.IGNORECASE)
+
+
+def _subtree_text(node: Node) -> str:
+    return " ".join([node.text, *(_subtree_text(c) for c in node.children)])
+
+
+def _content_items(kids: list[Node]) -> list[tuple[list[str], str]]:
+    """The content items a section lists before its shared fields: its a), b) (or numbered) items, or
+    what "Nội dung:" lists (its "+" points, or the text on its line). Empty when there are none."""
+    out: list[tuple[list[str], str]] = []
+    for c in kids:
+        if c.kind in ("letter", "num"):
+            out.append(([c.label], _subtree_text(c)))
+        elif c.kind in ("bullet", "plain") and (m := _CONTENT_LABEL.match(c.text)):
+            rest = c.text[m.end():].strip()
+            if c.children:
+                out.extend(([str(k)], _subtree_text(g)) for k, g in enumerate(c.children, start=1))
+            elif rest:
+                out.append(([], rest))
+    return out
+
+
+def hoist_fields(node: Node) -> None:
+    """"a) ... b) ... c) ... - Cơ quan chủ trì: ..." nests the fields under c) (the last item): when the
+    items before it have no fields of their own, the fields belong to the section, for all its items."""
+    for c in node.children:
+        hoist_fields(c)
+    items = [c for c in node.children if c.kind in ("letter", "num")]
+    if len(items) < 2 or items[-1] is not node.children[-1]:
+        return
+    last = items[-1]
+    run_start = None
+    for i, g in enumerate(last.children):
+        if g.kind in ("bullet", "plain") and _FIELD.match(g.text):
+            run_start = i
+            break
+    if run_start is None or any(_has_fields(x) for x in items[:-1]):
+        return
+    tail = last.children[run_start:]
+    if not all(g.kind in ("bullet", "plain") for g in tail):
+        return
+    last.children = last.children[:run_start]
+    for g in tail:
+        g.parent = node
+    node.children.extend(tail)
+
+
+def _has_fields(node: Node) -> bool:
+    return any(g.kind in ("bullet", "plain") and _FIELD.match(g.text) for g in node.children)
 
 
 def _child_ref(ref: list[str], child: Node) -> list[str]:
