@@ -12,7 +12,7 @@ from typing import Any
 from knowledge.agencies import Registry
 from knowledge.deadlines import Deadline, deadline_json
 from knowledge.importer.model import ParsedPlan, ParsedTask
-from knowledge.importer.names import NameFinder
+from knowledge.importer.names import OFFICE_TITLE, NameFinder, shadow
 from knowledge.models import Task
 from knowledge.text import clean_markup
 
@@ -32,6 +32,8 @@ def _finder(registry: Registry) -> NameFinder:
 def display_name(written: str, finder: NameFinder) -> str:
     """The name to show for an agency as written (see the module docstring)."""
     written = clean_markup(written)
+    if OFFICE_TITLE.match(shadow(written)):
+        return written[:1].upper() + written[1:]  # "Chủ tịch UBND tỉnh" is the office, not the body
     known = finder.canonical(written)
     if known and not known[1]:
         return known[0]

@@ -378,6 +378,10 @@ class OutlineParser:
                 pass
             else:
                 last_task = None
+        for node, node_ref in pending:
+            if _looks_like_work(node.text):
+                self.left_out.append(LeftOut(".".join(node_ref), node.text,
+                                             "không nêu cơ quan chủ trì (trong đoạn hay ở đề mục phía trên)"))
 
     def visit(self, node: Node, ref: list[str], ctx: _Ctx | None,
               last_task: ParsedTask | None) -> ParsedTask | str | None:
@@ -547,6 +551,14 @@ class OutlineParser:
 
 _CONTENT_LABEL = re.compile(r"^(?:nội dung|các nội dung|nhiệm vụ|công việc)(?:\s+(?:chính|cụ thể|thực hiện))?\s*:\s*",
                             re.IGNORECASE)
+
+
+# An item that asks for work: long enough, or setting a time. Bare headings and labels are not.
+_WORK_MIN_CHARS = 40
+
+
+def _looks_like_work(text: str) -> bool:
+    return len(text) >= _WORK_MIN_CHARS or parse_deadline(text) is not None
 
 
 def _subtree_text(node: Node) -> str:
