@@ -46,8 +46,11 @@ def read_path(path: Path, max_bytes: int) -> tuple[bytes, str]:
     except OSError as e:
         raise ImportRefused(f"Không mở được tệp {path.name}.") from e
     _refuse_size(size, max_bytes)
-    with path.open("rb") as fh:
-        data = fh.read(max_bytes + 1)
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as e:  # a folder, no permission, gone meanwhile
+        raise ImportRefused(f"Không mở được tệp {path.name}.") from e
     _refuse_size(len(data), max_bytes)
     return data, path.name
 
