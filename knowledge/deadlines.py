@@ -304,7 +304,8 @@ _RULES: list[tuple[str, str | None, _Handler]] = [
     (r"(?<!chi )(?<!nguon )thuong xuyen(?! bi| xay ra)|lien tuc|hang ngay", None, _ongoing_hit),
 ]
 # A word each rule cannot match without (checked first: most texts skip most rules).
-_NEEDS = ["thang", "quy", "thang", "thang", "thang", "quy", "quy", "thang", "", "thang", "thang", "quy", "nam", "nam", "quy", "", "", "", ""]
+_NEEDS = ["thang", "quy", "thang",
+          "thang", "thang", "quy", "quy", "thang", "", "thang", "thang", "quy", "nam", "nam", "quy", "", "", "", ""]
 _COMPILED = [(re.compile(r"\b" + cue), re.compile(r"^\s*(?:" + bare + r")\s*[.;]?\s*$") if bare else None, fn, need)
              for (cue, bare, fn), need in zip(_RULES, _NEEDS, strict=True)]
 

@@ -245,7 +245,8 @@ class Importer:
         return result
 
 
-UNEXPECTED_VI = "Lỗi không mong đợi khi đọc tệp này (đã ghi vào nhật ký); tệp chưa được nhập, các tệp khác vẫn tiếp tục."
+UNEXPECTED_VI = ("Lỗi không mong đợi khi đọc tệp này (đã ghi vào nhật ký); tệp chưa được nhập, "
+                 "các tệp khác vẫn tiếp tục.")
 
 
 def _store_failed(e: Exception) -> ImportRefused:

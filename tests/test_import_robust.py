@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bot.cli import main
 from knowledge.db import Database
 from knowledge.importer import ImportRefused, NameFinder, parse_bytes, seed_registry
-from knowledge.importer.reading import MAX_DOCX_ENTRIES, MAX_DOCX_UNCOMPRESSED  # noqa: I001
+from knowledge.importer.reading import MAX_DOCX_ENTRIES, MAX_DOCX_UNCOMPRESSED
 from knowledge.models import Plan, Task
 from knowledge.plans import import_file
 from tests.import_helpers import make_docx, parse_text

@@ -17,10 +17,10 @@ from knowledge.importer.names import NameFinder, seed_registry
 from knowledge.importer.outline import (
     NUM,
     ROMAN,
+    Node,
     OutlineParser,
     Para,
     appendix_label,
-    Node,
     build_tree,
     ends_body,
     hoist_fields,
@@ -30,8 +30,8 @@ from knowledge.importer.outline import (
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
 from knowledge.importer.tables import join_continued, table_tasks
 
-__all__ = ["ImportRefused", "LeftOut", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks", "parse_bytes",
-           "parse_path", "read_blocks", "seed_registry"]
+__all__ = ["ImportRefused", "LeftOut", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks",
+           "parse_bytes", "parse_path", "read_blocks", "seed_registry"]
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 

@@ -152,10 +152,12 @@ def decode_text(data: bytes) -> str:
 
 
 # Common Vietnamese words with their marks: a decoding that spells many of them is the right one.
-_COMMON_MARKED = frozenset(
-    "của và các thực hiện nhiệm vụ tỉnh kế hoạch phát triển cơ quan đơn vị sở năm ngày tháng để tổ chức với "
-    "trong về được người dân những công tác chủ trì phối hợp hoàn thành trước quý ủy ban nhân xây dựng rà soát "
-    "báo cáo khai tư pháp nội thời gian hành chính số việc theo đến có là một này cấp huyện xã phòng".split())
+_COMMON_MARKED = frozenset([
+    "của", "và", "các", "thực", "hiện", "nhiệm", "vụ", "tỉnh", "kế", "hoạch", "phát", "triển", "cơ", "quan", "đơn",
+    "vị", "sở", "năm", "ngày", "tháng", "để", "tổ", "chức", "với", "trong", "về", "được", "người", "dân", "những",
+    "công", "tác", "chủ", "trì", "phối", "hợp", "hoàn", "thành", "trước", "quý", "ủy", "ban", "nhân", "xây",
+    "dựng", "rà", "soát", "báo", "cáo", "khai", "tư", "pháp", "nội", "thời", "gian", "hành", "chính", "số", "việc",
+    "theo", "đến", "có", "là", "một", "này", "cấp", "huyện", "xã", "phòng"])
 # TCVN3 (ABC, the .VnTime fonts): one byte per lower-case precomposed letter, A1–A7 for the plain capitals.
 _TCVN3_LETTERS = "àảãáạăằẳẵắặâầẩẫấậđèẻẽéẹêềểễếệìỉĩíịòỏõóọôồổỗốộơờởỡớợùủũúụưừửữứựỳỷỹýỵĂÂÊÔƠƯĐ"
 _TCVN3_BYTES = bytes([
