@@ -276,8 +276,8 @@ _MONTH_THEN_ONGOING = _MONTH + r"\s*(?:,|va)\s*(?:thuc hien\s+)?(?:thuong xuyen|
 
 # (pattern with cue, pattern allowed bare in a short text, handler)
 _RULES: list[tuple[str, str | None, _Handler]] = [
-    (_MONTH_SPAN, _MONTH_SPAN, _month_hit),
-    (_QUARTER_SPAN, _QUARTER_SPAN, _quarter_hit),
+    (r"(?:" + _CUE_PERIOD + r"\s+)?" + _MONTH_SPAN, _MONTH_SPAN, _month_hit),
+    (r"(?:" + _CUE_PERIOD + r"\s+)?" + _QUARTER_SPAN, _QUARTER_SPAN, _quarter_hit),
     (_MONTH_THEN_ONGOING, None, _month_hit),
     (r"truoc\s+(?:ngay\s+)?(?P<d>\d{1,2})\s+" + _REPEAT_MONTH, None, _monthly_hit),
     (_REPEAT_MONTH + r"\s*,?\s*(?:truoc|cham nhat)\s+(?:ngay\s+)?(?P<d>\d{1,2})(?!\s*(?:[/.\-]|thang)\s*\d)",

@@ -17,6 +17,11 @@ KINDS = {"ke hoach": "Kế hoạch", "quyet dinh": "Quyết định", "chi thi":
 _NUMBER = re.compile(r"^\s*(?:Số|SỐ|So|số)\s*[:.]?\s*(?P<n>\d+[\w.\-]*/[\wĐđ.\-/]+|\d+-[\wĐđ]+/[\wĐđ\-]+)")
 _PARTY_NUMBER = re.compile(r"^(?P<n>\d+-[A-ZĐ]+/[A-ZĐ]+)$")
 _DATE = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})")
+# "ngày    tháng 3 năm 2025", "ngày   /3/2025": signed with the day left blank (filled in by hand).
+_BLANK_DAY = re.compile(r"ngay\s*(?:[._…]*\s*)?(?:thang\s+(\d{1,2})\s+nam|/\s*(\d{1,2})\s*/)\s*(\d{4})")
+# "Số: 1 2 3 /QĐ-UBND": a PDF text layer spaces out the characters of the number.
+_SPACED_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
+_SLASH_SPACES = re.compile(r"\s*/\s*")
 _NOT_ISSUER = re.compile(r"^(cong hoa|doc lap|dang cong san|so |ngay |mat$|toi mat|tuyet mat|khan|hoa toc)")
 _SECRET = re.compile(r"^\W*(?:ĐỘ MẬT\s*:?\s*)?(TUYỆT MẬT|TỐI MẬT|MẬT)\W*$", re.IGNORECASE)
 _SIGN_TITLE = re.compile(r"(CHỦ TỊCH|BÍ THƯ|GIÁM ĐỐC|TRƯỞNG|T/M|TM\.|KT\.|TL\.|THỦ TRƯỞNG)")
@@ -62,8 +67,18 @@ def _proper(upper: str, finder: NameFinder) -> str:
 def _columns(p: Para) -> list[str]:
     """A header line copied from a PDF holds both columns side by side ("BỘ X      CỘNG HÒA ..."):
     a run of spaces or a tab parts them, and each is read as a line of its own."""
-    cols = [clean_markup(c) for c in re.split(r"\s{4,}|\t", p.raw.strip())]
-    return [c for c in cols if c] if len(cols) > 1 else [p.text]
+    raw = re.sub(r"(?i)\b(ngày)[\s._…]{2,}(tháng|/)", r"\1 \2", p.raw.strip())  # a blank day is no column gap
+    cols = [clean_markup(c) for c in re.split(r"\s{4,}|\t", raw)]
+    return [c for c in cols if c] if len(cols) > 1 else [clean_markup(raw) if raw != p.raw.strip() else p.text]
+
+
+def _number_line(t: str) -> str:
+    """"Số: 1 2 3 /QĐ-UBND" -> "Số: 123/QĐ-UBND"."""
+    m = re.match(r"^\s*(?:Số|SỐ|So|số)\s*[:.]?\s*", t)
+    if m is None:
+        return t
+    rest = t[m.end():]
+    return t[:m.end()] + _SLASH_SPACES.sub("/", _SPACED_DIGITS.sub("", rest.split("  ")[0].strip()))
 
 
 def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
@@ -75,13 +90,20 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
     issuer_lines: list[str] = []
     place = ""
     for t in (col for p in header for col in _columns(p)):
-        if (m := _NUMBER.match(t)) or (m := _PARTY_NUMBER.match(t)):
+        if (m := _NUMBER.match(_number_line(t))) or (m := _PARTY_NUMBER.match(t)):
             plan.number = plan.number or m.group("n").rstrip(".")  # the first one is the plan's own
             continue
-        dm = _DATE.search(fold(t, expand=False))
+        ft = fold(t, expand=False)
+        dm = _DATE.search(ft)
         if dm:
             with contextlib.suppress(ValueError):
                 plan.issued_on = date(int(dm.group(3)), int(dm.group(2)), int(dm.group(1)))
+            place = t.split(",")[0].strip() if "," in t else ""
+            continue
+        if (bm := _BLANK_DAY.search(ft)) is not None:
+            with contextlib.suppress(ValueError):
+                # The day is unknown: no issue date, but the month tells the year of dates written without one.
+                plan.date_hint = date(int(bm.group(3)), int(bm.group(1) or bm.group(2)), 1)
             place = t.split(",")[0].strip() if "," in t else ""
             continue
         if t.upper() == t and any(c.isalpha() for c in t) and not _NOT_ISSUER.match(fold(t)):

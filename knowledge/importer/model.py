@@ -50,6 +50,7 @@ class ParsedPlan:
     number: str | None = None
     issuer: str | None = None
     issued_on: date | None = None
+    date_hint: date | None = None  # the month when the day was left blank ("ngày    tháng 3 năm 2025")
     title: str = ""
     signer: str | None = None
     monitor: str | None = None  # the body given "theo dõi, đôn đốc" of the whole plan, as written
