@@ -79,7 +79,8 @@ def _flag_problems(plan: ParsedPlan) -> None:
         plan.problems.extend(f"{t.ref}: {p}" for p in t.problems)
 
 
-_WRAPS_PLAN = re.compile(r"^dieu 1\W+ban hanh kem theo (?:quyet dinh|chi thi|nghi quyet) nay\s+(?P<k>ke hoach|chuong trinh)")
+_WRAPS_PLAN = re.compile(r"^dieu 1\W+ban hanh kem theo (?:quyet dinh|chi thi|nghi quyet) nay\s+"
+                         r"(?P<k>ke hoach|chuong trinh)")
 _KIND_LINE = {"ke hoach", "chuong trinh", "chuong trinh hanh dong", "ke hoach hanh dong"}
 # How far into a document the decision's first article and header tables may stand.
 _HEAD_SPAN = 80
