@@ -46,6 +46,10 @@ _ROLE_WORDS = re.compile(r"\b(chu tri|phoi hop|voi|va|cac|co quan|don vi|lien qu
                          r"la co quan|dau moi|lam dau moi|thuc hien|theo chuc nang nhiem vu|chuc nang|nhiem vu|"
                          r"duoc giao|tinh|nhu sau|cu the|sau day|chu dong)\b")
 _DUTY_OF = re.compile(r"^(?:trach nhiem|nhiem vu|doi voi|phan cong)(?:\s+cua)?\s+")
+# What may follow the known start of a body's name in a heading "Trách nhiệm của ...": more words of
+# the name, or where it is ("các tỉnh, thành phố trực thuộc trung ương"), but no verb or clause.
+_NAME_TAIL = re.compile(r"^(?![^:]*\b(?:trong|ve|doi voi|nham|de|thuc hien|trien khai|chu tri|phoi hop)\b)"
+                        r"[\w ,\-–&]{0,60}$")
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
 
@@ -286,6 +290,10 @@ class OutlineParser:
             found = self.finder.mentions(rest)
             if found and found[0].start == 0 and found[-1].end >= len(rest) - 1:
                 lead, agency_heading = [m.name for m in found], True
+            elif found and found[0].start == 0 and _NAME_TAIL.match(shadow(rest[found[-1].end:])):
+                # "Cục Quản lý Khám, chữa bệnh", "Sở Y tế các tỉnh, thành phố trực thuộc trung ương": a
+                # name the finder knows only the start of; the heading's rest is the name as written.
+                lead, agency_heading = [rest.strip()], True
         lead_line = False
         if lead and not agency_heading and text.rstrip().endswith(":"):
             rest = shadow(text)
