@@ -60,7 +60,7 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
         parser.walk_appendix(hoist_fields_tree(build_tree(part)), label)
     tasks = parser.finish()
     for prefix, table in _placed_tables(items):
-        tasks.extend(table_tasks(table, finder, plan.issued_on, prefix))
+        tasks.extend(table_tasks(table, finder, plan.issued_on or plan.date_hint, prefix, parser.left_out))
     if not tasks:
         raise NotAPlan("Không tìm thấy nhiệm vụ nào được giao cho cơ quan cụ thể trong văn bản này.")
     plan.tasks = tasks

@@ -240,27 +240,46 @@ _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
+# A line of a table written with " | " between cells, with or without pipes at its ends.
+_PIPE_CELLS = re.compile(r"\|.*\|")
+
+
 def text_blocks(text: str) -> list[Block]:
-    """Lines of a text file as blocks; runs of "| a | b |" lines become tables."""
+    """Lines of a text file as blocks; runs of "| a | b |" (or "a | b | c") lines become tables."""
     text = nfc(text).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     blocks: list[Block] = []
-    table: Table | None = None
+    run: list[str] = []  # the lines of the pipe table being read
     for line in text.split("\n"):
-        cells: list[str] | None = None
-        if _PIPE_ROW.match(line):
-            cells = [] if _PIPE_RULE.match(line) else line.strip().strip("|").split("|")
-        elif line.count("\t") >= 2:  # a Word table pasted as text: cells between tabs
-            cells = line.split("\t")
-        if cells is not None:
-            if table is None:
-                table = Table()
-                blocks.append(table)
-            if cells:
-                table.rows.append([re.sub(r"<br\s*/?>", " ", c).strip() for c in cells])
+        if _PIPE_ROW.match(line) or _PIPE_CELLS.search(line) or (run and _PIPE_RULE.match(line)):
+            run.append(line)
             continue
-        table = None
+        if run:
+            blocks.append(_pipe_table(run))
+            run = []
+        if line.count("\t") >= 2:  # a Word table pasted as text: cells between tabs
+            last = blocks[-1] if blocks else None
+            if not isinstance(last, Table):
+                last = Table()
+                blocks.append(last)
+            last.rows.append([c.strip() for c in line.split("\t")])
+            continue
         blocks.append(line)
+    if run:
+        blocks.append(_pipe_table(run))
     return blocks
+
+
+def _pipe_table(lines: list[str]) -> Table:
+    """The rows of a pipe table. Pipes at both ends of every row are the table's frame; without them
+    (" | | Chủ trì | Phối hợp |" in a table written "TT | Nhiệm vụ | ..."), an empty first or last cell
+    is a cell all the same."""
+    rows = [ln.strip() for ln in lines if not _PIPE_RULE.match(ln)]
+    framed = all(r.startswith("|") and r.endswith("|") for r in rows)
+    out = Table()
+    for r in rows:
+        cells = (r[1:-1] if framed else r).split("|")
+        out.rows.append([re.sub(r"<br\s*/?>", " ", c).strip() for c in cells])
+    return out
 
 
 # ---- docx ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import TypeVar, cast
 
 from knowledge.agencies import agency_key
 from knowledge.deadlines import parse_deadline
-from knowledge.importer.model import ParsedTask
+from knowledge.importer.model import LeftOut, ParsedTask
 from knowledge.importer.names import NOISE, NameFinder, roles
 from knowledge.importer.reading import Table
 from knowledge.text import clean_markup, fold
@@ -77,7 +77,8 @@ def join_continued(items: list[T]) -> list[T]:
     return out
 
 
-def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix: str = "PL") -> list[ParsedTask]:
+def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix: str = "PL",
+                left_out: list[LeftOut] | None = None) -> list[ParsedTask]:
     """Tasks of one table (none when it is not a task table); refs start with `prefix` ("III.1", "PL")."""
     cols = None
     start = 0
@@ -97,6 +98,7 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
         return []
     out: list[ParsedTask] = []
     section = ""
+    carried_lead = carried_due = ""  # a merged cell's value goes down the rows it spans
     for row in table.rows[start:]:
         def cell(name: str, row: list[str] = row) -> str:
             i = cols.get(name) if cols else None
@@ -107,9 +109,20 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
         ref = clean_markup(cell("ref"))
         if not task_text or re.fullmatch(r"[\d\s()]+", task_text):
             continue  # a column-number row "(1) (2) (3)"
-        if not lead_cell or lead_cell == cell("task"):
+        if lead_cell == cell("task") or (not lead_cell and _group_row(ref, task_text, row, cols)):
             section = ref or section  # a group heading row spanning the columns
+            carried_lead = carried_due = ""
             continue
+        if not lead_cell:
+            if not carried_lead:
+                if left_out is not None:
+                    left_out.append(LeftOut(".".join(x for x in (prefix, section, ref) if x), task_text,
+                                            "hàng của bảng không ghi cơ quan chủ trì"))
+                continue
+            lead_cell = carried_lead  # the lead cell is merged with the row above
+        carried_lead = lead_cell
+        due_text = clean_markup(cell("due")) or carried_due
+        carried_due = due_text
         lead = _names(lead_cell, finder, drop_noise=False)
         coords = _names(cell("coord"), finder, drop_noise=True)
         if re.search(r"chủ trì|phối hợp", lead_cell, re.IGNORECASE):
@@ -119,7 +132,6 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
                 lead = [m.name for m in cr.lead]
                 coords = coords or [m.name for m in cr.coordinators if not NOISE.search(agency_key(m.name))]
         r = roles(task_text, finder)
-        due_text = clean_markup(cell("due"))
         deadline = parse_deadline(due_text, plan_date) if due_text else None
         if deadline is None:
             deadline = parse_deadline(task_text, plan_date)
@@ -128,3 +140,13 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
             coordinators=[c for c in coords if agency_key(c) not in {agency_key(x) for x in lead}],
             report_to=[m.name for m in r.report_to], via=[m.name for m in r.via], deadline=deadline))
     return out
+
+
+_GROUP_REF = re.compile(r"^(?:[IVXLC]+|[A-ZĐ])\.?$")
+
+
+def _group_row(ref: str, task_text: str, row: list[str], cols: dict[str, int]) -> bool:
+    """A row that heads a group ("II | CẢI CÁCH THỦ TỤC HÀNH CHÍNH | | |"), not a task whose lead cell
+    is merged with the row above: a Roman or letter ref, a title in capitals, or nothing but its title."""
+    others = [c for i, c in enumerate(row) if i not in (cols.get("ref"), cols.get("task")) and c.strip()]
+    return bool(_GROUP_REF.match(ref)) or (task_text.isupper() and len(task_text) > 3) or not ref and not others
