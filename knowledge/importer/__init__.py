@@ -29,7 +29,7 @@ from knowledge.importer.outline import (
     paragraphs,
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
-from knowledge.importer.tables import join_continued, table_tasks
+from knowledge.importer.tables import join_continued, table_tasks, vertical_tables
 from knowledge.text import fold
 
 __all__ = ["ImportRefused", "LeftOut", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks",
@@ -41,7 +41,7 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     """The plan a document holds; refuses a classified one or one without any task."""
     refuse_if_secret([b for b in blocks if isinstance(b, str) and b.strip()])
-    items = join_continued(paragraphs(blocks))
+    items = join_continued(paragraphs(vertical_tables(blocks, finder, None)))
     plan = read_metadata(_header_paras(items), finder)
     start = _wrapped_plan_start(items)
     if start is not None:

@@ -566,6 +566,8 @@ _WORK_MIN_CHARS = 40
 
 
 def _looks_like_work(text: str) -> bool:
+    if "phu luc" in fold(text):  # "Các nhiệm vụ cụ thể tại Phụ lục kèm theo": a pointer, read there
+        return False
     return len(text) >= _WORK_MIN_CHARS or parse_deadline(text) is not None
 
 

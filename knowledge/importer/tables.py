@@ -14,7 +14,7 @@ from knowledge.agencies import agency_key
 from knowledge.deadlines import parse_deadline
 from knowledge.importer.model import LeftOut, ParsedTask
 from knowledge.importer.names import NOISE, NameFinder, roles
-from knowledge.importer.reading import Table
+from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
 T = TypeVar("T")
@@ -149,4 +149,110 @@ def _group_row(ref: str, task_text: str, row: list[str], cols: dict[str, int]) -
     """A row that heads a group ("II | CẢI CÁCH THỦ TỤC HÀNH CHÍNH | | |"), not a task whose lead cell
     is merged with the row above: a Roman or letter ref, a title in capitals, or nothing but its title."""
     others = [c for i, c in enumerate(row) if i not in (cols.get("ref"), cols.get("task")) and c.strip()]
-    return bool(_GROUP_REF.match(ref)) or (task_text.isupper() and len(task_text) > 3) or not ref and not others
+    return bool(_GROUP_REF.match(ref)) or (task_text.isupper() and len(task_text) > 3) or (not ref and not others)
+
+
+# ---- tables whose cells came out one per line (a PDF's text layer) --------------------------------
+
+_REF_HEAD = re.compile(r"^(?:stt|tt|so tt|so thu tu)$")
+# At most this many lines between "TT" and the first row: the header's cells, some wrapped.
+_MAX_HEADER_LINES = 12
+_MAX_CELL_LINES = 12
+
+
+def vertical_tables(blocks: list[Block], finder: NameFinder, plan_date: date | None) -> list[Block]:
+    """A table copied out of a PDF comes one cell per line: "TT", "Nhiệm vụ", "Cơ quan chủ trì", ...,
+    then "1", the task (wrapped over lines), the lead, the coordinators, the time, then "2" ... Such a
+    run of lines becomes a Table again; the row numbers (1, 2, 3 ... in order) mark the rows."""
+    out: list[Block] = []
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        if isinstance(b, str) and _REF_HEAD.match(fold(b.strip())):
+            found = _vertical_table(blocks, i, finder, plan_date)
+            if found is not None:
+                table, i = found
+                out.append(table)
+                continue
+        out.append(b)
+        i += 1
+    return out
+
+
+def _vertical_table(blocks: list[Block], start: int, finder: NameFinder,
+                    plan_date: date | None) -> tuple[Table, int] | None:
+    lines: list[tuple[int, str]] = []  # (block index, line) of the non-blank lines from "TT" on
+    j = start
+    while j < len(blocks) and isinstance(blocks[j], str):
+        text = clean_markup(str(blocks[j]))
+        if text:
+            lines.append((j, text))
+        j += 1
+    header: list[str] = []
+    k = 0
+    while k < len(lines) and lines[k][1] != "1":
+        if k > _MAX_HEADER_LINES:
+            return None
+        f = fold(lines[k][1])
+        if not header or _REF_HEAD.match(f) or any(p.search(f) for p in _COLUMNS.values()):
+            header.append(lines[k][1])
+        else:
+            header[-1] += " " + lines[k][1]  # "Thời gian" / "hoàn thành"
+        k += 1
+    cols = _header(header)
+    if cols is None or k >= len(lines) or "ref" not in cols:
+        return None
+    rows: list[list[str]] = [header]
+    n = 1
+    end = lines[k][0] + 1
+    while k < len(lines) and lines[k][1] == str(n):
+        body: list[str] = []
+        k += 1
+        while k < len(lines) and lines[k][1] != str(n + 1) and len(body) < _MAX_CELL_LINES \
+                and not _ends_vertical(lines[k][1]):
+            body.append(lines[k][1])
+            k += 1
+        rows.append(_vertical_row(str(n), body, cols, len(header), finder, plan_date))
+        end = lines[k - 1][0] + 1
+        n += 1
+    if n == 1:
+        return None
+    return Table(rows), end
+
+
+def _ends_vertical(line: str) -> bool:
+    """A line after a table: a heading in capitals, a new appendix, the signature."""
+    return (line.isupper() and len(line) > 12) or fold(line).startswith(("phu luc", "noi nhan"))
+
+
+def _vertical_row(ref: str, body: list[str], cols: dict[str, int], width: int, finder: NameFinder,
+                  plan_date: date | None) -> list[str]:
+    """The cells of one row from its lines: the task first (its wrapped lines), then the bodies (a line
+    opening with a name starts the lead, the next such line the coordinators; a line in lower case goes
+    on with the cell above), and the time at the end (a line, or two, that reads as a deadline)."""
+    row = [""] * width
+    due: list[str] = []
+    if "due" in cols:
+        for take in (1, 2):
+            tail = " ".join(body[-take:]) if len(body) > take else ""
+            if tail and len(tail) <= 48 and parse_deadline(tail, plan_date) is not None:
+                due = body[-take:]
+                break
+        body = body[:len(body) - len(due)]
+    cells: list[list[str]] = [[]]
+    for line in body:
+        opens_name = line[:1].isupper() and (m := finder.mentions(line)) and m[0].start == 0
+        if cells[0] and opens_name:
+            cells.append([line])
+        elif cells[-1]:
+            cells[-1].append(line)
+        else:
+            cells[-1] = [line]
+    task = " ".join(cells[0])
+    bodies = cells[1:]
+    lead = "; ".join(" ".join(c) for c in bodies[:1])
+    coord = "; ".join(" ".join(c) for c in bodies[1:])
+    for name, value in (("ref", ref), ("task", task), ("lead", lead), ("coord", coord), ("due", " ".join(due))):
+        if name in cols:
+            row[cols[name]] = value
+    return row
