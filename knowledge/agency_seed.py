@@ -95,6 +95,8 @@ PROVINCE: tuple[AgencySpec, ...] = (
     AgencySpec("Liên hiệp các Hội Khoa học và Kỹ thuật tỉnh", "mass",
                ("Liên hiệp các Hội Khoa học và Kỹ thuật", "LHH", "Liên hiệp hội", "Liên hiệp các hội KH&KT",
                 "Liên hiệp các Hội KH&KT tỉnh")),
+    # Since 2025 a province's newspaper and broadcaster are one body: "Báo và Phát thanh, Truyền hình Nghệ An".
+    AgencySpec("Báo và Phát thanh, Truyền hình", "media", ("Báo và Phát thanh, Truyền hình tỉnh",)),
     AgencySpec("Đài Phát thanh và Truyền hình tỉnh", "media",
                ("Đài Phát thanh - Truyền hình tỉnh", "Đài PT-TH tỉnh", "Đài PTTH tỉnh", "Đài PT-TH", "Đài PTTH")),
     AgencySpec("Công an tỉnh", "other", ()),

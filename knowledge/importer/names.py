@@ -505,6 +505,9 @@ OFFICE_TITLE = re.compile(r"^(?:pho\s+)?(?:chu tich|giam doc|bi thu|chi huy truo
                           r"\s+(?!cac\s)")
 
 
+_GIVES = re.compile(r"\s*(?:giao(?:\s+cho)?|phan cong|yeu cau)\s+")
+
+
 def _office_subject(text: str, sh: str, finder: NameFinder) -> tuple[list[Mention], int] | None:
     m = OFFICE_TITLE.match(sh)
     if m is None:
@@ -528,6 +531,10 @@ def _roles(text: str, finder: NameFinder) -> Roles:
     if office is not None:
         ments = [x for x in ments if x.start >= office[1]]
     found = runs(ments, text)
+    if office is not None and (g := _GIVES.match(sh, office[1])) is not None:
+        # "Chủ tịch UBND tỉnh giao Sở X ...": the office assigns, the body it names does the work.
+        given = next((run for run in found if run[0].start == g.end()), None)
+        office = (given, given[-1].end) if given else office
     lead, lead_end = office if office is not None else subject(text, sh, found)
     lead_ids = {id(m) for m in lead}
     coords: list[Mention] = []
