@@ -438,10 +438,14 @@ class OutlineParser:
         """The bodies a field's value names: those the finder knows, and the other parts of the list
         written as names ("Bảo hiểm xã hội Việt Nam", "các đại học quốc gia")."""
         found = self.finder.mentions(value)
-        names = [m.name for m in found]
+        names = []
         rest = value
         for m in reversed(found):
-            rest = rest[:m.start] + ";" + rest[m.end:]
+            # "Thanh tra" + "Bộ": capitalised words up to the next separator go with the name.
+            tail = re.match(r"(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ-]*){1,3}(?=\s*(?:[,;.]|$))", value[m.end:])
+            end = m.end + (tail.end() if tail else 0)
+            names.insert(0, value[m.start:end] if tail else m.name)
+            rest = rest[:m.start] + ";" + rest[end:]
         for part in re.split(r"[;,]|\s(?:và|với)\s", rest):
             part = part.strip(" .:-–")
             words = part.split()
@@ -499,7 +503,9 @@ class OutlineParser:
             first: ParsedTask | None = None
             for item_ref, item in items:
                 item_info = self.info(item)
-                own = item_info.lead
+                # The section's "Cơ quan chủ trì" decides; an item's own subject only when it names none
+                # ("Thanh tra việc tuyển dụng" is work, not the inspectorate).
+                own = [] if lead else item_info.lead
                 task = ParsedTask(ref=".".join([*ref, *item_ref]), text=item.strip(), lead=_dedupe(own or lead),
                                   coordinators=_dedupe([m.name for m in item_info.roles.coordinators] or coords,
                                                        exclude=own or lead),
