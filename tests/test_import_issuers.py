@@ -29,9 +29,11 @@ def only(plan, key: str):
 def test_section_fields_apply_to_every_content_item() -> None:
     plan = parse_text(HEAD + "1. Hoàn thiện thể chế\n\na) Xây dựng Nghị định quy định chi tiết Luật.\n\n"
                       "b) Xây dựng Thông tư hướng dẫn.\n\n- Cơ quan chủ trì: Bộ Nội vụ.\n\n"
-                      "- Cơ quan phối hợp: Bộ Tư pháp, Văn phòng Chính phủ.\n\n- Thời gian thực hiện: Quý III năm 2025.\n\n"
+                      "- Cơ quan phối hợp: Bộ Tư pháp, Văn phòng Chính phủ.\n\n"
+                      "- Thời gian thực hiện: Quý III năm 2025.\n\n"
                       "2. Đào tạo, bồi dưỡng\n\n- Nội dung:\n\n+ Biên soạn tài liệu bồi dưỡng.\n\n"
-                      "+ Tổ chức lớp bồi dưỡng cho công chức.\n\n- Cơ quan chủ trì: Học viện Hành chính và Quản trị công.\n\n"
+                      "+ Tổ chức lớp bồi dưỡng cho công chức.\n\n"
+                      "- Cơ quan chủ trì: Học viện Hành chính và Quản trị công.\n\n"
                       "- Thời gian thực hiện: từ tháng 3 đến tháng 6/2025.\n\n"
                       "3. Số hóa hồ sơ\n\na) Số hóa hồ sơ công chức.\n\nb) Làm sạch dữ liệu công chức.\n\n"
                       "Cơ quan chủ trì: Bộ Nội vụ; Cơ quan phối hợp: Bộ Công an; "

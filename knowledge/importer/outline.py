@@ -438,7 +438,7 @@ class OutlineParser:
         """The bodies a field's value names: those the finder knows, and the other parts of the list
         written as names ("Bảo hiểm xã hội Việt Nam", "các đại học quốc gia")."""
         found = self.finder.mentions(value)
-        names = []
+        names: list[str] = []
         rest = value
         for m in reversed(found):
             # "Thanh tra" + "Bộ": capitalised words up to the next separator go with the name.
