@@ -120,7 +120,7 @@ II. NHIỆM VỤ
 def test_a_decision_that_issues_a_plan_yields_the_plan() -> None:
     plan = parse_text(DECISION)
     assert (plan.kind, plan.number, plan.issuer) == ("Kế hoạch", "456/QĐ-UBND", "Ủy ban nhân dân tỉnh Quảng Trị")
-    assert plan.title == "Phát triển du lịch năm 2025"
+    assert plan.title == "Phát triển du lịch năm 2025" and plan.signer == "Hoàng Nam"  # signature beside Nơi nhận
     assert plan.issued_on is None and plan.date_hint == date(2025, 4, 1)  # the day was left blank
     assert [t.ref for t in plan.tasks] == ["II.1", "II.2"]  # Điều 3 is no task
     t = only(plan, "sản phẩm du lịch mới")
