@@ -202,3 +202,14 @@ async def test_layout_plans_store_on_both_databases(db: Database) -> None:
         assert plan.issued_on is None and plan.title.startswith("Thực hiện chuyển đổi số")
         carried = (await s.scalars(select(Task).where(Task.text.like("Kiểm tra việc thi hành pháp luật%")))).one()
         assert carried.deadline_due == date(2025, 6, 30)
+
+
+def test_a_headings_time_applies_to_its_items() -> None:
+    plan = parse_text(HEAD + "1. Các nhiệm vụ hoàn thành trong quý II/2025\n\na) Sở Tư pháp rà soát văn bản.\n\n"
+                      "b) Sở Nội vụ kiện toàn bộ máy; thực hiện thường xuyên.\n\n2. Năm 2026\n\n"
+                      "a) Sở Y tế chủ trì khám sức khỏe.\n\n3. Công tác khác\n\na) Sở Công Thương xúc tiến thương mại."
+                      + TAIL)
+    assert only(plan, "rà soát văn bản").deadline.due == date(2025, 6, 30)  # type: ignore[union-attr]
+    assert only(plan, "kiện toàn").deadline.due == date(2025, 6, 30)  # type: ignore[union-attr]
+    assert only(plan, "khám sức khỏe").deadline.due == date(2026, 12, 31)  # type: ignore[union-attr]
+    assert only(plan, "xúc tiến").deadline is None

@@ -430,6 +430,11 @@ class OutlineParser:
             self._append(last_task, node.text)
             return "appended"
         if node.children:
+            if info.deadline is not None:
+                # "1. Các nhiệm vụ hoàn thành trong quý II/2025", "2. Năm 2026": the heading's time is
+                # its items' time.
+                ctx = _Ctx(ctx.lead if ctx else [], ctx.coordinators if ctx else [],
+                           better(ctx.deadline if ctx else None, info.deadline))
             self.walk_children(node, ref, ctx)
             return None
         return "orphan"
