@@ -213,3 +213,22 @@ def test_a_headings_time_applies_to_its_items() -> None:
     assert only(plan, "kiện toàn").deadline.due == date(2025, 6, 30)  # type: ignore[union-attr]
     assert only(plan, "khám sức khỏe").deadline.due == date(2026, 12, 31)  # type: ignore[union-attr]
     assert only(plan, "xúc tiến").deadline is None
+
+
+def test_bodies_under_a_group_heading_keep_their_own_items_and_fields() -> None:
+    plan = parse_text(HEAD + "1. Các đơn vị thuộc Bộ\n\n1.1. Cục Khoa học, Công nghệ và Thông tin có trách nhiệm:\n\n"
+                      "a) Chủ trì hoàn thiện cơ sở dữ liệu ngành, trước ngày 31/12/2025.\n\n"
+                      "b) Hướng dẫn triển khai học bạ số trong quý IV/2025.\n\n"
+                      "1.2. Vụ Kế hoạch - Tài chính bố trí kinh phí trước ngày 15/11/2025.\n\n"
+                      "1.3. Văn phòng Bộ\n\n- Nội dung: Cung cấp dịch vụ công trực tuyến toàn trình.\n\n"
+                      "- Thời gian thực hiện: tháng 12/2025 và thường xuyên.\n\n"
+                      "2. Các sở giáo dục và đào tạo\n\nSở giáo dục và đào tạo các tỉnh, thành phố có trách nhiệm:\n\n"
+                      "- Tham mưu ban hành kế hoạch của địa phương trong tháng 9/2025.\n\n"
+                      "3. Đảng đoàn Hội đồng nhân dân tỉnh chỉ đạo giám sát; thực hiện hằng năm." + TAIL)
+    assert not [t for t in plan.tasks if t.text.endswith("có trách nhiệm:")]  # lead lines are no tasks
+    assert only(plan, "hoàn thiện cơ sở dữ liệu").lead == ["Cục Khoa học"]
+    assert only(plan, "bố trí kinh phí").lead == ["Vụ Kế hoạch - Tài chính"]
+    t = only(plan, "dịch vụ công")
+    assert t.lead == ["Văn phòng Bộ"] and t.deadline and t.deadline.due == date(2025, 12, 31)
+    assert only(plan, "Tham mưu ban hành").lead == ["Sở giáo dục và đào tạo"]
+    assert only(plan, "giám sát").lead == ["Đảng đoàn Hội đồng nhân dân tỉnh"]
