@@ -232,3 +232,18 @@ def test_bodies_under_a_group_heading_keep_their_own_items_and_fields() -> None:
     assert t.lead == ["Văn phòng Bộ"] and t.deadline and t.deadline.due == date(2025, 12, 31)
     assert only(plan, "Tham mưu ban hành").lead == ["Sở giáo dục và đào tạo"]
     assert only(plan, "giám sát").lead == ["Đảng đoàn Hội đồng nhân dân tỉnh"]
+
+
+@pytest.mark.parametrize("head", [
+    "ỦY BAN NHÂN DÂN TỈNH KON TUM CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+    "Số: 88 /KH-UBND Kon Tum, ngày 12 tháng 02 năm 2025",  # columns joined by one space, number and date on a line
+    "| ỦY BAN NHÂN DÂN TỈNH KON TUM | CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM |\n"
+    "| Số: 88/KH-UBND | Kon Tum, ngày 12 tháng 02 năm 2025 |",  # a header table
+    "Số: 88/KH-UBND\t\tKon Tum, ngày 12 tháng 02 năm 2025",  # no issuer in the header: the signature's "TM."
+])
+def test_header_variants_give_number_issuer_and_date(head: str) -> None:
+    plan = parse_text(head + "\n\nKẾ HOẠCH\n\nPhát triển thể thao năm 2025\n\nII. NHIỆM VỤ\n\n"
+                      "1. Sở Y tế chủ trì khám sức khỏe trong quý II/2025.\n\nNơi nhận:\n- Lưu: VT.\n\n"
+                      "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\nLê Văn A\n")
+    assert (plan.number, plan.issuer, plan.issued_on) == ("88/KH-UBND", "Ủy ban nhân dân tỉnh Kon Tum",
+                                                          date(2025, 2, 12))
