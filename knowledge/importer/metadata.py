@@ -71,8 +71,8 @@ def _proper(upper: str, finder: NameFinder) -> str:
 
 
 # The right column's motto lines: where a PDF joined the two columns with a single space, they part them.
-_MOTTO = re.compile(r"\s+(?=CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM|CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM|ĐẢNG CỘNG SẢN VIỆT NAM"
-                    r"|Độc lập - Tự do - Hạnh phúc)")
+_MOTTO = re.compile(r"\s+(?=CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM|CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+                    r"|ĐẢNG CỘNG SẢN VIỆT NAM|Độc lập - Tự do - Hạnh phúc)")
 
 
 def _columns(p: Para) -> list[str]:
