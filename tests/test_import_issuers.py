@@ -247,3 +247,11 @@ def test_header_variants_give_number_issuer_and_date(head: str) -> None:
                       "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\nLê Văn A\n")
     assert (plan.number, plan.issuer, plan.issued_on) == ("88/KH-UBND", "Ủy ban nhân dân tỉnh Kon Tum",
                                                           date(2025, 2, 12))
+
+
+def test_a_table_whose_columns_are_not_recognised_is_reported() -> None:
+    plan = parse_text(HEAD + "1. Bộ Nội vụ chủ trì tổng kết trong quý IV/2025.\n\n"
+                      "| STT | Hạng mục | Đơn vị | Ghi chú |\n|---|---|---|---|\n| 1 | Hội nghị | Sở A | |\n"
+                      "| 2 | Tập huấn | Sở B | |\n" + TAIL)
+    assert len(plan.tasks) == 1
+    assert [x.reason for x in plan.left_out] == ["bảng 3 hàng không nhận ra cột nhiệm vụ và cột cơ quan chủ trì"]

@@ -583,7 +583,9 @@ _WORK_MIN_CHARS = 40
 
 
 def _looks_like_work(text: str) -> bool:
-    if "phu luc" in fold(text):  # "Các nhiệm vụ cụ thể tại Phụ lục kèm theo": a pointer, read there
+    f = fold(text)
+    if "phu luc" in f or "kem theo" in f or text.isupper():
+        # "Các nhiệm vụ cụ thể tại Phụ lục kèm theo", "(Kèm theo Kế hoạch số ...)", a title in capitals
         return False
     return len(text) >= _WORK_MIN_CHARS or parse_deadline(text) is not None
 
