@@ -75,9 +75,14 @@ _MOTTO = re.compile(r"\s+(?=CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM|CỘNG
                     r"|ĐẢNG CỘNG SẢN VIỆT NAM|Độc lập - Tự do - Hạnh phúc)")
 
 
+_MOTTO_WORDS = re.compile(r"CỘNG H|ĐẢNG CỘNG SẢN|Độc lập - ")
+
+
 def _columns(p: Para) -> list[str]:
     """A header line copied from a PDF holds both columns side by side ("BỘ X      CỘNG HÒA ..."):
     a run of spaces or a tab parts them, and each is read as a line of its own."""
+    if "  " not in p.raw and "\t" not in p.raw and not _MOTTO_WORDS.search(p.raw):
+        return [p.text]  # most lines: one column (checked cheaply, every paragraph passes here)
     raw = re.sub(r"(?i)\b(ngày)[\s._…]{2,}(tháng|/)", r"\1 \2", p.raw.strip())  # a blank day is no column gap
     cols = [clean_markup(c) for part in re.split(r"\s{4,}|\t", raw) for c in _MOTTO.split(part)]
     return [c for c in cols if c] if len(cols) > 1 else [clean_markup(raw) if raw != p.raw.strip() else p.text]
