@@ -19,7 +19,13 @@ from typing import Any
 
 from knowledge.text import clean_markup, shadow
 
-KINDS = ("date", "month", "quarter", "year", "yearly", "quarterly", "monthly", "periodic", "ongoing")
+KINDS = ("date", "month", "quarter", "year", "yearly", "quarterly", "monthly", "periodic", "ongoing", "invalid")
+# A deadline whose words name no real day ("31/04/2026", "15/13/2026", "10/12/2999"): the words are kept,
+# no reminder is planned, and the import report asks an admin for the date.
+INVALID = "invalid"
+# Years a deadline may name, around the plan's own year (or today's, when the plan has no date).
+YEARS_BEFORE_PLAN = 10
+YEARS_AFTER_PLAN = 50
 ONE_OFF = ("date", "month", "quarter", "year")
 RECURRING = ("yearly", "quarterly", "monthly")
 # A text this short is a table cell or a "Thời hạn:" value: bare times count without a cue.
@@ -87,7 +93,7 @@ _shadow = shadow
 
 
 # Pieces of patterns, written against the shadow text (lower case, no accents).
-_Y = r"(?P<y>(?:19|20)\d\d)"
+_Y = r"(?P<y>\d{4})"  # any four digits: an impossible year is flagged, not skipped
 _DMY = r"(?P<d>\d{1,2})\s*[/.\-]\s*(?P<m>\d{1,2})(?:\s*[/.\-]\s*" + _Y + r")?(?![\d/])"
 _DMY_WORDS = r"(?P<d>\d{1,2})\s+thang\s+(?P<m>\d{1,2})(?:\s*(?:nam|[/.\-])\s*" + _Y + r")?(?!\s*[/\d])"
 _CUE_DAY = (r"(?:truoc|cham nhat(?: la| vao)?|han(?: chot)?(?: la)?|xong(?: truoc)?"
@@ -108,6 +114,7 @@ class _Hit:
     due: date | None = None
     month: int | None = None
     day: int | None = None
+    span: bool = False  # "quý III - quý IV năm 2025": wins over a phrase that holds only its start
 
 
 _Handler = Callable[[re.Match[str], str, date | None], _Hit | None]
@@ -118,6 +125,15 @@ def _year(m: re.Match[str], plan_date: date | None) -> int | None:
     if y:
         return int(y)
     return plan_date.year if plan_date else None
+
+
+def _impossible_year(year: int, plan_date: date | None) -> bool:
+    base = (plan_date or date.today()).year
+    return not base - YEARS_BEFORE_PLAN <= year <= base + YEARS_AFTER_PLAN
+
+
+def _invalid(m: re.Match[str]) -> _Hit:
+    return _Hit(0, m.start(), m.end(), INVALID)
 
 
 def _near(shadow: str, start: int, end: int, pattern: str, before: int = 80, after: int = 40) -> bool:
@@ -139,8 +155,11 @@ _MORE_DAYS = re.compile(r"\s*(?:,|va)\s*(?:ngay\s*)?\d{1,2}\s*[/.\-]\s*\d{1,2}(?
 def _day_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
     d, mo = int(m.group("d")), int(m.group("m"))
     if not (1 <= d <= 31 and 1 <= mo <= 12):
-        return None
+        # "31/04/2026", "ngày 32/12": a day that does not exist; "hoàn thành 12/15 chỉ tiêu" is no day at all.
+        return _invalid(m) if m.group("y") or "ngay" in m.group(0) else None
     explicit_year = m.group("y")
+    if explicit_year and _impossible_year(int(explicit_year), plan_date):
+        return _invalid(m)
     if not explicit_year and _MORE_DAYS.match(shadow, m.end()):
         # "trước ngày 15/6 và 15/12": several days a year with no year written, a recurring report.
         return _Hit(1, m.start(), m.end(), "periodic")
@@ -153,7 +172,7 @@ def _day_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | No
     try:
         due = date(year, mo, d)
     except ValueError:
-        return None
+        return _invalid(m)  # 29/02 of a common year, 31/04
     return _Hit(0, m.start(), m.end(), "date", due=due)
 
 
@@ -171,8 +190,8 @@ def _quarterly_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hi
 def _month_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
     mo = int(m.group("m"))
     year = _year(m, plan_date)
-    if not 1 <= mo <= 12:
-        return None
+    if not 1 <= mo <= 12 or (year is not None and _impossible_year(year, plan_date)):
+        return _invalid(m)
     where = (m.groupdict().get("w") or "").strip()
     if year is None:
         return _Hit(2, m.start(), m.end(), "month")
@@ -186,6 +205,8 @@ def _month_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | 
 def _quarter_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
     q = _ROMAN[m.group("q")]
     year = _year(m, plan_date)
+    if year is not None and _impossible_year(year, plan_date):
+        return _invalid(m)
     if year is None:
         return _Hit(2, m.start(), m.end(), "quarter")
     return _Hit(0, m.start(), m.end(), "quarter", due=_month_end(year, q * 3))
@@ -215,14 +236,38 @@ def _ongoing_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit 
     return _Hit(4, m.start(), m.end(), "ongoing")
 
 
+def _month_span_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    hit = _month_hit(m, shadow, plan_date)
+    if hit is not None:
+        hit.span = True
+    return hit
+
+
+def _quarter_span_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    hit = _quarter_hit(m, shadow, plan_date)
+    if hit is not None:
+        hit.span = True
+    return hit
+
+
 _MONTH = r"thang\s+(?P<m>\d{1,2})(?:\s*(?:nam|[/.\-])\s*" + _Y + r")?(?![\d/])"
 _QUARTER = r"quy\s+(?P<q>iv|i{1,3}|[1-4])\b(?:\s*(?:nam|[/.\-])?\s*" + _Y + r")?"
 _RANGE = r"(?:(?:giai doan|tu nam|nam)\s+)?(?P<y>(?:19|20)\d\d)\s*(?:-|–|den(?: nam)?)\s*(?P<y2>(?:19|20)\d\d)"
 _CUE_AFTER = r"\s*,?\s*(?:thi\s+)?(?:phai|can|se)?\s*(?:hoan thanh|xong)\b"
 _PART_YEAR = r"(?P<p>6 thang dau nam|giua nam|cuoi nam)(?:\s*(?:nam\s*)?(?P<y>(?:19|20)\d\d))?"
 
+# Spans: "từ tháng 3 đến tháng 6/2025", "quý III - quý IV năm 2025" fall due at their end.
+_MONTH_SPAN = (r"thang\s+\d{1,2}(?:\s*(?:nam|[/.\-])\s*\d{4})?\s*(?:den(?:\s+het)?|-|–)\s*(?:thang\s+)?"
+               + _MONTH)
+_QUARTER_SPAN = r"quy\s+(?:iv|i{1,3}|[1-4])\s*(?:den(?:\s+het)?|-|–)\s*" + _QUARTER
+# "tháng 9/2025 và thường xuyên": the first day that matters is the month's end.
+_MONTH_THEN_ONGOING = _MONTH + r"\s*(?:,|va)\s*(?:thuc hien\s+)?(?:thuong xuyen|hang nam|lien tuc)"
+
 # (pattern with cue, pattern allowed bare in a short text, handler)
 _RULES: list[tuple[str, str | None, _Handler]] = [
+    (_MONTH_SPAN, r"(?:tu\s+)?" + _MONTH_SPAN, _month_span_hit),
+    (_QUARTER_SPAN, r"(?:tu\s+)?" + _QUARTER_SPAN, _quarter_span_hit),
+    (_MONTH_THEN_ONGOING, None, _month_hit),
     (r"truoc\s+(?:ngay\s+)?(?P<d>\d{1,2})\s+" + _REPEAT_MONTH, None, _monthly_hit),
     (_REPEAT_MONTH + r"\s*,?\s*(?:truoc|cham nhat)\s+(?:ngay\s+)?(?P<d>\d{1,2})(?!\s*(?:[/.\-]|thang)\s*\d)",
      None, _monthly_hit),
@@ -244,10 +289,12 @@ _RULES: list[tuple[str, str | None, _Handler]] = [
      r"(?:nam\s+)?(?P<y>(?:19|20)\d\d)(?P<y2>)", _year_hit),
     (r"dinh ky|" + _REPEAT_YEAR + "|" + _REPEAT_QUARTER + "|" + _REPEAT_MONTH + r"|hang tuan|6 thang mot lan", None,
      _periodic_hit),
-    (r"thuong xuyen|lien tuc|hang ngay", None, _ongoing_hit),
+    # Not "kinh phí chi thường xuyên" (a budget line) nor "vùng thường xuyên bị ngập" (a place).
+    (r"(?<!chi )(?<!nguon )thuong xuyen(?! bi| xay ra)|lien tuc|hang ngay", None, _ongoing_hit),
 ]
 # A word each rule cannot match without (checked first: most texts skip most rules).
-_NEEDS = ["thang", "thang", "quy", "quy", "thang", "", "thang", "thang", "quy", "nam", "nam", "quy", "", "", "", ""]
+_NEEDS = ["thang", "quy", "thang",
+          "thang", "thang", "quy", "quy", "thang", "", "thang", "thang", "quy", "nam", "nam", "quy", "", "", "", ""]
 _COMPILED = [(re.compile(r"\b" + cue), re.compile(r"^\s*(?:" + bare + r")\s*[.;]?\s*$") if bare else None, fn, need)
              for (cue, bare, fn), need in zip(_RULES, _NEEDS, strict=True)]
 
@@ -292,6 +339,9 @@ def parse_deadline(text: str, plan_date: date | None = None) -> Deadline | None:
                 hits.append(hit)
     if not hits:
         return None
+    spans = [h for h in hits if h.span]
+    if spans:  # "thời gian: quý III - quý IV": the span, not "thời gian: quý III" that overlaps it
+        hits = [h for h in hits if h.span or not any(h.start < s.end and s.start < h.end for s in spans)]
     best = min(hits, key=lambda h: (h.rank, h.start))
     phrase = text[best.start:best.end].strip(" ,;.")
     return Deadline(best.kind, best.due, best.month, best.day, phrase)

@@ -13,7 +13,7 @@ from knowledge.agencies import Registry
 from knowledge.deadlines import deadline_json
 from knowledge.due import task_deadline
 from knowledge.importer.model import ParsedPlan, ParsedTask
-from knowledge.importer.names import NameFinder
+from knowledge.importer.names import OFFICE_TITLE, NameFinder, shadow
 from knowledge.models import Task
 from knowledge.text import clean_markup
 
@@ -33,6 +33,8 @@ def _finder(registry: Registry) -> NameFinder:
 def display_name(written: str, finder: NameFinder) -> str:
     """The name to show for an agency as written (see the module docstring)."""
     written = clean_markup(written)
+    if OFFICE_TITLE.match(shadow(written)):
+        return written[:1].upper() + written[1:]  # "Chủ tịch UBND tỉnh" is the office, not the body
     known = finder.canonical(written)
     if known and not known[1]:
         return known[0]
@@ -50,14 +52,19 @@ def _names(written: list[str], finder: NameFinder) -> list[str]:
 
 def parsed_task_json(t: ParsedTask, registry: Registry, today: date) -> dict[str, Any]:
     f = _finder(registry)
-    return {"ref": t.ref, "text": t.text, "lead": _names(t.lead, f), "coordinators": _names(t.coordinators, f),
-            "report_to": _names(t.report_to, f), "deadline": deadline_json(t.deadline, today)}
+    out = {"ref": t.ref, "text": t.text, "lead": _names(t.lead, f), "coordinators": _names(t.coordinators, f),
+           "report_to": _names(t.report_to, f), "deadline": deadline_json(t.deadline, today)}
+    if t.problems:  # only then: a sound task keeps the contract's shape
+        out["problems"] = list(t.problems)
+    return out
 
 
 def parsed_plan_json(plan: ParsedPlan, file: str, registry: Registry, today: date) -> dict[str, Any]:
     return {"file": file, "number": plan.number, "kind": plan.kind, "issuer": plan.issuer,
             "date": plan.issued_on.isoformat() if plan.issued_on else None, "title": plan.title,
-            "signer": plan.signer, "tasks": [parsed_task_json(t, registry, today) for t in plan.tasks]}
+            "signer": plan.signer, "tasks": [parsed_task_json(t, registry, today) for t in plan.tasks],
+            "problems": list(plan.problems),
+            "left_out": [{"ref": x.ref, "text": x.text, "reason": x.reason} for x in plan.left_out]}
 
 
 def task_json(task: Task, registry: Registry, today: date) -> dict[str, Any]:

@@ -169,6 +169,9 @@ class Importer:
                     yield p, e
                 except SQLAlchemyError as e:
                     yield p, _store_failed(e)
+                except Exception:  # a fault of ours on one file must not stop the batch
+                    log.exception("import: %s", p)
+                    yield p, ImportRefused(UNEXPECTED_VI)
             return
         extra = [(a.name, a.is_group) for a in self.registry.by_id.values()]
         loop = asyncio.get_running_loop()
@@ -188,6 +191,9 @@ class Importer:
                     yield p, await self.store(parsed, p.name, content_hash, dry_run=dry_run)
                 except SQLAlchemyError as e:
                     yield p, _store_failed(e)
+                except Exception:
+                    log.exception("import: %s", p)
+                    yield p, ImportRefused(UNEXPECTED_VI)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -197,6 +203,9 @@ class Importer:
             return parse_bytes(data, name, self.finder, self.max_bytes), hashlib.sha256(data).hexdigest(), None
         except ImportRefused as e:
             return None, "", e
+        except Exception:
+            log.exception("import: %s", path)
+            return None, "", ImportRefused(UNEXPECTED_VI)
 
     def _surely_new(self, parsed: ParsedPlan) -> bool:
         return plan_identity(parsed) not in self.identities and legacy_identity(parsed) not in self.identities
@@ -239,6 +248,10 @@ class Importer:
         return result
 
 
+UNEXPECTED_VI = ("Lỗi không mong đợi khi đọc tệp này (đã ghi vào nhật ký); tệp chưa được nhập, "
+                 "các tệp khác vẫn tiếp tục.")
+
+
 def _store_failed(e: Exception) -> ImportRefused:
     """A write that failed (the store was busy, another import stored the same plan meanwhile...)."""
     log.warning("import: store failed: %s", e)
@@ -269,6 +282,9 @@ def _worker_parse(path: str) -> tuple[ParsedPlan | None, str, ImportRefused | No
         return parse_bytes(data, name, _WORKER_FINDER, _WORKER_MAX), hashlib.sha256(data).hexdigest(), None
     except ImportRefused as e:  # NotAPlan included: the kind of refusal matters to the caller
         return None, "", e
+    except Exception:
+        log.exception("import: %s", path)
+        return None, "", ImportRefused(UNEXPECTED_VI)
 
 
 _Wanted = list[tuple[ParsedTask, str, list[tuple[int, str, str]]]]

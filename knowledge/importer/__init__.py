@@ -8,27 +8,32 @@ Persistence is knowledge.plans; the JSON shape is knowledge.export.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from knowledge.deadlines import INVALID
 from knowledge.importer.metadata import read_metadata, refuse_if_secret
-from knowledge.importer.model import ImportRefused, NotAPlan, ParsedPlan, ParsedTask
+from knowledge.importer.model import ImportRefused, LeftOut, NotAPlan, ParsedPlan, ParsedTask
 from knowledge.importer.names import NameFinder, seed_registry
 from knowledge.importer.outline import (
     NUM,
     ROMAN,
+    Node,
     OutlineParser,
     Para,
     appendix_label,
     build_tree,
     ends_body,
+    hoist_fields,
     monitor_agency,
     paragraphs,
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
-from knowledge.importer.tables import join_continued, table_tasks
+from knowledge.importer.tables import join_continued, table_tasks, vertical_tables
+from knowledge.text import fold
 
-__all__ = ["ImportRefused", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks", "parse_bytes",
-           "parse_path", "read_blocks", "seed_registry"]
+__all__ = ["ImportRefused", "LeftOut", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks",
+           "parse_bytes", "parse_path", "read_blocks", "seed_registry"]
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
@@ -36,21 +41,87 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     """The plan a document holds; refuses a classified one or one without any task."""
     refuse_if_secret([b for b in blocks if isinstance(b, str) and b.strip()])
-    items = join_continued(paragraphs(blocks))
+    items = join_continued(paragraphs(vertical_tables(blocks, finder, None)))
+    plan = read_metadata(_header_paras(items), finder)
+    start = _wrapped_plan_start(items)
+    if start is not None:
+        # "Điều 1. Ban hành kèm theo Quyết định này Kế hoạch ...": the plan is what follows the decision;
+        # the decision's articles are no tasks, and its number, issuer and date are the plan's.
+        items = items[start:]
+        inner = read_metadata(_header_paras(items), finder)
+        plan.kind, plan.title = inner.kind, inner.title or plan.title
+        plan.number = inner.number or plan.number
+        plan.issued_on = inner.issued_on or plan.issued_on
+        plan.date_hint = inner.date_hint or plan.date_hint
     paras = [p for p in items if isinstance(p, Para)]
-    plan = read_metadata(paras, finder)
-    parser = OutlineParser(finder, plan.issued_on)
-    parser.walk_sections(build_tree(paras))
+    parser = OutlineParser(finder, plan.issued_on or plan.date_hint)
+    parser.walk_sections(hoist_fields_tree(build_tree(paras)))
     for label, part in _appendices(items):
-        parser.walk_appendix(build_tree(part), label)
-    tasks = parser.tasks
+        parser.walk_appendix(hoist_fields_tree(build_tree(part)), label)
+    tasks = parser.finish()
     for prefix, table in _placed_tables(items):
-        tasks.extend(table_tasks(table, finder, plan.issued_on, prefix))
+        tasks.extend(table_tasks(table, finder, plan.issued_on or plan.date_hint, prefix, parser.left_out))
     if not tasks:
         raise NotAPlan("Không tìm thấy nhiệm vụ nào được giao cho cơ quan cụ thể trong văn bản này.")
     plan.tasks = tasks
     plan.monitor = monitor_agency(tasks, finder)
+    plan.left_out = parser.left_out
+    _flag_problems(plan)
     return plan
+
+
+def _flag_problems(plan: ParsedPlan) -> None:
+    """Deadlines that name no real day: the task keeps the words and asks an admin for the date."""
+    for t in plan.tasks:
+        if t.deadline is not None and t.deadline.kind == INVALID:
+            t.problems.append(f"Thời hạn “{t.deadline.text}” không phải là ngày có thật; "
+                              "cần quản trị viên nhập lại ngày đúng.")
+        plan.problems.extend(f"{t.ref}: {p}" for p in t.problems)
+
+
+_WRAPS_PLAN = re.compile(r"^dieu 1\W+ban hanh kem theo (?:quyet dinh|chi thi|nghi quyet) nay\s+"
+                         r"(?P<k>ke hoach|chuong trinh)")
+_KIND_LINE = {"ke hoach", "chuong trinh", "chuong trinh hanh dong", "ke hoach hanh dong"}
+_HEAD_KINDS = _KIND_LINE | {"quyet dinh", "chi thi"}
+# How far into a document the decision's first article and header tables may stand.
+_HEAD_SPAN = 80
+
+
+def _wrapped_plan_start(items: list[Para | Table]) -> int | None:
+    """Where the plan a decision issues begins (its "KẾ HOẠCH" line after the decision), or None."""
+    for i, it in enumerate(items[:_HEAD_SPAN]):
+        if isinstance(it, Para) and it.text[:5].lower() in ("điều ", "dieu ") and _WRAPS_PLAN.match(fold(it.text)):
+            for j in range(i + 1, len(items)):
+                cand = items[j]
+                if isinstance(cand, Para) and cand.text.isupper() and fold(cand.text) in _KIND_LINE:
+                    # Start at the plan's own header lines (issuer, "CỘNG HÒA ...") just above it.
+                    k = j
+                    while k > i + 1 and isinstance(items[k - 1], Para) and k > j - 4 \
+                            and not ends_body(items[k - 1].text) and items[k - 1].text.isupper():  # type: ignore[union-attr]
+                        k -= 1
+                    return k
+            return None
+    return None
+
+
+def _header_paras(items: list[Para | Table]) -> list[Para]:
+    """The paragraphs, with the cells of the tables before the kind line ("KẾ HOẠCH") read as lines:
+    a Word header is often a two-column table (issuer and number left, "CỘNG HÒA ..." and date right)."""
+    out: list[Para] = []
+    for it in items:
+        if isinstance(it, Para):
+            out.append(it)
+        elif len(out) < _HEAD_SPAN and not any(p.text.isupper() and fold(p.text) in _HEAD_KINDS for p in out):
+            for col in range(max((len(r) for r in it.rows), default=0)):
+                for row in it.rows:
+                    if col < len(row):
+                        out.extend(Para(line, line) for line in row[col].split("\n") if line.strip())
+    return out
+
+
+def hoist_fields_tree(root: Node) -> Node:
+    hoist_fields(root)
+    return root
 
 
 def _appendices(items: list[Para | Table]) -> list[tuple[str, list[Para]]]:

@@ -32,6 +32,16 @@ class ParsedTask:
     report_to: list[str] = field(default_factory=list)
     via: list[str] = field(default_factory=list)
     deadline: Deadline | None = None
+    problems: list[str] = field(default_factory=list)  # what an admin must settle (Vietnamese)
+
+
+@dataclass
+class LeftOut:
+    """A paragraph or table row that looks like work but could not be read with confidence."""
+
+    ref: str
+    text: str
+    reason: str  # Vietnamese, for the admin
 
 
 @dataclass
@@ -40,7 +50,10 @@ class ParsedPlan:
     number: str | None = None
     issuer: str | None = None
     issued_on: date | None = None
+    date_hint: date | None = None  # the month when the day was left blank ("ngày    tháng 3 năm 2025")
     title: str = ""
     signer: str | None = None
     monitor: str | None = None  # the body given "theo dõi, đôn đốc" of the whole plan, as written
     tasks: list[ParsedTask] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # "II.3: ..." for each task with a problem
+    left_out: list[LeftOut] = field(default_factory=list)

@@ -498,11 +498,44 @@ def roles(text: str, finder: NameFinder) -> Roles:
     return found
 
 
+# "Chủ tịch Ủy ban nhân dân tỉnh quyết định ...", "Giám đốc Sở Y tế chỉ đạo ...": an office holder as the
+# subject; the office as written is the lead ("Thủ trưởng các sở ..." is _HEAD_OF: the bodies lead).
+OFFICE_TITLE = re.compile(r"^(?:pho\s+)?(?:chu tich|giam doc|bi thu|chi huy truong|chanh van phong|"
+                          r"tong giam doc|cuc truong|vu truong|chu nhiem|truong ban|truong phong|thu truong)"
+                          r"\s+(?!cac\s)")
+
+
+_GIVES = re.compile(r"\s*(?:giao(?:\s+cho)?|phan cong|yeu cau)\s+")
+
+
+def _office_subject(text: str, sh: str, finder: NameFinder) -> tuple[list[Mention], int] | None:
+    m = OFFICE_TITLE.match(sh)
+    if m is None:
+        return None
+    rest = finder.mentions(text[m.end():])
+    if not rest or rest[0].start != 0:
+        return None
+    run = runs(rest, text[m.end():])[0]
+    end = m.end() + run[-1].end
+    if _NOT_AFTER_SUBJECT.match(sh[end:]):
+        return None
+    office = Mention(0, m.end() + run[0].end, text[:m.end() + run[0].end], False)
+    others = [Mention(m.end() + x.start, m.end() + x.end, x.name, x.known) for x in run[1:]]
+    return [office, *others], end
+
+
 def _roles(text: str, finder: NameFinder) -> Roles:
     ments = finder.mentions(text)
     sh = shadow(text)
+    office = _office_subject(text, sh, finder)
+    if office is not None:
+        ments = [x for x in ments if x.start >= office[1]]
     found = runs(ments, text)
-    lead, lead_end = subject(text, sh, found)
+    if office is not None and (g := _GIVES.match(sh, office[1])) is not None:
+        # "Chủ tịch UBND tỉnh giao Sở X ...": the office assigns, the body it names does the work.
+        given = next((run for run in found if run[0].start == g.end()), None)
+        office = (given, given[-1].end) if given else office
+    lead, lead_end = office if office is not None else subject(text, sh, found)
     lead_ids = {id(m) for m in lead}
     coords: list[Mention] = []
     reports: list[Mention] = []

@@ -15,14 +15,17 @@ from datetime import date
 
 from knowledge.agencies import agency_key
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
-from knowledge.importer.model import ParsedTask
+from knowledge.importer.model import LeftOut, ParsedTask
 from knowledge.importer.names import NOISE, NameFinder, Roles, roles, shadow
 from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
 ROMAN = re.compile(r"^(?P<l>X{0,3}(?:IX|IV|V?I{1,3}|V))\s*[.\-–:)]\s*(?P<t>\S.*)$")
-NUM = re.compile(r"^(?P<l>\d{1,2}(?:\.\d{1,2}){0,3})(?:\s*[.)]|\s*[-–]\s)\s*(?P<t>\S.*)$"
-                  r"|^(?P<l2>\d{1,2}(?:\.\d{1,2}){1,3})\s+(?P<t2>\S.*)$")
+NUM = re.compile(r"^(?P<l>\d{1,4}(?:\.\d{1,3}){0,5})(?:\s*[.)]|\s*[-–]\s)\s*(?P<t>\S.*)$"
+                  r"|^(?P<l2>\d{1,4}(?:\.\d{1,3}){1,5})\s+(?P<t2>\S.*)$")
+# Below this an item number is read as one without more ado; from it on ("100.", "2021 - 2025 ...")
+# only as the next number of a running list, since a year or an amount also starts lines.
+_BIG_NUMBER = 100
 _LETTER = re.compile(r"^(?P<l>[a-zđ])\s*[).]\s*(?P<t>\S.*)$")
 _BULLET = re.compile(r"^(?P<b>[-–—•●▪◦+])\s*(?P<t>\S.*)$")
 _SECTION_WORDS = re.compile(r"^(?:PHẦN\s+\S+\s*[.:\-–]?\s*)?(MỤC ĐÍCH|MỤC TIÊU|YÊU CẦU|QUAN ĐIỂM|NHIỆM VỤ|NỘI DUNG|"
@@ -43,6 +46,11 @@ _ROLE_WORDS = re.compile(r"\b(chu tri|phoi hop|voi|va|cac|co quan|don vi|lien qu
                          r"la co quan|dau moi|lam dau moi|thuc hien|theo chuc nang nhiem vu|chuc nang|nhiem vu|"
                          r"duoc giao|tinh|nhu sau|cu the|sau day|chu dong)\b")
 _DUTY_OF = re.compile(r"^(?:trach nhiem|nhiem vu|doi voi|phan cong)(?:\s+cua)?\s+")
+# What may follow the known start of a body's name in a heading "Trách nhiệm của ...": more words of
+# the name, or where it is ("các tỉnh, thành phố trực thuộc trung ương"), but no verb or clause.
+_NAME_TAIL = re.compile(r"^(?![^:]*\b(?:trong|ve|doi voi|nham|de|thuc hien|trien khai|chu tri|phoi hop)\b)"
+                        r"[\w ,\-–&]{0,60}$")
+_DUTY_COLON = re.compile(r"\b(?:co|chiu) trach nhiem(?: (?:thuc hien|nhu sau|cac nhiem vu sau))?\s*:\s*$")
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
 
@@ -106,8 +114,18 @@ def _wrapped(prev_line: str, text: str, raw: str) -> bool:
 
 
 def _starts_item(text: str, raw: str) -> bool:
-    return bool(ROMAN.match(text) or NUM.match(text) or _LETTER.match(text) or _BULLET.match(raw.strip())
+    return bool(ROMAN.match(text) or _small_num(text) or _LETTER.match(text) or _BULLET.match(raw.strip())
                 or _STAR.match(raw))
+
+
+def _small_num(text: str) -> bool:
+    m = NUM.match(text)
+    return m is not None and not _big(m)
+
+
+def _big(m: re.Match[str]) -> bool:
+    label = m.group("l") or m.group("l2")
+    return "." not in label.strip(".") and int(label.strip(".")) >= _BIG_NUMBER
 
 
 def _continues(prev: str, text: str, raw: str) -> bool:
@@ -145,6 +163,7 @@ def build_tree(paras: list[Para]) -> Node:
     """The numbering tree: I./II. > 1./1.1. > a) > bullets; plain paragraphs under the current item."""
     root = Node("root", -1, "", "")
     stack = [root]
+    last_top = 0  # the last one-part item number: "100." counts only right after "99."
     for p in paras:
         text, raw = p.text, p.raw
         if ends_body(text):
@@ -153,9 +172,11 @@ def build_tree(paras: list[Para]) -> Node:
         m = ROMAN.match(text)
         if m and text[: len(m.group("l"))].isupper():
             node = Node("roman", 0, m.group("l"), m.group("t"))
-        elif (m := NUM.match(text)) is not None:
+        elif (m := NUM.match(text)) is not None and (not _big(m) or _label_int(m) == last_top + 1):
             label = (m.group("l") or m.group("l2")).strip(".")
             node = Node("num", label.count(".") + 1, label, m.group("t") or m.group("t2"))
+            if "." not in label:
+                last_top = int(label)
         elif (m := _LETTER.match(text)) is not None and len(text) > 4:
             node = Node("letter", 5, m.group("l"), m.group("t"))
         elif _SECTION_WORDS.match(text) and text.upper() == text and len(text) < 120:
@@ -178,6 +199,10 @@ def build_tree(paras: list[Para]) -> Node:
         stack[-1].children.append(node)
         stack.append(node)
     return root
+
+
+def _label_int(m: re.Match[str]) -> int:
+    return int((m.group("l") or m.group("l2")).strip("."))
 
 
 @dataclass
@@ -224,6 +249,21 @@ class OutlineParser:
         self.plan_date = plan_date
         self.tasks: list[ParsedTask] = []
         self._info: dict[str, _Info] = {}
+        self._tails: dict[int, tuple[ParsedTask, list[str]]] = {}
+        self.left_out: list[LeftOut] = []
+
+    def _append(self, task: ParsedTask, text: str) -> None:
+        """A paragraph that goes on with a task: joined once at the end (`finish`), so that a task
+        followed by thousands of paragraphs costs linear time, not quadratic."""
+        self._tails.setdefault(id(task), (task, []))[1].append(text)
+        task.deadline = better(task.deadline, self.info(text).deadline)
+
+    def finish(self) -> list[ParsedTask]:
+        """The tasks, with the paragraphs that go on with them joined to their text."""
+        for task, tail in self._tails.values():
+            task.text = clean_markup(" ".join([task.text, *tail]))
+        self._tails.clear()
+        return self.tasks
 
     # -- analysis of one item's text --
     def info(self, text: str) -> _Info:
@@ -251,6 +291,10 @@ class OutlineParser:
             found = self.finder.mentions(rest)
             if found and found[0].start == 0 and found[-1].end >= len(rest) - 1:
                 lead, agency_heading = [m.name for m in found], True
+            elif found and found[0].start == 0 and _NAME_TAIL.match(shadow(rest[found[-1].end:])):
+                # "Cục Quản lý Khám, chữa bệnh", "Sở Y tế các tỉnh, thành phố trực thuộc trung ương": a
+                # name the finder knows only the start of; the heading's rest is the name as written.
+                lead, agency_heading = [rest.strip()], True
         lead_line = False
         if lead and not agency_heading and text.rstrip().endswith(":"):
             rest = shadow(text)
@@ -258,7 +302,8 @@ class OutlineParser:
             for s, e in reversed(spans):
                 rest = rest[:s] + " " * (e - s) + rest[e:]
             rest = _ROLE_WORDS.sub(" ", rest[r.lead_end:])
-            lead_line = len(re.sub(r"[^a-z]", "", rest)) <= 12
+            # "X có trách nhiệm:" heads its items even when X is longer than the name the finder knows.
+            lead_line = len(re.sub(r"[^a-z]", "", rest)) <= 12 or bool(_DUTY_COLON.search(shadow(text)))
         return _Info(text, r, lead, parse_deadline(text, self.plan_date), agency_heading, lead_line)
 
     def _dept_list(self, head: str, rest: str) -> list[str]:
@@ -315,11 +360,15 @@ class OutlineParser:
             child_ref = _child_ref(ref, child)
             if child.kind == "plain":
                 info = self.info(child.text)
-                if info.agency_heading and len(child.text) < 200:
+                if (info.agency_heading or (info.lead_line and child.text.rstrip().endswith(":"))) \
+                        and len(child.text) < 200:
+                    # "Sở X có trách nhiệm:" standing alone heads the items after it, as a heading does.
                     heading = _Ctx(info.lead, [m.name for m in info.roles.coordinators], info.deadline)
                     last_task = None
                     continue
                 ctx = heading or outer
+            elif child.kind == "bullet" and heading is not None:
+                ctx = heading  # "- ..." items under a plain "Sở X có trách nhiệm:" line
             else:
                 heading, ctx = None, outer
             if child.kind == "star" or (child.kind == "plain" and pending and len(child.text) < 250):
@@ -343,6 +392,10 @@ class OutlineParser:
                 pass
             else:
                 last_task = None
+        for node, node_ref in pending:
+            if _looks_like_work(node.text):
+                self.left_out.append(LeftOut(".".join(node_ref), node.text,
+                                             "không nêu cơ quan chủ trì (trong đoạn hay ở đề mục phía trên)"))
 
     def visit(self, node: Node, ref: list[str], ctx: _Ctx | None,
               last_task: ParsedTask | None) -> ParsedTask | str | None:
@@ -369,47 +422,112 @@ class OutlineParser:
             rest = node.children
             if task is not None:
                 # Subject-less paragraphs under a task go on with it ("Về tài liệu, hồ sơ ...").
-                while rest and rest[0].kind == "plain" and not self.info(rest[0].text).lead:
-                    task.text = clean_markup(task.text + " " + rest[0].text)
-                    task.deadline = better(task.deadline, parse_deadline(rest[0].text, self.plan_date))
-                    rest = rest[1:]
+                k = 0
+                while k < len(rest) and rest[k].kind == "plain" and not self.info(rest[k].text).lead:
+                    self._append(task, rest[k].text)
+                    k += 1
+                rest = rest[k:]
             if rest:
                 sub = Node(node.kind, node.level, node.label, node.text, children=rest, parent=node.parent)
                 self.walk_children(sub, ref, ctx if not own else _Ctx(info.lead, [], None))
             return task
         if node.kind == "plain" and last_task is not None and node.parent is not None \
                 and node.parent.kind in ("roman", "root", "num", "letter"):
-            last_task.text = clean_markup(last_task.text + " " + node.text)
-            more = self.info(node.text)
-            last_task.deadline = better(last_task.deadline, more.deadline)
+            self._append(last_task, node.text)
             return "appended"
         if node.children:
+            if info.deadline is not None:
+                # "1. Các nhiệm vụ hoàn thành trong quý II/2025", "2. Năm 2026": the heading's time is
+                # its items' time.
+                ctx = _Ctx(ctx.lead if ctx else [], ctx.coordinators if ctx else [],
+                           better(ctx.deadline if ctx else None, info.deadline))
             self.walk_children(node, ref, ctx)
             return None
         return "orphan"
 
-    def emit_fields(self, node: Node, ref: list[str], ctx: _Ctx | None, fields: list[Node]) -> ParsedTask | None:
-        """A task followed by its fields: "- Cơ quan chủ trì: Sở X", "- Phối hợp: ...", "- Thời gian: Quý II"."""
-        lead: list[str] = []
-        coords: list[str] = []
-        deadline: Deadline | None = None
-        # "Đơn vị thực hiện: Sở X; thời gian: quý IV/2025": one line may hold several fields.
-        pairs = []
-        for f in fields:
+    def _names_in(self, value: str) -> list[str]:
+        """The bodies a field's value names: those the finder knows, and the other parts of the list
+        written as names ("Bảo hiểm xã hội Việt Nam", "các đại học quốc gia")."""
+        found = self.finder.mentions(value)
+        names: list[str] = []
+        rest = value
+        for m in reversed(found):
+            # "Thanh tra" + "Bộ": capitalised words up to the next separator go with the name.
+            tail = re.match(r"(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ-]*){1,3}(?=\s*(?:[,;.]|$))", value[m.end:])
+            end = m.end + (tail.end() if tail else 0)
+            names.insert(0, value[m.start:end] if tail else m.name)
+            rest = rest[:m.start] + ";" + rest[end:]
+        for part in re.split(r"[;,]|\s(?:và|với)\s", rest):
+            part = part.strip(" .:-–")
+            words = part.split()
+            if len(words) >= 2 and (part[:1].isupper() or fold(words[0]) == "cac") and len(words) <= 12 \
+                    and not NOISE.search(agency_key(part)):
+                names.append(part)
+        return names or [v.strip() for v in value.split(";") if v.strip()]
+
+    def _field_values(self, kids: list[Node], fields: list[Node]) -> tuple[list[tuple[str, str]], set[int]]:
+        """(label, value) pairs of field lines, and the ids of the nodes they take up. A field with no
+        value on its line ("Cơ quan chủ trì:") takes the bullets after it (or under it) as its value."""
+        pairs: list[tuple[str, str]] = []
+        used: set[int] = set()
+        field_ids = {id(f) for f in fields}
+        for i, f in enumerate(kids):
+            if id(f) not in field_ids:
+                continue
+            used.add(id(f))
+            # "Đơn vị thực hiện: Sở X; thời gian: quý IV/2025": one line may hold several fields.
             for piece in re.split(r"[;,]\s*(?=[^;,:]{2,30}:)", f.text):
                 if m := _FIELD.match(piece.strip()):
                     pairs.append((fold(m.group("label")), m.group("value").strip(" .;")))
+            if pairs and not pairs[-1][1]:
+                values = [c.text for c in f.children if c.kind == "bullet"]
+                for c in kids[i + 1:]:
+                    if id(c) in field_ids or c.kind != "bullet" or c.children:
+                        break
+                    values.append(c.text)
+                    used.add(id(c))
+                pairs[-1] = (pairs[-1][0], "; ".join(v.strip(" .;") for v in values))
+        return pairs, used
+
+    def emit_fields(self, node: Node, ref: list[str], ctx: _Ctx | None, fields: list[Node]) -> ParsedTask | None:
+        """A task followed by its fields: "- Cơ quan chủ trì: Sở X", "- Phối hợp: ...", "- Thời gian: Quý II".
+
+        When the fields follow a section's content items (a), b) ... or "- Nội dung:" over "+" points),
+        they apply to each item: every item is a task, the section's heading is none."""
+        lead: list[str] = []
+        coords: list[str] = []
+        deadline: Deadline | None = None
+        pairs, used = self._field_values(node.children, fields)
         for label, value in pairs:
-            names = [x.name for x in self.finder.mentions(value)] or ([value] if value else [])
+            names = self._names_in(value)
             if "phoi hop" in label:
                 coords += [n for n in names if not NOISE.search(agency_key(n))]
             elif re.search(r"chu tri|thuc hien|trach nhiem|dau moi", label) and "thoi" not in label:
                 lead += names
             elif re.search(r"thoi|tien do|hoan thanh|han", label):
                 deadline = better(deadline, parse_deadline(value, self.plan_date))
-        others = [c for c in node.children if c not in fields]
-        text = " ".join([node.text, *(c.text for c in others if c.kind in ("bullet", "plain"))])
+        others = [c for c in node.children if id(c) not in used]
         info = self.info(node.text)
+        items = _content_items(others)
+        if items and (lead or info.lead or ctx):
+            lead = lead or info.lead or (ctx.lead if ctx else [])
+            first: ParsedTask | None = None
+            for item_ref, item in items:
+                item_info = self.info(item)
+                # The section's "Cơ quan chủ trì" decides; an item's own subject only when it names none
+                # ("Thanh tra việc tuyển dụng" is work, not the inspectorate).
+                own = [] if lead else item_info.lead
+                task = ParsedTask(ref=".".join([*ref, *item_ref]), text=item.strip(), lead=_dedupe(own or lead),
+                                  coordinators=_dedupe([m.name for m in item_info.roles.coordinators] or coords,
+                                                       exclude=own or lead),
+                                  report_to=_dedupe([m.name for m in item_info.roles.report_to], exclude=own or lead),
+                                  via=_dedupe([m.name for m in item_info.roles.via]),
+                                  deadline=item_info.deadline or better(deadline, info.deadline,
+                                                                        ctx.deadline if ctx else None))
+                self.tasks.append(task)
+                first = first or task
+            return first
+        text = " ".join([node.text, *(c.text for c in others if c.kind in ("bullet", "plain"))])
         lead = lead or info.lead or (ctx.lead if ctx else [])
         if not lead:
             return None
@@ -454,6 +572,73 @@ class OutlineParser:
             self.tasks.append(task)
             first = first or task
         return first
+
+
+_CONTENT_LABEL = re.compile(r"^(?:nội dung|các nội dung|nhiệm vụ|công việc)(?:\s+(?:chính|cụ thể|thực hiện))?\s*:\s*",
+                            re.IGNORECASE)
+
+
+# An item that asks for work: long enough, or setting a time. Bare headings and labels are not.
+_WORK_MIN_CHARS = 40
+
+
+def _looks_like_work(text: str) -> bool:
+    f = fold(text)
+    if "phu luc" in f or "kem theo" in f or text.isupper():
+        # "Các nhiệm vụ cụ thể tại Phụ lục kèm theo", "(Kèm theo Kế hoạch số ...)", a title in capitals
+        return False
+    return len(text) >= _WORK_MIN_CHARS or parse_deadline(text) is not None
+
+
+def _subtree_text(node: Node) -> str:
+    return " ".join([node.text, *(_subtree_text(c) for c in node.children)])
+
+
+def _content_items(kids: list[Node]) -> list[tuple[list[str], str]]:
+    """The content items a section lists before its shared fields: its a), b) (or numbered) items, or
+    what "Nội dung:" lists (its "+" points, or the text on its line). Empty when there are none."""
+    out: list[tuple[list[str], str]] = []
+    for c in kids:
+        if c.kind in ("letter", "num"):
+            out.append(([c.label], _subtree_text(c)))
+        elif c.kind in ("bullet", "plain") and (m := _CONTENT_LABEL.match(c.text)):
+            rest = c.text[m.end():].strip()
+            if c.children:
+                out.extend(([str(k)], _subtree_text(g)) for k, g in enumerate(c.children, start=1))
+            elif rest:
+                out.append(([], rest))
+    return out
+
+
+def hoist_fields(node: Node) -> None:
+    """"a) ... b) ... c) ... - Cơ quan chủ trì: ..." nests the fields under c) (the last item): when the
+    items before it have no fields of their own, the fields belong to the section, for all its items."""
+    for c in node.children:
+        hoist_fields(c)
+    items = [c for c in node.children if c.kind in ("letter", "num")]
+    if len(items) < 2 or items[-1] is not node.children[-1]:
+        return
+    last = items[-1]
+    run_start = None
+    for i, g in enumerate(last.children):
+        if g.kind in ("bullet", "plain") and _FIELD.match(g.text):
+            run_start = i
+            break
+    # Only right under the last item's own line, and only after plain content items: an item with
+    # content of its own ("1.4. Văn phòng Bộ / - Nội dung: ... / - Thời gian: ...") keeps its fields.
+    if run_start != 0 or any(_has_fields(x) or x.children for x in items[:-1]):
+        return
+    tail = last.children[run_start:]
+    if not all(g.kind in ("bullet", "plain") for g in tail):
+        return
+    last.children = last.children[:run_start]
+    for g in tail:
+        g.parent = node
+    node.children.extend(tail)
+
+
+def _has_fields(node: Node) -> bool:
+    return any(g.kind in ("bullet", "plain") and _FIELD.match(g.text) for g in node.children)
 
 
 def _child_ref(ref: list[str], child: Node) -> list[str]:

@@ -17,6 +17,10 @@ from knowledge.importer.model import ImportRefused
 from knowledge.text import fold, nfc
 
 TEXT_SUFFIXES = (".txt", ".md", ".text", "")
+# A .docx is a zip: a small file can expand to gigabytes of XML (a "zip bomb"). A real plan, images
+# included, stays far below these; beyond them the file is refused before any XML is parsed.
+MAX_DOCX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_DOCX_ENTRIES = 2000
 # Common Vietnamese words (folded): a decoding that yields few of them is the wrong code page.
 _COMMON = {"va", "cac", "cua", "thuc", "hien", "nhiem", "vu", "tinh", "ke", "hoach", "trong", "phat", "trien",
            "co", "quan", "don", "vi", "so", "ban", "nam", "ngay", "thang", "de", "to", "chuc", "theo", "voi"}
@@ -42,8 +46,11 @@ def read_path(path: Path, max_bytes: int) -> tuple[bytes, str]:
     except OSError as e:
         raise ImportRefused(f"Không mở được tệp {path.name}.") from e
     _refuse_size(size, max_bytes)
-    with path.open("rb") as fh:
-        data = fh.read(max_bytes + 1)
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as e:  # a folder, no permission, gone meanwhile
+        raise ImportRefused(f"Không mở được tệp {path.name}.") from e
     _refuse_size(len(data), max_bytes)
     return data, path.name
 
@@ -114,6 +121,12 @@ def decode_text(data: bytes) -> str:
         return nfc(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
+    # Legacy font encodings first: TCVN3 and VNI bytes also decode as Windows-1258 (into mojibake that
+    # still carries some Vietnamese marks), so the check must not come after the code-page score.
+    legacy = legacy_font_encoding(data)
+    if legacy is not None:
+        raise ImportRefused(f"Tệp dùng bảng mã cũ {legacy} (phông chữ .Vn/VNI); hãy chuyển sang Unicode (UTF-8), "
+                            "ví dụ bằng Unikey, rồi gửi lại.")
     candidates: dict[str, str] = {}
     for enc in ("cp1258", "windows-1258"):
         try:
@@ -138,6 +151,83 @@ def decode_text(data: bytes) -> str:
     raise ImportRefused("Không nhận ra bảng mã của tệp; hãy lưu lại dưới dạng Unicode (UTF-8).")
 
 
+# Common Vietnamese words with their marks: a decoding that spells many of them is the right one.
+_COMMON_MARKED = frozenset([
+    "của", "và", "các", "thực", "hiện", "nhiệm", "vụ", "tỉnh", "kế", "hoạch", "phát", "triển", "cơ", "quan", "đơn",
+    "vị", "sở", "năm", "ngày", "tháng", "để", "tổ", "chức", "với", "trong", "về", "được", "người", "dân", "những",
+    "công", "tác", "chủ", "trì", "phối", "hợp", "hoàn", "thành", "trước", "quý", "ủy", "ban", "nhân", "xây",
+    "dựng", "rà", "soát", "báo", "cáo", "khai", "tư", "pháp", "nội", "thời", "gian", "hành", "chính", "số", "việc",
+    "theo", "đến", "có", "là", "một", "này", "cấp", "huyện", "xã", "phòng"])
+# TCVN3 (ABC, the .VnTime fonts): one byte per lower-case precomposed letter, A1–A7 for the plain capitals.
+_TCVN3_LETTERS = "àảãáạăằẳẵắặâầẩẫấậđèẻẽéẹêềểễếệìỉĩíịòỏõóọôồổỗốộơờởỡớợùủũúụưừửữứựỳỷỹýỵĂÂÊÔƠƯĐ"
+_TCVN3_BYTES = bytes([
+    0xB5, 0xB6, 0xB7, 0xB8, 0xB9, 0xA8, 0xBB, 0xBC, 0xBD, 0xBE, 0xC6, 0xA9, 0xC7, 0xC8, 0xC9, 0xCA, 0xCB, 0xAE,
+    0xCC, 0xCE, 0xCF, 0xD0, 0xD1, 0xAA, 0xD2, 0xD3, 0xD4, 0xD5, 0xD6, 0xD7, 0xD8, 0xDC, 0xDD, 0xDE, 0xDF, 0xE1,
+    0xE2, 0xE3, 0xE4, 0xAB, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9, 0xAC, 0xEA, 0xEB, 0xEC, 0xED, 0xEE, 0xEF, 0xF1, 0xF2,
+    0xF3, 0xF4, 0xAD, 0xF5, 0xF6, 0xF7, 0xF8, 0xF9, 0xFA, 0xFB, 0xFC, 0xFD, 0xFE, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5,
+    0xA6, 0xA7])
+_TCVN3_DECODE = {b: c for c, b in zip(_TCVN3_LETTERS, _TCVN3_BYTES, strict=True)}
+
+
+def _vni_table() -> dict[str, str]:
+    """VNI Windows: a base letter followed by Latin-1 bytes for its hat, breve or horn and its tone."""
+    import unicodedata
+
+    tone = {"": "", "\u0301": "ù", "\u0300": "ø", "\u0309": "û", "\u0303": "õ", "\u0323": "ï"}
+    hat = {"": "â", "\u0301": "á", "\u0300": "à", "\u0309": "å", "\u0303": "ã", "\u0323": "ä"}
+    breve = {"": "ê", "\u0301": "é", "\u0300": "è", "\u0309": "ú", "\u0303": "ü", "\u0323": "ë"}
+    i_tone = {"\u0301": "í", "\u0300": "ì", "\u0309": "æ", "\u0303": "ó", "\u0323": "ò"}
+    out = {"ñ": "đ", "Ñ": "Đ"}
+    for base in "aeiouy":
+        for t in tone:
+            for mod, marks in (("", tone), ("\u0302", hat), ("\u0306", breve), ("\u031b", tone)):
+                if (mod == "\u0302" and base not in "aeo") or (mod == "\u0306" and base != "a") \
+                        or (mod == "\u031b" and base not in "ou") or (not mod and not t):
+                    continue
+                ch = unicodedata.normalize("NFC", base + mod + t)
+                if len(ch) != 1:
+                    continue
+                if mod == "\u031b":
+                    enc = ("ô" if base == "o" else "ö") + tone[t]
+                elif base == "i" and not mod:
+                    enc = i_tone[t]
+                elif mod:
+                    enc = base + marks[t]
+                else:
+                    enc = base + tone[t]
+                out[enc] = ch
+                out[enc.upper()] = ch.upper()
+    return out
+
+
+_VNI = _vni_table()
+_VNI_RE = re.compile("|".join(re.escape(k) for k in sorted(_VNI, key=len, reverse=True)))
+
+
+def _marked_score(text: str) -> float:
+    words = re.findall(r"[^\W\d_]+", text[:20000].lower())
+    return sum(1 for w in words if w in _COMMON_MARKED) / len(words) if words else 0.0
+
+
+def legacy_font_encoding(data: bytes) -> str | None:
+    """"TCVN3" or "VNI" when the bytes spell Vietnamese in that legacy font encoding better than in
+    Windows-1258 (the code page a real legacy text file uses); None otherwise."""
+    sample = data[:20000]
+    latin = sample.decode("latin-1")
+    tcvn3 = "".join(_TCVN3_DECODE.get(b, chr(b)) for b in sample)
+    vni = _VNI_RE.sub(lambda m: _VNI[m.group(0)], latin)
+    cp = sample.decode("cp1258", errors="replace")
+    scores = {"TCVN3": _marked_score(tcvn3), "VNI": _marked_score(vni)}
+    best = max(scores, key=lambda k: scores[k])
+    if scores[best] >= _LEGACY_MIN_SCORE and scores[best] > _marked_score(nfc(cp)) + _LEGACY_MARGIN:
+        return best
+    return None
+
+
+_LEGACY_MIN_SCORE = 0.15
+_LEGACY_MARGIN = 0.05
+
+
 def _legacy_font_encoding(data: bytes) -> bool:
     """TCVN3 (ABC) and VNI text: Latin-1 bytes in patterns no real Latin-1 text has."""
     text = data[:20000].decode("latin-1")
@@ -150,32 +240,68 @@ _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
+# A line of a table written with " | " between cells, with or without pipes at its ends.
+_PIPE_CELLS = re.compile(r"\|.*\|")
+
+
 def text_blocks(text: str) -> list[Block]:
-    """Lines of a text file as blocks; runs of "| a | b |" lines become tables."""
+    """Lines of a text file as blocks; runs of "| a | b |" (or "a | b | c") lines become tables."""
     text = nfc(text).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     blocks: list[Block] = []
-    table: Table | None = None
+    run: list[str] = []  # the lines of the pipe table being read
     for line in text.split("\n"):
-        cells: list[str] | None = None
-        if _PIPE_ROW.match(line):
-            cells = [] if _PIPE_RULE.match(line) else line.strip().strip("|").split("|")
-        elif line.count("\t") >= 2:  # a Word table pasted as text: cells between tabs
-            cells = line.split("\t")
-        if cells is not None:
-            if table is None:
-                table = Table()
-                blocks.append(table)
-            if cells:
-                table.rows.append([re.sub(r"<br\s*/?>", " ", c).strip() for c in cells])
+        if _PIPE_ROW.match(line) or _PIPE_CELLS.search(line) or (run and _PIPE_RULE.match(line)):
+            run.append(line)
             continue
-        table = None
+        if run:
+            blocks.append(_pipe_table(run))
+            run = []
+        if line.count("\t") >= 2:  # a Word table pasted as text: cells between tabs
+            last = blocks[-1] if blocks else None
+            if not isinstance(last, Table):
+                last = Table()
+                blocks.append(last)
+            last.rows.append([c.strip() for c in line.split("\t")])
+            continue
         blocks.append(line)
+    if run:
+        blocks.append(_pipe_table(run))
     return blocks
+
+
+def _pipe_table(lines: list[str]) -> Table:
+    """The rows of a pipe table. Pipes at both ends of every row are the table's frame; without them
+    (" | | Chủ trì | Phối hợp |" in a table written "TT | Nhiệm vụ | ..."), an empty first or last cell
+    is a cell all the same."""
+    rows = [ln.strip() for ln in lines if not _PIPE_RULE.match(ln)]
+    framed = all(r.startswith("|") and r.endswith("|") for r in rows)
+    out = Table()
+    for r in rows:
+        cells = (r[1:-1] if framed else r).split("|")
+        out.rows.append([re.sub(r"<br\s*/?>", " ", c).strip() for c in cells])
+    return out
 
 
 # ---- docx ------------------------------------------------------------------------------------
 
+def _check_docx_bounds(data: bytes) -> None:
+    """Refuse a .docx whose parts would expand beyond the bounds, from the zip's directory alone."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise ImportRefused("Tệp .docx bị hỏng hoặc không đúng định dạng Word.") from e
+    if len(infos) > MAX_DOCX_ENTRIES:
+        raise ImportRefused(f"Tệp .docx có quá nhiều thành phần ({len(infos)}; giới hạn {MAX_DOCX_ENTRIES}); "
+                            "hãy lưu lại văn bản rồi gửi lại.")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_DOCX_UNCOMPRESSED:
+        raise ImportRefused(f"Tệp .docx khi giải nén quá lớn ({total / 1_048_576:.0f} MB; giới hạn "
+                            f"{MAX_DOCX_UNCOMPRESSED // 1_048_576} MB); hãy gửi bản .docx bình thường hoặc .pdf.")
+
+
 def _docx_blocks(data: bytes) -> list[Block]:
+    _check_docx_bounds(data)
     try:
         import docx
         from docx.table import Table as DocxTable

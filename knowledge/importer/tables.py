@@ -12,13 +12,16 @@ from typing import TypeVar, cast
 
 from knowledge.agencies import agency_key
 from knowledge.deadlines import parse_deadline
-from knowledge.importer.model import ParsedTask
+from knowledge.importer.model import LeftOut, ParsedTask
 from knowledge.importer.names import NOISE, NameFinder, roles
-from knowledge.importer.reading import Table
+from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
 T = TypeVar("T")
 
+# A table this large whose columns are not recognised is reported as left out (a header table is smaller).
+_UNREAD_MIN_ROWS = 3
+_UNREAD_MIN_COLS = 3
 _COLUMNS = {
     "task": re.compile(r"\b(nhiem vu|noi dung|cong viec|hoat dong|giai phap|ten de an|de an)\b"),
     "lead": re.compile(r"\b(chu tri|thuc hien|trach nhiem|dau moi)\b"),
@@ -77,7 +80,8 @@ def join_continued(items: list[T]) -> list[T]:
     return out
 
 
-def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix: str = "PL") -> list[ParsedTask]:
+def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix: str = "PL",
+                left_out: list[LeftOut] | None = None) -> list[ParsedTask]:
     """Tasks of one table (none when it is not a task table); refs start with `prefix` ("III.1", "PL")."""
     cols = None
     start = 0
@@ -94,9 +98,14 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
             start = i + 1
             break
     if not cols:
+        if left_out is not None and len(table.rows) >= _UNREAD_MIN_ROWS \
+                and max(len(r) for r in table.rows) >= _UNREAD_MIN_COLS:
+            left_out.append(LeftOut(prefix, " | ".join(table.rows[0])[:200],
+                                    f"bảng {len(table.rows)} hàng không nhận ra cột nhiệm vụ và cột cơ quan chủ trì"))
         return []
     out: list[ParsedTask] = []
     section = ""
+    carried_lead = carried_due = ""  # a merged cell's value goes down the rows it spans
     for row in table.rows[start:]:
         def cell(name: str, row: list[str] = row) -> str:
             i = cols.get(name) if cols else None
@@ -107,9 +116,20 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
         ref = clean_markup(cell("ref"))
         if not task_text or re.fullmatch(r"[\d\s()]+", task_text):
             continue  # a column-number row "(1) (2) (3)"
-        if not lead_cell or lead_cell == cell("task"):
+        if lead_cell == cell("task") or (not lead_cell and _group_row(ref, task_text, row, cols)):
             section = ref or section  # a group heading row spanning the columns
+            carried_lead = carried_due = ""
             continue
+        if not lead_cell:
+            if not carried_lead:
+                if left_out is not None:
+                    left_out.append(LeftOut(".".join(x for x in (prefix, section, ref) if x), task_text,
+                                            "hàng của bảng không ghi cơ quan chủ trì"))
+                continue
+            lead_cell = carried_lead  # the lead cell is merged with the row above
+        carried_lead = lead_cell
+        due_text = clean_markup(cell("due")) or carried_due
+        carried_due = due_text
         lead = _names(lead_cell, finder, drop_noise=False)
         coords = _names(cell("coord"), finder, drop_noise=True)
         if re.search(r"chủ trì|phối hợp", lead_cell, re.IGNORECASE):
@@ -119,7 +139,6 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
                 lead = [m.name for m in cr.lead]
                 coords = coords or [m.name for m in cr.coordinators if not NOISE.search(agency_key(m.name))]
         r = roles(task_text, finder)
-        due_text = clean_markup(cell("due"))
         deadline = parse_deadline(due_text, plan_date) if due_text else None
         if deadline is None:
             deadline = parse_deadline(task_text, plan_date)
@@ -128,3 +147,120 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
             coordinators=[c for c in coords if agency_key(c) not in {agency_key(x) for x in lead}],
             report_to=[m.name for m in r.report_to], via=[m.name for m in r.via], deadline=deadline))
     return out
+
+
+_GROUP_REF = re.compile(r"^(?:[IVXLC]+|[A-ZĐ])\.?$")
+
+
+def _group_row(ref: str, task_text: str, row: list[str], cols: dict[str, int]) -> bool:
+    """A row that heads a group ("II | CẢI CÁCH THỦ TỤC HÀNH CHÍNH | | |"), not a task whose lead cell
+    is merged with the row above: a Roman or letter ref, a title in capitals, or nothing but its title."""
+    others = [c for i, c in enumerate(row) if i not in (cols.get("ref"), cols.get("task")) and c.strip()]
+    return bool(_GROUP_REF.match(ref)) or (task_text.isupper() and len(task_text) > 3) or (not ref and not others)
+
+
+# ---- tables whose cells came out one per line (a PDF's text layer) --------------------------------
+
+_REF_HEAD = re.compile(r"^(?:stt|tt|so tt|so thu tu)$")
+_REF_HEAD_MAX = 16  # longer lines are no "STT" cell: skip them before folding
+# At most this many lines between "TT" and the first row: the header's cells, some wrapped.
+_MAX_HEADER_LINES = 12
+_MAX_CELL_LINES = 12
+
+
+def vertical_tables(blocks: list[Block], finder: NameFinder, plan_date: date | None) -> list[Block]:
+    """A table copied out of a PDF comes one cell per line: "TT", "Nhiệm vụ", "Cơ quan chủ trì", ...,
+    then "1", the task (wrapped over lines), the lead, the coordinators, the time, then "2" ... Such a
+    run of lines becomes a Table again; the row numbers (1, 2, 3 ... in order) mark the rows."""
+    out: list[Block] = []
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        if isinstance(b, str) and len(b) < _REF_HEAD_MAX and _REF_HEAD.match(fold(b.strip())):
+            found = _vertical_table(blocks, i, finder, plan_date)
+            if found is not None:
+                table, i = found
+                out.append(table)
+                continue
+        out.append(b)
+        i += 1
+    return out
+
+
+def _vertical_table(blocks: list[Block], start: int, finder: NameFinder,
+                    plan_date: date | None) -> tuple[Table, int] | None:
+    lines: list[tuple[int, str]] = []  # (block index, line) of the non-blank lines from "TT" on
+    j = start
+    while j < len(blocks) and isinstance(blocks[j], str):
+        text = clean_markup(str(blocks[j]))
+        if text:
+            lines.append((j, text))
+        j += 1
+    header: list[str] = []
+    k = 0
+    while k < len(lines) and lines[k][1] != "1":
+        if k > _MAX_HEADER_LINES:
+            return None
+        f = fold(lines[k][1])
+        if not header or _REF_HEAD.match(f) or any(p.search(f) for p in _COLUMNS.values()):
+            header.append(lines[k][1])
+        else:
+            header[-1] += " " + lines[k][1]  # "Thời gian" / "hoàn thành"
+        k += 1
+    cols = _header(header)
+    if cols is None or k >= len(lines) or "ref" not in cols:
+        return None
+    rows: list[list[str]] = [header]
+    n = 1
+    end = lines[k][0] + 1
+    while k < len(lines) and lines[k][1] == str(n):
+        body: list[str] = []
+        k += 1
+        while k < len(lines) and lines[k][1] != str(n + 1) and len(body) < _MAX_CELL_LINES \
+                and not _ends_vertical(lines[k][1]):
+            body.append(lines[k][1])
+            k += 1
+        rows.append(_vertical_row(str(n), body, cols, len(header), finder, plan_date))
+        end = lines[k - 1][0] + 1
+        n += 1
+    if n == 1:
+        return None
+    return Table(rows), end
+
+
+def _ends_vertical(line: str) -> bool:
+    """A line after a table: a heading in capitals, a new appendix, the signature."""
+    return (line.isupper() and len(line) > 12) or fold(line).startswith(("phu luc", "noi nhan"))
+
+
+def _vertical_row(ref: str, body: list[str], cols: dict[str, int], width: int, finder: NameFinder,
+                  plan_date: date | None) -> list[str]:
+    """The cells of one row from its lines: the task first (its wrapped lines), then the bodies (a line
+    opening with a name starts the lead, the next such line the coordinators; a line in lower case goes
+    on with the cell above), and the time at the end (a line, or two, that reads as a deadline)."""
+    row = [""] * width
+    due: list[str] = []
+    if "due" in cols:
+        for take in (1, 2):
+            tail = " ".join(body[-take:]) if len(body) > take else ""
+            if tail and len(tail) <= 48 and parse_deadline(tail, plan_date) is not None:
+                due = body[-take:]
+                break
+        body = body[:len(body) - len(due)]
+    cells: list[list[str]] = [[]]
+    for line in body:
+        opens_name = line[:1].isupper() and (m := finder.mentions(line)) and m[0].start == 0
+        if cells[0] and opens_name:
+            cells.append([line])
+        elif cells[-1]:
+            cells[-1].append(line)
+        else:
+            cells[-1] = [line]
+    task = " ".join(cells[0])
+    bodies = cells[1:]
+    lead = "; ".join(" ".join(c) for c in bodies[:1])
+    coord = "; ".join(" ".join(c) for c in bodies[1:])
+    for name, value in (("ref", ref), ("task", task), ("lead", lead), ("coord", coord), ("due", " ".join(due))):
+        if name in cols:
+            row[cols[name]] = value
+    return row
