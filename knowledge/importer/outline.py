@@ -15,6 +15,7 @@ from datetime import date
 
 from knowledge.agencies import agency_key
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
+from knowledge.importer.headings import heading_body
 from knowledge.importer.model import LeftOut, ParsedTask
 from knowledge.importer.names import NOISE, NameFinder, Roles, roles, shadow
 from knowledge.importer.reading import Block, Table
@@ -92,13 +93,21 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
         if _PAGE_NO.match(text):
             continue
         last = out[-1] if out else None
-        if isinstance(last, Para) and (_continues(last.text, text, raw) or _wrapped(last_line, text, raw)):
+        if isinstance(last, Para) and last_line and _BARE_LABEL.match(last.text) and not _starts_item(text, raw):
+            # "**1.**" / "Sở Y tế:**" on the next line: a number broken from its heading is one heading.
+            last.raw += " " + raw.strip()
+            last.text = last.text + " " + text
+        elif isinstance(last, Para) and (_continues(last.text, text, raw) or _wrapped(last_line, text, raw)):
             last.raw += " " + raw.strip()
             last.text = last.text + " " + text
         else:
             out.append(Para(raw, text))
         last_line = text
     return out
+
+
+# An item number alone on its line ("1.", "IV.", "a)"): its heading went on to the next line.
+_BARE_LABEL = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){0,3}\.|[IVX]{1,5}\.|[a-zđ]\))$")
 
 
 # Text copied out of a PDF breaks every line near the page width; such a line runs on into the next
@@ -109,7 +118,7 @@ _WRAP_WIDTH = 60
 def _wrapped(prev_line: str, text: str, raw: str) -> bool:
     return (len(prev_line) >= _WRAP_WIDTH and not prev_line.endswith((".", ";", ":", "!", "?"))
             and prev_line.upper() != prev_line and not _starts_item(text, raw) and not _FIELD.match(text)
-            and not _SECTION_WORDS.match(text))
+            and not _SECTION_WORDS.match(text) and not _BARE_LABEL.match(text))
 
 
 def _starts_item(text: str, raw: str) -> bool:
@@ -128,7 +137,7 @@ def _big(m: re.Match[str]) -> bool:
 
 
 def _continues(prev: str, text: str, raw: str) -> bool:
-    if _starts_item(text, raw) or _FIELD.match(text):
+    if _starts_item(text, raw) or _FIELD.match(text) or _BARE_LABEL.match(text):
         return False
     if prev.upper() == prev and text.upper() != text:
         return False  # "KẾ HOẠCH" then its title in lower case: a header line ends there
@@ -294,6 +303,9 @@ class OutlineParser:
                 # "Cục Quản lý Khám, chữa bệnh", "Sở Y tế các tỉnh, thành phố trực thuộc trung ương": a
                 # name the finder knows only the start of; the heading's rest is the name as written.
                 lead, agency_heading = [rest.strip()], True
+        if not agency_heading and (names := heading_body(text, self.finder)) is not None:
+            # "Tổ đảng ở Thường trực Ủy ban Kinh tế", "Lãnh đạo Ban Dân nguyện": the heading names the body.
+            lead, agency_heading = names, True
         lead_line = False
         if lead and not agency_heading and text.rstrip().endswith(":"):
             rest = shadow(text)

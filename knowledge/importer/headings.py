@@ -1,0 +1,64 @@
+"""Headings that name the body doing the items under them, when the name finder sees only part of it.
+
+"a) Tổ đảng ở Thường trực Ủy ban KH,CN&MT", "n) Lãnh đạo Ban Dân nguyện", "Đảng ủy cơ quan Văn phòng
+Quốc hội", "p) Các Đoàn đại biểu Quốc hội, các đại biểu Quốc hội": a short line with no verb, made of
+bodies' names joined by "ở", "của", "thuộc" (a party cell *of* a committee's standing body), maybe
+after an office word ("Lãnh đạo", "Đảng ủy cơ quan"). The heading as written is the lead: cutting it at
+the first name the finder knows ("Tổ đảng") would give every such heading the same, wrong, lead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.importer.names import HEAD_WORDS, NameFinder, shadow
+from knowledge.text import fold
+
+# Longest heading read as a name; a longer line is a sentence.
+_MAX_HEADING = 110
+# Words before the first name that make it an office or a party body of that name.
+_PREFIX = re.compile(r"^(?:cac\s+|(?:tap the\s+)?lanh dao\s+|thuong truc\s+|ban thuong vu\s+|ban can su dang\s+|"
+                     r"dang doan\s+|dang uy(?:\s+co quan)?\s+|chi bo(?:\s+co quan)?\s+|dang bo(?:\s+co quan)?\s+|"
+                     r"to dang(?:\s+o)?\s+|thu truong\s+|nguoi dung dau\s+|chu tich\s+|giam doc\s+)*$")
+# What may stand between two names of one heading.
+_JOIN = re.compile(r"^\s*(?:,|;|va|o|cua|thuoc|truc thuoc|co quan|cac|,\s*cac|,\s*va|va cac)*\s*$")
+# Words no name holds: a verb or a preposition makes the line a sentence. Short words are matched with
+# their accents ("tại" is a preposition, "Tài chính" a name), longer ones folded.
+_SHORT_VERB = re.compile(r"(?<!\w)(?:có|là|làm|chịu|được|để|với|về|trong|tại|cho|đã|sẽ|nhằm|khi|nếu|thì|từ|đến|"
+                         r"sau|trước|gửi|trình|theo|xong)(?!\w)")
+_VERB = re.compile(r"\b(?:chu tri|phoi hop|thuc hien|trien khai|xay dung|to chuc|tham muu|huong dan|bao cao|ra soat|"
+                   r"nghien cuu|tong hop|kiem tra|ban hanh|chi dao|hoan thanh|tiep tuc|day manh|tang cuong|"
+                   r"tuyen truyen|giam sat|nhiem vu|trach nhiem|noi dung)\b")
+_LIST_SPLIT = re.compile(r",\s*(?=các\s)|;\s*", re.IGNORECASE)
+
+
+def heading_body(text: str, finder: NameFinder) -> list[str] | None:
+    """The bodies a verb-less heading names, each as written; None when the line is not such a heading."""
+    stripped = text.strip().rstrip(":").strip()
+    if not stripped or len(stripped) > _MAX_HEADING or stripped.endswith(".") or any(c.isdigit() or c == "|" for c in stripped):
+        return None
+    sh = shadow(stripped)
+    if _VERB.search(sh) or _SHORT_VERB.search(stripped.lower()):
+        return None
+    found = finder.mentions(stripped)
+    if not found or not _PREFIX.match(sh[:found[0].start]):
+        return None
+    for a, b in zip(found, found[1:], strict=False):
+        if not _JOIN.match(sh[a.end:b.start]):
+            return None
+    if not _name_tail(stripped[found[-1].end:]):
+        return None
+    return [p.strip() for p in _LIST_SPLIT.split(stripped) if p.strip()]
+
+
+def _name_tail(tail: str) -> bool:
+    """What follows the last name the finder saw still belongs to a name: capitalised words,
+    abbreviations ("KH,CN&MT"), a list of more names ("Tài chính, Ngân sách", ", các đại biểu Quốc hội"),
+    and it ends on a capitalised word among its last two."""
+    words = re.findall(r"[\w&]+", tail)
+    if not words:
+        return True
+    last_part = tail.rsplit(",", 1)[-1].split()
+    if len(last_part) == 1 and fold(last_part[0]) in HEAD_WORDS:
+        return False  # "Mặt trận Tổ quốc, Đoàn" + a hard-wrapped line: a name never ends on its head word
+    return any(w[:1].isupper() for w in words[-2:])
