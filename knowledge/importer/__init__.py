@@ -29,6 +29,7 @@ from knowledge.importer.outline import (
     paragraphs,
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
+from knowledge.importer.sections import lettered_fields
 from knowledge.importer.tables import join_continued, table_tasks, vertical_tables
 from knowledge.text import fold
 
@@ -119,6 +120,7 @@ def _header_paras(items: list[Para | Table]) -> list[Para]:
 
 
 def hoist_fields_tree(root: Node) -> Node:
+    lettered_fields(root)
     hoist_fields(root)
     return root
 

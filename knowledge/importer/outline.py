@@ -37,6 +37,7 @@ _FIELD = re.compile(r"^(?P<label>(?:cơ quan|đơn vị|bộ phận)\s+(?:chủ 
                     r"|thời gian(?:\s+(?:hoàn thành|thực hiện|trình))?|thời hạn(?:\s+hoàn thành)?"
                     r"|tiến độ(?:\s+thực hiện)?|hoàn thành|sản phẩm|kết quả|kinh phí)"
                     r"\s*:\s*(?P<value>.*)$", re.IGNORECASE)
+FIELD = _FIELD
 _STAR = re.compile(r"^\s*\*{1,3}\s+\S")
 _STOP = re.compile(r"^(noi nhan|kt chu tich|t m |tm |tl |kt |q chu tich)")
 _NO_TASK_SECTION = re.compile(r"^(muc dich|muc tieu|quan diem|yeu cau|can cu|tinh hinh|ket qua|danh gia|phu luc)")
@@ -507,11 +508,12 @@ class OutlineParser:
         info = self.info(node.text)
         items = _content_items(others)
         if items and (lead or info.lead or ctx):
+            named = bool(lead)  # "Cơ quan/Đơn vị chủ trì: X" says who leads every item, whatever its subject
             lead = lead or info.lead or (ctx.lead if ctx else [])
             first: ParsedTask | None = None
             for item_ref, item in items:
                 item_info = self.info(item)
-                own = item_info.lead
+                own = [] if named else item_info.lead
                 task = ParsedTask(ref=".".join([*ref, *item_ref]), text=item.strip(), lead=_dedupe(own or lead),
                                   coordinators=_dedupe([m.name for m in item_info.roles.coordinators] or coords,
                                                        exclude=own or lead),
@@ -571,6 +573,7 @@ class OutlineParser:
 
 _CONTENT_LABEL = re.compile(r"^(?:nội dung|các nội dung|nhiệm vụ|công việc)(?:\s+(?:chính|cụ thể|thực hiện))?\s*:\s*",
                             re.IGNORECASE)
+CONTENT_LABEL = _CONTENT_LABEL
 
 
 # An item that asks for work: long enough, or setting a time. Bare headings and labels are not.
