@@ -38,7 +38,10 @@ from knowledge.importer import NameFinder, parse_path, seed_registry  # noqa: E4
 from knowledge.models import Task  # noqa: E402
 from knowledge.plans import Importer  # noqa: E402
 
-SOURCES = sorted((ROOT.parent / "shared" / "seeds").glob("*.txt")) + sorted((ROOT / "tests" / "data").glob("*.*"))
+# The shared samples sit beside the main checkout (../shared) or two levels up from a worktree (/work/wt/x).
+SEEDS = next((p for p in (ROOT.parent / "shared" / "seeds", ROOT.parent.parent / "shared" / "seeds") if p.is_dir()),
+             ROOT.parent / "shared" / "seeds")
+SOURCES = sorted(SEEDS.glob("*.txt")) + sorted((ROOT / "tests" / "data").glob("*.*"))
 DEPARTMENTS = ["Sở Nội vụ", "Sở Tư pháp", "Sở Tài chính", "Sở Công Thương", "Sở Xây dựng", "Sở Y tế",
                "Sở Giáo dục và Đào tạo", "Sở Khoa học và Công nghệ", "Sở Ngoại vụ", "Sở Tài nguyên và Môi trường"]
 PROVINCES = ["Ninh Thuận", "Bình Thuận", "Khánh Hòa", "Phú Yên", "Gia Lai", "Kon Tum", "Đắk Lắk", "Lâm Đồng"]

@@ -15,11 +15,21 @@ def parse_text(text: str, name: str = "plan.txt") -> ParsedPlan:
     return parse_bytes(text.encode("utf-8"), name, NameFinder(seed_registry()))
 
 
-def make_docx(paragraphs: list[str], table: list[list[str]] | None = None, after: list[str] | None = None) -> bytes:
-    """A Word file: paragraphs, then a table, then more paragraphs (document order matters)."""
+def parse_bytes_docx(data: bytes) -> ParsedPlan:
+    return parse_bytes(data, "plan.docx", NameFinder(seed_registry()))
+
+
+def make_docx(paragraphs: list[str], table: list[list[str]] | None = None, after: list[str] | None = None,
+              header: list[list[str]] | None = None) -> bytes:
+    """A Word file: a header table, paragraphs, then a table, then more paragraphs (document order matters)."""
     import docx
 
     d = docx.Document()
+    if header:
+        h = d.add_table(rows=len(header), cols=len(header[0]))
+        for r, row in enumerate(header):
+            for c, value in enumerate(row):
+                h.cell(r, c).text = value
     for p in paragraphs:
         d.add_paragraph(p)
     if table:

@@ -83,6 +83,7 @@ def _flag_problems(plan: ParsedPlan) -> None:
 _WRAPS_PLAN = re.compile(r"^dieu 1\W+ban hanh kem theo (?:quyet dinh|chi thi|nghi quyet) nay\s+"
                          r"(?P<k>ke hoach|chuong trinh)")
 _KIND_LINE = {"ke hoach", "chuong trinh", "chuong trinh hanh dong", "ke hoach hanh dong"}
+_HEAD_KINDS = _KIND_LINE | {"quyet dinh", "chi thi"}
 # How far into a document the decision's first article and header tables may stand.
 _HEAD_SPAN = 80
 
@@ -90,7 +91,7 @@ _HEAD_SPAN = 80
 def _wrapped_plan_start(items: list[Para | Table]) -> int | None:
     """Where the plan a decision issues begins (its "KẾ HOẠCH" line after the decision), or None."""
     for i, it in enumerate(items[:_HEAD_SPAN]):
-        if isinstance(it, Para) and _WRAPS_PLAN.match(fold(it.text)):
+        if isinstance(it, Para) and it.text[:5].lower() in ("điều ", "dieu ") and _WRAPS_PLAN.match(fold(it.text)):
             for j in range(i + 1, len(items)):
                 cand = items[j]
                 if isinstance(cand, Para) and cand.text.isupper() and fold(cand.text) in _KIND_LINE:
@@ -111,7 +112,7 @@ def _header_paras(items: list[Para | Table]) -> list[Para]:
     for it in items:
         if isinstance(it, Para):
             out.append(it)
-        elif len(out) < _HEAD_SPAN and not any(fold(p.text) in _KIND_LINE | {"quyet dinh", "chi thi"} for p in out):
+        elif len(out) < _HEAD_SPAN and not any(p.text.isupper() and fold(p.text) in _HEAD_KINDS for p in out):
             for col in range(max((len(r) for r in it.rows), default=0)):
                 for row in it.rows:
                     if col < len(row):

@@ -147,14 +147,17 @@ def _issuer_from_preamble(paras: list[Para], finder: NameFinder) -> str | None:
 
 
 def _signer(paras: list[Para]) -> str | None:
+    """The name under the last signature title ("KT. CHỦ TỊCH / PHÓ CHỦ TỊCH / Trần Văn A"). From a PDF
+    the signature block stands beside "Nơi nhận" in a column of its own: its last column is read."""
     start = None
     for i, p in enumerate(paras):
-        if p.text.upper() == p.text and _SIGN_TITLE.search(p.text) and len(p.text) < 80:
+        t = _columns(p)[-1]
+        if t.upper() == t and _SIGN_TITLE.search(t) and len(t) < 80:
             start = i
     if start is None:
         return None
     for p in paras[start + 1:start + 6]:
-        t = p.text.strip()
+        t = _columns(p)[-1].strip()
         if _NAME.match(t) and t.upper() != t:
             return t
     return None

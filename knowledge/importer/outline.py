@@ -443,6 +443,11 @@ class OutlineParser:
             self._append(last_task, node.text)
             return "appended"
         if node.children:
+            if info.deadline is not None:
+                # "1. Các nhiệm vụ hoàn thành trong quý II/2025", "2. Năm 2026": the heading's time is
+                # its items' time.
+                ctx = _Ctx(ctx.lead if ctx else [], ctx.coordinators if ctx else [],
+                           better(ctx.deadline if ctx else None, info.deadline))
             self.walk_children(node, ref, ctx)
             return None
         return "orphan"
@@ -451,10 +456,14 @@ class OutlineParser:
         """The bodies a field's value names: those the finder knows, and the other parts of the list
         written as names ("Bảo hiểm xã hội Việt Nam", "các đại học quốc gia")."""
         found = self.finder.mentions(value)
-        names = [m.name for m in found]
+        names: list[str] = []
         rest = value
         for m in reversed(found):
-            rest = rest[:m.start] + ";" + rest[m.end:]
+            # "Thanh tra" + "Bộ": capitalised words up to the next separator go with the name.
+            tail = re.match(r"(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ-]*){1,3}(?=\s*(?:[,;.]|$))", value[m.end:])
+            end = m.end + (tail.end() if tail else 0)
+            names.insert(0, value[m.start:end] if tail else m.name)
+            rest = rest[:m.start] + ";" + rest[end:]
         for part in re.split(r"[;,]|\s(?:và|với)\s", rest):
             part = part.strip(" .:-–")
             words = part.split()
@@ -508,12 +517,13 @@ class OutlineParser:
         info = self.info(node.text)
         items = _content_items(others)
         if items and (lead or info.lead or ctx):
-            named = bool(lead)  # "Cơ quan/Đơn vị chủ trì: X" says who leads every item, whatever its subject
             lead = lead or info.lead or (ctx.lead if ctx else [])
             first: ParsedTask | None = None
             for item_ref, item in items:
                 item_info = self.info(item)
-                own = [] if named else item_info.lead
+                # The section's "Cơ quan chủ trì" decides; an item's own subject only when it names none
+                # ("Thanh tra việc tuyển dụng" is work, not the inspectorate).
+                own = [] if lead else item_info.lead
                 task = ParsedTask(ref=".".join([*ref, *item_ref]), text=item.strip(), lead=_dedupe(own or lead),
                                   coordinators=_dedupe([m.name for m in item_info.roles.coordinators] or coords,
                                                        exclude=own or lead),

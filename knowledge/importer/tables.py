@@ -155,6 +155,7 @@ def _group_row(ref: str, task_text: str, row: list[str], cols: dict[str, int]) -
 # ---- tables whose cells came out one per line (a PDF's text layer) --------------------------------
 
 _REF_HEAD = re.compile(r"^(?:stt|tt|so tt|so thu tu)$")
+_REF_HEAD_MAX = 16  # longer lines are no "STT" cell: skip them before folding
 # At most this many lines between "TT" and the first row: the header's cells, some wrapped.
 _MAX_HEADER_LINES = 12
 _MAX_CELL_LINES = 12
@@ -168,7 +169,7 @@ def vertical_tables(blocks: list[Block], finder: NameFinder, plan_date: date | N
     i = 0
     while i < len(blocks):
         b = blocks[i]
-        if isinstance(b, str) and _REF_HEAD.match(fold(b.strip())):
+        if isinstance(b, str) and len(b) < _REF_HEAD_MAX and _REF_HEAD.match(fold(b.strip())):
             found = _vertical_table(blocks, i, finder, plan_date)
             if found is not None:
                 table, i = found
