@@ -274,8 +274,14 @@ _QUARTER_SPAN = r"(?:tu\s+)?quy\s+(?:iv|i{1,3}|[1-4])\s*(?:den(?:\s+het)?|-|–)
 # "tháng 9/2025 và thường xuyên": the first day that matters is the month's end.
 _MONTH_THEN_ONGOING = _MONTH + r"\s*(?:,|va)\s*(?:thuc hien\s+)?(?:thuong xuyen|hang nam|lien tuc)"
 
+# "Năm 2025 và các năm tiếp theo", "Quý IV năm 2025 và các năm tiếp theo": work that starts then and goes on.
+_THEN_ON = (r"(?:" + _CUE_PERIOD + r"\s+)?(?:(?:tu|trong)\s+)?(?:quy\s+(?:iv|i{1,3}|[1-4])\s*(?:nam|[/.\-])?\s*|"
+            r"thang\s+\d{1,2}\s*(?:nam|[/.\-])\s*)?(?:nam\s+|giai doan\s+)?\d{4}(?:\s*[-–]\s*\d{4})?\s*,?\s*"
+            r"(?:va|den)\s+(?:cac|nhung)\s+nam\s+(?:tiep theo|sau)")
+
 # (pattern with cue, pattern allowed bare in a short text, handler)
 _RULES: list[tuple[str, str | None, _Handler]] = [
+    (_THEN_ON, None, _ongoing_hit),
     (r"(?:" + _CUE_PERIOD + r"\s+)?" + _MONTH_SPAN, _MONTH_SPAN, _month_hit),
     (r"(?:" + _CUE_PERIOD + r"\s+)?" + _QUARTER_SPAN, _QUARTER_SPAN, _quarter_hit),
     (_MONTH_THEN_ONGOING, None, _month_hit),
@@ -304,7 +310,7 @@ _RULES: list[tuple[str, str | None, _Handler]] = [
     (r"(?<!chi )(?<!nguon )thuong xuyen(?! bi| xay ra)|lien tuc|hang ngay", None, _ongoing_hit),
 ]
 # A word each rule cannot match without (checked first: most texts skip most rules).
-_NEEDS = ["thang", "quy", "thang",
+_NEEDS = ["nam", "thang", "quy", "thang",
           "thang", "thang", "quy", "quy", "thang", "", "thang", "thang", "quy", "nam", "nam", "quy", "", "", "", ""]
 _COMPILED = [(re.compile(r"\b" + cue), re.compile(r"^\s*(?:" + bare + r")\s*[.;]?\s*$") if bare else None, fn, need)
              for (cue, bare, fn), need in zip(_RULES, _NEEDS, strict=True)]

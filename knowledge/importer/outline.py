@@ -94,8 +94,10 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
         if _PAGE_NO.match(text):
             continue
         last = out[-1] if out else None
-        if isinstance(last, Para) and last_line and _BARE_LABEL.match(last.text) and not _starts_item(text, raw):
-            # "**1.**" / "Sở Y tế:**" on the next line: a number broken from its heading is one heading.
+        if isinstance(last, Para) and last_line and (
+                (_BARE_LABEL.match(last.text) and not _starts_item(text, raw)) or last.raw.count("**") % 2):
+            # "1." / "Sở Y tế:" on the next line: a number broken from its heading is one heading; and a
+            # markdown "**II. ĐỐI" / "TƯỢNG, PHẠM VI**" goes on until its bold closes.
             last.raw += " " + raw.strip()
             last.text = last.text + " " + text
         elif isinstance(last, Para) and (_continues(last.text, text, raw) or _wrapped(last_line, text, raw)):

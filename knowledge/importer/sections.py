@@ -10,7 +10,9 @@ the items), and the fields become field lines of the section.
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from knowledge.deadlines import ONE_OFF, Deadline, parse_deadline
 from knowledge.importer.outline import CONTENT_LABEL, FIELD, Node
 from knowledge.text import fold
 
@@ -52,3 +54,24 @@ def _names_lead(f: Node) -> bool:
     if _LEAD_LABEL.search(label) and "thoi" not in label:
         return True
     return any((g := FIELD.match(c.text)) and _LEAD_LABEL.search(fold(g.group("label"))) for c in f.children)
+
+
+_PERIOD_LABEL = re.compile(r"^thoi gian(?: thuc hien| trien khai)?(?: ke hoach)?\s*:?\s*(?P<v>.*)$")
+
+
+def plan_period(root: Node, plan_date: date | None) -> Deadline | None:
+    """The time a plan gives once for all its work ("II. ĐỐI TƯỢNG, PHẠM VI VÀ THỜI GIAN THỰC HIỆN" >
+    "3. Thời gian thực hiện: Từ nay đến hết năm 2025", or a section "THỜI GIAN THỰC HIỆN"): it applies
+    to the tasks that give no time of their own. Only a one-off period counts (a day, month, quarter, year)."""
+    for sec in root.children:
+        if sec.kind != "roman" or "thoi gian" not in fold(sec.text):
+            continue
+        m = _PERIOD_LABEL.match(fold(re.sub(r"^[IVX]+\s*[.:\-–]\s*", "", sec.text)))
+        candidates = [(sec, m)] if m else []
+        candidates += [(c, cm) for c in sec.children if (cm := _PERIOD_LABEL.match(fold(c.text)))]
+        for node, match in candidates:
+            value = node.text[match.start("v"):] if match.group("v") else " ".join(c.text for c in node.children[:2])
+            found = parse_deadline(value, plan_date)
+            if found is not None and found.kind in ONE_OFF and found.due is not None:
+                return found
+    return None
