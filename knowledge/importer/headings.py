@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
-from knowledge.importer.names import HEAD_WORDS, NameFinder, shadow
+from knowledge.importer.names import HEAD_WORDS, Mention, NameFinder, shadow
 from knowledge.text import fold
 
 # Longest heading read as a name; a longer line is a sentence.
 _MAX_HEADING = 110
 # Words before the first name that make it an office or a party body of that name.
-_PREFIX = re.compile(r"^(?:cac\s+|(?:tap the\s+)?lanh dao\s+|thuong truc\s+|ban thuong vu\s+|ban can su dang\s+|"
+_PREFIX = re.compile(r"^(?:de nghi\s*:?\s*|cac\s+|(?:tap the\s+)?lanh dao\s+|thuong truc\s+|ban thuong vu\s+|ban can su dang\s+|"
                      r"dang doan\s+|dang uy(?:\s+co quan)?\s+|chi bo(?:\s+co quan)?\s+|dang bo(?:\s+co quan)?\s+|"
                      r"to dang(?:\s+o)?\s+|thu truong\s+|nguoi dung dau\s+|chu tich\s+|giam doc\s+)*$")
 # What may stand between two names of one heading.
@@ -29,7 +29,8 @@ _SHORT_VERB = re.compile(r"(?<!\w)(?:có|là|làm|chịu|được|để|với|v�
 _VERB = re.compile(r"\b(?:chu tri|phoi hop|thuc hien|trien khai|xay dung|to chuc|tham muu|huong dan|bao cao|ra soat|"
                    r"nghien cuu|tong hop|kiem tra|ban hanh|chi dao|hoan thanh|tiep tuc|day manh|tang cuong|"
                    r"tuyen truyen|giam sat|nhiem vu|trach nhiem|noi dung)\b")
-_LIST_SPLIT = re.compile(r",\s*(?=các\s)|;\s*", re.IGNORECASE)
+_ASKED = re.compile(r"^đề nghị\s*:?\s*", re.IGNORECASE)
+_SEPARATOR = re.compile(r"\s*(?:[,;]|\bvà\b)\s*(?:và\s+)?")
 
 
 def heading_body(text: str, finder: NameFinder) -> list[str] | None:
@@ -48,7 +49,7 @@ def heading_body(text: str, finder: NameFinder) -> list[str] | None:
             return None
     if not _name_tail(stripped[found[-1].end:]):
         return None
-    return [p.strip() for p in _LIST_SPLIT.split(stripped) if p.strip()]
+    return _split_names(stripped, found)
 
 
 def _name_tail(tail: str) -> bool:
@@ -59,6 +60,21 @@ def _name_tail(tail: str) -> bool:
     if not words:
         return True
     last_part = tail.rsplit(",", 1)[-1].split()
-    if len(last_part) == 1 and fold(last_part[0]) in HEAD_WORDS:
+    if "," in tail and len(last_part) == 1 and fold(last_part[0]) in HEAD_WORDS:
         return False  # "Mặt trận Tổ quốc, Đoàn" + a hard-wrapped line: a name never ends on its head word
     return any(w[:1].isupper() for w in words[-2:])
+
+
+def _split_names(heading: str, found: list[Mention]) -> list[str]:
+    """The heading cut into its bodies: at a comma, ";" or "và" only where a name the finder knows
+    begins ("Tổ đảng ở Thường trực Ủy ban Tài chính, Ngân sách" stays whole); "Đề nghị" is no name."""
+    starts = {m.start for m in found}
+    cuts = [0]
+    for sep in _SEPARATOR.finditer(heading):
+        if (sep.end() in starts or heading[sep.end():sep.end() + 4].lower() == "các ") and sep.start() > cuts[-1]:
+            cuts.append(sep.start())
+            cuts.append(sep.end())
+    cuts.append(len(heading))
+    names = [heading[a:b].strip(" ,;") for a, b in zip(cuts[::2], cuts[1::2], strict=False)]
+    names = [_ASKED.sub("", n) for n in names]
+    return [n for n in names if n]
