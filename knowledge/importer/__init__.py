@@ -29,7 +29,7 @@ from knowledge.importer.outline import (
     paragraphs,
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
-from knowledge.importer.sections import lettered_fields, plan_period
+from knowledge.importer.sections import field_runs, lettered_fields, plan_period
 from knowledge.importer.tables import join_continued, table_tasks, vertical_tables
 from knowledge.text import fold
 
@@ -126,6 +126,7 @@ def _header_paras(items: list[Para | Table]) -> list[Para]:
 
 def hoist_fields_tree(root: Node) -> Node:
     lettered_fields(root)
+    field_runs(root)
     hoist_fields(root)
     return root
 

@@ -33,7 +33,7 @@ _SECTION_WORDS = re.compile(r"^(?:PHẦN\s+\S+\s*[.:\-–]?\s*)?(MỤC ĐÍCH|M�
                             r"GIẢI PHÁP|TỔ CHỨC THỰC HIỆN|PHÂN CÔNG|KINH PHÍ|CHẾ ĐỘ BÁO CÁO)")
 # "- Cơ quan chủ trì: Sở X" / "Thời gian hoàn thành: Quý II/2025": a field of the task above.
 _FIELD = re.compile(r"^(?P<label>(?:cơ quan|đơn vị|bộ phận)\s+(?:chủ trì|thực hiện|phối hợp|chịu trách nhiệm|đầu mối)"
-                    r"(?:\s+thực hiện)?|chủ trì|phối hợp|trách nhiệm thực hiện"
+                    r"(?:\s+tham mưu)?(?:\s+thực hiện)?|chủ trì|phối hợp|trách nhiệm thực hiện"
                     r"|thời gian(?:\s+(?:hoàn thành|thực hiện|trình))?|thời hạn(?:\s+hoàn thành)?"
                     r"|tiến độ(?:\s+thực hiện)?|hoàn thành|sản phẩm|kết quả|kinh phí)"
                     r"\s*:\s*(?P<value>.*)$", re.IGNORECASE)
@@ -139,6 +139,11 @@ def _big(m: re.Match[str]) -> bool:
     return "." not in label.strip(".") and int(label.strip(".")) >= _BIG_NUMBER
 
 
+# The first word of a body's name, capitalised: no line ends on it unless the name goes on below.
+_NAME_HEADS = frozenset({"Sở", "Bộ", "Ban", "Cục", "Hội", "Đoàn", "Viện", "Vụ", "Ủy", "Uỷ", "Tổng", "Chi", "Trung",
+                         "Ngân", "Liên", "Phòng", "Đài", "Báo", "Văn", "Bảo", "Hiệp", "Mặt", "Công", "Kho"})
+
+
 def _continues(prev: str, text: str, raw: str) -> bool:
     if _starts_item(text, raw) or _FIELD.match(text) or _BARE_LABEL.match(text):
         return False
@@ -151,6 +156,8 @@ def _continues(prev: str, text: str, raw: str) -> bool:
         return False
     if first.isdigit():
         return True
+    if prev.rsplit(None, 1)[-1] in _NAME_HEADS:
+        return True  # "Cơ quan chủ trì: Sở Nội vụ, Sở" / "Giáo dục và Đào tạo": a name broken at its head word
     return bool(_DANGLING.search(prev[-12:].lower()))
 
 

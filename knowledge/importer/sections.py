@@ -75,3 +75,46 @@ def plan_period(root: Node, plan_date: date | None) -> Deadline | None:
             if found is not None and found.kind in ONE_OFF and found.due is not None:
                 return found
     return None
+
+
+def field_runs(node: Node) -> None:
+    """Bullets each followed by their own field lines ("- Tổ chức tập huấn ..." / "Đơn vị chủ trì: Sở Tư
+    pháp." / "Đơn vị phối hợp: ..." / "Thời gian thực hiện: ..." / "- Nâng cao ..." / "Đơn vị chủ trì: Sở Nội
+    vụ." ...): each run of field lines belongs to the bullets since the run before, not to the whole
+    section. The section's children are regrouped so that every group is read as content plus fields."""
+    for c in node.children:
+        field_runs(c)
+    kids = node.children
+    is_field = [c.kind in ("bullet", "plain") and bool(FIELD.match(c.text)) for c in kids]
+    runs = sum(1 for i, f in enumerate(is_field) if f and (i == 0 or not is_field[i - 1]))
+    if runs < _MIN_RUNS or is_field[0] or not is_field[-1]:
+        return
+    if any(c.kind not in ("bullet", "plain") for c in kids):
+        return
+    groups: list[Node] = []
+    content: list[Node] = []
+    fields: list[Node] = []
+    for c, f in zip(kids, is_field, strict=True):
+        if not f and fields:
+            groups.append(_group(node, content, fields))
+            content, fields = [], []
+        (fields if f else content).append(c)
+    groups.append(_group(node, content, fields))
+    node.children = groups
+
+
+# Below two runs of field lines, the fields may be the whole section's (read by emit_fields as it is).
+_MIN_RUNS = 2
+
+
+def _group(parent: Node, content: list[Node], fields: list[Node]) -> Node:
+    group = Node("bullet", 6, "", "", parent=parent)
+    items = [Node("plain", 8, "", "Nội dung: " + _text(c), parent=group) for c in content]
+    group.children = [*items, *fields]
+    for f in fields:
+        f.parent = group
+    return group
+
+
+def _text(node: Node) -> str:
+    return " ".join([node.text, *(_text(c) for c in node.children)])
