@@ -17,7 +17,7 @@ from knowledge.agencies import agency_key
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
 from knowledge.importer.headings import heading_body
 from knowledge.importer.model import LeftOut, ParsedTask
-from knowledge.importer.names import NOISE, NameFinder, Roles, roles, shadow
+from knowledge.importer.names import NOISE, NameFinder, Roles, clause_roles, roles, shadow
 from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
@@ -519,7 +519,9 @@ class OutlineParser:
             if "phoi hop" in label:
                 coords += [n for n in names if not NOISE.search(agency_key(n))]
             elif re.search(r"chu tri|thuc hien|trach nhiem|dau moi", label) and "thoi" not in label:
-                lead += names
+                split = clause_roles(value, self.finder)  # "Sở X chủ trì ...; Sở Y ... chủ động tổ chức ..."
+                lead += split[0] if split else names
+                coords += split[1] if split else []
             elif re.search(r"thoi|tien do|hoan thanh|han", label):
                 deadline = better(deadline, parse_deadline(value, self.plan_date))
         others = [c for c in node.children if id(c) not in used]
