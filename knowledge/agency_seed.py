@@ -82,6 +82,7 @@ PROVINCE: tuple[AgencySpec, ...] = (
     AgencySpec("Ủy ban Kiểm tra Tỉnh ủy", "party", ("UBKT Tỉnh ủy",)),
     AgencySpec("Ban cán sự đảng Ủy ban nhân dân tỉnh", "party", ("BCSĐ UBND tỉnh", "Ban cán sự đảng UBND tỉnh")),
     AgencySpec("Đảng đoàn Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "party", ("Đảng đoàn MTTQ tỉnh",)),
+    AgencySpec("Đảng đoàn Hội đồng nhân dân tỉnh", "party", ("Đảng đoàn HĐND tỉnh",)),
     AgencySpec("Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh", "mass",
                ("Mặt trận Tổ quốc", "Mặt trận Tổ quốc Việt Nam", "Mặt trận Tổ quốc Việt Nam tỉnh",
                 "UBMTTQVN tỉnh", "UBMTTQ tỉnh", "MTTQ tỉnh", "MTTQVN tỉnh", "UBMT TQVN tỉnh",

@@ -140,6 +140,7 @@ class _Hit:
     due: date | None = None
     month: int | None = None
     day: int | None = None
+    span: bool = False  # "quý III - quý IV năm 2025": wins over a phrase that holds only its start
 
 
 _Handler = Callable[[re.Match[str], str, date | None], _Hit | None]
@@ -261,6 +262,20 @@ def _ongoing_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit 
     return _Hit(4, m.start(), m.end(), "ongoing")
 
 
+def _month_span_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    hit = _month_hit(m, shadow, plan_date)
+    if hit is not None:
+        hit.span = True
+    return hit
+
+
+def _quarter_span_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    hit = _quarter_hit(m, shadow, plan_date)
+    if hit is not None:
+        hit.span = True
+    return hit
+
+
 _MONTH = r"thang\s+(?P<m>\d{1,2})(?:\s*(?:nam|[/.\-])\s*" + _Y + r")?(?![\d/])"
 _QUARTER = r"quy\s+(?P<q>iv|i{1,3}|[1-4])\b(?:\s*(?:nam|[/.\-])?\s*" + _Y + r")?"
 _RANGE = r"(?:(?:giai doan|tu nam|nam)\s+)?(?P<y>(?:19|20)\d\d)\s*(?:-|–|den(?: nam)?)\s*(?P<y2>(?:19|20)\d\d)"
@@ -268,9 +283,9 @@ _CUE_AFTER = r"\s*,?\s*(?:thi\s+)?(?:phai|can|se)?\s*(?:hoan thanh|xong)\b"
 _PART_YEAR = r"(?P<p>6 thang dau nam|giua nam|cuoi nam)(?:\s*(?:nam\s*)?(?P<y>(?:19|20)\d\d))?"
 
 # Spans: "từ tháng 3 đến tháng 6/2025", "quý III - quý IV năm 2025" fall due at their end.
-_MONTH_SPAN = (r"(?:tu\s+)?thang\s+\d{1,2}(?:\s*(?:nam|[/.\-])\s*\d{4})?\s*(?:den(?:\s+het)?|-|–)\s*(?:thang\s+)?"
+_MONTH_SPAN = (r"thang\s+\d{1,2}(?:\s*(?:nam|[/.\-])\s*\d{4})?\s*(?:den(?:\s+het)?|-|–)\s*(?:thang\s+)?"
                + _MONTH)
-_QUARTER_SPAN = r"(?:tu\s+)?quy\s+(?:iv|i{1,3}|[1-4])\s*(?:den(?:\s+het)?|-|–)\s*" + _QUARTER
+_QUARTER_SPAN = r"quy\s+(?:iv|i{1,3}|[1-4])\s*(?:den(?:\s+het)?|-|–)\s*" + _QUARTER
 # "tháng 9/2025 và thường xuyên": the first day that matters is the month's end.
 _MONTH_THEN_ONGOING = _MONTH + r"\s*(?:,|va)\s*(?:thuc hien\s+)?(?:thuong xuyen|hang nam|lien tuc)"
 
@@ -282,8 +297,8 @@ _THEN_ON = (r"(?:" + _CUE_PERIOD + r"\s+)?(?:(?:tu|trong)\s+)?(?:quy\s+(?:iv|i{1
 # (pattern with cue, pattern allowed bare in a short text, handler)
 _RULES: list[tuple[str, str | None, _Handler]] = [
     (_THEN_ON, None, _ongoing_hit),
-    (r"(?:" + _CUE_PERIOD + r"\s+)?" + _MONTH_SPAN, _MONTH_SPAN, _month_hit),
-    (r"(?:" + _CUE_PERIOD + r"\s+)?" + _QUARTER_SPAN, _QUARTER_SPAN, _quarter_hit),
+    (_MONTH_SPAN, r"(?:tu\s+)?" + _MONTH_SPAN, _month_span_hit),
+    (_QUARTER_SPAN, r"(?:tu\s+)?" + _QUARTER_SPAN, _quarter_span_hit),
     (_MONTH_THEN_ONGOING, None, _month_hit),
     (r"truoc\s+(?:ngay\s+)?(?P<d>\d{1,2})\s+" + _REPEAT_MONTH, None, _monthly_hit),
     (_REPEAT_MONTH + r"\s*,?\s*(?:truoc|cham nhat)\s+(?:ngay\s+)?(?P<d>\d{1,2})(?!\s*(?:[/.\-]|thang)\s*\d)",
@@ -356,6 +371,9 @@ def parse_deadline(text: str, plan_date: date | None = None) -> Deadline | None:
                 hits.append(hit)
     if not hits:
         return None
+    spans = [h for h in hits if h.span]
+    if spans:  # "thời gian: quý III - quý IV": the span, not "thời gian: quý III" that overlaps it
+        hits = [h for h in hits if h.span or not any(h.start < s.end and s.start < h.end for s in spans)]
     best = min(hits, key=lambda h: (h.rank, h.start))
     phrase = text[best.start:best.end].strip(" ,;.")
     return Deadline(best.kind, best.due, best.month, best.day, phrase)

@@ -28,7 +28,10 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = (ROOT.parent / "shared" / "seeds") if (ROOT.parent / "shared" / "seeds").exists() else ROOT / "tests" / "data"
+# The shared samples: beside the main checkout (../shared), or two levels up from a helper's worktree
+# (/work/wt/<name> -> /work/shared); the project's own plans when neither is there.
+SEEDS = next((p for p in (ROOT.parent / "shared" / "seeds", ROOT.parent.parent / "shared" / "seeds") if p.exists()),
+             ROOT / "tests" / "data")
 PG_ADMIN_URL = os.environ.get("NHACVIEC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -213,3 +213,45 @@ def test_a_headings_time_applies_to_its_items() -> None:
     assert only(plan, "kiện toàn").deadline.due == date(2025, 6, 30)  # type: ignore[union-attr]
     assert only(plan, "khám sức khỏe").deadline.due == date(2026, 12, 31)  # type: ignore[union-attr]
     assert only(plan, "xúc tiến").deadline is None
+
+
+def test_bodies_under_a_group_heading_keep_their_own_items_and_fields() -> None:
+    plan = parse_text(HEAD + "1. Các đơn vị thuộc Bộ\n\n1.1. Cục Khoa học, Công nghệ và Thông tin có trách nhiệm:\n\n"
+                      "a) Chủ trì hoàn thiện cơ sở dữ liệu ngành, trước ngày 31/12/2025.\n\n"
+                      "b) Hướng dẫn triển khai học bạ số trong quý IV/2025.\n\n"
+                      "1.2. Vụ Kế hoạch - Tài chính bố trí kinh phí trước ngày 15/11/2025.\n\n"
+                      "1.3. Văn phòng Bộ\n\n- Nội dung: Cung cấp dịch vụ công trực tuyến toàn trình.\n\n"
+                      "- Thời gian thực hiện: tháng 12/2025 và thường xuyên.\n\n"
+                      "2. Các sở giáo dục và đào tạo\n\nSở giáo dục và đào tạo các tỉnh, thành phố có trách nhiệm:\n\n"
+                      "- Tham mưu ban hành kế hoạch của địa phương trong tháng 9/2025.\n\n"
+                      "3. Đảng đoàn Hội đồng nhân dân tỉnh chỉ đạo giám sát; thực hiện hằng năm." + TAIL)
+    assert not [t for t in plan.tasks if t.text.endswith("có trách nhiệm:")]  # lead lines are no tasks
+    assert only(plan, "hoàn thiện cơ sở dữ liệu").lead == ["Cục Khoa học"]
+    assert only(plan, "bố trí kinh phí").lead == ["Vụ Kế hoạch - Tài chính"]
+    t = only(plan, "dịch vụ công")
+    assert t.lead == ["Văn phòng Bộ"] and t.deadline and t.deadline.due == date(2025, 12, 31)
+    assert only(plan, "Tham mưu ban hành").lead == ["Sở giáo dục và đào tạo"]
+    assert only(plan, "giám sát").lead == ["Đảng đoàn Hội đồng nhân dân tỉnh"]
+
+
+@pytest.mark.parametrize("head", [
+    "ỦY BAN NHÂN DÂN TỈNH KON TUM CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+    "Số: 88 /KH-UBND Kon Tum, ngày 12 tháng 02 năm 2025",  # columns joined by one space, number and date on a line
+    "| ỦY BAN NHÂN DÂN TỈNH KON TUM | CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM |\n"
+    "| Số: 88/KH-UBND | Kon Tum, ngày 12 tháng 02 năm 2025 |",  # a header table
+    "Số: 88/KH-UBND\t\tKon Tum, ngày 12 tháng 02 năm 2025",  # no issuer in the header: the signature's "TM."
+])
+def test_header_variants_give_number_issuer_and_date(head: str) -> None:
+    plan = parse_text(head + "\n\nKẾ HOẠCH\n\nPhát triển thể thao năm 2025\n\nII. NHIỆM VỤ\n\n"
+                      "1. Sở Y tế chủ trì khám sức khỏe trong quý II/2025.\n\nNơi nhận:\n- Lưu: VT.\n\n"
+                      "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\nLê Văn A\n")
+    assert (plan.number, plan.issuer, plan.issued_on) == ("88/KH-UBND", "Ủy ban nhân dân tỉnh Kon Tum",
+                                                          date(2025, 2, 12))
+
+
+def test_a_table_whose_columns_are_not_recognised_is_reported() -> None:
+    plan = parse_text(HEAD + "1. Bộ Nội vụ chủ trì tổng kết trong quý IV/2025.\n\n"
+                      "| STT | Hạng mục | Đơn vị | Ghi chú |\n|---|---|---|---|\n| 1 | Hội nghị | Sở A | |\n"
+                      "| 2 | Tập huấn | Sở B | |\n" + TAIL)
+    assert len(plan.tasks) == 1
+    assert [x.reason for x in plan.left_out] == ["bảng 3 hàng không nhận ra cột nhiệm vụ và cột cơ quan chủ trì"]

@@ -44,6 +44,9 @@ def _kind_index(paras: list[Para]) -> int | None:
     return None
 
 
+_SHORT_NAME_WORDS = 10
+
+
 def _proper(upper: str, finder: NameFinder) -> str:
     """"ỦY BAN NHÂN DÂN TỈNH NINH THUẬN" -> "Ủy ban nhân dân tỉnh Ninh Thuận"."""
     text = upper.strip()
@@ -56,19 +59,32 @@ def _proper(upper: str, finder: NameFinder) -> str:
         return f"{name} {place}".strip() if place and not name.endswith(place) else name
     out = lower[:1].upper() + lower[1:]
     # "BỘ KHOA HỌC VÀ CÔNG NGHỆ" -> "Bộ Khoa học và Công nghệ": each part of the name after the head word.
-    out = re.sub(r"^((?:bộ|sở|cục|tổng cục|ban|ủy ban|uỷ ban|vụ|viện|đài|báo)\s+)(\w)",
-                 lambda x: x.group(1).capitalize() + x.group(2).upper(), out, flags=re.IGNORECASE)
-    out = re.sub(r"(\s(?:và|-)\s|,\s)(\w)", lambda x: x.group(1) + x.group(2).upper(), out)
+    if not re.match(r"^(?:ủy|uỷ) ban nhân dân\b", out, re.IGNORECASE):  # not "Ủy ban Nhân dân"
+        out = re.sub(r"^((?:bộ|sở|cục|tổng cục|ban|ủy ban|uỷ ban|vụ|viện|đài|báo)\s+)(\w)",
+                     lambda x: x.group(1).capitalize() + x.group(2).upper(), out, flags=re.IGNORECASE)
+    if len(out.split()) <= _SHORT_NAME_WORDS:
+        # "Sở Văn hóa, Thể thao và Du lịch"; a steering committee's long name keeps its words as they are.
+        out = re.sub(r"(\s(?:và|-)\s|,\s)(\w)", lambda x: x.group(1) + x.group(2).upper(), out)
     if m:
         out = out[: m.start(2)] + place
     return out
 
 
+# The right column's motto lines: where a PDF joined the two columns with a single space, they part them.
+_MOTTO = re.compile(r"\s+(?=CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM|CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+                    r"|ĐẢNG CỘNG SẢN VIỆT NAM|Độc lập - Tự do - Hạnh phúc)")
+
+
+_MOTTO_WORDS = re.compile(r"CỘNG H|ĐẢNG CỘNG SẢN|Độc lập - ")
+
+
 def _columns(p: Para) -> list[str]:
     """A header line copied from a PDF holds both columns side by side ("BỘ X      CỘNG HÒA ..."):
     a run of spaces or a tab parts them, and each is read as a line of its own."""
+    if "  " not in p.raw and "\t" not in p.raw and not _MOTTO_WORDS.search(p.raw):
+        return [p.text]  # most lines: one column (checked cheaply, every paragraph passes here)
     raw = re.sub(r"(?i)\b(ngày)[\s._…]{2,}(tháng|/)", r"\1 \2", p.raw.strip())  # a blank day is no column gap
-    cols = [clean_markup(c) for c in re.split(r"\s{4,}|\t", raw)]
+    cols = [clean_markup(c) for part in re.split(r"\s{4,}|\t", raw) for c in _MOTTO.split(part)]
     return [c for c in cols if c] if len(cols) > 1 else [clean_markup(raw) if raw != p.raw.strip() else p.text]
 
 
@@ -92,7 +108,10 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
     for t in (col for p in header for col in _columns(p)):
         if (m := _NUMBER.match(_number_line(t))) or (m := _PARTY_NUMBER.match(t)):
             plan.number = plan.number or m.group("n").rstrip(".")  # the first one is the plan's own
-            continue
+            # "Số: 88 /KH-UBND Kon Tum, ngày 12 tháng 02 năm 2025": the date may share the line.
+            t = t[m.end():].strip() if _DATE.search(fold(t[m.end():], expand=False)) else ""
+            if not t:
+                continue
         ft = fold(t, expand=False)
         dm = _DATE.search(ft)
         if dm:
@@ -128,11 +147,24 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
     if issuer_lines:
         plan.issuer = _proper(" ".join(issuer_lines), finder)
     else:
-        plan.issuer = _issuer_from_preamble(rest[1:6], finder)
+        plan.issuer = _issuer_from_preamble(rest[1:6], finder) or _issuer_from_signature(paras, finder)
     if plan.issuer and place and re.search(r"(tỉnh|Tỉnh ủy)$", plan.issuer):
         plan.issuer = f"{plan.issuer} {place}"
     plan.signer = _signer(paras)
     return plan
+
+
+_ON_BEHALF = re.compile(r"^(?:T/M|TM\.?)\s+(?P<b>[A-ZĐÀ-Ỹ][^a-zà-ỹ]{3,60})$")
+
+
+def _issuer_from_signature(paras: list[Para], finder: NameFinder) -> str | None:
+    """"TM. ỦY BAN NHÂN DÂN", "T/M BAN THƯỜNG VỤ": the body that signs, when the header names none."""
+    for p in reversed(paras):
+        for col in _columns(p):
+            m = _ON_BEHALF.match(col.strip())
+            if m:
+                return _proper(m.group("b"), finder)
+    return None
 
 
 def _issuer_from_preamble(paras: list[Para], finder: NameFinder) -> str | None:

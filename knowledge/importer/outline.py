@@ -52,6 +52,7 @@ _DUTY_OF = re.compile(r"^(?:trach nhiem|nhiem vu|doi voi|phan cong)(?:\s+cua)?\s
 # the name, or where it is ("các tỉnh, thành phố trực thuộc trung ương"), but no verb or clause.
 _NAME_TAIL = re.compile(r"^(?![^:]*\b(?:trong|ve|doi voi|nham|de|thuc hien|trien khai|chu tri|phoi hop)\b)"
                         r"[\w ,\-–&]{0,60}$")
+_DUTY_COLON = re.compile(r"\b(?:co|chiu) trach nhiem(?: (?:thuc hien|nhu sau|cac nhiem vu sau))?\s*:\s*$")
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
 
@@ -323,7 +324,8 @@ class OutlineParser:
             for s, e in reversed(spans):
                 rest = rest[:s] + " " * (e - s) + rest[e:]
             rest = _ROLE_WORDS.sub(" ", rest[r.lead_end:])
-            lead_line = len(re.sub(r"[^a-z]", "", rest)) <= 12
+            # "X có trách nhiệm:" heads its items even when X is longer than the name the finder knows.
+            lead_line = len(re.sub(r"[^a-z]", "", rest)) <= 12 or bool(_DUTY_COLON.search(shadow(text)))
         return _Info(text, r, lead, parse_deadline(text, self.plan_date), agency_heading, lead_line)
 
     def _dept_list(self, head: str, rest: str) -> list[str]:
@@ -380,11 +382,15 @@ class OutlineParser:
             child_ref = _child_ref(ref, child)
             if child.kind == "plain":
                 info = self.info(child.text)
-                if info.agency_heading and len(child.text) < 200:
+                if (info.agency_heading or (info.lead_line and child.text.rstrip().endswith(":"))) \
+                        and len(child.text) < 200:
+                    # "Sở X có trách nhiệm:" standing alone heads the items after it, as a heading does.
                     heading = _Ctx(info.lead, [m.name for m in info.roles.coordinators], info.deadline)
                     last_task = None
                     continue
                 ctx = heading or outer
+            elif child.kind == "bullet" and heading is not None:
+                ctx = heading  # "- ..." items under a plain "Sở X có trách nhiệm:" line
             else:
                 heading, ctx = None, outer
             if child.kind == "star" or (child.kind == "plain" and pending and len(child.text) < 250):
@@ -602,7 +608,9 @@ _WORK_MIN_CHARS = 40
 
 
 def _looks_like_work(text: str) -> bool:
-    if "phu luc" in fold(text):  # "Các nhiệm vụ cụ thể tại Phụ lục kèm theo": a pointer, read there
+    f = fold(text)
+    if "phu luc" in f or "kem theo" in f or text.isupper():
+        # "Các nhiệm vụ cụ thể tại Phụ lục kèm theo", "(Kèm theo Kế hoạch số ...)", a title in capitals
         return False
     return len(text) >= _WORK_MIN_CHARS or parse_deadline(text) is not None
 
@@ -641,7 +649,9 @@ def hoist_fields(node: Node) -> None:
         if g.kind in ("bullet", "plain") and _FIELD.match(g.text):
             run_start = i
             break
-    if run_start is None or any(_has_fields(x) for x in items[:-1]):
+    # Only right under the last item's own line, and only after plain content items: an item with
+    # content of its own ("1.4. Văn phòng Bộ / - Nội dung: ... / - Thời gian: ...") keeps its fields.
+    if run_start != 0 or any(_has_fields(x) or x.children for x in items[:-1]):
         return
     tail = last.children[run_start:]
     if not all(g.kind in ("bullet", "plain") for g in tail):

@@ -19,6 +19,9 @@ from knowledge.text import clean_markup, fold
 
 T = TypeVar("T")
 
+# A table this large whose columns are not recognised is reported as left out (a header table is smaller).
+_UNREAD_MIN_ROWS = 3
+_UNREAD_MIN_COLS = 3
 _COLUMNS = {
     "task": re.compile(r"\b(nhiem vu|noi dung|cong viec|hoat dong|giai phap|ten de an|de an)\b"),
     "lead": re.compile(r"\b(chu tri|thuc hien|trach nhiem|dau moi)\b"),
@@ -95,6 +98,10 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
             start = i + 1
             break
     if not cols:
+        if left_out is not None and len(table.rows) >= _UNREAD_MIN_ROWS \
+                and max(len(r) for r in table.rows) >= _UNREAD_MIN_COLS:
+            left_out.append(LeftOut(prefix, " | ".join(table.rows[0])[:200],
+                                    f"bảng {len(table.rows)} hàng không nhận ra cột nhiệm vụ và cột cơ quan chủ trì"))
         return []
     out: list[ParsedTask] = []
     section = ""
