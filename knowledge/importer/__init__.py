@@ -87,7 +87,7 @@ def _flag_problems(plan: ParsedPlan) -> None:
 _WRAPS_PLAN = re.compile(r"^dieu 1\W+ban hanh kem theo (?:quyet dinh|chi thi|nghi quyet) nay\s+"
                          r"(?P<k>ke hoach|chuong trinh)")
 _KIND_LINE = {"ke hoach", "chuong trinh", "chuong trinh hanh dong", "ke hoach hanh dong"}
-_HEAD_KINDS = _KIND_LINE | {"quyet dinh", "chi thi"}
+_HEAD_KINDS = _KIND_LINE | {"quyet dinh", "chi thi", "nghi quyet"}
 # How far into a document the decision's first article and header tables may stand.
 _HEAD_SPAN = 80
 

@@ -56,6 +56,7 @@ _DUTY_COLON = re.compile(r"\b(?:co|chiu) trach nhiem(?: (?:thuc hien|nhu sau|cac
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
 
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MARKUP = re.compile(r"[*_\u00a0\u200b]|\s\s")
 # A page number copied out of a PDF between two pages: "2", "- 3 -", "Trang 4", "5/12" on a line of its own.
 _PAGE_NO = re.compile(r"^(?:[-–—]\s*)?(?:trang\s+)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*[-–—])?$", re.IGNORECASE)
@@ -87,7 +88,7 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
             out.append(b)
             last_line = ""
             continue
-        raw = b.rstrip()
+        raw = _MD_HEADING.sub("", b.rstrip())  # "# NGHỊ QUYẾT", "## Ban hành ...": a markdown heading's words
         text = clean_markup(raw) if _MARKUP.search(raw) else raw.strip()
         if not text:
             last_line = ""
