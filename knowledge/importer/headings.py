@@ -20,8 +20,9 @@ _MAX_HEADING = 110
 _PREFIX = re.compile(r"^(?:de nghi\s*:?\s*|cac\s+|(?:tap the\s+)?lanh dao\s+|thuong truc\s+|ban thuong vu\s+|ban can su dang\s+|"
                      r"dang doan\s+|dang uy(?:\s+co quan)?\s+|chi bo(?:\s+co quan)?\s+|dang bo(?:\s+co quan)?\s+|"
                      r"to dang(?:\s+o)?\s+|thu truong\s+|nguoi dung dau\s+|chu tich\s+|giam doc\s+)*$")
-# What may stand between two names of one heading.
-_JOIN = re.compile(r"^\s*(?:,|;|va|o|cua|thuoc|truc thuoc|co quan|cac|,\s*cac|,\s*va|va cac)*\s*$")
+# What may stand between two names of one heading: "ở", "của", "thuộc", a list's comma, or a few words
+# of a name the finder does not know (", các đại biểu "); verbs are ruled out for the whole line.
+_JOIN_WORDS = 4
 # Words no name holds: a verb or a preposition makes the line a sentence. Short words are matched with
 # their accents ("tại" is a preposition, "Tài chính" a name), longer ones folded.
 _SHORT_VERB = re.compile(r"(?<!\w)(?:có|là|làm|chịu|được|để|với|về|trong|tại|cho|đã|sẽ|nhằm|khi|nếu|thì|từ|đến|"
@@ -45,7 +46,7 @@ def heading_body(text: str, finder: NameFinder) -> list[str] | None:
     if not found or not _PREFIX.match(sh[:found[0].start]):
         return None
     for a, b in zip(found, found[1:], strict=False):
-        if not _JOIN.match(sh[a.end:b.start]):
+        if len(re.findall(r"\w+", sh[a.end:b.start])) > _JOIN_WORDS:
             return None
     if not _name_tail(stripped[found[-1].end:]):
         return None
