@@ -9,6 +9,7 @@ the first name the finder knows ("Tổ đảng") would give every such heading t
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from knowledge.importer.names import HEAD_WORDS, Mention, NameFinder, shadow
@@ -17,8 +18,9 @@ from knowledge.text import fold
 # Longest heading read as a name; a longer line is a sentence.
 _MAX_HEADING = 110
 # Words before the first name that make it an office or a party body of that name.
-_PREFIX = re.compile(r"^(?:de nghi\s*:?\s*|cac\s+|(?:tap the\s+)?lanh dao\s+|thuong truc\s+|ban thuong vu\s+|ban can su dang\s+|"
-                     r"dang doan\s+|dang uy(?:\s+co quan)?\s+|chi bo(?:\s+co quan)?\s+|dang bo(?:\s+co quan)?\s+|"
+_PREFIX = re.compile(r"^(?:de nghi\s*:?\s*|cac\s+|(?:tap the\s+)?lanh dao\s+|thuong truc\s+|ban thuong vu\s+|"
+                     r"ban can su dang\s+|dang doan\s+|dang uy(?:\s+co quan)?\s+|chi bo(?:\s+co quan)?\s+|"
+                     r"dang bo(?:\s+co quan)?\s+|"
                      r"to dang(?:\s+o)?\s+|thu truong\s+|nguoi dung dau\s+|chu tich\s+|giam doc\s+)*$")
 # What may stand between two names of one heading: "ở", "của", "thuộc", a list's comma, or a few words
 # of a name the finder does not know (", các đại biểu "); verbs are ruled out for the whole line.
@@ -37,7 +39,8 @@ _SEPARATOR = re.compile(r"\s*(?:[,;]|\bvà\b)\s*(?:và\s+)?")
 def heading_body(text: str, finder: NameFinder) -> list[str] | None:
     """The bodies a verb-less heading names, each as written; None when the line is not such a heading."""
     stripped = text.strip().rstrip(":").strip()
-    if not stripped or len(stripped) > _MAX_HEADING or stripped.endswith(".") or any(c.isdigit() or c == "|" for c in stripped):
+    if not stripped or len(stripped) > _MAX_HEADING or stripped.endswith(".") \
+            or any(c.isdigit() or c == "|" for c in stripped):
         return None
     sh = shadow(stripped)
     if _VERB.search(sh) or _SHORT_VERB.search(stripped.lower()):
@@ -45,7 +48,7 @@ def heading_body(text: str, finder: NameFinder) -> list[str] | None:
     found = finder.mentions(stripped)
     if not found or not _PREFIX.match(sh[:found[0].start]):
         return None
-    for a, b in zip(found, found[1:], strict=False):
+    for a, b in itertools.pairwise(found):
         if len(re.findall(r"\w+", sh[a.end:b.start])) > _JOIN_WORDS:
             return None
     if not _name_tail(stripped[found[-1].end:]):

@@ -315,9 +315,10 @@ class OutlineParser:
                 # "Cục Quản lý Khám, chữa bệnh", "Sở Y tế các tỉnh, thành phố trực thuộc trung ương": a
                 # name the finder knows only the start of; the heading's rest is the name as written.
                 lead, agency_heading = [rest.strip()], True
-        if not agency_heading and (names := heading_body(text, self.finder)) is not None:
+        named = None if agency_heading else heading_body(text, self.finder)
+        if named is not None:
             # "Tổ đảng ở Thường trực Ủy ban Kinh tế", "Lãnh đạo Ban Dân nguyện": the heading names the body.
-            lead, agency_heading = names, True
+            lead, agency_heading = named, True
         lead_line = False
         if lead and not agency_heading and text.rstrip().endswith(":"):
             rest = shadow(text)
