@@ -254,7 +254,16 @@ def _part_of_year_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> 
     return _Hit(0 if due else 2, m.start(), m.end(), "date", due=due)
 
 
+# "Kế hoạch phát triển kinh tế - xã hội hằng năm", "dự toán ngân sách nhà nước hàng năm": inside a sentence,
+# the words name a yearly document, not when the task falls due (a short "Theo kế hoạch ... hằng năm" is one).
+_YEARLY_DOCUMENT = re.compile(r"(?:ke hoach|chuong trinh|du toan|ngan sach)[^.,;:()]{0,45}$")
+
+
 def _periodic_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    if m.group().startswith("hang") and len(shadow) > 2 * BARE_MAX and not shadow.startswith("theo") \
+            and _YEARLY_DOCUMENT.search(shadow, max(0, m.start() - 60), m.start()) \
+            and not _near(shadow, m.start(), m.end(), r"dinh ky"):
+        return None
     return _Hit(3, m.start(), m.end(), "periodic")
 
 

@@ -109,3 +109,14 @@ def test_a_citation_date_is_not_the_plans_date() -> None:
                       "Nơi nhận:\n- Lưu: VT.\n\nTM. CHÍNH PHỦ\nTHỦ TƯỚNG\n\nNguyễn Văn A\n", "nq.md")
     assert plan.issued_on == date(2025, 1, 9) and plan.number == "12/NQ-CP"
     assert plan.issuer == "Chính phủ"
+
+
+def test_a_yearly_document_named_in_a_task_is_not_its_deadline() -> None:
+    plan_day = date(2025, 11, 1)
+    inside = ("Sở Tài chính chủ trì bố trí kinh phí chi thường xuyên trong dự toán ngân sách nhà nước hàng năm "
+              "cho các cơ quan, đơn vị để triển khai Kế hoạch này.")
+    assert parse_deadline(inside, plan_day) is None
+    field = parse_deadline("Theo kế hoạch công tác tư pháp hàng năm.", plan_day)
+    assert field is not None and field.kind == "periodic"  # a time field's value: the yearly plan sets it
+    report = parse_deadline("Định kỳ báo cáo kết quả thực hiện Kế hoạch hằng năm cho Ủy ban nhân dân tỉnh.", plan_day)
+    assert report is not None and report.kind == "periodic"
