@@ -111,8 +111,14 @@ async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str | i
     there is one (`hand_over`), else are cancelled. Returns what the admins must be told, or None when
     the chat was no focal point or was already marked (nothing new to say)."""
     chat = str(chat_id)
-    rows = [r for r in await get_by_chat(session, channel, chat) if r.status != UNREACHABLE]
-    if not rows:
+    every = await get_by_chat(session, channel, chat)
+    rows = [r for r in every if r.status != UNREACHABLE]
+    if not rows:  # already marked: a reminder claimed before that still goes to the other channel
+        box = await session.get(Outbox, in_flight) if in_flight else None
+        for owner in every:
+            sibling = await fallback_for(session, owner) if box and box.focal_point_id == owner.id else None
+            if sibling is not None:
+                await hand_over(session, owner, sibling, in_flight)
         return None
     elsewhere: list[str] = []
     for row in rows:
