@@ -275,8 +275,20 @@ async def list_focal_points(
 
 
 async def approved_for(session: AsyncSession, agency_ids: Iterable[int]) -> list[FocalPoint]:
-    """The reminder recipients of some agencies: their approved focal points."""
-    return await list_focal_points(session, agency_ids=agency_ids, statuses=[APPROVED])
+    """The reminder recipients of some agencies: their approved focal points, a linked person once."""
+    return one_per_person(await list_focal_points(session, agency_ids=agency_ids, statuses=[APPROVED]))
+
+
+def one_per_person(rows: Iterable[FocalPoint]) -> list[FocalPoint]:
+    """Approved rows, one per person and agency: the first made (by id) of a person linked on several
+    channels is where their messages go; the others are its fallback (`fallback_for`)."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for row in sorted(rows, key=lambda r: r.id):
+        if (row.agency_id, person_of(row)) not in seen:
+            seen.add((row.agency_id, person_of(row)))
+            out.append(row)
+    return out
 
 
 async def pending(session: AsyncSession) -> list[FocalPoint]:

@@ -96,6 +96,7 @@ async def test_linked_person_is_reminded_once_then_through_the_other_channel(db:
         await s.commit()
         planned = (await s.scalars(select(Outbox))).all()
         assert {o.focal_point_id for o in planned} == {oa.id} and len(planned) == 2
+        assert [f.id for f in await focal_points.approved_for(s, [agency])] == [oa.id]  # told once, too
         notice = await focal_points.mark_unreachable(s, "zalo_oa", "u1", "không tương tác 7 ngày")
         await s.commit()
     assert notice is not None and "telegram" in notice
@@ -104,6 +105,7 @@ async def test_linked_person_is_reminded_once_then_through_the_other_channel(db:
         assert [o.status for o in after] == ["moved", "moved", "pending", "pending"]
         assert {o.focal_point_id for o in after if o.status == "pending"} == {tg.id}
         assert [o.text for o in after[2:]] == [o.text for o in after[:2]]
+        assert [f.id for f in await focal_points.approved_for(s, [agency])] == [tg.id]
         again = await planner.run_planner(s, clock.now(), HOUR)  # the planner agrees: nothing new
         await s.commit()
     assert (again.created, again.cancelled) == (0, 0)
