@@ -246,8 +246,30 @@ async def revive(session: AsyncSession, channel: str, chat_id: str | int) -> int
     for r in rows:
         r.status = APPROVED if r.approved_by else PENDING
         session.add(AuditEntry(actor=f"{channel}:{chat_id}", action="focal.reachable", target=f"focal:{r.id}"))
+        if r.status == APPROVED:
+            await take_back(session, r)
     await session.flush()
     return len(rows)
+
+
+async def take_back(session: AsyncSession, row: FocalPoint) -> int:
+    """A chat back in reach takes back the reminders handed to the linked chat that are not sent yet
+    (the planner sends a linked person's reminders through their first row again): each such row on
+    the other chat is cancelled and this chat's own row is pending again, so nothing is lost or doubled."""
+    others = [o.id for o in await linked(session, row)]
+    if not others:
+        return 0
+    n = 0
+    for old in (await session.scalars(select(Outbox).where(Outbox.focal_point_id == row.id,
+                                                           Outbox.status == MOVED))).all():
+        twin = await session.scalar(select(Outbox).where(
+            Outbox.task_id == old.task_id, Outbox.focal_point_id.in_(others), Outbox.occurrence == old.occurrence,
+            Outbox.offset_key == old.offset_key, Outbox.status == "pending"))
+        if twin is not None:
+            twin.status, twin.last_error = "cancelled", "đầu mối nhận lại trên kênh đầu"
+            old.status, old.last_error, old.attempts, old.next_attempt_at = "pending", None, 0, None
+            n += 1
+    return n
 
 
 async def issue_code(session: AsyncSession, agency_id: int, by: str, expires_at: datetime) -> str:

@@ -109,3 +109,13 @@ async def test_linked_person_is_reminded_once_then_through_the_other_channel(db:
         again = await planner.run_planner(s, clock.now(), HOUR)  # the planner agrees: nothing new
         await s.commit()
     assert (again.created, again.cancelled) == (0, 0)
+    # The Zalo OA user writes again: the reminders not yet sent come back to that chat, once.
+    async with db.session() as s:
+        assert await focal_points.revive(s, "zalo_oa", "u1") == 1
+        await s.commit()
+    async with db.session() as s:
+        back = (await s.scalars(select(Outbox).order_by(Outbox.id))).all()
+        assert [o.status for o in back] == ["pending", "pending", "cancelled", "cancelled"]
+        again = await planner.run_planner(s, clock.now(), HOUR)
+        await s.commit()
+    assert (again.created, again.cancelled, again.revived) == (0, 0, 0)
