@@ -145,6 +145,9 @@ class FocalPoint(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | approved | unreachable | removed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The same person's first row (knowledge.focal_points.link): rows of one person share reminders,
+    # sent once, through the first of them that is approved (the others are its fallback).
+    linked_to: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     __table_args__ = (UniqueConstraint("agency_id", "channel", "chat_id", name="uq_focal_chat"),)
 
@@ -158,6 +161,8 @@ class RegistrationCode(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_by: Mapped[int | None] = mapped_column(ForeignKey("focal_points.id"), nullable=True)
+    # A link code (/lienket): "channel:chat_id" whose focal-point rows the code's user joins on their channel.
+    link_chat: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class ReminderPolicy(Base):

@@ -61,8 +61,8 @@ async def test_question_answered_by_polling(db: Database, zalo: FakeZalo) -> Non
     assert all("offset" not in p for m, p in zalo.requests if m == "getUpdates")
 
 
-async def test_a_typed_number_follows_the_numbered_list(sqlite_db: Database, zalo: FakeZalo) -> None:
-    ctx = await with_plan(sqlite_db)
+async def test_a_typed_number_follows_the_numbered_list(db: Database, zalo: FakeZalo) -> None:
+    ctx = await with_plan(db)
     async with running(zalo_channel(ctx, zalo)):
         zalo.queue_message(USER, QUESTION)
         [listing] = await zalo.wait_for_messages(1, USER)
