@@ -516,6 +516,9 @@ _STILL_TIME = re.compile(r"\b(con han|het han|con kip|con bao lau|con may ngay|c
 _FOLLOW_WORDS = wordset("con chi tiet noi dung day du cu the xem cho ro hon toan van nguyen kip bao lau may")
 
 
+_ABOUT_ONE = frozenset({"lead", "coord", "report", "due", "status", "unknown"})  # kinds that ask about one task
+
+
 @dataclass(frozen=True)
 class FollowUp:
     """A question about the chat's subject: `ask` is what it wants to know of it, `n` a number in its list."""
@@ -534,8 +537,9 @@ def follow_up(p: Parsed) -> FollowUp | None:
         return FollowUp("pick", int(m.group(1)))
     topic = any(t is not None and not t.name and t.text not in _FOLLOW_WORDS for t in p.seq)
     refers = bool(_REFERENCE.search(f))
-    if not refers and (topic or p.agencies or p.plans or (p.window is not None and not _STILL_TIME.search(f))):
-        return None  # a question of its own
+    if not refers and (topic or p.agencies or p.plans or (p.window is not None and not _STILL_TIME.search(f))
+                       or p.kind not in _ABOUT_ONE):
+        return None  # a question of its own ("Việc nào đã quá hạn?" is a list, not about the last task)
     if _PLAN_REF.search(f) and _PLAN_INFO.search(f):
         return FollowUp("plan_info")
     if _WHICH_PLAN.search(f) or _PLAN_REF.search(f):

@@ -402,14 +402,16 @@ def _ask_which(idx: Index, p: Parsed, hits: list[Hit], dues: Dues) -> Answer:
 
 # ---- lists: an agency's tasks, a plan, a time window, overdue -----------------------------------
 def _numbered(idx: Index, docs: list[TaskDoc], dues: Dues, with_lead: bool = True, start: int = 1,
-              notes: dict[int, str] | None = None, total: int | None = None) -> tuple[list[str], list[Choice]]:
+              notes: dict[int, str] | None = None, total: int | None = None,
+              tags: dict[int, str] | None = None) -> tuple[list[str], list[Choice]]:
     """One page (PAGE items) of a list, numbered from `start`; "xem tiếp" when more follow.
     `total`: how many the list holds (more than `docs` when only the first MAX_TASKS were kept)."""
     lines: list[str] = []
     choices: list[Choice] = []
     page = docs[:PAGE]
     for n, doc in enumerate(page, start):
-        lines.append(render.list_line(idx, n, doc, dues, with_lead, (notes or {}).get(doc.id, "")))
+        lines.append(render.list_line(idx, n, doc, dues, with_lead, (notes or {}).get(doc.id, ""),
+                                      (tags or {}).get(doc.id, "")))
         choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:task:{doc.id}"))
     left = (len(docs) if total is None else total) - len(page)
     if left > 0:
@@ -634,7 +636,8 @@ def _dated_list(idx: Index, intent: str, header: str, count: int, items: list[tu
                 dues: Dues) -> Answer:
     """A numbered list of dated tasks (a window, the overdue ones), each a choice to see it in full."""
     docs = [idx.docs[i] for _, i in items]
-    body, choices = _numbered(idx, docs, dues, total=count)
+    tags = {idx.docs[i].id: render.day_tag(d, dues.today) for d, i in items}  # the day in the window, not the next
+    body, choices = _numbered(idx, docs, dues, total=count, tags=tags)
     return Answer("", intent, "\n".join([header, *body, "Gõ số để xem chi tiết."]), docs, choices, listed=True)
 
 

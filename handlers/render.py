@@ -141,13 +141,16 @@ def due_tag(idx: Index, doc: TaskDoc, dues: Dues) -> str:
     if doc.status != "open":
         return "đã hủy"
     due = dues.of(doc)
-    if due is None:
-        return "định kỳ"
-    if due.day < dues.today:
-        return f"quá hạn {(dues.today - due.day).days} ngày"
-    if due.day == dues.today:
+    return "định kỳ" if due is None else day_tag(due.day, dues.today)
+
+
+def day_tag(day: date, today: date) -> str:
+    """A due day as a list line opens with it: "15/12", "15/11/2027", "hôm nay", "quá hạn 7 ngày"."""
+    if day < today:
+        return f"quá hạn {(today - day).days} ngày"
+    if day == today:
         return "hôm nay"
-    return f"{due.day:%d/%m}" if due.day.year == dues.today.year else dmy(due.day)
+    return f"{day:%d/%m}" if day.year == today.year else dmy(day)
 
 
 def urgency(doc: TaskDoc, dues: Dues) -> tuple[int, date]:
@@ -195,10 +198,12 @@ def task_card(idx: Index, doc: TaskDoc, dues: Dues) -> str:
     return "\n".join(lines)
 
 
-def list_line(idx: Index, n: int, doc: TaskDoc, dues: Dues, with_lead: bool = True, note: str = "") -> str:
+def list_line(idx: Index, n: int, doc: TaskDoc, dues: Dues, with_lead: bool = True, note: str = "",
+              tag: str = "") -> str:
     """ "3. 15/12 · Tổng hợp báo cáo tình hình… — KH 3021, III.2 — Sở Khoa học và Công nghệ": a phone line,
-    the deadline or state first, a short title, the agencies after (`note` in their place: "phối hợp")."""
-    parts = [f"{n}. {due_tag(idx, doc, dues)} · {snippet(doc.text, TITLE_CHARS)}", short_cite(idx, doc)]
+    the deadline or state first (`tag`: the day a dated list counts), a short title, the agencies after
+    (`note` too: "phối hợp")."""
+    parts = [f"{n}. {tag or due_tag(idx, doc, dues)} · {snippet(doc.text, TITLE_CHARS)}", short_cite(idx, doc)]
     if with_lead:
         leads = agency_names(idx, doc, "lead", dues.today)
         if leads:

@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge.deadlines import INVALID
 from knowledge.due import occurrence_due, occurrences
 from knowledge.labels import day_label, dmy, shorten
 from knowledge.models import AuditEntry, FocalPoint, Outbox, Plan, Task
-from knowledge.deadlines import INVALID
 from scheduler.planner import Snapshot, at_hour, needs_day
 
 OVERDUE_LOOKBACK = timedelta(days=120)  # older misses are history, not news
