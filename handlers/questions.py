@@ -41,6 +41,16 @@ HALF = 0.5
 DOMINANT = 1.8  # a best task scoring this many times the next is "clearly best"
 MAX_SUGGESTIONS = 3  # nearest tasks shown when none answers
 SUGGEST_COVERAGE = 0.2  # share of the question's topic a task must hold to be suggested at all
+# Ranking boosts (rank): multipliers of a task's text score for what the question says besides its topic.
+# Each is small next to the text score, so it orders close tasks and never lifts an unrelated one.
+BOOST_HEAD_ACTION = 1.2  # the task holds the question's first action pair: in Vietnamese the action leads
+BOOST_SUBJECT_LEADS = 1.5  # the agency the question makes the doer leads the task: the strongest sign after words
+BOOST_SUBJECT_GROUP_LEADS = 1.2  # a group it belongs to leads ("Các Sở, ban, ngành"): it leads too, less surely
+BOOST_SUBJECT_INVOLVED = 1.1  # it only coordinates or receives: still its task, but not what "Sở X làm" means
+BOOST_OTHER_AGENCY_ROLE = 1.15  # another body named holds the role the question gives it ("phối hợp với Sở X")
+BOOST_OWN_DEADLINE = 2.0  # the day named is this task's own deadline: a date rarely matches by chance
+BOOST_HAS_REPORT_TO = 1.6  # a "where does the report go" question: only a task with an address can answer it
+BOOST_HAS_WHAT_IS_ASKED = 1.2  # a due / coord question: a task holding a deadline / coordinators answers better
 EMPTY_STORE = (
     "Chưa có kế hoạch nào được nạp, nên tôi chưa có nhiệm vụ nào để tra cứu.\n"
     "Quản trị viên có thể gửi tệp kế hoạch (.docx, .pdf, .txt) vào cuộc trò chuyện này, "
@@ -234,27 +244,27 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
     head = _head_pair(p)
     for h in hits:
         if head and head in f" {idx.folded[idx.by_id[h.doc.id]]} ":
-            h.score *= 1.2  # the action asked about comes first ("thẩm định dự thảo…" is about thẩm định)
+            h.score *= BOOST_HEAD_ACTION
         lead = set(h.doc.agency_ids("lead"))
         involved = set(h.doc.agency_ids())
         if lead & subject:
-            h.score *= 1.5
+            h.score *= BOOST_SUBJECT_LEADS
         elif lead & subject_groups:
-            h.score *= 1.2
+            h.score *= BOOST_SUBJECT_GROUP_LEADS
         elif involved & subject:
-            h.score *= 1.1
+            h.score *= BOOST_SUBJECT_INVOLVED
         # Another body named: in "ai phối hợp với Sở X" X leads; elsewhere it coordinates or receives.
         roles = ("lead",) if p.kind == "coord" else ("report_to", "coordinator")
         if others and {a for r in roles for a in h.doc.agency_ids(r)} & others:
-            h.score *= 1.15
+            h.score *= BOOST_OTHER_AGENCY_ROLE
         if p.day is not None and idx.due_of(idx.by_id[h.doc.id], p.day) == p.day:
-            h.score *= 2.0  # the question names this task's own deadline
+            h.score *= BOOST_OWN_DEADLINE
         # A task that holds what is asked (a report address, a deadline, coordinators) answers better;
         # one without an address cannot answer "where does the report go" at all.
         if p.kind == "report" and h.doc.roles.get("report_to"):
-            h.score *= 1.6
+            h.score *= BOOST_HAS_REPORT_TO
         elif (p.kind == "due" and h.doc.deadline_kind) or (p.kind == "coord" and h.doc.roles.get("coordinator")):
-            h.score *= 1.2
+            h.score *= BOOST_HAS_WHAT_IS_ASKED
     hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
     if near is not None:
         near[:] = [h for h in hits if h.coverage >= SUGGEST_COVERAGE][:MAX_SUGGESTIONS]
