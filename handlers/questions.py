@@ -31,6 +31,7 @@ from knowledge.search import STOP, Hit, Index, get_index, wordset
 from knowledge.text import fold
 
 PAGE = 8  # list items a message shows (a phone screen); the rest follow on "xem tiếp"
+URGENT_FIRST = ", việc có hạn và quá hạn trước"  # how a long agency list says its order
 MORE = "q:more"  # the "Xem tiếp" button's data: the next page of the chat's subject
 MAX_CHOICES = 5
 MAX_QUESTION = 400  # characters of a message read as a question
@@ -512,7 +513,7 @@ def _agency_list(idx: Index, head: str, led: list[TaskDoc], coord: list[TaskDoc]
     notes = {d.id: "phối hợp" for d in coord} | {d.id: "giao chung cho nhóm" for d in grouped}
     docs = sorted([*led, *coord, *grouped], key=lambda d: render.urgency(d, dues))
     body, choices = _numbered(idx, docs, dues, with_lead=False, notes=notes)
-    first = head + (", việc có hạn và quá hạn trước:" if len(docs) > PAGE else ":")
+    first = head + (f"{URGENT_FIRST}:" if len(docs) > PAGE else ":")
     return Answer("", "agency", "\n".join([first, *body, "Gõ số để xem chi tiết."]), docs, choices, listed=True)
 
 
@@ -858,7 +859,7 @@ async def _more(ctx: AppContext, msg: Incoming) -> list[Reply]:
     start = subject.shown + 1
     body, choices = _numbered(idx, rest, dues, start=start)
     shown = subject.shown + min(PAGE, len(rest))
-    head = f"{subject.header.rstrip(':')} — tiếp theo ({start}–{shown}):"
+    head = f"{subject.header.rstrip(':').removesuffix(URGENT_FIRST)} — tiếp theo ({start}–{shown}):"
     await conversation.show_subject(ctx.db, msg.channel, msg.chat_id,
                                     replace(subject, shown=shown, page=[c.data for c in choices], current=None),
                                     ctx.clock.now())

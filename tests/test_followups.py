@@ -9,16 +9,24 @@ in a new AppContext (a restart): the subject must come from the store, not from 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
+from sqlalchemy import update
 
 from core.clock import FixedClock
 from core.context import AppContext
 from core.messages import Incoming
 from handlers import router
 from knowledge.db import Database
+from knowledge.models import Task
+from scheduler import planner
+from tests.fakes.telegram_api import FakeTelegram
 from tests.questions_fixtures import TODAY, load_sample
+from tests.reminder_fixtures import add_focal
 from tests.test_conversation import add_many_tasks
+from tests.test_telegram_bot import make_ctx as tg_ctx
+from tests.test_telegram_bot import running_bot
 
 
 @dataclass(frozen=True)
@@ -93,3 +101,97 @@ async def test_long_list_pages_of_eight_with_xem_tiep(db: Database) -> None:
     assert "số 13" in rest.text and "xem tiếp" not in rest.text.lower().replace("gõ “xem tiếp”", "")
     [picked] = await router.handle(new_ctx(db), said("p1", "việc số 11"))
     assert texts[10] in picked.text  # the whole text in a detail view
+
+
+async def set_due(db: Database, positions: range | list[int], kind: str, due: date | None, text: str) -> None:
+    """Give some of add_many_tasks' tasks (by position) a deadline."""
+    async with db.session() as s:
+        await s.execute(update(Task).where(Task.position.in_(list(positions)))
+                        .values(deadline_kind=kind, deadline_due=due, deadline_text=text))
+        await s.commit()
+
+
+async def test_viec_is_one_message_overdue_and_dated_first(db: Database) -> None:
+    await add_many_tasks(db, "Sở Nội vụ", 13)
+    await set_due(db, [12], "date", date(2026, 11, 1), "trước ngày 01/11/2026")
+    await set_due(db, [13], "date", date(2026, 12, 15), "trước ngày 15/12/2026")
+    await set_due(db, [5], "ongoing", None, "thường xuyên")
+    await add_focal(db, "Sở Nội vụ", "v1", channel="console")
+    [mine] = await router.handle(new_ctx(db), said("v1", "/viec"))  # one message
+    lines = numbered(mine.text)
+    assert len(lines) == 8, mine.text
+    # 01/11/2026 is a Sunday: due Monday 02/11 (art. 148), 21 days before 23/11
+    assert lines[0].startswith("1. quá hạn 21 ngày · Sở Nội vụ thực hiện nhiệm vụ cải cách số 12"), lines[0]
+    assert lines[1].startswith("2. 15/12 · Sở Nội vụ thực hiện nhiệm vụ cải cách số 13"), lines[1]
+    assert lines[2].startswith("3. thường xuyên · ") and "số 05" in lines[2]
+    assert all(len(line) <= 140 for line in lines)  # a phone line: date, short title, section
+    [rest] = await router.handle(new_ctx(db), said("v1", "xem tiếp"))
+    assert len(numbered(rest.text)) == 5 and numbered(rest.text)[0].startswith("9. không ghi hạn · ")
+
+
+async def test_a_named_filter_stays_across_pages(db: Database) -> None:
+    await add_many_tasks(db, "Sở Nội vụ", 13)
+    await set_due(db, range(1, 11), "date", date(2026, 12, 18), "trước ngày 18/12/2026")
+    ctx = new_ctx(db)
+    [first] = await router.handle(ctx, said("f1", "Sở Nội vụ chủ trì những việc gì có hạn?"))
+    assert first.text.startswith("Sở Nội vụ có 10 việc") and len(numbered(first.text)) == 8, first.text
+    more = next(c for c in first.choices if c.label.startswith("Xem tiếp"))
+    [second] = await router.handle(new_ctx(db), Incoming(channel="console", chat_id="f1", user_id="f1",
+                                                           choice=more.data))  # the button
+    lines = numbered(second.text)
+    assert [line.split(" · ")[0] for line in lines] == ["9. 18/12", "10. 18/12"], second.text  # no undated ones
+    assert second.text.startswith("Sở Nội vụ có 10 việc (chủ trì 10) — tiếp theo (9–10):")
+    [done] = await router.handle(new_ctx(db), said("f1", "xem tiếp"))
+    assert done.text.startswith("Đã hết danh sách")
+
+
+async def test_invalid_deadline_is_named_as_such_and_listed_for_admins(db: Database) -> None:
+    await add_many_tasks(db, "Sở Nội vụ", 2)
+    long_text = ("Sở Nội vụ chủ trì rà soát, sắp xếp, kiện toàn tổ chức bộ máy các cơ quan chuyên môn thuộc Ủy ban "
+                 "nhân dân tỉnh theo hướng tinh gọn, hoạt động hiệu lực, hiệu quả; xây dựng đề án vị trí việc làm, "
+                 "cơ cấu ngạch công chức và trình Ủy ban nhân dân tỉnh phê duyệt trước ngày 31/4/2026.")
+    async with db.session() as s:
+        await s.execute(update(Task).where(Task.position == 1).values(
+            text=long_text, deadline_kind="invalid", deadline_text="trước ngày 31/4/2026"))
+        await s.commit()
+    ctx = new_ctx(db)
+    [listing] = await router.handle(ctx, said("i1", "Sở Nội vụ có việc gì?"))
+    # a short tag in the list line, never "định kỳ"; before the undated task (an admin must act on it)
+    assert "\n1. hạn không hợp lệ · Sở Nội vụ chủ trì rà soát" in listing.text and "định kỳ" not in listing.text
+    [detail] = await router.handle(ctx, said("i1", "việc số 1"))
+    assert long_text in detail.text  # the whole text in a detail view, not cut
+    assert "Hạn: ngày hạn không hợp lệ trong văn bản: trước ngày 31/4/2026 (cần quản trị viên xác định)." \
+        in detail.text
+    [when] = await router.handle(ctx, said("i1", "hạn khi nào?"))
+    assert "ngày hạn không hợp lệ trong văn bản" in when.text and "định kỳ" not in when.text
+    async with db.session() as s:
+        needs = await planner.needs_day(s)
+    assert [t.text for t in needs] == [long_text]  # the digest asks admins to set a day
+
+
+async def test_a_follow_up_after_a_restart_through_telegram(sqlite_db: Database) -> None:
+    texts = await add_many_tasks(sqlite_db, "Sở Nội vụ", 13)
+    user = 77
+    async with FakeTelegram() as tg:
+        bot = await running_bot(tg_ctx(sqlite_db), tg)
+        try:
+            tg.queue_message(user, "Sở Nội vụ có việc gì?")
+            [listing] = await tg.wait_for_messages(1, chat_id=user)
+        finally:
+            await bot.stop()
+        assert len(numbered(listing["text"])) == 8
+        buttons = [b for row in listing["reply_markup"]["inline_keyboard"] for b in row]
+        more = next(b for b in buttons if b["text"].startswith("Xem tiếp"))
+        bot = await running_bot(tg_ctx(sqlite_db), tg)  # a new process: the subject comes from the store
+        try:
+            tg.queue_callback(user, more["callback_data"], message_id=listing["message_id"])
+            page = (await tg.wait_for_messages(2, chat_id=user))[1]
+            assert numbered(page["text"])[0].startswith("9. ")
+            tg.queue_message(user, "việc số 11")
+            picked = (await tg.wait_for_messages(3, chat_id=user))[2]
+            assert texts[10] in picked["text"]
+            tg.queue_message(user, "nhiệm vụ này thuộc kế hoạch nào?")
+            plan = (await tg.wait_for_messages(4, chat_id=user))[3]
+            assert "Việc này thuộc Kế hoạch 77/KH-UBND (05/01/2026), mục II.11." in plan["text"]
+        finally:
+            await bot.stop()
