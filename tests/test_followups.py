@@ -14,9 +14,10 @@ from datetime import date
 import pytest
 from sqlalchemy import update
 
+from bot.channels.zalo.text import numbered as zalo_numbered
 from core.clock import FixedClock
 from core.context import AppContext
-from core.messages import Incoming
+from core.messages import Choice, Incoming
 from handlers import router
 from knowledge.db import Database
 from knowledge.models import Task
@@ -195,3 +196,11 @@ async def test_a_follow_up_after_a_restart_through_telegram(sqlite_db: Database)
             assert "Việc này thuộc Kế hoạch 77/KH-UBND (05/01/2026), mục II.11." in plan["text"]
         finally:
             await bot.stop()
+
+
+def test_zalo_shows_a_page_as_the_handler_numbered_it() -> None:
+    page = "Sở Nội vụ có 13 việc — tiếp theo (9–10):\n9. 18/12 · A — KH 77, II.9\n10. 18/12 · B — KH 77, II.10\n" \
+           "… còn 3 việc nữa — gõ “xem tiếp” (hoặc bấm nút)."
+    choices = [Choice("9. A", "q:task:9"), Choice("10. B", "q:task:10"), Choice("Xem tiếp ▶", "q:more")]
+    assert zalo_numbered(page, choices) == page  # not listed twice, renumbered from 1
+    assert zalo_numbered("Chọn:", [Choice("Có", "y"), Choice("Không", "n")]).endswith("Trả lời bằng một số từ 1 đến 2.")
