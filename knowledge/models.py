@@ -268,6 +268,9 @@ class ConversationState(Base):
     awaiting_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     confirm: Mapped[str | None] = mapped_column(String(200), nullable=True)
     confirm_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The task or list just shown (knowledge.conversation.Subject as JSON): what "việc này", "việc số 2"
+    # and "xem tiếp" refer to; replaced by the next answer, kept across a restart.
+    subject: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

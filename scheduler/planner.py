@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import VN
 from knowledge.agencies import Registry
 from knowledge.calendar import WorkCalendar, load_calendar
-from knowledge.deadlines import ONE_OFF, RECURRING, Deadline
+from knowledge.deadlines import INVALID, ONE_OFF, RECURRING, Deadline
 from knowledge.due import Progress, load_progress, occurrence_due, occurrences, task_deadline
 from knowledge.focal_points import one_per_person
 from knowledge.labels import plan_label
@@ -326,8 +326,10 @@ async def run_planner(session: AsyncSession, now: datetime, default_hour: int,
 
 
 async def needs_day(session: AsyncSession) -> list[Task]:
-    """Periodic tasks with no day ("định kỳ 6 tháng"): admins must set one before anyone is reminded."""
-    q = select(Task).where(Task.deadline_kind == "periodic", Task.status == OPEN).order_by(Task.plan_id, Task.position)
+    """Tasks no reminder can be planned for until an admin sets a day: periodic ones with no day ("định kỳ
+    6 tháng") and impossible dates the importer kept as words ("31/4/2026": deadline kind `invalid`)."""
+    q = (select(Task).where(Task.deadline_kind.in_(("periodic", INVALID)), Task.status == OPEN)
+         .order_by(Task.plan_id, Task.position))
     return list((await session.scalars(q)).all())
 
 
