@@ -70,6 +70,7 @@ class App:
         self.settings = settings
         self.ctx = ctx
         self.edge = Edge(ctx, max_upload_mb=settings.max_upload_mb)
+        self.edge.late_after = settings.late_answer_s
         self.web = WebServer(ctx.db, settings.web_host, settings.web_port)
         self.web.status["telegram"] = "off"  # /healthz has always said whether Telegram runs
         self.channels: list[Channel] = []
@@ -102,6 +103,9 @@ class App:
         self.warm_up = asyncio.create_task(get_index(self.ctx))
         for channel in self.channels:
             await channel.start()  # first: the reminder senders use the started channels
+        # Questions a crashed instance took but did not answer: answered now, then watched for.
+        await self.edge.recover()
+        self.edge.start_sweeping()
         self.reminders = ReminderService(self.ctx, self.edge.senders())
         await self.reminders.start()
 
@@ -111,6 +115,7 @@ class App:
             self.warm_up.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.warm_up  # never close the store under the index build's query
+        await self.edge.stop_sweeping()
         parts: list[tuple[str, Any]] = [(c.name, c) for c in reversed(self.channels)]
         parts += [("reminders", self.reminders), ("web", self.web)]
         for name, part in parts:

@@ -23,9 +23,12 @@ from bot.channels.base import Channel
 from bot.chunks import split_text
 from core.context import AppContext
 from core.messages import DeliveryError, Incoming, Reply, RetryLater, Sender, Unreachable
+from core.workers import new_worker_id
 from handlers import router
 from handlers.registration import mark_chat_unreachable
+from knowledge import inbox
 from knowledge.importer import ImportRefused
+from knowledge.inbox import Received
 from knowledge.models import AuditEntry
 from knowledge.plans import import_file
 
@@ -37,9 +40,15 @@ ADMIN_FILES_ONLY = "Xin lỗi, chỉ quản trị viên mới gửi được t�
 MAX_ATTEMPTS = 5  # per message piece, for flood control and network errors
 MAX_WAIT = 60.0  # never sleep longer than this on one retry: someone is waiting for the answer
 MAX_UPLOAD_MB = 20
+READING = "Đang đọc tệp {name} ({mb:.1f} MB), xin chờ; tôi sẽ báo kết quả khi xong."
+LATE_AFTER = 120.0  # seconds: a question answered later than this (after a crash) gets an apology first
+SORRY_LATE = "Xin lỗi, hệ thống vừa gián đoạn nên trả lời tin nhắn của bạn muộn. Câu trả lời:"
+SWEEP_EVERY = 10.0  # seconds between looks for questions a dead instance left unanswered
 
 # The channel's way to fetch a document's bytes, given the most it may weigh; None when heavier.
 FetchFile = Callable[[int], Awaitable[bytes | None]]
+# A channel's way to answer a stored update again (after a crash): its payload as accepted.
+Replay = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 class Edge:
@@ -51,6 +60,10 @@ class Edge:
         self.channels: dict[str, Channel] = {}
         self.closed = asyncio.Event()  # a channel's user ended the session (the console's "thoát")
         self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.worker_id = new_worker_id()  # owner of the inbox rows this process answers
+        self.late_after = LATE_AFTER
+        self._replays: dict[str, Replay] = {}
+        self._sweeper: asyncio.Task[None] | None = None
 
     def add(self, channel: Channel) -> None:
         """Register a channel: replies addressed to it are delivered through it from now on."""
@@ -59,6 +72,69 @@ class Edge:
     def senders(self) -> dict[str, Sender]:
         """The registered channels' senders, for the reminder dispatcher."""
         return {name: ch.sender for name, ch in self.channels.items()}
+
+    # ---- the inbox: nothing received is lost -------------------------------------------------------
+
+    async def accept(self, channel: str, items: list[Received]) -> list[bool]:
+        """Store received updates before the channel confirms them to its platform; which are new.
+        Raises when the store cannot take them: the channel must then not confirm them."""
+        return await inbox.accept(self.ctx.db, channel, items, self.worker_id, self.ctx.clock.now())
+
+    async def answer_update(self, channel: str, update_id: str, handling: Awaitable[None]) -> None:
+        """Run a channel's handling of one accepted update, then mark it answered (its replies were
+        confirmed, or recorded as undelivered). Cancelled (shutdown), it stays for the next start."""
+        try:
+            await handling
+        except Exception:
+            log.exception("%s update %s failed outside the edge", channel, update_id)
+        try:
+            await inbox.answered(self.ctx.db, channel, update_id, self.ctx.clock.now())
+        except Exception as e:  # answered again after a restart: one duplicate, never a loss
+            log.warning("%s update %s answered but not marked: %s", channel, update_id, e)
+
+    def replays(self, channel: str, replay: Replay) -> None:
+        """A channel that stores its updates in the inbox says how to answer one again."""
+        self._replays[channel] = replay
+
+    async def recover(self) -> int:
+        """Answer what crashed processes left unanswered; a late answer comes after a short apology."""
+        channels = list(self._replays)
+        if not channels:
+            return 0
+        now = self.ctx.clock.now()
+        left = await inbox.take_leftovers(self.ctx.db, self.worker_id, channels, now)
+        sorry_sent: set[tuple[str, str]] = set()
+        for row in left:
+            key = (row.channel, row.chat_id)
+            if row.chat_id and key not in sorry_sent and (now - row.received_at).total_seconds() > self.late_after:
+                sorry_sent.add(key)
+                with contextlib.suppress(Exception):
+                    await self.send(row.channel, row.chat_id, Reply(SORRY_LATE))
+            await self._replays[row.channel](row.update_id, row.payload)
+        if left:
+            log.warning("answering %d question(s) left unanswered by a stopped instance", len(left))
+        return len(left)
+
+    def start_sweeping(self, every: float = SWEEP_EVERY) -> None:
+        """Now and then: take over what another instance left when it died; forget old answered rows."""
+        async def sweep() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await self.recover()
+                    await inbox.prune(self.ctx.db, self.ctx.clock.now())
+                except Exception as e:
+                    log.warning("inbox sweep failed: %s", e)
+
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(sweep())
+
+    async def stop_sweeping(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
 
     # ---- messages in -----------------------------------------------------------------------------
 
@@ -99,9 +175,12 @@ class Edge:
     async def _import(self, incoming: Incoming, data: bytes) -> list[Reply]:
         """An admin's plan file into the store (knowledge.plans), unless a handler took it first."""
         name = incoming.file_name or "tep.txt"
+        # Parsing runs in a worker process (the bot keeps answering everyone); say so, it may take a while.
+        await self.send(incoming.channel, incoming.chat_id, Reply(READING.format(name=name, mb=len(data) / 2**20)))
         try:
             result = await import_file(self.ctx.db, data, name, actor=f"{incoming.channel}:{incoming.user_id}",
-                                       max_bytes=self.max_upload_bytes)
+                                       max_bytes=self.max_upload_bytes,
+                                       worker_seconds=self.ctx.settings.import_timeout_s)
         except ImportRefused as e:
             return [Reply(f"Không nhập được tệp {name}: {e.message_vi}")]
         return [Reply(f"Tệp {name}: {result.summary_vi()}")]
@@ -138,7 +217,10 @@ class Edge:
                         log.error("gave up sending to %s:%s after %d attempts: %s", channel, chat_id, attempt, e)
                         await self._undelivered(channel, chat_id, reply, str(e))
                         return False
-                    await asyncio.sleep(min(e.seconds, MAX_WAIT))
+                    wait = min(e.seconds, MAX_WAIT)
+                    log.warning("%s:%s: %s, sending again in %.1f s (attempt %d of %d)", channel, chat_id, e, wait,
+                                attempt, MAX_ATTEMPTS)
+                    await asyncio.sleep(wait)
                 except DeliveryError as e:
                     await self._undelivered(channel, chat_id, reply, str(e))
                     return False

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge.db import Database
 
@@ -72,12 +73,19 @@ class WebServer:
                 data = await request.json()
             except (json.JSONDecodeError, UnicodeDecodeError):
                 return web.json_response({"ok": False, "description": "Bad Request: body is not JSON"}, status=400)
+            except RecursionError:  # nested deeper than the parser goes: no update is like that
+                log.warning("webhook %s: JSON body nested too deep, refused", path)
+                return web.json_response({"ok": False, "description": "Bad Request: JSON nested too deep"},
+                                         status=400)
             if not is_update(data):
                 return web.json_response({"ok": False, "description": "Bad Request: not an update"}, status=400)
             try:
                 await put_update(data)
-            except Exception:  # a malformed update must not turn into retries from the platform
-                log.exception("webhook update not understood: %s", str(data)[:500])
+            except (SQLAlchemyError, OSError) as e:  # not stored: the platform must send it again
+                log.warning("webhook update not stored (%s); the platform will send it again", e)
+                return web.json_response({"ok": False, "description": "Service Unavailable"}, status=503)
+            except Exception as e:  # a malformed update must not turn into retries from the platform
+                log.warning("webhook update not understood (%s: %.200s): %.300s", type(e).__name__, e, data)
                 return web.json_response({"ok": False, "description": "Bad Request: malformed update"}, status=400)
             return web.json_response({"ok": True})
 

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     reminder_max_per_second: float = 0.0  # 0: each channel's own limit (Telegram 30/s); set only for tests/benchmarks
     claim_timeout_s: float = 120.0  # an outbox row claimed longer than this by a silent dispatcher is sent again
 
+    import_timeout_s: float = 120.0  # a plan file sent in chat is parsed in a worker process, refused beyond this
+    shutdown_grace_s: float = 10.0  # on SIGTERM, answers and sends in flight get this long to finish
+    late_answer_s: float = 120.0  # a question answered later than this after a crash gets an apology first
+    log_json: bool = False  # one JSON object per log line (for log collectors), instead of plain text
+
     @cached_property
     def db_url(self) -> str:
         """The async SQLAlchemy URL: plain sqlite:// and postgresql:// URLs are accepted too."""

@@ -270,13 +270,14 @@ async def test_admin_plan_file_imported(ctx: AppContext, tg: FakeTelegram, bot: 
     pytest.importorskip("knowledge.plans")  # the importer's module (another engineer's)
     seed = SEEDS / "002_49944c2a62862d7a.txt"
     tg.queue_document(ADMIN, "kh3021.txt", seed.read_bytes())
-    [answer] = await tg.wait_for_messages(1, chat_id=ADMIN, timeout=15)
+    working, answer = await tg.wait_for_messages(2, chat_id=ADMIN, timeout=15)
+    assert working["text"].startswith("Đang đọc tệp kh3021.txt")  # parsing runs in a worker meanwhile
     assert "3021/KH-UBND" in answer["text"] and "nhập mới" in answer["text"]
     async with ctx.db.session() as s:
         assert (await s.scalars(select(Plan.number))).all() == ["3021/KH-UBND"]
     tg.queue_document(ADMIN, "mat.txt", "MẬT\nKẾ HOẠCH\nSở Tài chính chủ trì rà soát.".encode())
-    answers = await tg.wait_for_messages(2, chat_id=ADMIN, timeout=15)
-    assert answers[1]["text"].startswith("Không nhập được tệp mat.txt")
+    answers = await tg.wait_for_messages(4, chat_id=ADMIN, timeout=15)
+    assert answers[3]["text"].startswith("Không nhập được tệp mat.txt")
 
 
 @pytest.mark.usefixtures("bot")
