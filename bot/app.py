@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,26 @@ class App:
                 self.channels.append(channel)
         self.reminders: ReminderService | None = None
         self.warm_up: asyncio.Task[Any] | None = None
+        self.web.health_parts = self.health
+        self.web.metrics_text = self.metrics
+
+    async def health(self) -> tuple[dict[str, Any], bool]:
+        """/healthz beyond the database: each channel connected, the planner and dispatcher ticking."""
+        now = datetime.now(UTC)
+        channels = {c.name: {"status": c.status, "connected": c.connected, **c.health()} for c in self.channels}
+        well = all(c.connected for c in self.channels)
+        ticks: dict[str, Any] = {}
+        service = self.reminders
+        for name, part in (("plan", "planner"), ("dispatch", "dispatcher")):
+            alive = service is not None and service.alive(name, now)
+            last = service.last_tick.get(name) if service is not None else None
+            ticks[part] = {"alive": alive, "last_tick": last.isoformat(timespec="seconds") if last else None}
+            well = well and alive
+        return {"channels": channels, **ticks}, well
+
+    async def metrics(self) -> bytes:
+        await self.edge.metrics.refresh(self.ctx)
+        return self.edge.metrics.render()
 
     @classmethod
     async def create(cls, settings: Settings) -> App:
@@ -122,7 +143,10 @@ class App:
             if part is None:
                 continue
             try:
-                await part.stop()
+                if name == "reminders":
+                    await part.stop(grace=self.settings.shutdown_grace_s)
+                else:
+                    await part.stop()
             except Exception:
                 log.exception("stopping %s failed", name)
         await self.ctx.db.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
@@ -21,6 +22,7 @@ from typing import Any
 
 from bot.channels.base import Channel
 from bot.chunks import split_text
+from bot.metrics import Metrics
 from core.context import AppContext
 from core.messages import DeliveryError, Incoming, Reply, RetryLater, Sender, Unreachable
 from core.workers import new_worker_id
@@ -64,6 +66,7 @@ class Edge:
         self.late_after = LATE_AFTER
         self._replays: dict[str, Replay] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self.metrics = Metrics()
 
     def add(self, channel: Channel) -> None:
         """Register a channel: replies addressed to it are delivered through it from now on."""
@@ -142,6 +145,7 @@ class Edge:
                       working: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
         """Answer one message and deliver the replies; never raises. `working` runs while the answer
         is prepared (Telegram shows "typing…")."""
+        arrived = time.monotonic()
         async with self._chat_locks[(incoming.channel, incoming.chat_id)]:
             busy = asyncio.create_task(working()) if working is not None else None
             try:
@@ -156,6 +160,7 @@ class Edge:
                 await self.deliver(incoming, replies)
             except Exception:
                 log.exception("failed to deliver the replies to %s", incoming)
+            self.metrics.answered(incoming, time.monotonic() - arrived)
 
     async def _answer(self, incoming: Incoming, fetch_file: FetchFile | None) -> list[Reply]:
         if incoming.file_name is not None and incoming.file_bytes is None:
@@ -182,7 +187,9 @@ class Edge:
                                        max_bytes=self.max_upload_bytes,
                                        worker_seconds=self.ctx.settings.import_timeout_s)
         except ImportRefused as e:
+            self.metrics.imports.labels("refused").inc()
             return [Reply(f"Không nhập được tệp {name}: {e.message_vi}")]
+        self.metrics.imports.labels(result.status).inc()
         return [Reply(f"Tệp {name}: {result.summary_vi()}")]
 
     # ---- replies out -----------------------------------------------------------------------------

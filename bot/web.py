@@ -23,6 +23,10 @@ from knowledge.db import Database
 log = logging.getLogger(__name__)
 
 UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
+# More of /healthz: (parts to show, whether they are all well).
+HealthParts = Callable[[], Awaitable[tuple[dict[str, Any], bool]]]
+MetricsText = Callable[[], Awaitable[bytes]]
+METRICS_TYPE = "text/plain; version=0.0.4"
 
 
 def webhook_path(webhook_url: str, default: str) -> str:
@@ -47,6 +51,9 @@ class WebServer:
         self.status: dict[str, Any] = {}
         self.app = web.Application(client_max_size=2 * 1024 * 1024)
         self.app.router.add_get("/healthz", self._health)
+        self.app.router.add_get("/metrics", self._metrics)
+        self.health_parts: HealthParts | None = None  # the app's channels and reminder ticks
+        self.metrics_text: MetricsText | None = None
         self._runner: web.AppRunner | None = None
 
     async def _health(self, request: web.Request) -> web.Response:
@@ -58,8 +65,29 @@ class WebServer:
         except Exception as e:  # any failure is "not healthy", never a crash
             log.warning("health check: database unavailable: %s", e)
             database = "error"
-        body = {"status": "ok" if database == "ok" else "error", "database": database, **self.status}
-        return web.json_response(body, status=200 if database == "ok" else 503)
+        parts: dict[str, Any] = {}
+        well = True
+        if self.health_parts is not None:
+            try:
+                parts, well = await self.health_parts()
+            except Exception as e:
+                log.warning("health check: %s", e)
+                well = False
+        ok = database == "ok" and well
+        body = {"status": "ok" if ok else "error", "database": database, **self.status, **parts}
+        return web.json_response(body, status=200 if ok else 503)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        if self.metrics_text is None:
+            return web.Response(status=404, text="no metrics")
+        try:
+            async with asyncio.timeout(10):
+                body = await self.metrics_text()
+        except Exception as e:  # the store is down: say so, the scraper records the failure
+            log.warning("metrics: %s", e)
+            return web.Response(status=503, text=f"metrics unavailable: {e}")
+        return web.Response(body=body, content_type="text/plain", charset="utf-8",
+                            headers={"X-Content-Type-Version": "0.0.4"})
 
     def add_webhook(self, path: str, secret_header: str, secret: str, put_update: UpdateSink,
                     is_update: Callable[[Any], bool]) -> None:

@@ -24,9 +24,9 @@ from sqlalchemy import Table, and_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import Clock
+from core.messages import DeliveryError, RetryLater, Sender, Unreachable
 from core.workers import dead_here as _dead_here
 from core.workers import new_worker_id
-from core.messages import DeliveryError, RetryLater, Sender, Unreachable
 from knowledge import focal_points
 from knowledge.db import Database
 from knowledge.models import FocalPoint, Outbox, Task, TaskProgress

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.edge import Edge
 from bot.web import WebServer
@@ -59,6 +59,7 @@ class ConsoleChannel:
     name = CHANNEL
     max_text = MAX_TEXT
     status = "on"
+    connected = True  # a terminal is there or the channel is not started
 
     def __init__(self, edge: Edge, reader: TextIO = sys.stdin, writer: TextIO = sys.stdout,
                  user: str = USER) -> None:
@@ -72,6 +73,9 @@ class ConsoleChannel:
     def from_settings(cls, edge: Edge, settings: Settings) -> ConsoleChannel | None:
         """The channel when NHACVIEC_CONSOLE is set (`nhacviec run` sets it on a terminal without a token)."""
         return cls(edge) if settings.console else None
+
+    def health(self) -> dict[str, Any]:
+        return {}
 
     def add_routes(self, web: WebServer) -> None:
         """A terminal has no webhook."""

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
@@ -138,7 +139,7 @@ class TelegramChannel:
         self.username = ""
         self.bot_id = 0
         self.connected = False  # getMe answered (for /healthz)
-        self.last_poll: float | None = None  # time.time() of the last getUpdates answer
+        self.last_poll: float | None = None  # time.time() of the last getUpdates asked or answered
         edge.add(self)
         edge.replays(CHANNEL, self.replay)
 
@@ -160,6 +161,12 @@ class TelegramChannel:
     @property
     def status(self) -> str:
         return self.mode
+
+    def health(self) -> dict[str, Any]:
+        if self.webhook_url:
+            return {}
+        last = self.last_poll
+        return {"last_poll": datetime.fromtimestamp(last, UTC).isoformat(timespec="seconds") if last else None}
 
     def add_routes(self, web: WebServer) -> None:
         if self.webhook_url:
@@ -233,6 +240,7 @@ class TelegramChannel:
         bot = self.application.bot
         offset: int | None = None
         while True:
+            self.last_poll = time.time()
             try:
                 updates = await bot.get_updates(offset=offset, timeout=int(self.poll_timeout),
                                                 allowed_updates=UPDATES)
