@@ -108,6 +108,13 @@ class Edge:
         left = await inbox.take_leftovers(self.ctx.db, self.worker_id, channels, now)
         sorry_sent: set[tuple[str, str]] = set()
         for row in left:
+            if row.given_up:
+                log.warning("%s update %s given up: its answering stopped %d processes", row.channel,
+                            row.update_id, inbox.MAX_TAKEOVERS)
+                if row.chat_id:
+                    with contextlib.suppress(Exception):
+                        await self.send(row.channel, row.chat_id, Reply(SORRY))
+                continue
             key = (row.channel, row.chat_id)
             if row.chat_id and key not in sorry_sent and (now - row.received_at).total_seconds() > self.late_after:
                 sorry_sent.add(key)

@@ -23,6 +23,7 @@ from knowledge.models import InboxEntry
 
 STALE_AFTER = timedelta(minutes=5)  # a row held this long by a process on another host is taken over
 KEEP_ANSWERED = timedelta(days=7)  # answered rows are kept this long (retries come within minutes)
+MAX_TAKEOVERS = 3  # an update whose answering killed this many processes is given up (a poison message)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Leftover:
     chat_id: str
     payload: dict[str, Any]
     received_at: datetime
+    given_up: bool = False  # taken over MAX_TAKEOVERS times: marked answered, not to be handled again
 
 
 async def accept(db: Database, channel: str, items: list[Received], owner: str, now: datetime) -> list[bool]:
@@ -86,14 +88,19 @@ async def take_leftovers(db: Database, owner: str, channels: list[str], now: dat
             same_owner = InboxEntry.owner.is_(None) if old is None else InboxEntry.owner == old
             result = await s.execute(update(InboxEntry).where(
                 InboxEntry.id == row_id, InboxEntry.answered_at.is_(None), same_owner,
-            ).values(owner=owner, claimed_at=now))
+            ).values(owner=owner, claimed_at=now, takeovers=InboxEntry.takeovers + 1))
             await s.commit()
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 taken.append(row_id)
         if not taken:
             return []
         found = (await s.scalars(select(InboxEntry).where(InboxEntry.id.in_(taken)).order_by(InboxEntry.id))).all()
-    return [Leftover(r.id, r.channel, r.update_id, r.chat_id, r.payload, _utc(r.received_at)) for r in found]
+        poison = [r.id for r in found if r.takeovers > MAX_TAKEOVERS]
+        if poison:  # each try at it ended its process: stop trying
+            await s.execute(update(InboxEntry).where(InboxEntry.id.in_(poison)).values(answered_at=now, owner=None))
+            await s.commit()
+    return [Leftover(r.id, r.channel, r.update_id, r.chat_id, r.payload, _utc(r.received_at),
+                     given_up=r.id in poison) for r in found]
 
 
 async def prune(db: Database, now: datetime, keep: timedelta = KEEP_ANSWERED) -> int:

@@ -276,6 +276,7 @@ class InboxEntry(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     owner: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the process answering it
+    takeovers: Mapped[int] = mapped_column(Integer, default=0)  # times taken over from a dead process
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

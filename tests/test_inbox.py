@@ -9,7 +9,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.channels.telegram.channel import SECRET_HEADER, TelegramChannel
 from bot.edge import SORRY_LATE, Edge
@@ -116,3 +116,17 @@ async def test_left_unanswered_by_a_dead_process_answered_on_start_late_with_an_
             assert await bot.edge.recover() == 0
         finally:
             await bot.stop()
+
+
+async def test_a_message_that_keeps_killing_its_process_is_given_up(db: Database) -> None:
+    """A poison message (its answering crashed the process each time) must not crash every restart."""
+    await inbox.accept(db, "telegram", [Received("9", "11", {"n": 9})], dead_owner(), NOW)
+    for attempt in range(inbox.MAX_TAKEOVERS):
+        [row] = await inbox.take_leftovers(db, dead_owner() + str(attempt), ["telegram"], NOW)
+        assert not row.given_up
+        async with db.session() as s:  # the process that took it died too
+            await s.execute(update(InboxEntry).values(owner=dead_owner()))
+            await s.commit()
+    [row] = await inbox.take_leftovers(db, "me", ["telegram"], NOW)
+    assert row.given_up
+    assert await inbox.open_count(db) == (0, None)

@@ -21,6 +21,7 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('owner', sa.String(length=64), nullable=True),
+    sa.Column('takeovers', sa.Integer(), nullable=False, server_default='0'),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
