@@ -18,8 +18,8 @@ from telegram.ext import BaseRateLimiter
 from knowledge.rate_slots import Slots
 
 MAX_PER_SECOND = 30.0  # Telegram: about 30 messages per second for one bot
-HEADROOM = 0.95  # of that rate: jitter between instances never bunches more than 30 into one second
-LATE = 0.04  # seconds: a send woken this late after its slot takes a new one instead of bunching up
+HEADROOM = 0.93  # of that rate: jitter between instances never bunches more than 30 into one second
+LATE = 0.03  # seconds: a send woken this late after its slot takes a new one instead of bunching up
 COUNTED = frozenset({"sendMessage", "sendDocument", "sendPhoto", "copyMessage", "forwardMessage",
                      "editMessageText"})
 
