@@ -5,10 +5,12 @@ dies, so a crashed process never blocks its restart.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +43,18 @@ class Held:
             self.fd = None
 
 
-async def try_hold(db: Database, name: str) -> Held | None:
-    """Hold `name` for this process, or None when another process holds it."""
+async def try_hold(db: Database, name: str, patience: float = 5.0) -> Held | None:
+    """Hold `name` for this process, or None when another process still holds it after `patience`
+    seconds (a holder just killed may need a moment before the server sees its session end)."""
+    deadline = time.monotonic() + patience
+    while True:
+        held = await _try_once(db, name)
+        if held is not None or time.monotonic() >= deadline:
+            return held
+        await asyncio.sleep(0.25)
+
+
+async def _try_once(db: Database, name: str) -> Held | None:
     if db.is_postgres:
         conn = await db.engine.connect()
         got: Any = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_id(name)})).scalar()
