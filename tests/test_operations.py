@@ -46,6 +46,7 @@ async def test_healthz_and_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                 assert health["database"] == "ok" and health["telegram"] == "polling"
                 tg_health = health["channels"]["telegram"]
                 assert tg_health["connected"] is True and tg_health["status"] == "polling" and tg_health["last_poll"]
+                assert tg_health["poller_alive"] is True
                 for part in ("planner", "dispatcher"):
                     assert health[part]["alive"] is True and health[part]["last_tick"], health
 
@@ -73,6 +74,11 @@ async def test_healthz_and_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                 app.reminders.scheduler.shutdown(wait=False)  # type: ignore[union-attr]
                 status, body = await get(http, f"{base}/healthz")
                 assert status == 503 and json.loads(body)["dispatcher"]["alive"] is False
+                poller = app.channels[0]._poller  # type: ignore[attr-defined]
+                poller.cancel()
+                await asyncio.sleep(0.05)
+                status, body = await get(http, f"{base}/healthz")
+                assert status == 503 and json.loads(body)["channels"]["telegram"]["connected"] is False
         finally:
             await app.stop()
 

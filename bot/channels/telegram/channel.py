@@ -138,7 +138,7 @@ class TelegramChannel:
         self.sender = TelegramSender(self.application.bot, network_backoff=REPLY_BACKOFF)
         self.username = ""
         self.bot_id = 0
-        self.connected = False  # getMe answered (for /healthz)
+        self._connected = False  # getMe answered (for /healthz)
         self.last_poll: float | None = None  # time.time() of the last getUpdates asked or answered
         edge.add(self)
         edge.replays(CHANNEL, self.replay)
@@ -162,11 +162,18 @@ class TelegramChannel:
     def status(self) -> str:
         return self.mode
 
+    @property
+    def connected(self) -> bool:
+        """getMe answered, and in polling mode the poller runs (/healthz fails otherwise)."""
+        polling_ok = bool(self.webhook_url) or (self._poller is not None and not self._poller.done())
+        return self._connected and polling_ok
+
     def health(self) -> dict[str, Any]:
         if self.webhook_url:
             return {}
         last = self.last_poll
-        return {"last_poll": datetime.fromtimestamp(last, UTC).isoformat(timespec="seconds") if last else None}
+        return {"last_poll": datetime.fromtimestamp(last, UTC).isoformat(timespec="seconds") if last else None,
+                "poller_alive": self._poller is not None and not self._poller.done()}
 
     def add_routes(self, web: WebServer) -> None:
         if self.webhook_url:
@@ -202,7 +209,7 @@ class TelegramChannel:
                 raise SystemExit(SECOND_POLLER)
         await app.initialize()
         await self._post_init(app)
-        self.connected = True
+        self._connected = True
         await app.start()
         if self.webhook_url:
             await app.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret or None,
@@ -257,6 +264,10 @@ class TelegramChannel:
             except (NetworkError, TelegramError) as e:
                 log.warning("Telegram polling: %s (polling again)", e)
                 await asyncio.sleep(POLL_BACKOFF)
+                continue
+            except Exception:  # an answer PTB could not read: the poller must not die of it
+                log.exception("Telegram polling: unexpected error (polling again)")
+                await asyncio.sleep(POLL_BACKOFF * 5)
                 continue
             if not updates:
                 continue
