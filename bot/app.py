@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -72,6 +73,7 @@ class App:
         self.settings = settings
         self.ctx = ctx
         self.edge = Edge(ctx, max_upload_mb=settings.max_upload_mb)
+        self.edge.late_after = settings.late_answer_s
         self.web = WebServer(ctx.db, settings.web_host, settings.web_port)
         self.web.status["telegram"] = "off"  # /healthz has always said whether Telegram runs
         self.channels: list[Channel] = []
@@ -83,6 +85,26 @@ class App:
                 self.channels.append(channel)
         self.reminders: ReminderService | None = None
         self.warm_up: asyncio.Task[Any] | None = None
+        self.web.health_parts = self.health
+        self.web.metrics_text = self.metrics
+
+    async def health(self) -> tuple[dict[str, Any], bool]:
+        """/healthz beyond the database: each channel connected, the planner and dispatcher ticking."""
+        now = datetime.now(UTC)
+        channels = {c.name: {"status": c.status, "connected": c.connected, **c.health()} for c in self.channels}
+        well = all(c.connected for c in self.channels)
+        ticks: dict[str, Any] = {}
+        service = self.reminders
+        for name, part in (("plan", "planner"), ("dispatch", "dispatcher")):
+            alive = service is not None and service.alive(name, now)
+            last = service.last_tick.get(name) if service is not None else None
+            ticks[part] = {"alive": alive, "last_tick": last.isoformat(timespec="seconds") if last else None}
+            well = well and alive
+        return {"channels": channels, **ticks}, well
+
+    async def metrics(self) -> bytes:
+        await self.edge.metrics.refresh(self.ctx)
+        return self.edge.metrics.render()
 
     @classmethod
     async def create(cls, settings: Settings) -> App:
@@ -104,6 +126,9 @@ class App:
         self.warm_up = asyncio.create_task(get_index(self.ctx))
         for channel in self.channels:
             await channel.start()  # first: the reminder senders use the started channels
+        # Questions a crashed instance took but did not answer: answered now, then watched for.
+        await self.edge.recover()
+        self.edge.start_sweeping()
         self.reminders = ReminderService(self.ctx, self.edge.senders())
         await self.reminders.start()
 
@@ -113,13 +138,17 @@ class App:
             self.warm_up.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.warm_up  # never close the store under the index build's query
+        await self.edge.stop_sweeping()
         parts: list[tuple[str, Any]] = [(c.name, c) for c in reversed(self.channels)]
         parts += [("reminders", self.reminders), ("web", self.web)]
         for name, part in parts:
             if part is None:
                 continue
             try:
-                await part.stop()
+                if name == "reminders":
+                    await part.stop(grace=self.settings.shutdown_grace_s)
+                else:
+                    await part.stop()
             except Exception:
                 log.exception("stopping %s failed", name)
         await self.ctx.db.close()

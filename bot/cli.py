@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from bot import logs
 from core.settings import Settings, load
 from knowledge.agencies import Registry, seed
 from knowledge.db import Database
@@ -55,7 +55,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load()
+    logs.setup(settings.log_json)
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
@@ -63,4 +64,4 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.command:
         args = parser.parse_args(["run"])
-    return asyncio.run(commands[args.command](args, load()))
+    return asyncio.run(commands[args.command](args, settings))

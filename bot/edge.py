@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
@@ -21,11 +22,15 @@ from typing import Any
 
 from bot.channels.base import Channel
 from bot.chunks import split_text
+from bot.metrics import Metrics
 from core.context import AppContext
 from core.messages import DeliveryError, Incoming, Reply, RetryLater, Sender, Unreachable
+from core.workers import new_worker_id
 from handlers import router
 from handlers.registration import mark_chat_unreachable
+from knowledge import inbox
 from knowledge.file_kinds import IMAGE, not_a_plan
+from knowledge.inbox import Received
 from knowledge.models import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -37,9 +42,16 @@ NO_FILES = "Kênh này chưa gửi được tệp ({name}); hãy dùng Telegram 
 MAX_ATTEMPTS = 5  # per message piece, for flood control and network errors
 MAX_WAIT = 60.0  # never sleep longer than this on one retry: someone is waiting for the answer
 MAX_UPLOAD_MB = 20
+READING_NOTICE_BYTES = 1024 * 1024  # smaller plans are previewed within a second or two: no notice needed
+READING = "Đang đọc tệp {name} ({mb:.1f} MB), xin chờ; tôi sẽ báo kết quả khi xong."
+LATE_AFTER = 120.0  # seconds: a question answered later than this (after a crash) gets an apology first
+SORRY_LATE = "Xin lỗi, hệ thống vừa gián đoạn nên trả lời tin nhắn của bạn muộn. Câu trả lời:"
+SWEEP_EVERY = 10.0  # seconds between looks for questions a dead instance left unanswered
 
 # The channel's way to fetch a document's bytes, given the most it may weigh; None when heavier.
 FetchFile = Callable[[int], Awaitable[bytes | None]]
+# A channel's way to answer a stored update again (after a crash): its payload as accepted.
+Replay = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 class Edge:
@@ -51,6 +63,11 @@ class Edge:
         self.channels: dict[str, Channel] = {}
         self.closed = asyncio.Event()  # a channel's user ended the session (the console's "thoát")
         self._chat_locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.worker_id = new_worker_id()  # owner of the inbox rows this process answers
+        self.late_after = LATE_AFTER
+        self._replays: dict[str, Replay] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self.metrics = Metrics()
 
     def add(self, channel: Channel) -> None:
         """Register a channel: replies addressed to it are delivered through it from now on."""
@@ -60,12 +77,83 @@ class Edge:
         """The registered channels' senders, for the reminder dispatcher."""
         return {name: ch.sender for name, ch in self.channels.items()}
 
+    # ---- the inbox: nothing received is lost -------------------------------------------------------
+
+    async def accept(self, channel: str, items: list[Received]) -> list[bool]:
+        """Store received updates before the channel confirms them to its platform; which are new.
+        Raises when the store cannot take them: the channel must then not confirm them."""
+        return await inbox.accept(self.ctx.db, channel, items, self.worker_id, self.ctx.clock.now())
+
+    async def answer_update(self, channel: str, update_id: str, handling: Awaitable[None]) -> None:
+        """Run a channel's handling of one accepted update, then mark it answered (its replies were
+        confirmed, or recorded as undelivered). Cancelled (shutdown), it stays for the next start."""
+        try:
+            await handling
+        except Exception:
+            log.exception("%s update %s failed outside the edge", channel, update_id)
+        try:
+            await inbox.answered(self.ctx.db, channel, update_id, self.ctx.clock.now())
+        except Exception as e:  # answered again after a restart: one duplicate, never a loss
+            log.warning("%s update %s answered but not marked: %s", channel, update_id, e)
+
+    def replays(self, channel: str, replay: Replay) -> None:
+        """A channel that stores its updates in the inbox says how to answer one again."""
+        self._replays[channel] = replay
+
+    async def recover(self) -> int:
+        """Answer what crashed processes left unanswered; a late answer comes after a short apology."""
+        channels = list(self._replays)
+        if not channels:
+            return 0
+        now = self.ctx.clock.now()
+        left = await inbox.take_leftovers(self.ctx.db, self.worker_id, channels, now)
+        sorry_sent: set[tuple[str, str]] = set()
+        for row in left:
+            if row.given_up:
+                log.warning("%s update %s given up: its answering stopped %d processes", row.channel,
+                            row.update_id, inbox.MAX_TAKEOVERS)
+                if row.chat_id:
+                    with contextlib.suppress(Exception):
+                        await self.send(row.channel, row.chat_id, Reply(SORRY))
+                continue
+            key = (row.channel, row.chat_id)
+            if row.chat_id and key not in sorry_sent and (now - row.received_at).total_seconds() > self.late_after:
+                sorry_sent.add(key)
+                with contextlib.suppress(Exception):
+                    await self.send(row.channel, row.chat_id, Reply(SORRY_LATE))
+            await self._replays[row.channel](row.update_id, row.payload)
+        if left:
+            log.warning("answering %d question(s) left unanswered by a stopped instance", len(left))
+        return len(left)
+
+    def start_sweeping(self, every: float = SWEEP_EVERY) -> None:
+        """Now and then: take over what another instance left when it died; forget old answered rows."""
+        async def sweep() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await self.recover()
+                    await inbox.prune(self.ctx.db, self.ctx.clock.now())
+                except Exception as e:
+                    log.warning("inbox sweep failed: %s", e)
+
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(sweep())
+
+    async def stop_sweeping(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+
     # ---- messages in -----------------------------------------------------------------------------
 
     async def receive(self, incoming: Incoming, *, fetch_file: FetchFile | None = None,
                       working: Callable[[], Coroutine[Any, Any, None]] | None = None) -> None:
         """Answer one message and deliver the replies; never raises. `working` runs while the answer
         is prepared (Telegram shows "typing…")."""
+        arrived = time.monotonic()
         async with self._chat_locks[(incoming.channel, incoming.chat_id)]:
             busy = asyncio.create_task(working()) if working is not None else None
             try:
@@ -80,6 +168,7 @@ class Edge:
                 await self.deliver(incoming, replies)
             except Exception:
                 log.exception("failed to deliver the replies to %s", incoming)
+            self.metrics.answered(incoming, time.monotonic() - arrived)
 
     async def _answer(self, incoming: Incoming, fetch_file: FetchFile | None) -> list[Reply]:
         if incoming.file_name is not None and incoming.file_bytes is None:
@@ -94,6 +183,11 @@ class Edge:
                 if data is None:
                     return [Reply(f"Tệp {incoming.file_name} quá lớn (tối đa {self.max_upload_bytes // 2**20} MB).")]
                 incoming = replace(incoming, file_bytes=data)
+                # The preview parses in a worker process (everyone else keeps being answered); a large
+                # plan takes a while, so its admin hears at once that it is under way.
+                if len(data) >= READING_NOTICE_BYTES:
+                    await self.send(incoming.channel, incoming.chat_id,
+                                    Reply(READING.format(name=incoming.file_name, mb=len(data) / 2**20)))
         replies = await router.handle(self.ctx, incoming)
         if not replies and incoming.choice is None:
             return [Reply(NOT_UNDERSTOOD)]
@@ -133,7 +227,10 @@ class Edge:
                         log.error("gave up sending to %s:%s after %d attempts: %s", channel, chat_id, attempt, e)
                         await self._undelivered(channel, chat_id, reply, str(e))
                         return False
-                    await asyncio.sleep(min(e.seconds, MAX_WAIT))
+                    wait = min(e.seconds, MAX_WAIT)
+                    log.warning("%s:%s: %s, sending again in %.1f s (attempt %d of %d)", channel, chat_id, e, wait,
+                                attempt, MAX_ATTEMPTS)
+                    await asyncio.sleep(wait)
                 except DeliveryError as e:
                     await self._undelivered(channel, chat_id, reply, str(e))
                     return False

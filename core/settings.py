@@ -105,6 +105,18 @@ class Settings(BaseSettings):
         "instances)."))
     file_link_ttl_s: int = Field(default=86400, description="Seconds a file link works.")
 
+    import_timeout_s: float = Field(default=120.0, description=(
+        "A plan file sent in chat is parsed in a worker process (the bot keeps answering); refused beyond this many "
+        "seconds."))
+    shutdown_grace_s: float = Field(default=10.0, description=(
+        "On SIGTERM, answers and sends in flight get this many seconds to finish; what is cut off stays in the inbox "
+        "or outbox and goes out on the next start."))
+    late_answer_s: float = Field(default=120.0, description=(
+        "A question answered later than this many seconds after it arrived (after a crash) gets a short apology "
+        "first."))
+    log_json: bool = Field(default=False, description=(
+        "One JSON object per log line (for log collectors) instead of plain text."))
+
     @cached_property
     def db_url(self) -> str:
         """The async SQLAlchemy URL: plain sqlite:// and postgresql:// URLs are accepted too."""

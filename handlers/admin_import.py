@@ -44,7 +44,8 @@ async def on_file(ctx: AppContext, msg: Incoming) -> list[Reply]:
         return [Reply(f"Không tải được tệp {name}. Xin gửi lại.")]
     max_bytes = ctx.settings.max_upload_mb * 1024 * 1024
     try:
-        preview = await dry_run(ctx.db, msg.file_bytes, name, actor(msg), max_bytes)
+        preview = await dry_run(ctx.db, msg.file_bytes, name, actor(msg), max_bytes,
+                                worker_seconds=ctx.settings.import_timeout_s)
     except NotAPlan as e:
         return [Reply(f"Tệp {name} không phải kế hoạch giao nhiệm vụ: {e.message_vi}")]
     except ImportRefused as e:
@@ -72,7 +73,8 @@ async def on_choice(ctx: AppContext, msg: Incoming) -> list[Reply]:
         last_id = int(await s.scalar(select(func.max(Task.id))) or 0)
     try:
         result = await import_file(ctx.db, row.data, row.file_name, actor=actor(msg),
-                                   max_bytes=ctx.settings.max_upload_mb * 1024 * 1024)
+                                   max_bytes=ctx.settings.max_upload_mb * 1024 * 1024,
+                                   worker_seconds=ctx.settings.import_timeout_s)
     except ImportRefused as e:
         return [Reply(f"Không nhập được tệp {row.file_name}: {e.message_vi}")]
     except SQLAlchemyError:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -326,3 +327,36 @@ class PendingImport(Base):
     file_name: Mapped[str] = mapped_column(String(400))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class InboxEntry(Base):
+    """One update a channel received, stored before the platform is told it arrived (knowledge.inbox).
+
+    Unique on (channel, update_id): a webhook retry or a re-fetched update is recognised. `answered_at`
+    is set once the reply was confirmed; a row without it whose owner died is answered again on start.
+    """
+
+    __tablename__ = "inbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    update_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the process answering it
+    takeovers: Mapped[int] = mapped_column(Integer, default=0)  # times taken over from a dead process
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("channel", "update_id", name="uq_inbox_update"),
+        Index("ix_inbox_open", "answered_at", "received_at"),
+    )
+
+
+class RateSlot(Base):
+    """The next free send slot of one rate limit shared by every instance (knowledge.rate_slots)."""
+
+    __tablename__ = "rate_slots"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)  # seconds since the epoch, database clock

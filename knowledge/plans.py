@@ -147,10 +147,40 @@ class Importer:
         data, name = read_path(path, self.max_bytes)
         return await self.import_bytes(data, name, dry_run=dry_run)
 
-    async def import_bytes(self, data: bytes, name: str, dry_run: bool = False) -> ImportResult:
-        """Parse (refusing bad files before touching the store), then store in one transaction."""
-        parsed = parse_bytes(data, name, self.finder, self.max_bytes)
+    async def import_bytes(self, data: bytes, name: str, dry_run: bool = False,
+                           worker_seconds: float | None = None) -> ImportResult:
+        """Parse (refusing bad files before touching the store), then store in one transaction.
+
+        With `worker_seconds`, parsing runs in a worker process (the caller's event loop keeps
+        answering others) and is refused when it takes longer than that."""
+        if worker_seconds is None:
+            parsed = parse_bytes(data, name, self.finder, self.max_bytes)
+        else:
+            parsed = await self.parse_in_worker(data, name, worker_seconds)
         return await self.store(parsed, name, hashlib.sha256(data).hexdigest(), dry_run=dry_run)
+
+    async def parse_in_worker(self, data: bytes, name: str, seconds: float) -> ParsedPlan:
+        """Parse one file in a process of its own (the pool import_many uses, with one worker): the
+        bot stays responsive, the worker's memory goes with it, and a file that takes longer than
+        `seconds` is refused and its worker killed."""
+        extra = [(a.name, a.is_group) for a in self.registry.by_id.values()]
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
+                                   initargs=(extra, self.max_bytes))
+        try:
+            future = asyncio.get_running_loop().run_in_executor(pool, _worker_parse_bytes, data, name)
+            parsed, _, refusal = await asyncio.wait_for(future, seconds)
+        except TimeoutError:
+            raise ImportRefused(f"Đọc tệp quá {seconds:.0f} giây nên đã dừng; tệp quá lớn hoặc quá phức tạp. "
+                                "Hãy tách kế hoạch thành các tệp nhỏ hơn.") from None
+        except BrokenProcessPool:
+            raise ImportRefused("Tệp làm bộ đọc dừng đột ngột (quá lớn hoặc hỏng); không có gì thay đổi.") from None
+        finally:
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.kill()  # a parse past its time limit must not go on using memory and time
+            pool.shutdown(wait=False, cancel_futures=True)
+        if refusal is not None or parsed is None:
+            raise refusal or ImportRefused("Không đọc được tệp.")
+        return parsed
 
     async def import_many(self, paths: list[Path], dry_run: bool = False,
                           workers: int | None = None) -> AsyncIterator[tuple[Path, ImportResult | ImportRefused]]:
@@ -285,6 +315,14 @@ def _worker_parse(path: str) -> tuple[ParsedPlan | None, str, ImportRefused | No
     except Exception:
         log.exception("import: %s", path)
         return None, "", ImportRefused(UNEXPECTED_VI)
+
+
+def _worker_parse_bytes(data: bytes, name: str) -> tuple[ParsedPlan | None, str, ImportRefused | None]:
+    assert _WORKER_FINDER is not None
+    try:
+        return parse_bytes(data, name, _WORKER_FINDER, _WORKER_MAX), "", None
+    except ImportRefused as e:
+        return None, "", e
 
 
 _Wanted = list[tuple[ParsedTask, str, list[tuple[int, str, str]]]]
@@ -447,13 +485,15 @@ class _HasDb(Protocol):
 
 async def import_file(db: Database | _HasDb, path_or_bytes: Path | str | bytes, name: str | None = None,
                       actor: str = "cli", dry_run: bool = False,
-                      max_bytes: int = DEFAULT_MAX_BYTES) -> ImportResult:
+                      max_bytes: int = DEFAULT_MAX_BYTES, worker_seconds: float | None = None) -> ImportResult:
     """Convenience for one file: a path, or the bytes of a file sent in chat with its name.
 
     `db` may also be anything holding one as `.db` (the app's context), as bot.app passes it.
+    With `worker_seconds`, bytes are parsed in a worker process within that time (the bot's uploads).
     """
     store = db if isinstance(db, Database) else db.db
     importer = await Importer.create(store, actor=actor, max_bytes=max_bytes)
     if isinstance(path_or_bytes, bytes):
-        return await importer.import_bytes(path_or_bytes, name or "tep.txt", dry_run=dry_run)
+        return await importer.import_bytes(path_or_bytes, name or "tep.txt", dry_run=dry_run,
+                                           worker_seconds=worker_seconds)
     return await importer.import_path(Path(path_or_bytes), dry_run=dry_run)

@@ -118,10 +118,12 @@ def _deadline_label(t: ParsedTask) -> str:
     return _cut(d.text, 40) or d.kind
 
 
-async def dry_run(db: Database, data: bytes, name: str, actor: str, max_bytes: int) -> Preview:
-    """Read a file as the importer would store it, store nothing. ImportRefused for bad files."""
+async def dry_run(db: Database, data: bytes, name: str, actor: str, max_bytes: int,
+                  worker_seconds: float | None = None) -> Preview:
+    """Read a file as the importer would store it, store nothing. ImportRefused for bad files.
+    With `worker_seconds` the parse runs in a worker process, so the bot keeps answering meanwhile."""
     importer = await Importer.create(db, actor=actor, max_bytes=max_bytes)
-    result = await importer.import_bytes(data, name, dry_run=True)
+    result = await importer.import_bytes(data, name, dry_run=True, worker_seconds=worker_seconds)
     preview = Preview(result)
     if result.status != "updated" or result.plan_id is None:
         return preview

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import Clock
 from core.messages import DeliveryError, RetryLater, Sender, Unreachable
+from core.workers import dead_here as _dead_here
+from core.workers import new_worker_id
 from knowledge import focal_points
 from knowledge.buttons import reminder_choices
 from knowledge.db import Database
@@ -37,21 +37,6 @@ log = logging.getLogger(__name__)
 
 OUTBOX = cast(Table, Outbox.__table__)  # Core statements: no ORM bookkeeping on the hot path
 MAX_ATTEMPTS = 12  # transient failures before a row is given up (reported in the digest)
-
-
-def _dead_here(worker_id: str) -> bool:
-    """Whether a worker id ("host:pid:nonce") names a process of this host that no longer runs."""
-    host, _, rest = worker_id.partition(":")
-    pid = rest.partition(":")[0]
-    if host != os.uname().nodename or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class Pacer:
@@ -133,7 +118,7 @@ class Dispatcher:
         self.admins = admins  # "channel:user_id": told when a chat blocks the bot
         self.senders = senders
         self.clock = clock or Clock()
-        self.worker_id = worker_id or f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id or new_worker_id()
         self.claim_timeout = timedelta(seconds=claim_timeout)
         self.pacers = {
             name: Pacer(max_per_second or getattr(s, "max_per_second", None), getattr(s, "per_chat_interval", None))

@@ -45,6 +45,8 @@ class ReminderService:
                                      admins=ctx.admins)
         self.scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()  # ticks in progress, awaited on stop
+        self.started_at: datetime | None = None
+        self.last_tick: dict[str, datetime] = {}  # "plan", "dispatch", "digest": when each last finished (UTC)
         self._lock = asyncio.Lock()  # planner and dispatcher ticks never overlap inside one process
 
     async def plan_tick(self) -> planner.SyncResult:
@@ -91,11 +93,20 @@ class ReminderService:
             self._running.add(task)
         try:
             await fn()
+            self.last_tick[name] = datetime.now(UTC)
         except Exception:  # a tick must never kill the scheduler
             log.exception("reminder %s tick failed", name)
         finally:
             if task is not None:
                 self._running.discard(task)
+
+    def alive(self, name: str, now: datetime) -> bool:
+        """A tick is alive when the scheduler runs and it finished within two intervals and a minute (of
+        the start, before its first tick)."""
+        interval = {"plan": self.plan_interval, "dispatch": self.dispatch_interval}[name]
+        last = self.last_tick.get(name) or self.started_at
+        return self.scheduler is not None and self.scheduler.running and last is not None \
+            and (now - last).total_seconds() <= 2 * interval + 60
 
     async def start(self) -> None:
         self.dispatcher.stopping = False
@@ -109,6 +120,7 @@ class ReminderService:
                       hour=max(self.hour, 14), id="digest", **common)
         sched.start()
         self.scheduler = sched
+        self.started_at = datetime.now(UTC)
 
     async def stop(self, grace: float = 10.0) -> None:
         """No new ticks; let the running ones finish (the dispatcher stops after its current row),

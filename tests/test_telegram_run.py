@@ -187,7 +187,8 @@ async def test_run_headless_when_stdin_is_null_stops_on_sigterm(tmp_path: Path) 
                 except aiohttp.ClientConnectionError:
                     assert proc.returncode is None and time.monotonic() < deadline, "bot exited or never served"
                     await asyncio.sleep(0.1)
-        assert health == {"status": "ok", "database": "ok", "telegram": "off"}
+        assert health["status"] == "ok" and health["database"] == "ok" and health["telegram"] == "off"
+        assert health["channels"] == {} and health["planner"]["alive"] and health["dispatcher"]["alive"]
         proc.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(proc.communicate(), 20)
         assert proc.returncode == 0, err.decode()

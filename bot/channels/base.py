@@ -10,7 +10,7 @@ reply, one chat's messages answered in order, a plan file handed to the importer
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.messages import Sender
 from core.settings import Settings
@@ -39,6 +39,15 @@ class Channel(Protocol):
     @property
     def status(self) -> str:
         """What /healthz shows for it ("polling", "webhook", "on")."""
+        ...
+
+    @property
+    def connected(self) -> bool:
+        """Whether the platform answered (Telegram: getMe): /healthz fails while it is False."""
+        ...
+
+    def health(self) -> dict[str, Any]:
+        """More for /healthz (e.g. when the platform was last polled)."""
         ...
 
     def add_routes(self, web: WebServer) -> None:

@@ -126,6 +126,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self.updates: list[dict[str, Any]] = []
         self.sent: list[dict[str, Any]] = []  # every accepted sendMessage, in arrival order
+        self.sent_times: list[float] = []  # time.monotonic() of each, for rates
         self.messages: dict[int, dict[str, Any]] = {}  # message_id -> Message (users' and the bot's)
         self.edits: list[dict[str, Any]] = []
         self.callback_answers: list[dict[str, Any]] = []
@@ -449,6 +450,7 @@ class FakeTelegram:
         self._check_send(chat_id)
         msg = self._bot_message(chat_id, text=text, reply_markup=p.get("reply_markup"))
         self.sent.append(msg)
+        self.sent_times.append(time.monotonic())
         self._notify()
         return msg
 
@@ -576,8 +578,16 @@ class FakeTelegram:
             return web.json_response({"messages": self.sent_to(chat) if chat else self.sent})
 
         async def stats(request: web.Request) -> web.Response:
-            return web.json_response({"sent": len(self.sent), "chats": len({m["chat"]["id"] for m in self.sent}),
-                                      **self.stats})
+            times = self.sent_times
+            body: dict[str, Any] = {"sent": len(self.sent), **self.stats}
+            if request.query.get("full"):  # rates over the whole run: O(sends), so only when asked
+                body.update({"chats": len({m["chat"]["id"] for m in self.sent}),
+                             "max_in_one_second": _max_in_window(times, 1.0),
+                             "per_second": [sum(1 for t in times if int(t - times[0]) == i)
+                                            for i in range(int(times[-1] - times[0]) + 1)] if times else [],
+                             "first_sent_at": times[0] if times else None,
+                             "last_sent_at": times[-1] if times else None})
+            return web.json_response(body)
 
         async def message(request: web.Request) -> web.Response:
             body = await request.json()
@@ -603,6 +613,16 @@ class FakeTelegram:
         app.router.add_post("/_fake/callback", callback)
         app.router.add_post("/_fake/fail", fail)
         app.router.add_post("/_fake/reset", reset)
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    """The most sends that fell in any `window` seconds (times sorted)."""
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
 async def _serve(args: argparse.Namespace) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import sys
 import tempfile
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.edge import Edge
 from bot.web import WebServer
@@ -71,6 +71,7 @@ class ConsoleChannel:
     name = CHANNEL
     max_text = MAX_TEXT
     status = "on"
+    connected = True  # a terminal is there or the channel is not started
 
     def __init__(self, edge: Edge, reader: TextIO = sys.stdin, writer: TextIO = sys.stdout,
                  user: str = USER) -> None:
@@ -84,6 +85,9 @@ class ConsoleChannel:
     def from_settings(cls, edge: Edge, settings: Settings) -> ConsoleChannel | None:
         """The channel when NHACVIEC_CONSOLE is set (`nhacviec run` sets it on a terminal without a token)."""
         return cls(edge) if settings.console else None
+
+    def health(self) -> dict[str, Any]:
+        return {}
 
     def add_routes(self, web: WebServer) -> None:
         """A terminal has no webhook."""

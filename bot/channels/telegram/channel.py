@@ -5,6 +5,12 @@ and delivers; replies go out through `TelegramSender` (choices as inline buttons
 menu comes from the command table (handlers.commands): everyone's by default, admins' in their
 own chats. A chat that blocks the bot is marked unreachable through the Edge. Long polling by
 default; with a webhook URL the updates come through the web server (`add_routes`).
+
+Nothing received is lost: every update is stored in the inbox (Edge.accept) before Telegram is told
+it arrived — in polling mode the channel drives getUpdates itself and moves the offset (which
+confirms) only after the store took the batch; in webhook mode the 200 comes after the store took
+it — and it is marked answered once its replies were confirmed. Only one process polls one token
+(an exclusive hold in the store); several instances share a bot through the webhook.
 """
 
 from __future__ import annotations
@@ -12,15 +18,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.constants import ChatAction, ChatMemberStatus
-from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.channels.telegram.sender import MAX_TEXT, TelegramSender
+from bot.channels.telegram.limiter import SlotRateLimiter, bucket_key
+from bot.channels.telegram.sender import MAX_TEXT, TelegramSender, retry_seconds
 from bot.channels.telegram.updates import CHANNEL, to_incoming
 from bot.edge import SORRY, Edge
 from bot.web import WebServer, webhook_path
@@ -28,6 +37,9 @@ from core.settings import Settings
 from handlers.commands import Audience, menu
 from handlers.registration import USERNAME_CACHE
 from handlers.router import refresh_admins
+from knowledge.exclusive import Held, try_hold
+from knowledge.inbox import Received
+from knowledge.rate_slots import slots_for
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +50,13 @@ TYPING_EVERY = 4.0  # Telegram shows "typing…" for about 5 seconds
 UPDATES = ["message", "callback_query", "my_chat_member"]  # what the bot asks Telegram for
 REPLY_BACKOFF = 1.0  # seconds before retrying after a network error or 5xx: someone is waiting
 CONCURRENT_UPDATES = 32
+POLL_BACKOFF = 1.0  # seconds before polling again after a network error or a store failure
+SECOND_POLLER = (
+    "Đã có một tiến trình khác nhận tin (polling) cho bot Telegram này trên cùng kho dữ liệu; "
+    "không chạy tiến trình thứ hai. Muốn chạy nhiều tiến trình, hãy dùng webhook (NHACVIEC_WEBHOOK_URL).\n"
+    "Another process is already polling this Telegram bot on the same store; not starting a second poller. "
+    "To run several instances, use webhook mode (NHACVIEC_WEBHOOK_URL)."
+)
 
 
 def bot_commands(audience: Audience) -> list[BotCommand]:
@@ -57,6 +76,12 @@ def file_url(settings: Settings) -> str:
 
 def is_update(data: Any) -> bool:
     return isinstance(data, dict) and "update_id" in data
+
+
+def _received(update: Update, payload: dict[str, Any] | None = None) -> Received:
+    chat = update.effective_chat
+    return Received(str(update.update_id), str(chat.id) if chat is not None else "",
+                    payload if payload is not None else update.to_dict())
 
 
 @dataclass
@@ -100,27 +125,35 @@ class TelegramChannel:
             .token(token)
             .base_url(base_url)
             .base_file_url(base_file_url)
-            .rate_limiter(AIORateLimiter())  # overall and per-group pacing inside this process
+            .rate_limiter(SlotRateLimiter(slots_for(edge.ctx.db), token))  # shared by every instance
             .concurrent_updates(CONCURRENT_UPDATES)
+            .updater(None)  # updates come from our own polling loop (stored first) or through bot.web
         )
-        if webhook_url:
-            builder = builder.updater(None)  # updates arrive through bot.web
+        self.token = token
+        self._poller: asyncio.Task[None] | None = None
+        self._poll_hold: Held | None = None
+        self.shutdown_grace = 10.0
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self.sender = TelegramSender(self.application.bot, network_backoff=REPLY_BACKOFF)
         self.username = ""
         self.bot_id = 0
+        self._connected = False  # getMe answered (for /healthz)
+        self.last_poll: float | None = None  # time.time() of the last getUpdates asked or answered
         edge.add(self)
+        edge.replays(CHANNEL, self.replay)
 
     @classmethod
     def from_settings(cls, edge: Edge, settings: Settings) -> TelegramChannel | None:
         """The channel when NHACVIEC_TELEGRAM_TOKEN is set (the factory bot.channels lists)."""
         if not settings.telegram_token:
             return None
-        return cls(edge, settings.telegram_token, base_url=settings.telegram_base_url,
-                   base_file_url=file_url(settings), webhook_url=settings.webhook_url,
-                   webhook_secret=settings.webhook_secret)
+        channel = cls(edge, settings.telegram_token, base_url=settings.telegram_base_url,
+                      base_file_url=file_url(settings), webhook_url=settings.webhook_url,
+                      webhook_secret=settings.webhook_secret)
+        channel.shutdown_grace = settings.shutdown_grace_s
+        return channel
 
     @property
     def mode(self) -> str:
@@ -129,6 +162,19 @@ class TelegramChannel:
     @property
     def status(self) -> str:
         return self.mode
+
+    @property
+    def connected(self) -> bool:
+        """getMe answered, and in polling mode the poller runs (/healthz fails otherwise)."""
+        polling_ok = bool(self.webhook_url) or (self._poller is not None and not self._poller.done())
+        return self._connected and polling_ok
+
+    def health(self) -> dict[str, Any]:
+        if self.webhook_url:
+            return {}
+        last = self.last_poll
+        return {"last_poll": datetime.fromtimestamp(last, UTC).isoformat(timespec="seconds") if last else None,
+                "poller_alive": self._poller is not None and not self._poller.done()}
 
     def add_routes(self, web: WebServer) -> None:
         if self.webhook_url:
@@ -159,40 +205,106 @@ class TelegramChannel:
     async def start(self) -> None:
         """Connect (getMe), set the menus, then poll or set the webhook. Returns once running."""
         app = self.application
+        if not self.webhook_url:
+            self._poll_hold = await try_hold(self.ctx.db, f"telegram-poll:{bucket_key(self.token)}")
+            if self._poll_hold is None:
+                raise SystemExit(SECOND_POLLER)
         await app.initialize()
         await self._post_init(app)
+        self._connected = True
         await app.start()
         if self.webhook_url:
             await app.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret or None,
                                       allowed_updates=UPDATES)
         else:
-            assert app.updater is not None
-            await app.updater.start_polling(timeout=int(self.poll_timeout), poll_interval=0.0,
-                                            allowed_updates=UPDATES,
-                                            error_callback=self._on_poll_error)
+            await app.bot.delete_webhook()
+            self._poller = asyncio.create_task(self._poll())
         log.info("Telegram bot @%s running (%s)", self.username, self.mode)
 
     async def stop(self) -> None:
+        """Stop taking updates; answers in progress get `shutdown_grace` seconds to finish (what is
+        left stays in the inbox, answered on the next start)."""
+        if self._poller is not None:
+            self._poller.cancel()  # fetched but not yet stored: not confirmed either, fetched again later
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
         if app.running:
-            await app.stop()
-        await app.shutdown()
+            try:
+                await asyncio.wait_for(app.stop(), self.shutdown_grace)
+            except TimeoutError:
+                log.warning("Telegram: answers still running after %.0f s; they are answered on the next start",
+                            self.shutdown_grace)
+        with contextlib.suppress(Exception):
+            await app.shutdown()
+        if self._poll_hold is not None:
+            await self._poll_hold.release()
+            self._poll_hold = None
+
+    # ---- updates in: stored first --------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        """Long polling, storing each batch before the next getUpdates offset confirms it to Telegram."""
+        bot = self.application.bot
+        offset: int | None = None
+        while True:
+            self.last_poll = time.time()
+            try:
+                updates = await bot.get_updates(offset=offset, timeout=int(self.poll_timeout),
+                                                allowed_updates=UPDATES)
+                self.last_poll = time.time()
+            except RetryAfter as e:
+                log.warning("Telegram polling: flood control (429), polling again in %.0f s", retry_seconds(e))
+                await asyncio.sleep(retry_seconds(e))
+                continue
+            except Conflict as e:
+                log.error("Telegram polling: another process polls this bot token (%s); "
+                          "stop it or use webhook mode", e.message)
+                await asyncio.sleep(POLL_BACKOFF * 5)
+                continue
+            except (NetworkError, TelegramError) as e:
+                log.warning("Telegram polling: %s (polling again)", e)
+                await asyncio.sleep(POLL_BACKOFF)
+                continue
+            except Exception:  # an answer PTB could not read: the poller must not die of it
+                log.exception("Telegram polling: unexpected error (polling again)")
+                await asyncio.sleep(POLL_BACKOFF * 5)
+                continue
+            if not updates:
+                continue
+            try:
+                fresh = await self.edge.accept(CHANNEL, [_received(u) for u in updates])
+            except Exception as e:  # not stored: not confirmed either; Telegram gives them again
+                log.warning("Telegram polling: the store did not take %d updates (%s); fetching them again",
+                            len(updates), e)
+                await asyncio.sleep(POLL_BACKOFF)
+                continue
+            offset = updates[-1].update_id + 1
+            for update, new in zip(updates, fresh, strict=True):
+                if new:
+                    await self.application.update_queue.put(update)
 
     async def put_update(self, data: dict[str, Any]) -> None:
-        """An update received by the webhook: queued for the same handlers as polling."""
-        await self.application.update_queue.put(Update.de_json(data, self.application.bot))
+        """An update received by the webhook: stored (a retry of one already stored is dropped), then
+        queued for the same handlers as polling. The store failing raises: the webhook answers 503
+        and Telegram sends it again."""
+        update = Update.de_json(data, self.application.bot)
+        [new] = await self.edge.accept(CHANNEL, [_received(update, data)])
+        if new:
+            await self.application.update_queue.put(update)
 
-    @staticmethod
-    def _on_poll_error(exc: TelegramError) -> None:
-        log.warning("Telegram polling: %s (retrying)", exc)
+    async def replay(self, update_id: str, payload: dict[str, Any]) -> None:
+        """An update stored but left unanswered by a process that stopped: handled again."""
+        await self.application.update_queue.put(Update.de_json(payload, self.application.bot))
 
     # ---- one update ----------------------------------------------------------------------------
 
     async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not isinstance(update, Update):
-            return
+        if isinstance(update, Update):
+            await self.edge.answer_update(CHANNEL, str(update.update_id), self._handle(update))
+
+    async def _handle(self, update: Update) -> None:
         if update.my_chat_member is not None:
             await self._on_membership(update)
             return

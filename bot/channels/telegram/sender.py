@@ -107,7 +107,7 @@ class TelegramSender:
         except Forbidden as e:
             raise Unreachable(e.message) from e
         except RetryAfter as e:
-            raise RetryLater(retry_seconds(e), "flood control") from e
+            raise RetryLater(retry_seconds(e), "flood control (429)") from e
         except BadRequest as e:  # before NetworkError: BadRequest is one of its subclasses
             if any(g in e.message.lower() for g in GONE):
                 raise Unreachable(e.message) from e

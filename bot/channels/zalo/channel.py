@@ -86,6 +86,15 @@ class ZaloChannel:
     def status(self) -> str:
         return self.mode
 
+    @property
+    def connected(self) -> bool:
+        """getMe answered, and in polling mode the poller is still running."""
+        polling_ok = self.webhook_url or (self._poller is not None and not self._poller.done())
+        return bool(self.bot_name) and bool(polling_ok)
+
+    def health(self) -> dict[str, Any]:
+        return {"bot": self.bot_name, "mode": self.mode}
+
     def add_routes(self, web: WebServer) -> None:
         if self.links is not None:
             self.links.add_route(web.app)

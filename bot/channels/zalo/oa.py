@@ -286,6 +286,10 @@ class ZaloOaChannel:
     name = CHANNEL
     max_text = PIECE
     status = "webhook"
+    connected = True  # webhook only: nothing to connect to before the OA's first event
+
+    def health(self) -> dict[str, Any]:
+        return {}
 
     def __init__(self, edge: Edge, client: ZaloOaClient, *, max_per_second: float = 5.0,
                  per_chat_interval: float = 1.0, max_age_s: float = 300.0, path: str = DEFAULT_WEBHOOK_PATH,

@@ -1,6 +1,6 @@
 """conversation subject: the task or list a chat was just shown, for follow-ups ("việc này", "xem tiếp")
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005 (the lead re-chains it after the other branches' migrations)
 """
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """links: one person's focal-point rows on several channels, and the one-use codes that link them
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
