@@ -6,11 +6,11 @@ SELECTs (plans, tasks, task agencies) keeps a rebuild of 100,000 tasks to second
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.deadlines import Deadline
@@ -74,26 +74,28 @@ class TaskDoc:
         return [w for _, w in self.roles.get(role, [])]
 
 
-async def load_docs(session: AsyncSession) -> tuple[dict[int, PlanDoc], list[TaskDoc]]:
-    """Every plan and every task (with its agencies), in plan then position order."""
+async def load_docs(session: AsyncSession,
+                    plan_ids: Collection[int] | None = None) -> tuple[dict[int, PlanDoc], list[TaskDoc]]:
+    """Every plan and every task (with its agencies), in plan then position order; only the plans
+    `plan_ids` names (those still stored) when given."""
     plans: dict[int, PlanDoc] = {}
-    for row in await session.execute(
-        select(Plan.id, Plan.number, Plan.kind, Plan.title, Plan.issuer, Plan.issued_on, Plan.signer).order_by(Plan.id)
-    ):
+    plan_q = select(Plan.id, Plan.number, Plan.kind, Plan.title, Plan.issuer, Plan.issued_on, Plan.signer)
+    task_q = select(Task.id, Task.plan_id, Task.position, Task.ref, Task.text, Task.status, Task.deadline_kind,
+                    Task.deadline_due, Task.deadline_month, Task.deadline_day, Task.deadline_text)
+    link_q = select(TaskAgency.task_id, TaskAgency.agency_id, TaskAgency.role, TaskAgency.written)
+    if plan_ids is not None:
+        wanted = sorted(plan_ids)
+        plan_q = plan_q.where(Plan.id.in_(wanted))
+        task_q = task_q.where(Task.plan_id.in_(wanted))
+        link_q = link_q.join(Task, Task.id == TaskAgency.task_id).where(Task.plan_id.in_(wanted))
+    for row in await session.execute(plan_q.order_by(Plan.id)):
         plans[row.id] = PlanDoc(row.id, row.number, row.kind or "Kế hoạch", row.title or "", row.issuer, row.issued_on,
                                 signer=row.signer)
     tasks: dict[int, TaskDoc] = {}
-    for r in await session.execute(
-        select(Task.id, Task.plan_id, Task.position, Task.ref, Task.text, Task.status, Task.deadline_kind,
-               Task.deadline_due, Task.deadline_month, Task.deadline_day, Task.deadline_text)
-        .order_by(Task.plan_id, Task.position, Task.id)
-    ):
+    for r in await session.execute(task_q.order_by(Task.plan_id, Task.position, Task.id)):
         tasks[r.id] = TaskDoc(r.id, r.plan_id, r.position, r.ref or "", r.text, r.status, r.deadline_kind,
                               r.deadline_due, r.deadline_month, r.deadline_day, r.deadline_text)
-    for ta in await session.execute(
-        select(TaskAgency.task_id, TaskAgency.agency_id, TaskAgency.role, TaskAgency.written)
-        .order_by(TaskAgency.task_id, TaskAgency.position, TaskAgency.id)
-    ):
+    for ta in await session.execute(link_q.order_by(TaskAgency.task_id, TaskAgency.position, TaskAgency.id)):
         doc = tasks.get(ta.task_id)
         if doc is not None:
             doc.roles.setdefault(ta.role, []).append((ta.agency_id, ta.written))
@@ -102,17 +104,6 @@ async def load_docs(session: AsyncSession) -> tuple[dict[int, PlanDoc], list[Tas
         if t.plan_id in plans:
             plans[t.plan_id].task_ids.append(t.id)
     return plans, ordered
-
-
-async def store_version(session: AsyncSession) -> tuple[Any, ...]:
-    """A cheap fingerprint that changes whenever plans or tasks change (for index rebuilds)."""
-    plan_row = (await session.execute(select(func.count(Plan.id), func.max(Plan.updated_at)))).one()
-    task_row = (await session.execute(select(func.count(Task.id), func.max(Task.id), func.max(Task.updated_at)))).one()
-    return (*_plain(plan_row), *_plain(task_row))
-
-
-def _plain(row: Any) -> tuple[Any, ...]:
-    return tuple(v.isoformat() if isinstance(v, datetime) else v for v in row)
 
 
 async def chat_agencies(session: AsyncSession, channel: str, chat_id: str) -> list[int]:
