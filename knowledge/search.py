@@ -281,20 +281,28 @@ class Postings:
         """Every single word some task holds."""
         return [w for i, w in enumerate(self.words) if len(self.of_key(i))]
 
-    def freeze(self, lists: dict[int, Any]) -> None:
-        """Build the flat arrays from key -> slot (an int) or sorted slots (a list); `lists` is emptied."""
-        keys = sorted(lists)
-        self._keys = array("q", keys)
-        offs, slots = array("q", [0]), array("i")
+    def freeze(self, flat: array, counts: array, slots: Sequence[int]) -> None:
+        """Build the flat arrays: `flat` holds the keys of task `slots[0]` (counts[0] of them), then those
+        of `slots[1]`, ... in slot order."""
+        df: dict[int, int] = {}
+        for k in flat:
+            df[k] = df.get(k, 0) + 1
+        keys = sorted(df)
+        offs = array("q", [0])
+        start: dict[int, int] = {}
         for k in keys:
-            v = lists.pop(k)
-            if isinstance(v, int):
-                slots.append(v)
-            else:
-                slots.extend(v)
-            offs.append(len(slots))
-        self._offs, self._slots = offs, slots
-        self._view = memoryview(slots)
+            start[k] = offs[-1]
+            offs.append(offs[-1] + df[k])
+        del df
+        out = array("i", bytes(4 * len(flat)))
+        pos = 0
+        for slot, n in zip(slots, counts, strict=True):
+            for k in flat[pos : pos + n]:
+                out[start[k]] = slot
+                start[k] += 1
+            pos += n
+        self._keys, self._offs, self._slots = array("q", keys), offs, out
+        self._view = memoryview(out)
         self._changed = {}
 
     def _own(self, key: int) -> array:
@@ -321,50 +329,70 @@ class Postings:
 
 
 class DocTable:
-    """The indexed tasks by slot; iterating gives them in plan order (as a list of them would)."""
+    """The indexed tasks by slot, iterated in plan order (as a list of them would be).
+
+    A sorted array of slots and two lists beside it (the task, its folded text): a few bytes a task,
+    where dicts keyed by slot cost a hundred or more each. Changes insert or delete in the middle:
+    a memmove of a few hundred kB at 100,000 tasks."""
 
     def __init__(self) -> None:
-        self._by_slot: dict[int, TaskDoc] = {}
-        self._ordered = True
+        self.slots = array("i")
+        self._docs: list[TaskDoc] = []
+        self.texts: list[str] = []  # folded
+
+    def _at(self, slot: int) -> int:
+        i = bisect_left(self.slots, slot)
+        if i == len(self.slots) or self.slots[i] != slot:
+            raise KeyError(slot)
+        return i
 
     def __getitem__(self, slot: int) -> TaskDoc:
-        return self._by_slot[slot]
+        return self._docs[self._at(slot)]
+
+    def folded(self, slot: int) -> str:
+        return self.texts[self._at(slot)]
 
     def __len__(self) -> int:
-        return len(self._by_slot)
+        return len(self._docs)
 
     def __bool__(self) -> bool:
-        return bool(self._by_slot)
+        return bool(self._docs)
 
     def __iter__(self) -> Iterator[TaskDoc]:
-        if not self._ordered:
-            self._by_slot = dict(sorted(self._by_slot.items()))
-            self._ordered = True
-        return iter(self._by_slot.values())
+        return iter(self._docs)
 
-    def put(self, slot: int, doc: TaskDoc) -> None:
-        if self._by_slot and slot < next(reversed(self._by_slot)):
-            self._ordered = False
-        self._by_slot[slot] = doc
+    def put(self, slot: int, doc: TaskDoc, folded: str) -> None:
+        if not self.slots or self.slots[-1] < slot:
+            self.slots.append(slot)
+            self._docs.append(doc)
+            self.texts.append(folded)
+            return
+        i = bisect_left(self.slots, slot)
+        if self.slots[i] == slot:
+            self._docs[i], self.texts[i] = doc, folded
+            return
+        self.slots.insert(i, slot)
+        self._docs.insert(i, doc)
+        self.texts.insert(i, folded)
 
-    def pop(self, slot: int) -> TaskDoc:
-        return self._by_slot.pop(slot)
+    def pop(self, slot: int) -> tuple[TaskDoc, str]:
+        i = self._at(slot)
+        del self.slots[i]
+        return self._docs.pop(i), self.texts.pop(i)
+
+
+class _Folded:
+    """index.folded[slot]: a task's folded text (read only)."""
+
+    def __init__(self, docs: DocTable) -> None:
+        self._docs = docs
+
+    def __getitem__(self, slot: int) -> str:
+        return self._docs.folded(slot)
 
 
 # Keys of Index.cache that depend on the agency registry alone: kept when only plans change.
 _REGISTRY_CACHE = frozenset({"names", "related"})
-
-
-@dataclass(slots=True)
-class _Entry:
-    """What the index added for one task, to take it out again."""
-
-    keys: tuple[int, ...]
-    agencies: tuple[int, ...]
-    doers: tuple[int, ...]
-    leads: tuple[int, ...]
-    coords: tuple[int, ...]
-    due: tuple[str, Any] | None  # ("dated", day) or ("recurring", rule)
 
 
 @dataclass
@@ -373,8 +401,6 @@ class Index:
     plans: dict[int, PlanDoc]
     docs: DocTable = field(default_factory=DocTable)
     postings: Postings = field(default_factory=Postings)
-    lengths: dict[int, int] = field(default_factory=dict)
-    folded: dict[int, str] = field(default_factory=dict)
     by_id: dict[int, int] = field(default_factory=dict)  # task id -> slot
     by_agency: dict[int, list[int]] = field(default_factory=dict)  # any role
     by_doer: dict[int, list[int]] = field(default_factory=dict)  # lead or coordinator
@@ -392,9 +418,13 @@ class Index:
     learned: dict[str, str] = field(default_factory=dict)  # short forms the plans define ("bcd" -> ban chi dao)
     _learned_re: re.Pattern[str] | None = None
     _by_plan_forms: dict[int, tuple[dict[str, str], re.Pattern[str] | None]] = field(default_factory=dict)
-    _entries: dict[int, _Entry] = field(default_factory=dict)
     _vocab: list[str] | None = None
     updates: int = 0  # plans applied since the build (tests and the benchmark read it)
+
+    @property
+    def folded(self) -> _Folded:
+        """folded[slot]: the task's words as indexed (accents off, glue words out, short forms spelt out)."""
+        return _Folded(self.docs)
 
     @property
     def avg_len(self) -> float:
@@ -414,86 +444,69 @@ class Index:
         idx = cls(registry, plans)
         idx._by_plan_forms = _learn(plans, docs)
         idx._merge_learned()
-        lists: dict[int, Any] = {}
+        # Two passes over flat arrays, no list per key: every key of every task in one array, then each
+        # task's slot written into its keys' stretches of one slot array. Big arrays are single
+        # allocations the process gives back; a list per key (or per task) left the heap fragmented.
+        flat, counts = array("q"), array("i")
         for slot, doc in _slotted(plans, docs):
             keys = idx._place(slot, doc)
-            for k in keys:
-                held = lists.get(k)
-                if held is None:
-                    lists[k] = slot
-                elif isinstance(held, int):
-                    lists[k] = [held, slot]
-                else:
-                    held.append(slot)
-        idx.postings.freeze(lists)
+            flat.extend(keys)
+            counts.append(len(keys))
+        idx.postings.freeze(flat, counts, idx.docs.slots)
         idx.dated.sort()
         idx._build_agency_scanner(spellings or [])
         for p in plans.values():
             idx._title(p)
         return idx
 
-    def _place(self, slot: int, doc: TaskDoc) -> tuple[int, ...]:
+    def _place(self, slot: int, doc: TaskDoc) -> set[int]:
         """Index one task at its slot (everything but the postings); returns its posting keys."""
         toks = analyze_fast(doc.text)
         if doc.plan_id in self._by_plan_forms:  # the plan's own short forms: index the words they stand for too
             table, pattern = self._by_plan_forms[doc.plan_id]
             toks = expand_shorthands(" ".join(toks), table, pattern).split()
-        self.docs.put(slot, doc)
-        self.folded[slot] = " ".join(toks)
-        self.lengths[slot] = len(toks)
+        self.docs.put(slot, doc, " ".join(toks))
         self.total_len += len(toks)
         self.by_id[doc.id] = slot
-        keys = tuple(self.postings.keys_of(toks))
-        agencies = tuple(dict.fromkeys(doc.agency_ids()))
-        leads = tuple(dict.fromkeys(doc.agency_ids("lead")))
-        coords = tuple(dict.fromkeys(doc.agency_ids("coordinator")))
-        doers = tuple(dict.fromkeys((*leads, *coords)))
-        for holders, ids in ((self.by_agency, agencies), (self.by_doer, doers), (self.by_lead, leads),
-                             (self.by_coord, coords)):
+        for holders, ids in zip(self._role_lists(), _role_ids(doc), strict=True):
             for aid in ids:
                 lst = holders.setdefault(aid, [])
                 if not lst or lst[-1] < slot:
                     lst.append(slot)
                 else:
                     insort(lst, slot)
-        due: tuple[str, Any] | None = None
-        if doc.status == "open":  # done or cancelled: never due, never overdue
-            if doc.deadline_kind in RECURRING:
-                rule = (doc.deadline_kind, doc.deadline_month, doc.deadline_day)
-                insort(self.recurring.setdefault(rule, []), slot)
-                due = ("recurring", rule)
-            elif doc.deadline_due is not None:
-                self.dated.append((doc.deadline_due, slot))  # sorted by the caller
-                due = ("dated", doc.deadline_due)
-        self._entries[slot] = _Entry(keys, agencies, doers, leads, coords, due)
-        return keys
+        due = _due_key(doc)
+        if due is not None and due[0] == "dated":
+            self.dated.append((due[1], slot))  # sorted by the caller
+        elif due is not None:
+            insort(self.recurring.setdefault(due[1], []), slot)
+        return self.postings.keys_of(toks)
+
+    def _role_lists(self) -> tuple[dict[int, list[int]], ...]:
+        return self.by_agency, self.by_doer, self.by_lead, self.by_coord
 
     def _unplace(self, slot: int) -> None:
-        """Take one task out of the index (its postings included)."""
-        entry = self._entries.pop(slot)
-        doc = self.docs.pop(slot)
-        self.postings.remove(slot, entry.keys)
-        self.total_len -= self.lengths.pop(slot)
-        del self.folded[slot]
+        """Take one task out of the index (its postings included); what it added is worked out again
+        from the task and its folded text, so nothing per task is kept for this."""
+        doc, folded = self.docs.pop(slot)
+        self.postings.remove(slot, self.postings.keys_of(folded.split()))
+        self.total_len -= _length(folded)
         if self.by_id.get(doc.id) == slot:
             del self.by_id[doc.id]
-        for table, ids in ((self.by_agency, entry.agencies), (self.by_doer, entry.doers),
-                           (self.by_lead, entry.leads), (self.by_coord, entry.coords)):
+        for holders, ids in zip(self._role_lists(), _role_ids(doc), strict=True):
             for aid in ids:
-                lst = table[aid]
+                lst = holders[aid]
                 lst.remove(slot)
                 if not lst:
-                    del table[aid]
-        if entry.due is not None:
-            kind, value = entry.due
-            if kind == "dated":
-                i = bisect_left(self.dated, (value, slot))
-                del self.dated[i]
-            else:
-                members = self.recurring[value]
-                members.remove(slot)
-                if not members:
-                    del self.recurring[value]
+                    del holders[aid]
+        due = _due_key(doc)
+        if due is not None and due[0] == "dated":
+            del self.dated[bisect_left(self.dated, (due[1], slot))]
+        elif due is not None:
+            members = self.recurring[due[1]]
+            members.remove(slot)
+            if not members:
+                del self.recurring[due[1]]
 
     def _title(self, p: PlanDoc) -> None:
         self._titles[p.id] = fold_query(p.title)
@@ -541,7 +554,7 @@ class Index:
                 self._unplace(slot)
             else:
                 del wanted[slot]
-                self.docs.put(slot, new)  # equal to the indexed one: keep the store's object
+                self.docs.put(slot, new, self.docs.folded(slot))  # equal to the indexed one: the store's object
         for slot, doc in sorted(wanted.items()):
             self.postings.add(slot, self._place(slot, doc))
         self.dated.sort()
@@ -880,14 +893,15 @@ class Index:
             top = sorted(again + top[ACCENT_CHECKED:], reverse=True)
         hits = []
         for s, i, cov, pcov in top:
-            rerank = fuzz.partial_ratio(query_text, self.folded[i]) / 100.0 if query_text else 0.0
+            rerank = fuzz.partial_ratio(query_text, self.docs.folded(i)) / 100.0 if query_text else 0.0
             hits.append(Hit(self.docs[i], s + rerank, cov, pcov, len(distinct_pairs)))
         hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
         return hits[:limit]
 
     def _weigh(self, q: _Query, i: int, accents: bool) -> tuple[float, float, float]:
         """(BM25-style score, share of the topic words held, share of the topic pairs held) of task i."""
-        text = f" {self.folded[i]} "  # substring tests on the padded text: cheaper than a set of its words
+        folded = self.docs.folded(i)
+        text = f" {folded} "  # substring tests on the padded text: cheaper than a set of its words
         marks = _accents_of(self.docs[i].text) if accents and q.typed else None
         direct: dict[str, float] = {}
         credit: dict[str, float] = {}
@@ -907,7 +921,7 @@ class Index:
             c = SYNONYM_CREDIT if d < SYNONYM_CREDIT and alt_phrases and any(a in text for a in alt_phrases) else d
             credit[term] = c
             score += weighted * c
-        score *= 2.2 / (1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1)
+        score *= 2.2 / (1.2 * (0.5 + 0.5 * _length(folded) / self.avg_len) + 1)
         # A word counts where it stands as in the question: with one of its neighbours ("đất đai"
         # is not held by a task saying "đạt" here and "hiện đại" there), or through a synonym.
         held = 0.0
@@ -979,6 +993,28 @@ class Index:
             return doc.deadline_due
         dl = doc.deadline()
         return dl.next_due(today) if dl else None
+
+
+def _length(folded: str) -> int:
+    """How many words a folded text has (kept as text only: a count per task would cost more)."""
+    return folded.count(" ") + 1 if folded else 0
+
+
+def _role_ids(doc: TaskDoc) -> tuple[set[int], set[int], set[int], set[int]]:
+    """The agencies a task names: any role, lead or coordinator, lead, coordinator."""
+    leads, coords = set(doc.agency_ids("lead")), set(doc.agency_ids("coordinator"))
+    return set(doc.agency_ids()), leads | coords, leads, coords
+
+
+def _due_key(doc: TaskDoc) -> tuple[str, Any] | None:
+    """Where an open task stands in the index's time lists: ("dated", day) or ("recurring", rule)."""
+    if doc.status != "open":
+        return None  # done or cancelled: never due, never overdue
+    if doc.deadline_kind in RECURRING:
+        return "recurring", (doc.deadline_kind, doc.deadline_month, doc.deadline_day)
+    if doc.deadline_due is not None:
+        return "dated", doc.deadline_due
+    return None
 
 
 def _slotted(plans: dict[int, PlanDoc], docs: Iterable[TaskDoc]) -> list[tuple[int, TaskDoc]]:
