@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 CACHE_KEY = "search"
 RECHECK_S = 0.2  # the change log is read at most this often: how long another instance's change may go unseen
 INCREMENTAL_MAX_PLANS = 200  # more plans changed at once (a restore, a folder import): rebuild in the background
-INCREMENTAL_MAX_LISTS = 400_000  # posting lists copied out of the frozen arrays: rebuild to re-freeze them
+# Posting lists copied out of the frozen arrays by changes: beyond these, rebuild (in the background) to re-freeze.
+MAX_CHANGED_LISTS = 400_000
+MIN_COPIED = 1_000_000  # slots; the limit is half the frozen slots when that is more
 SYNONYM_CREDIT = 0.75  # a task saying "thu hút" for a question's "kéo": most of the word's weight
 ACCENT_MISS = 0.5  # a task holding the letters with other accents than typed ("hạn" for "Hàn")
 ACCENT_CHECKED = 20  # best tasks whose accents are compared with the question's
@@ -229,6 +231,7 @@ class Postings:
         self._slots = array("i")
         self._view = memoryview(self._slots)
         self._changed: dict[int, array] = {}
+        self._copied = 0  # slots copied out of the frozen arrays into `_changed`
 
     def key(self, term: str, add: bool = False) -> int | None:
         """A word's or pair's key (None for a word the index never saw, unless `add`)."""
@@ -304,11 +307,13 @@ class Postings:
         self._keys, self._offs, self._slots = array("q", keys), offs, out
         self._view = memoryview(out)
         self._changed = {}
+        self._copied = 0
 
     def _own(self, key: int) -> array:
         found = self._changed.get(key)
         if found is None:
             found = self._changed[key] = array("i", self.of_key(key))
+            self._copied += len(found)
         return found
 
     def add(self, slot: int, keys: Iterable[int]) -> None:
@@ -324,8 +329,10 @@ class Postings:
                 del lst[i]
 
     @property
-    def changed_lists(self) -> int:
-        return len(self._changed)
+    def worn(self) -> bool:
+        """Have changes copied out so much (lists, or slots beyond half the frozen ones) that a fresh
+        build would be both smaller and faster to read?"""
+        return len(self._changed) > MAX_CHANGED_LISTS or self._copied > max(MIN_COPIED, len(self._slots) // 2)
 
 
 class DocTable:
@@ -339,6 +346,10 @@ class DocTable:
         self.slots = array("i")
         self._docs: list[TaskDoc] = []
         self.texts: list[str] = []  # folded
+        # A plan's tasks stand together with ranks 0..n-1, so a slot's row is its plan's first row plus
+        # its rank: one dict lookup (answers read thousands of tasks by slot) instead of a search.
+        self._counts: dict[int, int] = {}  # plan id -> tasks
+        self._start: dict[int, int] | None = {}  # plan id -> first row (None: work it out again)
 
     def _at(self, slot: int) -> int:
         i = bisect_left(self.slots, slot)
@@ -346,11 +357,28 @@ class DocTable:
             raise KeyError(slot)
         return i
 
+    def _row(self, slot: int) -> int:
+        start = self._start
+        if start is None:
+            start, row = {}, 0
+            for pid in sorted(self._counts):
+                start[pid] = row
+                row += self._counts[pid]
+            self._start = start
+        pid, rank = divmod(slot, STRIDE)
+        return start[pid] + rank
+
     def __getitem__(self, slot: int) -> TaskDoc:
-        return self._docs[self._at(slot)]
+        return self._docs[self._row(slot)]
+
+    def exact(self, slot: int) -> tuple[TaskDoc, str]:
+        """The task and folded text at a slot, found by search: right even while a change has a plan's
+        ranks out of step (Index.apply)."""
+        i = self._at(slot)
+        return self._docs[i], self.texts[i]
 
     def folded(self, slot: int) -> str:
-        return self.texts[self._at(slot)]
+        return self.texts[self._row(slot)]
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -362,10 +390,14 @@ class DocTable:
         return iter(self._docs)
 
     def put(self, slot: int, doc: TaskDoc, folded: str) -> None:
+        pid = slot // STRIDE
         if not self.slots or self.slots[-1] < slot:
+            if self._start is not None and pid not in self._counts:
+                self._start[pid] = len(self._docs)
             self.slots.append(slot)
             self._docs.append(doc)
             self.texts.append(folded)
+            self._counts[pid] = self._counts.get(pid, 0) + 1
             return
         i = bisect_left(self.slots, slot)
         if self.slots[i] == slot:
@@ -374,10 +406,17 @@ class DocTable:
         self.slots.insert(i, slot)
         self._docs.insert(i, doc)
         self.texts.insert(i, folded)
+        self._counts[pid] = self._counts.get(pid, 0) + 1
+        self._start = None
 
     def pop(self, slot: int) -> tuple[TaskDoc, str]:
         i = self._at(slot)
         del self.slots[i]
+        pid = slot // STRIDE
+        self._counts[pid] -= 1
+        if not self._counts[pid]:
+            del self._counts[pid]
+        self._start = None
         return self._docs.pop(i), self.texts.pop(i)
 
 
@@ -548,13 +587,13 @@ class Index:
         current = sorted({self.by_id[t] for pid in touched if pid in self.plans
                           for t in self.plans[pid].task_ids if t in self.by_id})
         for slot in current:
-            doc = self.docs[slot]
+            doc, folded = self.docs.exact(slot)
             new = wanted.get(slot)
             if new is None or new != doc or doc.plan_id in reread:
                 self._unplace(slot)
             else:
                 del wanted[slot]
-                self.docs.put(slot, new, self.docs.folded(slot))  # equal to the indexed one: the store's object
+                self.docs.put(slot, new, folded)  # equal to the indexed one: keep the store's object
         for slot, doc in sorted(wanted.items()):
             self.postings.add(slot, self._place(slot, doc))
         self.dated.sort()
@@ -1167,10 +1206,8 @@ async def _catch_up(ctx: Any, holder: _Holder, idx: Index) -> None:
         if changes is None:
             return
         plan_ids = {p for p in changes.plans if p is not None}
-        if (changes.lost or len(plan_ids) > INCREMENTAL_MAX_PLANS
-                or idx.postings.changed_lists > INCREMENTAL_MAX_LISTS):
-            if holder.refresh is None or holder.refresh.done():
-                holder.refresh = asyncio.create_task(_refresh(ctx, holder))
+        if changes.lost or len(plan_ids) > INCREMENTAL_MAX_PLANS:
+            _rebuild_later(ctx, holder)
             return
         plans, docs = await load_docs(s, plan_ids)
         registry, spellings = None, None
@@ -1178,6 +1215,14 @@ async def _catch_up(ctx: Any, holder: _Holder, idx: Index) -> None:
             registry, spellings = await Registry.load(s), await agency_spellings(s)
     idx.apply(plans, docs, plan_ids - set(plans), registry, spellings)
     idx.version = changes.seen
+    if idx.postings.worn:
+        _rebuild_later(ctx, holder)
+
+
+def _rebuild_later(ctx: Any, holder: _Holder) -> None:
+    """A fresh build in the background; the current index answers (and keeps updating) meanwhile."""
+    if holder.refresh is None or holder.refresh.done():
+        holder.refresh = asyncio.create_task(_refresh(ctx, holder))
 
 
 async def _refresh(ctx: Any, holder: _Holder) -> None:
