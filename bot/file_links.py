@@ -22,6 +22,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from core.settings import Settings
+
 log = logging.getLogger(__name__)
 
 ROUTE = "/files/{key}/{name}"
@@ -110,4 +112,14 @@ class FileLinks:
         return web.Response(body=path.read_bytes(), content_type=kind, headers=headers)
 
     def add_route(self, app: web.Application) -> None:
+        """GET /files/... on the web server, once (both Zalo channels publish through the same folder)."""
+        if any(r.canonical == ROUTE for r in app.router.resources()):
+            return
         app.router.add_get(ROUTE, self.handle)
+
+
+def from_settings(settings: Settings) -> FileLinks:
+    """Where files for text-only channels are published: data_dir/links, served by the web server under
+    /files/ for NHACVIEC_FILE_LINK_TTL_S, signed with NHACVIEC_FILE_LINK_SECRET."""
+    return FileLinks(settings.data_dir / "links", settings.file_link_secret, settings.file_link_ttl_s,
+                     settings.public_url)

@@ -77,6 +77,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("quahan", Audience.EVERYONE, "Các việc đã quá hạn", questions.cmd_overdue),
     Command("dangky", Audience.EVERYONE, "Đăng ký làm cán bộ đầu mối", registration.cmd_register,
             "<tên cơ quan>"),
+    Command("lienket", Audience.EVERYONE, "Liên kết tài khoản Telegram và Zalo (nhận mã, gõ mã ở kênh kia)",
+            registration.cmd_link, "[mã]"),
     Command("huydangky", Audience.REGISTERED, "Hủy đăng ký cán bộ đầu mối", registration.cmd_unregister,
             "[tên cơ quan]"),
     Command("taoma", Audience.ADMIN, "Tạo mã đăng ký đầu mối cho một cơ quan", registration.cmd_create_code,

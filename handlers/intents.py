@@ -492,3 +492,68 @@ def parse_window(folded: str, today: date) -> Window | None:
     if m := _SOON.search(folded):
         return Window(today, today + timedelta(days=30), "30 ngày tới", m.span())
     return None
+
+
+# ---- follow-ups: questions about what was just shown -------------------------------------------
+# "việc này", "nhiệm vụ đó", "kế hoạch trên": a reference to the chat's subject (knowledge.conversation)
+_REFERENCE = re.compile(r"\b(viec|nhiem vu|cong viec|ke hoach|van ban|muc|cai|viec do|viec nay)"
+                        r" (nay|do|tren|ay|kia|vua roi|vua hoi|vua xem|vua neu|o tren)\b")
+_PLAN_REF = re.compile(r"\bke hoach (nay|do|tren|ay|kia|vua roi|o tren)\b")
+# "thuộc kế hoạch nào?", "trong văn bản nào?", "của kế hoạch nào?"
+_WHICH_PLAN = re.compile(r"\b(ke hoach|van ban|chuong trinh) (nao|gi|so may|so bao nhieu)\b")
+# "cho tôi xem chi tiết việc số 2", "việc số 2", "số 2", "xem việc thứ 2", "chi tiết mục 2 trong danh sách"
+_PICK = re.compile(r"^(?:(?:cho (?:toi |minh |em )?)?(?:xem|doc|mo) )?(?:(?:chi tiet|noi dung|cu the) )?"
+                   r"(?:(?:cua |ve )?(?:viec|nhiem vu|cong viec|dong|muc) )?(?:so |thu )(\d{1,3})"
+                   r"(?: (?:la gi|the nao|noi gi|di|nhe|nha|a|voi|giup|trong danh sach|o tren))*$")
+# "xem tiếp", "tiếp", "còn nữa không", "xem thêm", "trang sau"
+_MORE = re.compile(r"^(?:(?:cho )?(?:toi |minh |em )?(?:xem|hien|liet ke|doc) )?"
+                   r"(?:tiep|them|nua|tiep theo|con nua|con gi nua|con lai|trang sau|phan tiep|cac viec con lai"
+                   r"|nhung viec con lai|tiep di|con viec nao nua|con nua khong|con khong)"
+                   r"(?: (?:di|nhe|nha|a|khong|ko|nua|theo))*$")
+_DETAIL = re.compile(r"\b(chi tiet|noi dung|day du|toan van|cu the|ro hon|nguyen van)\b")
+_STILL_TIME = re.compile(r"\b(con han|het han|con kip|con bao lau|con may ngay|con bao nhieu ngay)\b")
+# words a follow-up says that are not a topic of its own ("còn hạn không", "xem chi tiết")
+_FOLLOW_WORDS = wordset("con chi tiet noi dung day du cu the xem cho ro hon toan van nguyen kip bao lau may")
+
+
+_ABOUT_ONE = frozenset({"lead", "coord", "report", "due", "status", "unknown"})  # kinds that ask about one task
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A question about the chat's subject: `ask` is what it wants to know of it, `n` a number in its list."""
+
+    ask: str  # more | pick | plan | plan_info | lead | coord | report | due | status | detail
+    n: int = 0
+
+
+def follow_up(p: Parsed) -> FollowUp | None:
+    """Is this question about what was just shown ("việc này thuộc kế hoạch nào?", "ai phối hợp?",
+    "việc số 2", "xem tiếp")? A question that names its own task, agency or plan is not."""
+    f = re.sub(r"\s+", " ", (p.cue or p.folded).lower()).strip()
+    if _MORE.match(f):
+        return FollowUp("more")
+    if m := _PICK.match(f):
+        return FollowUp("pick", int(m.group(1)))
+    topic = any(t is not None and not t.name and t.text not in _FOLLOW_WORDS for t in p.seq)
+    refers = bool(_REFERENCE.search(f))
+    if not refers and (topic or p.agencies or p.plans or (p.window is not None and not _STILL_TIME.search(f))
+                       or p.kind not in _ABOUT_ONE):
+        return None  # a question of its own ("Việc nào đã quá hạn?" is a list, not about the last task)
+    if _PLAN_REF.search(f) and _PLAN_INFO.search(f):
+        return FollowUp("plan_info")
+    if _WHICH_PLAN.search(f) or _PLAN_REF.search(f):
+        return FollowUp("plan")
+    if _STATUS.search(f):
+        return FollowUp("status")
+    if _REPORT.search(f):
+        return FollowUp("report")
+    if _STILL_TIME.search(f) or _DUE.search(_HAN_CHE.sub(" ", f)):
+        return FollowUp("due")
+    if _COORD.search(f) or re.search(r"\bphoi hop\b", f):
+        return FollowUp("coord")
+    if _LEAD.search(f):
+        return FollowUp("lead")
+    if _DETAIL.search(f) or refers:
+        return FollowUp("detail")
+    return None

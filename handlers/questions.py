@@ -10,8 +10,7 @@ says so and suggests how to ask.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
@@ -19,7 +18,9 @@ from typing import Any
 from core.context import AppContext
 from core.messages import Choice, Incoming, Reply
 from handlers import render
-from handlers.intents import GENERIC, GENERIC_PAIRS, Parsed, Window, parse
+from handlers.intents import GENERIC, GENERIC_PAIRS, FollowUp, Parsed, Window, follow_up, parse
+from knowledge import conversation
+from knowledge.conversation import Subject
 from knowledge.deadlines import deadline_json
 from knowledge.due import Dues, due_between, load_dues, overdue
 from knowledge.export import display_name
@@ -29,16 +30,28 @@ from knowledge.queries import TaskDoc, chat_agencies, task_progress
 from knowledge.search import STOP, Hit, Index, get_index, wordset
 from knowledge.text import fold
 
-MAX_LIST = 12
+PAGE = 8  # list items a message shows (a phone screen); the rest follow on "xem tiếp"
+URGENT_FIRST = ", việc có hạn và quá hạn trước"  # how a long agency list says its order
+MORE = "q:more"  # the "Xem tiếp" button's data: the next page of the chat's subject
 MAX_CHOICES = 5
 MAX_QUESTION = 400  # characters of a message read as a question
-MAX_TASKS = 200  # tasks a list answer carries for `ask --json` (its text shows MAX_LIST of them)
+MAX_TASKS = 200  # tasks a list answer carries for `ask --json` (its text shows PAGE of them at a time)
 # Two hits closer than this (ratio of scores) are "about equally good": the user picks.
 CLOSE = 0.88
 HALF = 0.5
 DOMINANT = 1.8  # a best task scoring this many times the next is "clearly best"
 MAX_SUGGESTIONS = 3  # nearest tasks shown when none answers
 SUGGEST_COVERAGE = 0.2  # share of the question's topic a task must hold to be suggested at all
+# Ranking boosts (rank): multipliers of a task's text score for what the question says besides its topic.
+# Each is small next to the text score, so it orders close tasks and never lifts an unrelated one.
+BOOST_HEAD_ACTION = 1.2  # the task holds the question's first action pair: in Vietnamese the action leads
+BOOST_SUBJECT_LEADS = 1.5  # the agency the question makes the doer leads the task: the strongest sign after words
+BOOST_SUBJECT_GROUP_LEADS = 1.2  # a group it belongs to leads ("Các Sở, ban, ngành"): it leads too, less surely
+BOOST_SUBJECT_INVOLVED = 1.1  # it only coordinates or receives: still its task, but not what "Sở X làm" means
+BOOST_OTHER_AGENCY_ROLE = 1.15  # another body named holds the role the question gives it ("phối hợp với Sở X")
+BOOST_OWN_DEADLINE = 2.0  # the day named is this task's own deadline: a date rarely matches by chance
+BOOST_HAS_REPORT_TO = 1.6  # a "where does the report go" question: only a task with an address can answer it
+BOOST_HAS_WHAT_IS_ASKED = 1.2  # a due / coord question: a task holding a deadline / coordinators answers better
 EMPTY_STORE = (
     "Chưa có kế hoạch nào được nạp, nên tôi chưa có nhiệm vụ nào để tra cứu.\n"
     "Quản trị viên có thể gửi tệp kế hoạch (.docx, .pdf, .txt) vào cuộc trò chuyện này, "
@@ -68,6 +81,7 @@ class Answer:
     index: Index | None = None
     today: date | None = None
     suggestions: list[TaskDoc] = field(default_factory=list)  # nearest tasks when none answers: not answers
+    listed: bool = False  # the text numbers `tasks` (or `suggestions`) in order: a follow-up's "việc số 2"
 
     def as_json(self) -> dict[str, Any]:
         assert self.index is not None and self.today is not None
@@ -104,11 +118,13 @@ def task_json(idx: Index, doc: TaskDoc, today: date) -> dict[str, Any]:
 
 
 # ---- the core -----------------------------------------------------------------------------------
-async def answer(ctx: AppContext, question: str, agencies: list[int] | None = None) -> Answer:
-    """Answer one question. `agencies`: the asker's own agencies (for /viec-like questions)."""
+async def answer(ctx: AppContext, question: str, agencies: list[int] | None = None,
+                 parsed: Parsed | None = None) -> Answer:
+    """Answer one question. `agencies`: the asker's own agencies (for /viec-like questions); `parsed`: the
+    question already read (the chat reads it first to tell a follow-up)."""
     idx = await get_index(ctx)
     today = ctx.clock.today()
-    p = parse(idx, question[:MAX_QUESTION], today)  # a pasted page is not a question: read its start
+    p = parsed or parse(idx, question[:MAX_QUESTION], today)  # a pasted page is not a question: read its start
     if not idx.plans and p.kind not in ("greeting", "thanks"):
         ans = Answer("", p.kind, EMPTY_STORE)  # nothing was looked up: say so, not "no task due"
     else:
@@ -137,7 +153,7 @@ async def _dispatch(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: li
     if p.kind == "plan":
         return _plan(idx, p, dues)
     if p.kind == "plan_info":
-        return _plan_info(idx, p)
+        return _plan_info(idx, p.plan_ids)
     if p.kind == "section":
         return _section(idx, p, dues)
     if p.kind == "count":
@@ -196,7 +212,7 @@ def _nothing(idx: Index, p: Parsed, intent: str, near: list[TaskDoc] | None = No
             lines.append(f"{n}. {render.snippet(doc.text, 90)} — {render.short_cite(idx, doc)}")
             choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:{_pick_intent(intent)}:{doc.id}"))
         lines.append("Gõ số để xem việc đó, hoặc hỏi lại bằng cụm từ khác.")
-        return Answer("", intent, "\n".join(lines), choices=choices, suggestions=near)
+        return Answer("", intent, "\n".join(lines), choices=choices, suggestions=near, listed=True)
     text = (
         f"{head}\n"
         f"Thử hỏi theo tên cơ quan (“{_example_agency(idx)} có việc gì?”) hoặc số kế hoạch "
@@ -229,27 +245,27 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
     head = _head_pair(p)
     for h in hits:
         if head and head in f" {idx.folded[idx.by_id[h.doc.id]]} ":
-            h.score *= 1.2  # the action asked about comes first ("thẩm định dự thảo…" is about thẩm định)
+            h.score *= BOOST_HEAD_ACTION
         lead = set(h.doc.agency_ids("lead"))
         involved = set(h.doc.agency_ids())
         if lead & subject:
-            h.score *= 1.5
+            h.score *= BOOST_SUBJECT_LEADS
         elif lead & subject_groups:
-            h.score *= 1.2
+            h.score *= BOOST_SUBJECT_GROUP_LEADS
         elif involved & subject:
-            h.score *= 1.1
+            h.score *= BOOST_SUBJECT_INVOLVED
         # Another body named: in "ai phối hợp với Sở X" X leads; elsewhere it coordinates or receives.
         roles = ("lead",) if p.kind == "coord" else ("report_to", "coordinator")
         if others and {a for r in roles for a in h.doc.agency_ids(r)} & others:
-            h.score *= 1.15
+            h.score *= BOOST_OTHER_AGENCY_ROLE
         if p.day is not None and idx.due_of(idx.by_id[h.doc.id], p.day) == p.day:
-            h.score *= 2.0  # the question names this task's own deadline
+            h.score *= BOOST_OWN_DEADLINE
         # A task that holds what is asked (a report address, a deadline, coordinators) answers better;
         # one without an address cannot answer "where does the report go" at all.
         if p.kind == "report" and h.doc.roles.get("report_to"):
-            h.score *= 1.6
+            h.score *= BOOST_HAS_REPORT_TO
         elif (p.kind == "due" and h.doc.deadline_kind) or (p.kind == "coord" and h.doc.roles.get("coordinator")):
-            h.score *= 1.2
+            h.score *= BOOST_HAS_WHAT_IS_ASKED
     hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
     if near is not None:
         near[:] = [h for h in hits if h.coverage >= SUGGEST_COVERAGE][:MAX_SUGGESTIONS]
@@ -344,7 +360,11 @@ async def _status(ctx: AppContext, idx: Index, p: Parsed, dues: Dues) -> Answer:
     ans = _about_task(idx, p, dues)
     if len(ans.tasks) != 1 or ans.choices:
         return ans  # none found, or several: the list / suggestions already say so
-    doc = ans.tasks[0]
+    return Answer("", "status", await _status_text(ctx, idx, ans.tasks[0], dues), ans.tasks[:1])
+
+
+async def _status_text(ctx: AppContext, idx: Index, doc: TaskDoc, dues: Dues) -> str:
+    """Done or not, from the progress records (who marked it, when); else the due day still ahead or passed."""
     async with ctx.db.session() as s:
         rows = await task_progress(s, doc.id)
     done = [r for r in rows if r.status == "done"]
@@ -359,7 +379,7 @@ async def _status(ctx: AppContext, idx: Index, p: Parsed, dues: Dues) -> Answer:
     else:
         lines = ["Chưa ghi nhận hoàn thành.", f"Hạn: {render.due_phrase(idx, doc, dues)}."]
     lines += [render.who_line(idx, doc, dues.today), render.cite(idx, doc)]
-    return Answer("", "status", "\n".join(lines), [doc])
+    return "\n".join(lines)
 
 
 def task_text(idx: Index, intent: str, doc: TaskDoc, dues: Dues) -> str:
@@ -388,19 +408,26 @@ def _ask_which(idx: Index, p: Parsed, hits: list[Hit], dues: Dues) -> Answer:
         lines.append(render.list_line(idx, n, h.doc, dues))
         choices.append(Choice(f"{n}. {render.snippet(h.doc.text, 40)}", f"q:{p.kind}:{h.doc.id}"))
     lines.append("Bạn hỏi việc nào? (bấm hoặc gõ số)")
-    return Answer("", p.kind, "\n".join(lines), [h.doc for h in hits], choices)
+    return Answer("", p.kind, "\n".join(lines), [h.doc for h in hits], choices, listed=True)
 
 
 # ---- lists: an agency's tasks, a plan, a time window, overdue -----------------------------------
-def _numbered(idx: Index, docs: list[TaskDoc], dues: Dues, with_lead: bool = True,
-              start: int = 1) -> tuple[list[str], list[Choice]]:
+def _numbered(idx: Index, docs: list[TaskDoc], dues: Dues, with_lead: bool = True, start: int = 1,
+              notes: dict[int, str] | None = None, total: int | None = None,
+              tags: dict[int, str] | None = None) -> tuple[list[str], list[Choice]]:
+    """One page (PAGE items) of a list, numbered from `start`; "xem tiếp" when more follow.
+    `total`: how many the list holds (more than `docs` when only the first MAX_TASKS were kept)."""
     lines: list[str] = []
     choices: list[Choice] = []
-    for n, doc in enumerate(docs[:MAX_LIST], start):
-        lines.append(render.list_line(idx, n, doc, dues, with_lead))
+    page = docs[:PAGE]
+    for n, doc in enumerate(page, start):
+        lines.append(render.list_line(idx, n, doc, dues, with_lead, (notes or {}).get(doc.id, ""),
+                                      (tags or {}).get(doc.id, "")))
         choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:task:{doc.id}"))
-    if len(docs) > MAX_LIST:
-        lines.append(f"… và {len(docs) - MAX_LIST} việc khác.")
+    left = (len(docs) if total is None else total) - len(page)
+    if left > 0:
+        lines.append(f"… còn {left} việc nữa — gõ “xem tiếp” (hoặc bấm nút).")
+        choices.append(Choice("Xem tiếp ▶", MORE))
     return lines, choices
 
 
@@ -465,9 +492,10 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
         text = f"Chưa thấy nhiệm vụ nào giao cho {label} chủ trì hay phối hợp trong {where}."
         if not receives:
             return Answer("", "agency", text)
+        receives.sort(key=lambda d: render.urgency(d, dues))
         body, picks = _numbered(idx, receives, dues)
         lines = [text, f"{label} nhận báo cáo của {len(receives)} việc:", *body, "Gõ số để xem chi tiết."]
-        return Answer("", "agency", "\n".join(lines), receives, picks)
+        return Answer("", "agency", "\n".join(lines), receives, picks, listed=True)
     parts = []
     if led:
         parts.append(f"chủ trì {len(led)}")
@@ -475,19 +503,18 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
         parts.append(f"phối hợp {len(coord)}")
     if grouped:
         parts.append(f"{len(grouped)} việc giao chung cho nhóm cơ quan")
-    lines = [f"{label} có {total} việc ({', '.join(parts)}):"]
-    choices: list[Choice] = []
-    n = 1
-    for title, docs in (("Chủ trì:", led), ("Phối hợp:", coord), ("Giao chung (cả nhóm):", grouped)):
-        if not docs:
-            continue
-        lines.append(title)
-        body, ch = _numbered(idx, docs, dues, start=n)
-        lines += body
-        choices += ch
-        n += min(len(docs), MAX_LIST)
-    lines.append("Gõ số để xem chi tiết.")
-    return Answer("", "agency", "\n".join(lines), [*led, *coord, *grouped], choices)
+    return _agency_list(idx, f"{label} có {total} việc ({', '.join(parts)})", led, coord, grouped, dues)
+
+
+def _agency_list(idx: Index, head: str, led: list[TaskDoc], coord: list[TaskDoc], grouped: list[TaskDoc],
+                 dues: Dues) -> Answer:
+    """An agency's tasks as one list, overdue and dated first (what it must act on), its role noted where it
+    does not lead."""
+    notes = {d.id: "phối hợp" for d in coord} | {d.id: "giao chung cho nhóm" for d in grouped}
+    docs = sorted([*led, *coord, *grouped], key=lambda d: render.urgency(d, dues))
+    body, choices = _numbered(idx, docs, dues, with_lead=False, notes=notes)
+    first = head + (f"{URGENT_FIRST}:" if len(docs) > PAGE else ":")
+    return Answer("", "agency", "\n".join([first, *body, "Gõ số để xem chi tiết."]), docs, choices, listed=True)
 
 
 def _topic_as_typed(p: Parsed) -> list[str]:
@@ -524,13 +551,13 @@ def _plan(idx: Index, p: Parsed, dues: Dues) -> Answer:
     body, choices = _numbered(idx, docs, dues)
     lines += body
     lines.append("Gõ số để xem chi tiết.")
-    return Answer("", "plan", "\n".join(lines), docs, choices)
+    return Answer("", "plan", "\n".join(lines), docs, choices, listed=True)
 
 
-def _plan_info(idx: Index, p: Parsed) -> Answer:
+def _plan_info(idx: Index, plan_ids: list[int]) -> Answer:
     """When a plan was issued, by whom, who signed it, how many tasks it holds."""
     lines = []
-    for pid in dict.fromkeys(p.plan_ids):
+    for pid in dict.fromkeys(plan_ids):
         plan = idx.plans[pid]
         lines.append(f"{plan.label}: {render.snippet(plan.title, 160)}" if plan.title else plan.label)
         lines.append(f"• Ban hành: ngày {render.dmy(plan.issued_on)}" if plan.issued_on
@@ -557,7 +584,7 @@ def _section(idx: Index, p: Parsed, dues: Dues) -> Answer:
         return Answer("", "section", render.task_card(idx, docs[0], dues), docs)
     body, choices = _numbered(idx, docs, dues)
     lines = [f"Mục {label} ({where}) có {len(docs)} nhiệm vụ:", *body, "Gõ số để xem chi tiết."]
-    return Answer("", "section", "\n".join(lines), docs, choices)
+    return Answer("", "section", "\n".join(lines), docs, choices, listed=True)
 
 
 def _ref_key(ref: str) -> str:
@@ -580,7 +607,7 @@ async def _count(ctx: AppContext, idx: Index, p: Parsed, dues: Dues) -> Answer:
                      f"{n_over} quá hạn (tính đến {render.dmy(today)}).")
     listed = _plan(idx, p, dues)  # the tasks themselves follow, numbered
     body = listed.text.split("\n")[len(lines):]
-    return Answer("", "count", "\n".join([*lines, *body]), listed.tasks, listed.choices)
+    return Answer("", "count", "\n".join([*lines, *body]), listed.tasks, listed.choices, listed=True)
 
 
 def _agency_filter(idx: Index, p: Parsed, today: date) -> tuple[set[int] | None, str]:
@@ -603,7 +630,7 @@ async def _window(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: list
         return Answer("", "window", f"Không có việc nào{whose}{about} đến hạn trong {win.label} "
                                     f"({render.dmy(win.start)}–{render.dmy(win.end)}).")
     return _dated_list(idx, "window", f"Có {count} việc{whose}{about} đến hạn trong {win.label}:", count, items,
-                       dues, render.weekday_date)
+                       dues)
 
 
 async def _overdue(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: list[int] | None = None) -> Answer:
@@ -613,25 +640,16 @@ async def _overdue(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: lis
     if not items:
         return Answer("", "overdue", f"Không có việc nào{whose}{about} quá hạn (tính đến {render.dmy(today)}).")
     header = f"Có {count} việc{whose}{about} đã quá hạn mà chưa ghi nhận hoàn thành (đến {render.dmy(today)}):"
-    return _dated_list(idx, "overdue", header, count, items, dues, lambda d: f"hạn {render.dmy(d)}")
+    return _dated_list(idx, "overdue", header, count, items, dues)
 
 
-def _dated_list(idx: Index, intent: str, header: str, count: int, items: list[tuple[date, int]], dues: Dues,
-                when: Callable[[date], str]) -> Answer:
+def _dated_list(idx: Index, intent: str, header: str, count: int, items: list[tuple[date, int]],
+                dues: Dues) -> Answer:
     """A numbered list of dated tasks (a window, the overdue ones), each a choice to see it in full."""
-    today = dues.today
-    lines = [header]
-    choices = []
-    for n, (d, i) in enumerate(items[:MAX_LIST], 1):
-        doc = idx.docs[i]
-        leads = ", ".join(render.agency_names(idx, doc, "lead", today)) or "chưa rõ cơ quan"
-        lines.append(f"{n}. {when(d)} ({render.days_left(d, today)}) — {render.snippet(leads, 60)}: "
-                     f"{render.snippet(doc.text, 80)} — {render.short_cite(idx, doc)}")
-        choices.append(Choice(f"{n}. {render.snippet(doc.text, 40)}", f"q:due:{doc.id}"))
-    if count > MAX_LIST:
-        lines.append(f"… và {count - MAX_LIST} việc khác.")
-    lines.append("Gõ số để xem chi tiết.")
-    return Answer("", intent, "\n".join(lines), [idx.docs[i] for _, i in items], choices)
+    docs = [idx.docs[i] for _, i in items]
+    tags = {idx.docs[i].id: render.day_tag(d, dues.today) for d, i in items}  # the day in the window, not the next
+    body, choices = _numbered(idx, docs, dues, total=count, tags=tags)
+    return Answer("", intent, "\n".join([header, *body, "Gõ số để xem chi tiết."]), docs, choices, listed=True)
 
 
 def _narrow(idx: Index, p: Parsed, today: date, mine: list[int] | None,
@@ -685,15 +703,49 @@ def _reply(ans: Answer) -> list[Reply]:
     return [Reply(ans.text, list(ans.choices))]
 
 
+async def _answered(ctx: AppContext, msg: Incoming, ans: Answer) -> list[Reply]:
+    """The reply, once what it shows became the chat's subject (a greeting or a thank-you leaves it)."""
+    if ans.intent not in ("greeting", "thanks"):
+        subject = _subject_of(ans)
+        if subject is None:
+            await conversation.clear(ctx.db, msg.channel, msg.chat_id, conversation.SUBJECT)
+        else:
+            await conversation.show_subject(ctx.db, msg.channel, msg.chat_id, subject, ctx.clock.now())
+    return _reply(ans)
+
+
+def _subject_of(ans: Answer) -> Subject | None:
+    """What follow-ups to this answer refer to: the list it numbers, or the one task it answers about."""
+    if ans.listed:
+        docs = ans.tasks or ans.suggestions
+        if docs:
+            return Subject([d.id for d in docs], min(PAGE, len(docs)), ans.text.split("\n", 1)[0],
+                           page=[c.data for c in ans.choices])
+    if ans.tasks:
+        return Subject([ans.tasks[0].id], 1, current=ans.tasks[0].id)
+    return None
+
+
 async def on_text(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
-    """A free question; None for an empty message."""
+    """A free question, or a follow-up about what was just shown; None for an empty message."""
     if not msg.text:
         return None
-    return _reply(await answer(ctx, msg.text))
+    return await _ask(ctx, msg, msg.text)
+
+
+async def _ask(ctx: AppContext, msg: Incoming, question: str) -> list[Reply]:
+    idx = await get_index(ctx)
+    p = parse(idx, question[:MAX_QUESTION], ctx.clock.today())
+    asked = follow_up(p) if idx.plans else None
+    if asked is not None:
+        return await _follow_up(ctx, msg, idx, asked)
+    return await _answered(ctx, msg, await answer(ctx, question, parsed=p))
 
 
 async def on_choice(ctx: AppContext, msg: Incoming) -> list[Reply]:
-    """A picked task ("q:<intent>:<task id>"): the task in full, as the intent asked."""
+    """A picked task ("q:<intent>:<task id>"): the task in full, as the intent asked; "q:more": the next page."""
+    if msg.choice == MORE:
+        return await _more(ctx, msg)
     try:
         _, intent, raw_id = (msg.choice or "").split(":", 2)
         task_id = int(raw_id)
@@ -704,7 +756,114 @@ async def on_choice(ctx: AppContext, msg: Incoming) -> list[Reply]:
     if i is None:
         return [Reply("Nhiệm vụ này không còn trong các kế hoạch đang theo dõi. Xin đặt lại câu hỏi.")]
     intent = intent if intent in ("lead", "coord", "report", "due") else "task"
+    await _pick(ctx, msg, task_id)
     return [Reply(task_text(idx, intent, idx.docs[i], await _dues(ctx, ctx.clock.today())))]
+
+
+# ---- follow-ups: the chat's subject (knowledge.conversation) -----------------------------------
+NO_SUBJECT = ("Bạn hỏi về việc nào? Xin hỏi một việc trước (ví dụ “Ai chủ trì rà soát quy định tài chính?”), "
+              "rồi hỏi tiếp “việc này thuộc kế hoạch nào?”, “ai phối hợp?”, “còn hạn không?”.")
+NO_LIST = "Chưa có danh sách nào để xem tiếp. Xin đặt câu hỏi, ví dụ “Sở Nội vụ có việc gì?”."
+_FOLLOW_INTENT = {"detail": "task", "pick": "task"}
+
+
+def typed_choices(subject: Subject | None, choices: list[str]) -> list[str]:
+    """What typed numbers pick when the choices shown last are a page of the subject's list: the list's own
+    numbering across pages ("11" on the second page is the eleventh), else the choices as shown."""
+    if subject is None or not subject.page or subject.page != choices:
+        return choices
+    items = [c for c in subject.page if c != MORE]
+    first = max(subject.shown - len(items), 0)
+    return [f"q:task:{i}" for i in subject.ids[:first]] + items
+
+
+async def _subject(ctx: AppContext, msg: Incoming) -> Subject | None:
+    return (await conversation.load(ctx.db, msg.channel, msg.chat_id, ctx.clock.now())).subject
+
+
+async def _pick(ctx: AppContext, msg: Incoming, task_id: int) -> None:
+    """The task picked out becomes what "việc này" means; the list it came from stays for "việc số 3"."""
+    subject = await _subject(ctx, msg)
+    if subject is not None and task_id in subject.ids:
+        subject = replace(subject, current=task_id)
+    else:
+        subject = Subject([task_id], 1, current=task_id)
+    await conversation.show_subject(ctx.db, msg.channel, msg.chat_id, subject, ctx.clock.now())
+
+
+async def _follow_up(ctx: AppContext, msg: Incoming, idx: Index, asked: FollowUp) -> list[Reply]:
+    """ "việc này thuộc kế hoạch nào?", "ai phối hợp?", "việc số 2", "xem tiếp": about the subject."""
+    if asked.ask == "more":
+        return await _more(ctx, msg)
+    subject = await _subject(ctx, msg)
+    dues = await _dues(ctx, ctx.clock.today())
+    if asked.ask == "pick":
+        if subject is None or len(subject.ids) < 2:
+            return [Reply("Chưa có danh sách nào để chọn theo số. Xin đặt câu hỏi, ví dụ “Sở Nội vụ có việc gì?”.")]
+        if not 1 <= asked.n <= len(subject.ids):
+            return [Reply(f"Danh sách vừa rồi có {len(subject.ids)} việc: xin chọn số từ 1 đến {len(subject.ids)}.")]
+        task_id = subject.ids[asked.n - 1]
+        if task_id not in idx.by_id:
+            return [Reply("Nhiệm vụ này không còn trong các kế hoạch đang theo dõi. Xin đặt lại câu hỏi.")]
+        await _pick(ctx, msg, task_id)
+        return [Reply(render.task_card(idx, idx.docs[idx.by_id[task_id]], dues))]
+    if subject is None:
+        return [Reply(NO_SUBJECT)]
+    live = [i for i in subject.ids if i in idx.by_id]
+    one = subject.one
+    if asked.ask in ("plan", "plan_info"):
+        plan_ids = list(dict.fromkeys(idx.docs[idx.by_id[i]].plan_id for i in ([one] if one in idx.by_id else live)))
+        if asked.ask == "plan" and one in idx.by_id:
+            return [Reply(_plan_of(idx, idx.docs[idx.by_id[one]], dues))]
+        if plan_ids:
+            return [Reply(_plan_info(idx, plan_ids).text)]
+    if one is None:
+        intent = _FOLLOW_INTENT.get(asked.ask, asked.ask)
+        shown = [i for i in subject.ids[:subject.shown] if i in idx.by_id]
+        choices = [Choice(f"{n}. {render.snippet(idx.docs[idx.by_id[i]].text, 40)}", f"q:{intent}:{i}")
+                   for n, i in enumerate(shown, 1)]
+        return [Reply(f"Danh sách vừa rồi có {len(subject.ids)} việc — bạn hỏi việc nào? "
+                      "Bấm hoặc gõ số (hoặc “việc số 2”).", choices)]
+    if one not in idx.by_id:
+        return [Reply("Nhiệm vụ này không còn trong các kế hoạch đang theo dõi. Xin đặt lại câu hỏi.")]
+    doc = idx.docs[idx.by_id[one]]
+    if asked.ask == "status":
+        return [Reply(await _status_text(ctx, idx, doc, dues))]
+    return [Reply(task_text(idx, _FOLLOW_INTENT.get(asked.ask, asked.ask), doc, dues))]
+
+
+def _plan_of(idx: Index, doc: TaskDoc, dues: Dues) -> str:
+    """ "Việc này thuộc Kế hoạch 3021/KH-UBND (25/08/2020), mục II.3.a." and the plan's title."""
+    plan = idx.plans.get(doc.plan_id)
+    if plan is None:
+        return "Không rõ việc này thuộc kế hoạch nào."
+    where = f", mục {doc.ref}" if doc.ref else ""
+    lines = [f"Việc này thuộc {plan.label}{where}."]
+    if plan.title and plan.number:
+        lines.append(f"Về: {render.snippet(plan.title, 160)}")
+    lines += [render.who_line(idx, doc, dues.today), "Hỏi tiếp “kế hoạch này ai ký?” để xem ngày ban hành, người ký."]
+    return "\n".join(lines)
+
+
+async def _more(ctx: AppContext, msg: Incoming) -> list[Reply]:
+    """The next page of the list just shown, from the stored subject (any filter the user named was applied
+    when the list was made: the ids kept are the filtered ones)."""
+    subject = await _subject(ctx, msg)
+    if subject is None or len(subject.ids) < 2:
+        return [Reply(NO_LIST)]
+    if subject.shown >= len(subject.ids):
+        return [Reply(f"Đã hết danh sách: cả {len(subject.ids)} việc đã hiện. Gõ “việc số 2” để xem lại một việc.")]
+    idx = await get_index(ctx)
+    dues = await _dues(ctx, ctx.clock.today())
+    rest = [idx.docs[idx.by_id[i]] for i in subject.ids[subject.shown:] if i in idx.by_id]
+    start = subject.shown + 1
+    body, choices = _numbered(idx, rest, dues, start=start)
+    shown = subject.shown + min(PAGE, len(rest))
+    head = f"{subject.header.rstrip(':').removesuffix(URGENT_FIRST)} — tiếp theo ({start}–{shown}):"
+    await conversation.show_subject(ctx.db, msg.channel, msg.chat_id,
+                                    replace(subject, shown=shown, page=[c.data for c in choices], current=None),
+                                    ctx.clock.now())
+    return [Reply("\n".join([head, *body, "Gõ số để xem chi tiết."]), choices)]
 
 
 async def cmd_start(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
@@ -720,7 +879,7 @@ async def help_examples(ctx: AppContext) -> str:
 async def cmd_ask(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     if not arg:
         return [Reply("Gõ câu hỏi sau /hoi, ví dụ: /hoi Ai chủ trì rà soát quy định tài chính?")]
-    return _reply(await answer(ctx, arg))
+    return await _ask(ctx, msg, arg)
 
 
 async def _mine(ctx: AppContext, msg: Incoming) -> list[int]:
@@ -738,7 +897,15 @@ async def cmd_my_tasks(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     today = ctx.clock.today()
     p = parse(idx, arg, today)
     dues = await _dues(ctx, today)
-    return [r for aid in mine for r in _reply(_agency(idx, p, dues, aid))]
+    answers = [_agency(idx, p, dues, aid) for aid in mine]
+    if len(answers) == 1:
+        return await _answered(ctx, msg, answers[0])
+    # Several agencies: still one message, their tasks together, what must be acted on first.
+    docs = list({d.id: d for a in answers for d in a.tasks}.values())
+    names = ", ".join(_agency_label(idx, aid, today) for aid in mine)
+    if not docs:
+        return [Reply(f"Chưa thấy nhiệm vụ nào giao cho {names} trong các kế hoạch đang theo dõi.")]
+    return await _answered(ctx, msg, _agency_list(idx, f"{names}: {len(docs)} việc", docs, [], [], dues))
 
 
 async def cmd_due_soon(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
@@ -748,7 +915,7 @@ async def cmd_due_soon(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     today = ctx.clock.today()
     p = parse(idx, arg, today)
     p.window = Window(today, today + timedelta(days=30), "30 ngày tới")
-    return _reply(await _window(ctx, idx, p, await _dues(ctx, today), mine))
+    return await _answered(ctx, msg, await _window(ctx, idx, p, await _dues(ctx, today), mine))
 
 
 async def cmd_overdue(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
@@ -756,4 +923,4 @@ async def cmd_overdue(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     mine = await _mine(ctx, msg)
     idx = await get_index(ctx)
     today = ctx.clock.today()
-    return _reply(await _overdue(ctx, idx, parse(idx, arg, today), await _dues(ctx, today), mine))
+    return await _answered(ctx, msg, await _overdue(ctx, idx, parse(idx, arg, today), await _dues(ctx, today), mine))

@@ -3,6 +3,7 @@
 Commands (declared in handlers.commands; any channel; accents and case do not matter in agency names):
   /dangky <tên cơ quan>  ask to answer for an agency: the request goes to the admins with buttons
   /dangky <mã>, /start <mã>  an admin-issued code approves at once (Telegram deep link t.me/<bot>?start=<mã>)
+  /lienket [mã]  a one-use code (24 h) to link this chat's registrations to another channel; typed there, joins
   /huydangky [tên cơ quan]  stop being a focal point (of every agency, or of the one named)
   /taoma <tên cơ quan>  (admins) issue a one-use code, valid CODE_DAYS days
   /duyet  (admins) list the requests waiting for approval
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 CODE_DAYS = 7
 _CODE = re.compile(r"^[A-Za-z0-9]{6,12}$")
 USERNAME_CACHE = "telegram.username"  # ctx.cache key the Telegram channel fills with the bot's @name
+
+LINK_HOURS = 24  # a link code is typed on the other phone app within the day
+LINK_USED = "Mã liên kết này đã được dùng. Gõ /lienket trên kênh đã đăng ký để nhận mã mới."
+LINK_EXPIRED = "Mã liên kết đã hết hạn. Gõ /lienket trên kênh đã đăng ký để nhận mã mới."
 
 USAGE = ("Để đăng ký làm cán bộ đầu mối, gõ: /dangky <tên cơ quan>\n"
          "Ví dụ: /dangky Sở Tài chính\n"
@@ -143,9 +148,15 @@ async def use_code(ctx: AppContext, msg: Incoming, raw: str) -> list[Reply]:
             return [Reply("Mã đăng ký không đúng. Vui lòng kiểm tra lại mã, hoặc gõ /dangky <tên cơ quan> "
                           "để gửi yêu cầu tới quản trị viên.")]
         if code.used_by is not None:
+            if code.link_chat:
+                return [Reply(LINK_USED)]
             return [Reply("Mã đăng ký này đã được dùng. Vui lòng xin quản trị viên một mã mới.")]
         if _aware(code.expires_at) < ctx.clock.now():
+            if code.link_chat:
+                return [Reply(LINK_EXPIRED)]
             return [Reply("Mã đăng ký đã hết hạn. Vui lòng xin quản trị viên một mã mới.")]
+        if code.link_chat:
+            return await _join(ctx, msg, s, code)
         reg = await _registry(s)
         info = reg.current(code.agency_id)
         row = await focal_points.add(s, info.id, msg.channel, msg.chat_id, user_id=msg.user_id,
@@ -179,6 +190,42 @@ async def cmd_create_code(ctx: AppContext, msg: Incoming, arg: str) -> list[Repl
     if username:
         lines.append(f"Hoặc bấm đường dẫn: https://t.me/{username}?start={value}")
     return [Reply("\n".join(lines))]
+
+
+# ---- one person on several channels (/lienket) ---------------------------------------------
+
+async def cmd_link(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+    """/lienket: a one-use code for this chat's registrations; /lienket <mã> on the other channel uses it."""
+    if arg:
+        return await use_code(ctx, msg, arg)
+    expires = ctx.clock.now() + timedelta(hours=LINK_HOURS)
+    async with ctx.db.session() as s:
+        value = await focal_points.issue_link_code(s, msg.channel, msg.chat_id, who(msg), expires)
+        await s.commit()
+    if value is None:
+        return [Reply("Bạn chưa là cán bộ đầu mối (đã duyệt) của cơ quan nào trên kênh này, nên chưa có gì để "
+                      "liên kết. Gõ /dangky <tên cơ quan> để đăng ký.")]
+    return [Reply(f"Mã liên kết tài khoản: {value}\n"
+                  f"Trên kênh kia (Telegram hoặc Zalo), gõ: /lienket {value}\n"
+                  f"Mã dùng một lần, hết hạn lúc {expires.astimezone(VN):%H:%M %d/%m/%Y}. Nhắc việc vẫn gửi một "
+                  "lần cho bạn; khi một kênh không gửi được, nhắc việc đi qua kênh còn lại.")]
+
+
+async def _join(ctx: AppContext, msg: Incoming, s: AsyncSession, code: RegistrationCode) -> list[Reply]:
+    """A link code typed on another channel: this chat answers for the same agencies, approved alike."""
+    assert code.link_chat is not None
+    if code.link_chat.partition(":")[0] == msg.channel:
+        return [Reply("Mã liên kết dùng trên kênh khác với kênh đã đăng ký (ví dụ: đăng ký trên Telegram thì "
+                      "gõ mã trên Zalo).")]
+    rows = await focal_points.link(s, code, msg.channel, msg.chat_id, user_id=msg.user_id,
+                                   name=msg.user_name or None)
+    if not rows:
+        return [Reply("Tài khoản gốc không còn là cán bộ đầu mối của cơ quan nào; không có gì để liên kết.")]
+    code.used_by = rows[0].id
+    reg = await _registry(s)
+    await s.commit()
+    names = ", ".join(dict.fromkeys(reg.by_id[r.agency_id].name for r in rows))
+    return [Reply(f"Đã liên kết: tài khoản này cũng là cán bộ đầu mối của {names}. Gõ /viec để xem các việc.")]
 
 
 # ---- admins' decisions ----------------------------------------------------------------------

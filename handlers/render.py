@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from knowledge.deadlines import INVALID
 from knowledge.due import Dues
 from knowledge.labels import day_label as weekday_date
 from knowledge.labels import dmy, shorten
@@ -19,6 +20,10 @@ from knowledge.text import fold
 
 __all__ = ["dmy", "weekday_date"]  # answers date things as knowledge.labels does
 SNIPPET_CHARS = 110
+TITLE_CHARS = 70  # a task's first words in a list line: one phone line, with its date and section
+AGENCY_CHARS = 60  # the lead agencies after it
+# an impossible date the importer kept as words ("31/4/2026"): shown as such, never as a day or "định kỳ"
+INVALID_WORDS = "ngày hạn không hợp lệ trong văn bản"
 
 
 def days_left(d: date, today: date) -> str:
@@ -55,12 +60,13 @@ def join_names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " và " + names[-1]
 
 
-def cite(idx: Index, doc: TaskDoc, quote: bool = True) -> str:
-    """ 📄 Kế hoạch 3021/KH-UBND (25/8/2020), mục II.3.a: "…" """
+def cite(idx: Index, doc: TaskDoc, quote: bool = True, whole: bool = False) -> str:
+    """ 📄 Kế hoạch 3021/KH-UBND (25/8/2020), mục II.3.a: "…" (the whole task text in a detail view)"""
     plan = idx.plans.get(doc.plan_id)
     label = plan.label if plan else "Kế hoạch"
     where = f", mục {doc.ref}" if doc.ref else ""
-    text = f": “{snippet(doc.text, 160)}”" if quote else ""
+    quoted = " ".join(doc.text.split()) if whole else snippet(doc.text, 160)
+    text = f": “{quoted}”" if quote else ""
     return f"📄 {label}{where}{text}"
 
 
@@ -80,6 +86,8 @@ def due_phrase(idx: Index, doc: TaskDoc, dues: Dues) -> str:
     words = f"“{dl.text}”" if dl.text else ""
     if dl.kind == "ongoing":
         return "thường xuyên (không có ngày cụ thể)"
+    if dl.kind == INVALID:
+        return f"{INVALID_WORDS}: {dl.text} (cần quản trị viên xác định)"
     if dl.kind == "periodic":
         plain = "" if fold(dl.text) in ("", "dinh ky") else f" {words}"
         return f"định kỳ{plain} (kế hoạch chưa ghi ngày cụ thể)"
@@ -108,6 +116,8 @@ def due_short(idx: Index, doc: TaskDoc, dues: Dues) -> str:
         return "không ghi hạn"
     if dl.kind == "ongoing":
         return "thường xuyên"
+    if dl.kind == INVALID:
+        return f"{INVALID_WORDS}: {dl.text} (cần quản trị viên xác định)"
     if dues.finished(doc):
         return "đã hoàn thành"
     due = dues.of(doc)
@@ -115,6 +125,46 @@ def due_short(idx: Index, doc: TaskDoc, dues: Dues) -> str:
         return "định kỳ" if doc.status == "open" else "đã hủy"
     mark = " (quá hạn)" if due.day < dues.today else ""
     return f"hạn {dmy(due.day)}{mark}"
+
+
+def due_tag(idx: Index, doc: TaskDoc, dues: Dues) -> str:
+    """What opens a list line, the most urgent fact first: "15/12", "quá hạn 3 ngày", "thường xuyên"."""
+    dl = doc.deadline()
+    if dl is None:
+        return "không ghi hạn"
+    if dl.kind == "ongoing":
+        return "thường xuyên"
+    if dl.kind == INVALID:
+        return "hạn không hợp lệ"
+    if dues.finished(doc):
+        return "đã hoàn thành"
+    if doc.status != "open":
+        return "đã hủy"
+    due = dues.of(doc)
+    return "định kỳ" if due is None else day_tag(due.day, dues.today)
+
+
+def day_tag(day: date, today: date) -> str:
+    """A due day as a list line opens with it: "15/12", "15/11/2027", "hôm nay", "quá hạn 7 ngày"."""
+    if day < today:
+        return f"quá hạn {(today - day).days} ngày"
+    if day == today:
+        return "hôm nay"
+    return f"{day:%d/%m}" if day.year == today.year else dmy(day)
+
+
+def urgency(doc: TaskDoc, dues: Dues) -> tuple[int, date]:
+    """Sort key of a list a focal point acts on: overdue, then dated (soonest first), then recurring without a
+    day, then the rest; done and cancelled last."""
+    dl = doc.deadline()
+    if dl is None or dl.kind in ("ongoing", INVALID):
+        return (3 if dl is not None else 4), date.max
+    if dues.finished(doc) or doc.status != "open":
+        return 5, date.max
+    due = dues.of(doc)
+    if due is None:
+        return 2, date.max
+    return (0 if due.day < dues.today else 1), due.day
 
 
 def who_line(idx: Index, doc: TaskDoc, today: date) -> str:
@@ -139,8 +189,8 @@ def report_line(idx: Index, doc: TaskDoc, today: date) -> str:
 
 
 def task_card(idx: Index, doc: TaskDoc, dues: Dues) -> str:
-    """Everything about one task, for a picked choice or a plain question."""
-    lines = [who_line(idx, doc, dues.today), cite(idx, doc)]
+    """Everything about one task, for a picked choice or a plain question: its whole text, not cut."""
+    lines = [who_line(idx, doc, dues.today), cite(idx, doc, whole=True)]
     rep = report_line(idx, doc, dues.today)
     if rep:
         lines.append(rep)
@@ -148,11 +198,16 @@ def task_card(idx: Index, doc: TaskDoc, dues: Dues) -> str:
     return "\n".join(lines)
 
 
-def list_line(idx: Index, n: int, doc: TaskDoc, dues: Dues, with_lead: bool = True) -> str:
-    parts = [f"{n}. {snippet(doc.text, 90)}", short_cite(idx, doc)]
+def list_line(idx: Index, n: int, doc: TaskDoc, dues: Dues, with_lead: bool = True, note: str = "",
+              tag: str = "") -> str:
+    """ "3. 15/12 · Tổng hợp báo cáo tình hình… — KH 3021, III.2 — Sở Khoa học và Công nghệ": a phone line,
+    the deadline or state first (`tag`: the day a dated list counts), a short title, the agencies after
+    (`note` too: "phối hợp")."""
+    parts = [f"{n}. {tag or due_tag(idx, doc, dues)} · {snippet(doc.text, TITLE_CHARS)}", short_cite(idx, doc)]
     if with_lead:
         leads = agency_names(idx, doc, "lead", dues.today)
         if leads:
-            parts.append(snippet(", ".join(leads), 70))
-    parts.append(due_short(idx, doc, dues))
+            parts.append(snippet(", ".join(leads), AGENCY_CHARS))
+    if note:
+        parts.append(note)
     return " — ".join(parts)

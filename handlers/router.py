@@ -115,7 +115,8 @@ async def _route(ctx: AppContext, msg: Incoming) -> tuple[list[Reply], bool]:
             elif said in NO:
                 return [Reply("Đã hủy, không thay đổi gì.")], False
         if msg.choice is None and msg.text.isdigit():
-            return await _typed_number(ctx, msg, state.choices)
+            # a page of a long list keeps the list's own numbering ("11" on the second page)
+            return await _typed_number(ctx, msg, questions.typed_choices(state.subject, state.choices))
     if msg.choice is not None:
         for prefix, on_choice in BUTTONS.items():
             if msg.choice.startswith(prefix):

@@ -5,7 +5,8 @@ continues the conversation. Three parts, each with its own expiry (the caller's 
 
 - the numbered choices shown last, any handler's: a typed "2" picks the second;
 - a reply awaited: `awaiting` names what the next text answers ("reminder.reason") with its data;
-- a confirmation awaited: the choice data a "có" would pick.
+- a confirmation awaited: the choice data a "có" would pick;
+- the subject: the task or list just shown ("việc này", "việc số 2", "xem tiếp" refer to it).
 
 Each function opens and commits its own short session: a state write must not wait on, or be
 rolled back with, the handler's own transaction.
@@ -14,7 +15,7 @@ rolled back with, the handler's own transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
@@ -23,7 +24,42 @@ from sqlalchemy.exc import IntegrityError
 from knowledge.db import Database
 from knowledge.models import ConversationState
 
-CHOICES, REPLY, CONFIRM = "choices", "reply", "confirm"  # the parts `clear` can drop
+CHOICES, REPLY, CONFIRM, SUBJECT = "choices", "reply", "confirm", "subject"  # the parts `clear` can drop
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The tasks just shown, in the order numbered; `shown` of them are on screen so far (a long list
+    continues with "xem tiếp"); `current` is the one task a follow-up means, when one was picked out;
+    `page` is the choice data of the last page (a typed number means the list's own numbering then)."""
+
+    ids: list[int]
+    shown: int
+    header: str = ""
+    current: int | None = None
+    page: list[str] = field(default_factory=list)
+    until: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ids": self.ids, "shown": self.shown, "header": self.header, "current": self.current,
+                "page": self.page, "until": self.until.isoformat() if self.until else None}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Subject:
+        until = data.get("until")
+        return Subject(ids=[int(i) for i in data.get("ids", [])], shown=int(data.get("shown", 0)),
+                       header=str(data.get("header", "")), current=data.get("current"),
+                       page=list(data.get("page", [])), until=datetime.fromisoformat(until) if until else None)
+
+    @property
+    def one(self) -> int | None:
+        """The task "việc này" means: the one picked out, or the only one shown."""
+        if self.current is not None:
+            return self.current
+        return self.ids[0] if len(self.ids) == 1 else None
+
+
+SUBJECT_TTL = timedelta(hours=8)  # a follow-up refers to what was shown within a working day, not last week's
 
 
 @dataclass(frozen=True)
@@ -34,6 +70,7 @@ class State:
     awaiting: str | None = None
     awaiting_data: dict[str, Any] = field(default_factory=dict)
     confirm: str | None = None
+    subject: Subject | None = None
 
 
 def _live(until: datetime | None, now: datetime) -> bool:
@@ -56,7 +93,15 @@ async def load(db: Database, channel: str, chat_id: str, now: datetime) -> State
         awaiting=awaiting,
         awaiting_data=dict(row.awaiting_data or {}) if awaiting else {},
         confirm=row.confirm if _live(row.confirm_until, now) else None,
+        subject=_subject(row.subject, now),
     )
+
+
+def _subject(data: dict[str, Any] | None, now: datetime) -> Subject | None:
+    if not data:
+        return None
+    subject = Subject.from_json(data)
+    return subject if _live(subject.until, now) else None
 
 
 async def _write(db: Database, channel: str, chat_id: str, **values: Any) -> None:
@@ -93,8 +138,15 @@ async def await_confirmation(db: Database, channel: str, chat_id: str, choice: s
     await _write(db, channel, chat_id, confirm=choice, confirm_until=until)
 
 
+async def show_subject(db: Database, channel: str, chat_id: str, subject: Subject, now: datetime) -> None:
+    """What the chat was just shown becomes what its follow-ups refer to (replaces the earlier subject)."""
+    kept = Subject(subject.ids, subject.shown, subject.header, subject.current, subject.page,
+                   until=now + SUBJECT_TTL)
+    await _write(db, channel, chat_id, subject=kept.as_json())
+
+
 async def clear(db: Database, channel: str, chat_id: str, *parts: str) -> None:
-    """Drop some parts (CHOICES, REPLY, CONFIRM) of the chat's state, or all of it when none is named."""
+    """Drop some parts (CHOICES, REPLY, CONFIRM, SUBJECT) of the chat's state, or all of it when none is named."""
     if not parts:
         async with db.session() as s:
             await s.execute(delete(ConversationState).where(ConversationState.channel == channel,
@@ -108,6 +160,8 @@ async def clear(db: Database, channel: str, chat_id: str, *parts: str) -> None:
         values.update(awaiting=None, awaiting_data={}, awaiting_until=None)
     if CONFIRM in parts:
         values.update(confirm=None, confirm_until=None)
+    if SUBJECT in parts:
+        values.update(subject=None)
     async with db.session() as s:
         row = await s.get(ConversationState, (channel, str(chat_id)))
         if row is None:

@@ -228,7 +228,16 @@ def _part_of_year_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> 
     return _Hit(0 if due else 2, m.start(), m.end(), "date", due=due)
 
 
+# "Kế hoạch phát triển kinh tế - xã hội hằng năm", "dự toán ngân sách nhà nước hàng năm": inside a sentence,
+# the words name a yearly document, not when the task falls due (a short "Theo kế hoạch ... hằng năm" is one).
+_YEARLY_DOCUMENT = re.compile(r"(?:ke hoach|chuong trinh|du toan|ngan sach)[^.,;:()]{0,45}$")
+
+
 def _periodic_hit(m: re.Match[str], shadow: str, plan_date: date | None) -> _Hit | None:
+    if m.group().startswith("hang") and len(shadow) > 2 * BARE_MAX and not shadow.startswith("theo") \
+            and _YEARLY_DOCUMENT.search(shadow, max(0, m.start() - 60), m.start()) \
+            and not _near(shadow, m.start(), m.end(), r"dinh ky"):
+        return None
     return _Hit(3, m.start(), m.end(), "periodic")
 
 
@@ -263,8 +272,14 @@ _QUARTER_SPAN = r"quy\s+(?:iv|i{1,3}|[1-4])\s*(?:den(?:\s+het)?|-|–)\s*" + _QU
 # "tháng 9/2025 và thường xuyên": the first day that matters is the month's end.
 _MONTH_THEN_ONGOING = _MONTH + r"\s*(?:,|va)\s*(?:thuc hien\s+)?(?:thuong xuyen|hang nam|lien tuc)"
 
+# "Năm 2025 và các năm tiếp theo", "Quý IV năm 2025 và các năm tiếp theo": work that starts then and goes on.
+_THEN_ON = (r"(?:" + _CUE_PERIOD + r"\s+)?(?:(?:tu|trong)\s+)?(?:quy\s+(?:iv|i{1,3}|[1-4])\s*(?:nam|[/.\-])?\s*|"
+            r"thang\s+\d{1,2}\s*(?:nam|[/.\-])\s*)?(?:nam\s+|giai doan\s+)?\d{4}(?:\s*[-–]\s*\d{4})?\s*,?\s*"
+            r"(?:va|den)\s+(?:cac|nhung)\s+nam\s+(?:tiep theo|sau)")
+
 # (pattern with cue, pattern allowed bare in a short text, handler)
 _RULES: list[tuple[str, str | None, _Handler]] = [
+    (_THEN_ON, None, _ongoing_hit),
     (_MONTH_SPAN, r"(?:tu\s+)?" + _MONTH_SPAN, _month_span_hit),
     (_QUARTER_SPAN, r"(?:tu\s+)?" + _QUARTER_SPAN, _quarter_span_hit),
     (_MONTH_THEN_ONGOING, None, _month_hit),
@@ -293,7 +308,7 @@ _RULES: list[tuple[str, str | None, _Handler]] = [
     (r"(?<!chi )(?<!nguon )thuong xuyen(?! bi| xay ra)|lien tuc|hang ngay", None, _ongoing_hit),
 ]
 # A word each rule cannot match without (checked first: most texts skip most rules).
-_NEEDS = ["thang", "quy", "thang",
+_NEEDS = ["nam", "thang", "quy", "thang",
           "thang", "thang", "quy", "quy", "thang", "", "thang", "thang", "quy", "nam", "nam", "quy", "", "", "", ""]
 _COMPILED = [(re.compile(r"\b" + cue), re.compile(r"^\s*(?:" + bare + r")\s*[.;]?\s*$") if bare else None, fn, need)
              for (cue, bare, fn), need in zip(_RULES, _NEEDS, strict=True)]

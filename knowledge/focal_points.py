@@ -23,6 +23,7 @@ PENDING = "pending"
 APPROVED = "approved"
 UNREACHABLE = "unreachable"
 REMOVED = "removed"
+MOVED = "moved"  # an outbox row handed over to the same person on another channel
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and retyped
 CODE_LENGTH = 8
 UNREACHABLE_NOTE = "đầu mối không nhận được tin nhắn"
@@ -101,28 +102,139 @@ async def reject(session: AsyncSession, focal_id: int, by: str) -> FocalPoint | 
     return await remove(session, focal_id, by, action="focal.reject")
 
 
-async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str | int, reason: str = "") -> str | None:
-    """The platform says a chat is gone (the user blocked the bot, or it left the group): every focal
-    point of the chat stops receiving reminders (its pending outbox rows are cancelled) until it writes
-    again; one audit row per focal point. Returns what the admins must be told, or None when the chat
-    was no focal point or was already marked (nothing new to say)."""
+async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str | int, reason: str = "",
+                           *, in_flight: int | None = None) -> str | None:
+    """The platform says a chat is gone (the user blocked the bot, left the group, or on Zalo OA no
+    longer follows or has not written for 7 days): every focal point of the chat stops receiving
+    reminders until it writes again; one audit row per focal point. Its pending outbox rows (and
+    `in_flight`, the row whose send just failed) go to the same person's other linked channel when
+    there is one (`hand_over`), else are cancelled. Returns what the admins must be told, or None when
+    the chat was no focal point or was already marked (nothing new to say)."""
     chat = str(chat_id)
-    rows = [r for r in await get_by_chat(session, channel, chat) if r.status != UNREACHABLE]
-    if not rows:
+    every = await get_by_chat(session, channel, chat)
+    rows = [r for r in every if r.status != UNREACHABLE]
+    if not rows:  # already marked: a reminder claimed before that still goes to the other channel
+        box = await session.get(Outbox, in_flight) if in_flight else None
+        for owner in every:
+            sibling = await fallback_for(session, owner) if box and box.focal_point_id == owner.id else None
+            if sibling is not None:
+                await hand_over(session, owner, sibling, in_flight)
         return None
+    elsewhere: list[str] = []
     for row in rows:
         row.status = UNREACHABLE
+        await session.flush()
+        sibling = await fallback_for(session, row)
+        moved = await hand_over(session, row, sibling, in_flight) if sibling is not None else 0
+        if sibling is not None:
+            elsewhere.append(sibling.channel)
         result = await session.execute(
             update(Outbox).where(Outbox.focal_point_id == row.id, Outbox.status == "pending")
             .values(status="cancelled", last_error=UNREACHABLE_NOTE))
         session.add(AuditEntry(actor="system", action="focal.unreachable", target=f"focal:{row.id}",
-                               details={"reason": reason[:500], "cancelled": int(result.rowcount or 0)}))  # type: ignore[attr-defined]
+                               details={"reason": reason[:500], "moved": moved,
+                                        "cancelled": int(result.rowcount or 0)}))  # type: ignore[attr-defined]
     await session.flush()
     registry = await Registry.load(session)
     names = ", ".join(dict.fromkeys(registry.by_id[r.agency_id].name for r in rows))
     person = rows[0].name or chat
-    return (f"Không gửi được tin cho {person} ({channel}, chat {chat}), cán bộ đầu mối của {names}: người dùng "
-            "đã chặn hoặc rời bot. Đã đánh dấu không liên lạc được; cần chỉ định người khác hoặc liên hệ trực tiếp.")
+    why = f" ({reason})" if reason else ""
+    notice = (f"Không gửi được tin cho {person} ({channel}, chat {chat}), cán bộ đầu mối của {names}{why}: người "
+              "dùng đã chặn, rời bot hoặc ngoài tầm gửi. Đã đánh dấu không liên lạc được trên kênh này")
+    if elsewhere:
+        return notice + f"; nhắc việc chuyển sang kênh {', '.join(dict.fromkeys(elsewhere))} của người này."
+    return notice + "; cần chỉ định người khác hoặc liên hệ trực tiếp."
+
+
+# ---- one person on several channels ---------------------------------------------------------
+
+def person_of(row: FocalPoint) -> int:
+    """The key shared by one person's rows on every channel: the first row's id."""
+    return row.linked_to or row.id
+
+
+async def linked(session: AsyncSession, row: FocalPoint) -> list[FocalPoint]:
+    """The same person's other rows for the same agency (other channels), in the order they were made."""
+    key = person_of(row)
+    q = (select(FocalPoint)
+         .where(FocalPoint.agency_id == row.agency_id, FocalPoint.id != row.id,
+                (FocalPoint.id == key) | (FocalPoint.linked_to == key))
+         .order_by(FocalPoint.id))
+    return list((await session.scalars(q)).all())
+
+
+async def fallback_for(session: AsyncSession, row: FocalPoint) -> FocalPoint | None:
+    """Where this row's reminders go when its chat is out of reach: the person's approved row on
+    another channel, if any."""
+    for other in await linked(session, row):
+        if other.status == APPROVED and other.channel != row.channel:
+            return other
+    return None
+
+
+async def hand_over(session: AsyncSession, row: FocalPoint, to: FocalPoint, in_flight: int | None = None) -> int:
+    """Move `row`'s pending reminders (and the one `in_flight`) to the same person's row `to`: each
+    becomes a row of `to` with the same text, due now as before, and the old one is marked "moved"
+    (never revived, so the reminder is sent once). A reminder `to` already has is not added again
+    (a cancelled one is brought back). Returns how many were handed over."""
+    q = select(Outbox).where(Outbox.focal_point_id == row.id,
+                             (Outbox.status == "pending") | (Outbox.id == (in_flight or 0)))
+    moved = 0
+    for old in (await session.scalars(q)).all():
+        twin = await session.scalar(select(Outbox).where(
+            Outbox.task_id == old.task_id, Outbox.focal_point_id == to.id, Outbox.occurrence == old.occurrence,
+            Outbox.offset_key == old.offset_key))
+        if twin is None:
+            session.add(Outbox(task_id=old.task_id, focal_point_id=to.id, agency_id=old.agency_id,
+                               occurrence=old.occurrence, offset_key=old.offset_key, kind=old.kind,
+                               send_at=old.send_at, status="pending", attempts=0, text=old.text))
+        elif twin.status == "cancelled":
+            twin.status, twin.last_error, twin.attempts, twin.next_attempt_at = "pending", None, 0, None
+            twin.send_at, twin.text = old.send_at, old.text
+        old.status, old.claimed_by = MOVED, None
+        old.last_error = f"{UNREACHABLE_NOTE}; chuyển sang {to.channel} (đầu mối {to.id})"
+        moved += 1
+    session.add(AuditEntry(actor="system", action="outbox.handover", target=f"focal:{row.id}",
+                           details={"to": to.id, "channel": to.channel, "rows": moved}))
+    await session.flush()
+    return moved
+
+
+async def issue_link_code(session: AsyncSession, channel: str, chat_id: str | int, by: str,
+                          expires_at: datetime) -> str | None:
+    """A one-use code that joins this chat's approved focal-point rows from another channel; None
+    when the chat answers for no agency yet."""
+    rows = [r for r in await get_by_chat(session, channel, chat_id) if r.status == APPROVED]
+    if not rows:
+        return None
+    value = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    session.add(RegistrationCode(code=value, agency_id=rows[0].agency_id, created_by=by, expires_at=expires_at,
+                                 link_chat=f"{channel}:{chat_id}"[:100]))
+    session.add(AuditEntry(actor=by, action="code.link", target=f"focal:{rows[0].id}",
+                           details={"code": value, "rows": [r.id for r in rows]}))
+    await session.flush()
+    return value
+
+
+async def link(session: AsyncSession, code: RegistrationCode, channel: str, chat_id: str | int, *,
+               user_id: str | int | None = None, name: str | None = None) -> list[FocalPoint]:
+    """Use a link code: for each approved row of the code's chat, a row for the same agency and person
+    on this chat, approved like it (one audit row each). Caller checks the code is valid and unused."""
+    assert code.link_chat is not None
+    src_channel, _, src_chat = code.link_chat.partition(":")
+    sources = [r for r in await get_by_chat(session, src_channel, src_chat) if r.status == APPROVED]
+    made: list[FocalPoint] = []
+    for src in sources:
+        row = await add(session, src.agency_id, channel, chat_id, user_id=user_id, name=name or src.name,
+                        approved_by=f"link:{code.code}:focal:{src.id}"[:100])
+        if row.id != src.id:
+            row.linked_to = person_of(src)
+            session.add(AuditEntry(actor=f"{channel}:{user_id or chat_id}", action="focal.link",
+                                   target=f"focal:{row.id}",
+                                   details={"from": src.id, "channel": src.channel, "code": code.code}))
+        made.append(row)
+    await session.flush()
+    return made
 
 
 async def revive(session: AsyncSession, channel: str, chat_id: str | int) -> int:
@@ -134,8 +246,30 @@ async def revive(session: AsyncSession, channel: str, chat_id: str | int) -> int
     for r in rows:
         r.status = APPROVED if r.approved_by else PENDING
         session.add(AuditEntry(actor=f"{channel}:{chat_id}", action="focal.reachable", target=f"focal:{r.id}"))
+        if r.status == APPROVED:
+            await take_back(session, r)
     await session.flush()
     return len(rows)
+
+
+async def take_back(session: AsyncSession, row: FocalPoint) -> int:
+    """A chat back in reach takes back the reminders handed to the linked chat that are not sent yet
+    (the planner sends a linked person's reminders through their first row again): each such row on
+    the other chat is cancelled and this chat's own row is pending again, so nothing is lost or doubled."""
+    others = [o.id for o in await linked(session, row)]
+    if not others:
+        return 0
+    n = 0
+    for old in (await session.scalars(select(Outbox).where(Outbox.focal_point_id == row.id,
+                                                           Outbox.status == MOVED))).all():
+        twin = await session.scalar(select(Outbox).where(
+            Outbox.task_id == old.task_id, Outbox.focal_point_id.in_(others), Outbox.occurrence == old.occurrence,
+            Outbox.offset_key == old.offset_key, Outbox.status == "pending"))
+        if twin is not None:
+            twin.status, twin.last_error = "cancelled", "đầu mối nhận lại trên kênh đầu"
+            old.status, old.last_error, old.attempts, old.next_attempt_at = "pending", None, 0, None
+            n += 1
+    return n
 
 
 async def issue_code(session: AsyncSession, agency_id: int, by: str, expires_at: datetime) -> str:
@@ -163,8 +297,20 @@ async def list_focal_points(
 
 
 async def approved_for(session: AsyncSession, agency_ids: Iterable[int]) -> list[FocalPoint]:
-    """The reminder recipients of some agencies: their approved focal points."""
-    return await list_focal_points(session, agency_ids=agency_ids, statuses=[APPROVED])
+    """The reminder recipients of some agencies: their approved focal points, a linked person once."""
+    return one_per_person(await list_focal_points(session, agency_ids=agency_ids, statuses=[APPROVED]))
+
+
+def one_per_person(rows: Iterable[FocalPoint]) -> list[FocalPoint]:
+    """Approved rows, one per person and agency: the first made (by id) of a person linked on several
+    channels is where their messages go; the others are its fallback (`fallback_for`)."""
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for row in sorted(rows, key=lambda r: r.id):
+        if (row.agency_id, person_of(row)) not in seen:
+            seen.add((row.agency_id, person_of(row)))
+            out.append(row)
+    return out
 
 
 async def pending(session: AsyncSession) -> list[FocalPoint]:

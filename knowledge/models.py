@@ -145,6 +145,9 @@ class FocalPoint(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | approved | unreachable | removed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The same person's first row (knowledge.focal_points.link): rows of one person share reminders,
+    # sent once, through the first of them that is approved (the others are its fallback).
+    linked_to: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     __table_args__ = (UniqueConstraint("agency_id", "channel", "chat_id", name="uq_focal_chat"),)
 
@@ -158,6 +161,8 @@ class RegistrationCode(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_by: Mapped[int | None] = mapped_column(ForeignKey("focal_points.id"), nullable=True)
+    # A link code (/lienket): "channel:chat_id" whose focal-point rows the code's user joins on their channel.
+    link_chat: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class ReminderPolicy(Base):
@@ -263,6 +268,9 @@ class ConversationState(Base):
     awaiting_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     confirm: Mapped[str | None] = mapped_column(String(200), nullable=True)
     confirm_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The task or list just shown (knowledge.conversation.Subject as JSON): what "việc này", "việc số 2"
+    # and "xem tiếp" refer to; replaced by the next answer, kept across a restart.
+    subject: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge.deadlines import INVALID
 from knowledge.due import occurrence_due, occurrences
 from knowledge.labels import day_label, dmy, shorten
 from knowledge.models import AuditEntry, FocalPoint, Outbox, Plan, Task
@@ -52,7 +53,8 @@ class Digest:
         out = [f"📋 Tổng hợp nhắc việc tuần {dmy(self.week_start)} – {dmy(end)}"]
         for title, lines in (("Đến hạn trong tuần", self.due_next_week), ("Đã quá hạn", self.overdue),
                              ("Nhắc việc không gửi được", self.undelivered),
-                             ("Nhiệm vụ định kỳ chưa có ngày cụ thể (cần quản trị viên đặt ngày)", self.need_day)):
+                             ("Nhiệm vụ chưa có ngày hạn dùng được — định kỳ không ghi ngày, hoặc ngày không hợp lệ "
+                              "trong văn bản (cần quản trị viên đặt ngày)", self.need_day)):
             if lines:
                 out.append(f"\n{title} ({len(lines)}):")
                 out.extend(f"{i}. {ln.text}" for i, ln in enumerate(lines[:30], 1))
@@ -103,7 +105,8 @@ async def build_digest(session: AsyncSession, today: date, snap: Snapshot) -> Di
         digest.undelivered.append(DigestLine(plan_id, f"{name} — {f.name or f.chat_id} ({f.channel}) — "
                                                       f"{o.last_error or 'lỗi không rõ'}"))
     for t in await needs_day(session):
-        digest.need_day.append(DigestLine(t.plan_id, f"{shorten(t.text, 120)} — \"{t.deadline_text or ''}\""))
+        why = "ngày không hợp lệ trong văn bản: " if t.deadline_kind == INVALID else ""
+        digest.need_day.append(DigestLine(t.plan_id, f"{shorten(t.text, 120)} — {why}\"{t.deadline_text or ''}\""))
     return digest
 
 

@@ -293,7 +293,8 @@ class Dispatcher:
             pacer.sent(row.chat_id, loop.time())
             await self._finish(row, status="failed", last_error=f"unreachable: {e}"[:1000], claimed_by=None)
             async with self.db.session() as s:
-                notice = await focal_points.mark_unreachable(s, row.channel, row.chat_id, str(e))
+                # This reminder, and the chat's others, go to the person's other linked channel if any.
+                notice = await focal_points.mark_unreachable(s, row.channel, row.chat_id, str(e), in_flight=row.id)
                 await s.commit()
             if notice:
                 await self._tell_admins(notice)

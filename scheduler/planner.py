@@ -29,8 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import VN
 from knowledge.agencies import Registry
 from knowledge.calendar import WorkCalendar, load_calendar
-from knowledge.deadlines import ONE_OFF, RECURRING, Deadline
+from knowledge.deadlines import INVALID, ONE_OFF, RECURRING, Deadline
 from knowledge.due import Progress, load_progress, occurrence_due, occurrences, task_deadline
+from knowledge.focal_points import one_per_person
 from knowledge.labels import plan_label
 from knowledge.models import FocalPoint, Outbox, Plan, Task, TaskAgency
 from knowledge.policy import Policy, PolicyBook, load_policies
@@ -118,8 +119,8 @@ async def load_snapshot(
         if task_id in tasks:
             tasks[task_id].agencies.append((agency_id, role, written))
     focal: dict[int, list[Recipient]] = defaultdict(list)
-    for f in (await session.scalars(select(FocalPoint).where(FocalPoint.status == "approved")
-                                    .order_by(FocalPoint.id))).all():
+    approved = (await session.scalars(select(FocalPoint).where(FocalPoint.status == "approved"))).all()
+    for f in one_per_person(approved):  # one person linked on several channels is reminded once
         focal[f.agency_id].append(Recipient(f.id, f.agency_id, f.channel, f.chat_id))
     return Snapshot(list(tasks.values()), dict(focal), await load_progress(session, ids), await Registry.load(session),
                     await load_calendar(session), await load_policies(session, default_hour))
@@ -325,8 +326,10 @@ async def run_planner(session: AsyncSession, now: datetime, default_hour: int,
 
 
 async def needs_day(session: AsyncSession) -> list[Task]:
-    """Periodic tasks with no day ("định kỳ 6 tháng"): admins must set one before anyone is reminded."""
-    q = select(Task).where(Task.deadline_kind == "periodic", Task.status == OPEN).order_by(Task.plan_id, Task.position)
+    """Tasks no reminder can be planned for until an admin sets a day: periodic ones with no day ("định kỳ
+    6 tháng") and impossible dates the importer kept as words ("31/4/2026": deadline kind `invalid`)."""
+    q = (select(Task).where(Task.deadline_kind.in_(("periodic", INVALID)), Task.status == OPEN)
+         .order_by(Task.plan_id, Task.position))
     return list((await session.scalars(q)).all())
 
 

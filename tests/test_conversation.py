@@ -54,15 +54,18 @@ async def add_many_tasks(db: Database, agency: str, n: int) -> list[str]:
     return texts
 
 
-async def test_typed_eleven_picks_the_eleventh_of_twelve_shown(db: Database) -> None:
+async def test_typed_eleven_picks_the_eleventh_across_pages(db: Database) -> None:
     texts = await add_many_tasks(db, "Sở Nội vụ", 13)
     ctx = new_ctx(db)
     [listing] = await router.handle(ctx, said("31", "Sở Nội vụ có việc gì?"))
     numbered = [line for line in listing.text.splitlines() if line.split(".", 1)[0].isdigit()]
-    assert len(numbered) == 12 and len(listing.choices) == 12  # as many choices as lines shown
-    assert "cải cách số 11" in numbered[10]
-    [picked] = await router.handle(new_ctx(db), said("31", "11"))
-    assert texts[10][:60] in picked.text
+    assert len(numbered) == 8 and len(listing.choices) == 9  # a page of eight, and "Xem tiếp"
+    [typed_nine] = await router.handle(new_ctx(db), said("31", "9"))
+    assert typed_nine.text.startswith("Xin gõ một số từ 1 đến 8")  # not shown yet: the list is kept
+    [page] = await router.handle(new_ctx(db), said("31", "xem tiếp"))
+    assert "\n11. không ghi hạn · Sở Nội vụ thực hiện nhiệm vụ cải cách số 11" in page.text
+    [picked] = await router.handle(new_ctx(db), said("31", "11"))  # the list's own numbering
+    assert texts[10] in picked.text
     [again] = await router.handle(ctx, said("31", "12"))
     assert again.text.startswith("Chưa có danh sách nào")  # a pick spends the list
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import time
+import time  # parse tests time this process's CPU (time.process_time): other work on the machine does not count
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -114,10 +114,10 @@ def test_docx_that_expands_hugely_is_refused_before_parsing() -> None:
     base = make_docx(PLAN_TEXT.split("\n\n"))
     bomb = _with_extra_entries(base, {"word/media/bomb.xml": b" " * (MAX_DOCX_UNCOMPRESSED + 1)})
     assert len(bomb) < 2 * 1024 * 1024  # small on disk
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ImportRefused, match="giải nén"):
         parse_bytes(bomb, "bom.docx", NameFinder(seed_registry()))
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_docx_with_too_many_entries_is_refused() -> None:
@@ -142,9 +142,9 @@ def big_plan(n: int) -> str:
 
 def test_items_numbered_to_2000_are_2000_tasks_parsed_quickly() -> None:
     text = big_plan(2000)
-    started = time.perf_counter()
+    started = time.process_time()
     plan = parse_text(text)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert len(plan.tasks) == 2000
     assert [t.ref for t in plan.tasks[98:101]] == ["II.99", "II.100", "II.101"]
     assert "số 1500 " in plan.tasks[1499].text and len(plan.tasks[1499].text) < 200
@@ -154,9 +154,9 @@ def test_items_numbered_to_2000_are_2000_tasks_parsed_quickly() -> None:
 def test_a_task_followed_by_thousands_of_paragraphs_is_read_in_linear_time() -> None:
     body = "1. Sở Tài chính chủ trì các việc sau, hoàn thành trước ngày 15/12/2026.\n\n"
     body += "".join(f"Rà soát hồ sơ thứ {i} của tỉnh trong năm.\n\n" for i in range(3000))
-    started = time.perf_counter()
+    started = time.process_time()
     plan = parse_text(HEAD + body + TAIL)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert len(plan.tasks) == 1 and plan.tasks[0].text.endswith("hồ sơ thứ 2999 của tỉnh trong năm.")
 
 

@@ -14,7 +14,7 @@ import pytest
 from bot.channels.zalo.client import ZaloBotClient
 from bot.channels.zalo.sender import FIRST_429_BACKOFF_S, ZaloSender
 from bot.file_links import FileLinks
-from core.messages import Choice, DeliveryError, RetryLater, Unreachable
+from core.messages import Attachment, Choice, DeliveryError, RetryLater, Unreachable
 from knowledge.db import Database
 from tests.fakes.zalo_api import FakeZalo
 from tests.zalo_fixtures import web_server
@@ -52,7 +52,8 @@ async def test_link_works_then_expires_and_forgeries_are_refused(sqlite_db: Data
         client = ZaloBotClient(zalo.token, zalo.url)
         sender = ZaloSender(client, max_per_second=100, per_chat_interval=0, links=links)
         content = b"PK\x03\x04 fake xlsx"
-        await sender.send_file(CHAT, content, "Việc sắp đến hạn.xlsx", caption="Danh sách việc của Sở Nội vụ")
+        await sender.send_file(CHAT, Attachment("Việc sắp đến hạn.xlsx", content),
+                               caption="Danh sách việc của Sở Nội vụ")
         [text] = zalo.sent_to(CHAT)
         url = re.search(r"https?://\S+", text)
         assert url and "Danh sách việc" in text and "Liên kết dùng được đến" in text
@@ -82,7 +83,7 @@ def test_names_cannot_leave_the_folder(tmp_path: Path) -> None:
 async def test_without_a_public_address_the_user_is_told(tmp_path: Path, zalo: FakeZalo) -> None:
     client = ZaloBotClient(zalo.token, zalo.url)
     sender = ZaloSender(client, max_per_second=100, per_chat_interval=0, links=FileLinks(tmp_path, "", 60, ""))
-    await sender.send_file(CHAT, b"x", "lich.ics")
+    await sender.send_file(CHAT, Attachment("lich.ics", b"x"))
     assert "lich.ics" in zalo.sent_to(CHAT)[0] and "chưa gửi được" in zalo.sent_to(CHAT)[0]
     await client.close()
 

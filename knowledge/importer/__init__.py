@@ -29,6 +29,7 @@ from knowledge.importer.outline import (
     paragraphs,
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
+from knowledge.importer.sections import field_runs, lettered_fields, plan_period
 from knowledge.importer.tables import join_continued, table_tasks, vertical_tables
 from knowledge.text import fold
 
@@ -55,12 +56,16 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
         plan.date_hint = inner.date_hint or plan.date_hint
     paras = [p for p in items if isinstance(p, Para)]
     parser = OutlineParser(finder, plan.issued_on or plan.date_hint)
-    parser.walk_sections(hoist_fields_tree(build_tree(paras)))
+    tree = hoist_fields_tree(build_tree(paras))
+    parser.walk_sections(tree)
     for label, part in _appendices(items):
         parser.walk_appendix(hoist_fields_tree(build_tree(part)), label)
     tasks = parser.finish()
     for prefix, table in _placed_tables(items):
         tasks.extend(table_tasks(table, finder, plan.issued_on or plan.date_hint, prefix, parser.left_out))
+    period = plan_period(tree, plan.issued_on or plan.date_hint)
+    for t in tasks if period is not None else []:
+        t.deadline = t.deadline or period  # "Thời gian thực hiện: Từ nay đến hết năm 2025" for the whole plan
     if not tasks:
         raise NotAPlan("Không tìm thấy nhiệm vụ nào được giao cho cơ quan cụ thể trong văn bản này.")
     plan.tasks = tasks
@@ -82,7 +87,7 @@ def _flag_problems(plan: ParsedPlan) -> None:
 _WRAPS_PLAN = re.compile(r"^dieu 1\W+ban hanh kem theo (?:quyet dinh|chi thi|nghi quyet) nay\s+"
                          r"(?P<k>ke hoach|chuong trinh)")
 _KIND_LINE = {"ke hoach", "chuong trinh", "chuong trinh hanh dong", "ke hoach hanh dong"}
-_HEAD_KINDS = _KIND_LINE | {"quyet dinh", "chi thi"}
+_HEAD_KINDS = _KIND_LINE | {"quyet dinh", "chi thi", "nghi quyet"}
 # How far into a document the decision's first article and header tables may stand.
 _HEAD_SPAN = 80
 
@@ -120,6 +125,8 @@ def _header_paras(items: list[Para | Table]) -> list[Para]:
 
 
 def hoist_fields_tree(root: Node) -> Node:
+    lettered_fields(root)
+    field_runs(root)
     hoist_fields(root)
     return root
 

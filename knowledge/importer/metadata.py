@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from knowledge.importer.model import ImportRefused, ParsedPlan
@@ -13,7 +14,8 @@ from knowledge.text import clean_markup, fold
 
 KINDS = {"ke hoach": "Kế hoạch", "quyet dinh": "Quyết định", "chi thi": "Chỉ thị", "cong van": "Công văn",
          "thong bao": "Thông báo", "chuong trinh": "Chương trình", "chuong trinh hanh dong": "Chương trình hành động",
-         "huong dan": "Hướng dẫn", "ke hoach hanh dong": "Kế hoạch hành động", "ke hoach trien khai": "Kế hoạch"}
+         "huong dan": "Hướng dẫn", "ke hoach hanh dong": "Kế hoạch hành động", "ke hoach trien khai": "Kế hoạch",
+         "nghi quyet": "Nghị quyết"}
 _NUMBER = re.compile(r"^\s*(?:Số|SỐ|So|số)\s*[:.]?\s*(?P<n>\d+[\w.\-]*/[\wĐđ.\-/]+|\d+-[\wĐđ]+/[\wĐđ\-]+)")
 _PARTY_NUMBER = re.compile(r"^(?P<n>\d+-[A-ZĐ]+/[A-ZĐ]+)$")
 _DATE = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})")
@@ -97,6 +99,37 @@ def _number_line(t: str) -> str:
     return t[:m.end()] + _SLASH_SPACES.sub("/", _SPACED_DIGITS.sub("", rest.split("  ")[0].strip()))
 
 
+# Lines that cite other documents, with their dates: never the plan's own date.
+_CITES = re.compile(r"^(?:can cu|theo de nghi|xet de nghi|thuc hien|theo|xet)\b")
+
+
+def _joined_number(lines: Iterable[str]) -> Iterator[str]:
+    """"Số:" on a line of its own, the number on the next (a header table cell broken in two)."""
+    held = ""
+    for t in lines:
+        if held:
+            t, held = f"{held} {t}", ""
+        elif re.fullmatch(r"(?:Số|SỐ|So|số)\s*[:.]?", t.strip()):
+            held = t.strip()
+            continue
+        yield t
+    if held:
+        yield held
+
+
+# A header names the body above the issuer first ("BAN CHẤP HÀNH TRUNG ƯƠNG" / "ĐẢNG ĐOÀN QUỐC HỘI",
+# "UBND TỈNH X" / "SỞ Y TẾ"): a later line that opens with one of these heads is the issuer itself.
+_OWN_BODY = re.compile(r"^(?:dang doan|ban can su dang|ban thuong vu|ban chi dao|ban|so|cuc|chi cuc|tong cuc|vu|"
+                       r"van phong|dang uy|thanh tra|trung tam)\s")
+
+
+def _below_superior(lines: list[str]) -> list[str]:
+    for i in range(len(lines) - 1, 0, -1):
+        if _OWN_BODY.match(fold(lines[i])):
+            return lines[i:]
+    return lines
+
+
 def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
     plan = ParsedPlan()
     k = _kind_index(paras)
@@ -105,7 +138,7 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
         plan.kind = KINDS[fold(paras[k].text)]
     issuer_lines: list[str] = []
     place = ""
-    for t in (col for p in header for col in _columns(p)):
+    for t in _joined_number(col for p in header for col in _columns(p)):
         if (m := _NUMBER.match(_number_line(t))) or (m := _PARTY_NUMBER.match(t)):
             plan.number = plan.number or m.group("n").rstrip(".")  # the first one is the plan's own
             # "Số: 88 /KH-UBND Kon Tum, ngày 12 tháng 02 năm 2025": the date may share the line.
@@ -114,9 +147,12 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
                 continue
         ft = fold(t, expand=False)
         dm = _DATE.search(ft)
+        if dm and _CITES.match(ft):
+            continue  # "Căn cứ Luật ... ngày 19 tháng 6 năm 2015": another document's date
         if dm:
             with contextlib.suppress(ValueError):
-                plan.issued_on = date(int(dm.group(3)), int(dm.group(2)), int(dm.group(1)))
+                # The first date line is the document's own ("Hà Nội, ngày 09 tháng 01 năm 2025").
+                plan.issued_on = plan.issued_on or date(int(dm.group(3)), int(dm.group(2)), int(dm.group(1)))
             place = t.split(",")[0].strip() if "," in t else ""
             continue
         if (bm := _BLANK_DAY.search(ft)) is not None:
@@ -145,7 +181,7 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
             title += " " + rest[1].text
         plan.title = title.strip()
     if issuer_lines:
-        plan.issuer = _proper(" ".join(issuer_lines), finder)
+        plan.issuer = _proper(" ".join(_below_superior(issuer_lines)), finder)
     else:
         plan.issuer = _issuer_from_preamble(rest[1:6], finder) or _issuer_from_signature(paras, finder)
     if plan.issuer and place and re.search(r"(tỉnh|Tỉnh ủy)$", plan.issuer):

@@ -49,7 +49,7 @@ _HEADS = {
     "tong cuc", "chi cuc", "van phong", "lien hiep", "lien doan", "cong an", "kho bac", "ngan hang", "thanh tra",
     "uy ban", "quy", "doan", "dang uy", "dang doan", "tinh doan", "benh vien", "hoc vien", "dai hoc", "phong",
     "thuong truc", "cong ty", "tap doan", "tong cong ty", "bo chi huy", "bo tu lenh", "toa an", "vien kiem sat",
-    "cuc thue", "hai quan", "mat tran", "tinh uy", "thanh uy", "huyen uy", "lien minh",
+    "cuc thue", "hai quan", "mat tran", "tinh uy", "thanh uy", "huyen uy", "lien minh", "hiep hoi",
 }
 _NOT_NAMES = ("to chuc", "hoi nghi", "hoi thi", "hoi thao", "truong hop", "so lieu", "bo tri", "bo sung", "vu viec",
               "quy dinh", "quy trinh", "quy che", "quy hoach", "doan ket", "phong trao", "phong chong", "dai hoi",
@@ -267,6 +267,7 @@ def _province_tail(text: str, toks: list[_Tok], j: int) -> int:
 
 
 _HEAD_FIRST = {h.split()[0] for h in _HEADS}
+HEAD_WORDS = frozenset(_HEAD_FIRST)
 
 
 # Words that end an unknown body's name: the verb or preposition after the subject.
@@ -596,3 +597,36 @@ def _seed_registry_cached() -> Registry:
             info.successor_since = spec.successor_since
         info.members = [ids[agency_key(m)] for m in spec.members]
     return reg
+
+
+_LEADS_VERB = re.compile(r"^\s*(?:la\s+(?:co quan|don vi)\s+)?chu tri\b")
+# A clause whose subject is followed by at least this many words is a sentence, not a list of names.
+_SENTENCE_WORDS = 3
+
+
+def clause_roles(value: str, finder: NameFinder) -> tuple[list[str], list[str]] | None:
+    """A "Cơ quan thực hiện:" value written as sentences ("Sở Nội vụ chủ trì tham mưu ...; Sở Tư pháp và
+    các sở ... chủ động tổ chức ..."): the bodies that "chủ trì" lead and the subjects of the other clauses
+    coordinate; when no clause says "chủ trì", every clause's subject leads. None for a plain list of names."""
+    subjects: list[tuple[list[str], bool]] = []
+    coords: list[str] = []
+    sentence = False
+    for clause in re.split(r";\s*", value):
+        if not clause.strip():
+            continue
+        r = roles(clause, finder)
+        if not r.lead or not r.lead_end or r.lead[0].start != 0:
+            continue
+        rest = shadow(clause)[r.lead_end:]
+        if len(re.findall(r"[a-z]+", rest)) >= _SENTENCE_WORDS:
+            sentence = True
+        subjects.append(([m.name for m in r.lead], bool(_LEADS_VERB.match(rest))))
+        coords += [m.name for m in r.coordinators]
+    if not sentence or not subjects:
+        return None
+    if any(leads for _names, leads in subjects):
+        lead = [n for names, leads in subjects if leads for n in names]
+        coords = [n for names, leads in subjects if not leads for n in names] + coords
+    else:
+        lead = [n for names, _leads in subjects for n in names]
+    return lead, coords

@@ -15,8 +15,9 @@ from datetime import date
 
 from knowledge.agencies import agency_key
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
+from knowledge.importer.headings import heading_body
 from knowledge.importer.model import LeftOut, ParsedTask
-from knowledge.importer.names import NOISE, NameFinder, Roles, roles, shadow
+from knowledge.importer.names import NOISE, NameFinder, Roles, clause_roles, roles, shadow
 from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
@@ -32,10 +33,11 @@ _SECTION_WORDS = re.compile(r"^(?:PHẦN\s+\S+\s*[.:\-–]?\s*)?(MỤC ĐÍCH|M�
                             r"GIẢI PHÁP|TỔ CHỨC THỰC HIỆN|PHÂN CÔNG|KINH PHÍ|CHẾ ĐỘ BÁO CÁO)")
 # "- Cơ quan chủ trì: Sở X" / "Thời gian hoàn thành: Quý II/2025": a field of the task above.
 _FIELD = re.compile(r"^(?P<label>(?:cơ quan|đơn vị|bộ phận)\s+(?:chủ trì|thực hiện|phối hợp|chịu trách nhiệm|đầu mối)"
-                    r"(?:\s+thực hiện)?|chủ trì|phối hợp|trách nhiệm thực hiện"
+                    r"(?:\s+tham mưu)?(?:\s+thực hiện)?|chủ trì|phối hợp|trách nhiệm thực hiện"
                     r"|thời gian(?:\s+(?:hoàn thành|thực hiện|trình))?|thời hạn(?:\s+hoàn thành)?"
                     r"|tiến độ(?:\s+thực hiện)?|hoàn thành|sản phẩm|kết quả|kinh phí)"
                     r"\s*:\s*(?P<value>.*)$", re.IGNORECASE)
+FIELD = _FIELD
 _STAR = re.compile(r"^\s*\*{1,3}\s+\S")
 _STOP = re.compile(r"^(noi nhan|kt chu tich|t m |tm |tl |kt |q chu tich)")
 _NO_TASK_SECTION = re.compile(r"^(muc dich|muc tieu|quan diem|yeu cau|can cu|tinh hinh|ket qua|danh gia|phu luc)")
@@ -54,6 +56,7 @@ _DUTY_COLON = re.compile(r"\b(?:co|chiu) trach nhiem(?: (?:thuc hien|nhu sau|cac
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
 
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MARKUP = re.compile(r"[*_\u00a0\u200b]|\s\s")
 # A page number copied out of a PDF between two pages: "2", "- 3 -", "Trang 4", "5/12" on a line of its own.
 _PAGE_NO = re.compile(r"^(?:[-–—]\s*)?(?:trang\s+)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*[-–—])?$", re.IGNORECASE)
@@ -85,7 +88,7 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
             out.append(b)
             last_line = ""
             continue
-        raw = b.rstrip()
+        raw = _MD_HEADING.sub("", b.rstrip())  # "# NGHỊ QUYẾT", "## Ban hành ...": a markdown heading's words
         text = clean_markup(raw) if _MARKUP.search(raw) else raw.strip()
         if not text:
             last_line = ""
@@ -93,13 +96,23 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
         if _PAGE_NO.match(text):
             continue
         last = out[-1] if out else None
-        if isinstance(last, Para) and (_continues(last.text, text, raw) or _wrapped(last_line, text, raw)):
+        if isinstance(last, Para) and last_line and (
+                (_BARE_LABEL.match(last.text) and not _starts_item(text, raw)) or last.raw.count("**") % 2):
+            # "1." / "Sở Y tế:" on the next line: a number broken from its heading is one heading; and a
+            # markdown "**II. ĐỐI" / "TƯỢNG, PHẠM VI**" goes on until its bold closes.
+            last.raw += " " + raw.strip()
+            last.text = last.text + " " + text
+        elif isinstance(last, Para) and (_continues(last.text, text, raw) or _wrapped(last_line, text, raw)):
             last.raw += " " + raw.strip()
             last.text = last.text + " " + text
         else:
             out.append(Para(raw, text))
         last_line = text
     return out
+
+
+# An item number alone on its line ("1.", "IV.", "a)", "Điều 1."): its heading went on to the next line.
+_BARE_LABEL = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){0,3}\.|[IVX]{1,5}\.|[a-zđ]\)|Điều \d{1,3}\s*[.:])$")
 
 
 # Text copied out of a PDF breaks every line near the page width; such a line runs on into the next
@@ -110,7 +123,7 @@ _WRAP_WIDTH = 60
 def _wrapped(prev_line: str, text: str, raw: str) -> bool:
     return (len(prev_line) >= _WRAP_WIDTH and not prev_line.endswith((".", ";", ":", "!", "?"))
             and prev_line.upper() != prev_line and not _starts_item(text, raw) and not _FIELD.match(text)
-            and not _SECTION_WORDS.match(text))
+            and not _SECTION_WORDS.match(text) and not _BARE_LABEL.match(text))
 
 
 def _starts_item(text: str, raw: str) -> bool:
@@ -128,8 +141,13 @@ def _big(m: re.Match[str]) -> bool:
     return "." not in label.strip(".") and int(label.strip(".")) >= _BIG_NUMBER
 
 
+# The first word of a body's name, capitalised: no line ends on it unless the name goes on below.
+_NAME_HEADS = frozenset({"Sở", "Bộ", "Ban", "Cục", "Hội", "Đoàn", "Viện", "Vụ", "Ủy", "Uỷ", "Tổng", "Chi", "Trung",
+                         "Ngân", "Liên", "Phòng", "Đài", "Báo", "Văn", "Bảo", "Hiệp", "Mặt", "Công", "Kho"})
+
+
 def _continues(prev: str, text: str, raw: str) -> bool:
-    if _starts_item(text, raw) or _FIELD.match(text):
+    if _starts_item(text, raw) or _FIELD.match(text) or _BARE_LABEL.match(text):
         return False
     if prev.upper() == prev and text.upper() != text:
         return False  # "KẾ HOẠCH" then its title in lower case: a header line ends there
@@ -140,6 +158,8 @@ def _continues(prev: str, text: str, raw: str) -> bool:
         return False
     if first.isdigit():
         return True
+    if prev.rsplit(None, 1)[-1] in _NAME_HEADS:
+        return True  # "Cơ quan chủ trì: Sở Nội vụ, Sở" / "Giáo dục và Đào tạo": a name broken at its head word
     return bool(_DANGLING.search(prev[-12:].lower()))
 
 
@@ -295,6 +315,10 @@ class OutlineParser:
                 # "Cục Quản lý Khám, chữa bệnh", "Sở Y tế các tỉnh, thành phố trực thuộc trung ương": a
                 # name the finder knows only the start of; the heading's rest is the name as written.
                 lead, agency_heading = [rest.strip()], True
+        named = None if agency_heading else heading_body(text, self.finder)
+        if named is not None:
+            # "Tổ đảng ở Thường trực Ủy ban Kinh tế", "Lãnh đạo Ban Dân nguyện": the heading names the body.
+            lead, agency_heading = named, True
         lead_line = False
         if lead and not agency_heading and text.rstrip().endswith(":"):
             rest = shadow(text)
@@ -503,7 +527,9 @@ class OutlineParser:
             if "phoi hop" in label:
                 coords += [n for n in names if not NOISE.search(agency_key(n))]
             elif re.search(r"chu tri|thuc hien|trach nhiem|dau moi", label) and "thoi" not in label:
-                lead += names
+                split = clause_roles(value, self.finder)  # "Sở X chủ trì ...; Sở Y ... chủ động tổ chức ..."
+                lead += split[0] if split else names
+                coords += split[1] if split else []
             elif re.search(r"thoi|tien do|hoan thanh|han", label):
                 deadline = better(deadline, parse_deadline(value, self.plan_date))
         others = [c for c in node.children if id(c) not in used]
@@ -576,6 +602,7 @@ class OutlineParser:
 
 _CONTENT_LABEL = re.compile(r"^(?:nội dung|các nội dung|nhiệm vụ|công việc)(?:\s+(?:chính|cụ thể|thực hiện))?\s*:\s*",
                             re.IGNORECASE)
+CONTENT_LABEL = _CONTENT_LABEL
 
 
 # An item that asks for work: long enough, or setting a time. Bare headings and labels are not.

@@ -23,6 +23,7 @@ from bot.channels.zalo.intake import Intake
 from bot.channels.zalo.sender import ZaloSender
 from bot.channels.zalo.text import PIECE
 from bot.file_links import FileLinks
+from bot.file_links import from_settings as file_links
 from bot.web import WebServer, webhook_path
 from core.messages import Choice, Reply
 from core.settings import Settings
@@ -41,12 +42,6 @@ POLL_ERROR_BACKOFF_S = (1.0, 30.0)  # first and largest wait after a failed poll
 # Choices the sender shows outside an answer (a reminder's actions, an admin's approval request) stay
 # pickable by number this long: a reminder read at noon is answered in the afternoon.
 SENT_CHOICES_TTL = timedelta(hours=24)
-
-
-def file_links(settings: Settings) -> FileLinks:
-    """Where files for Zalo users are published (served by the web server under /files/)."""
-    return FileLinks(settings.data_dir / "links", settings.file_link_secret, settings.file_link_ttl_s,
-                     settings.public_url)
 
 
 class ZaloChannel:

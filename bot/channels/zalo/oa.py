@@ -30,10 +30,12 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.zalo.intake import Intake
-from bot.channels.zalo.sender import NETWORK_BACKOFF_S, Throttle
+from bot.channels.zalo.sender import NETWORK_BACKOFF_S, Throttle, link_text
 from bot.channels.zalo.text import PIECE, pieces
+from bot.file_links import FileLinks
+from bot.file_links import from_settings as file_links
 from bot.web import WebServer
-from core.messages import Choice, DeliveryError, Incoming, RetryLater, Unreachable
+from core.messages import Attachment, Choice, DeliveryError, Incoming, RetryLater, Unreachable
 from core.settings import Settings
 from knowledge import oa_tokens
 from knowledge.db import Database
@@ -232,8 +234,10 @@ class ZaloOaSender:
 
     channel = CHANNEL
 
-    def __init__(self, client: ZaloOaClient, *, max_per_second: float = 5.0, per_chat_interval: float = 1.0) -> None:
+    def __init__(self, client: ZaloOaClient, *, max_per_second: float = 5.0, per_chat_interval: float = 1.0,
+                 links: FileLinks | None = None) -> None:
         self.client = client
+        self.links = links
         self.max_per_second = max_per_second
         self.per_chat_interval = per_chat_interval
         self.throttle = Throttle(max_per_second, per_chat_interval)
@@ -253,6 +257,10 @@ class ZaloOaSender:
                 log.error("Zalo OA has no usable token: %s", e)
                 raise RetryLater(TOKEN_TROUBLE_BACKOFF_S, str(e)) from e
         return message_id
+
+    async def send_file(self, chat_id: str, attachment: Attachment, caption: str = "") -> str:
+        """Files go as expiring links, as on the Bot Platform."""
+        return await self.send(chat_id, link_text(self.links, attachment, caption))
 
     def _outcome(self, e: OaApiError) -> DeliveryError:
         if isinstance(e, RefreshFailed):
@@ -281,10 +289,12 @@ class ZaloOaChannel:
 
     def __init__(self, edge: Edge, client: ZaloOaClient, *, max_per_second: float = 5.0,
                  per_chat_interval: float = 1.0, max_age_s: float = 300.0, path: str = DEFAULT_WEBHOOK_PATH,
-                 first_tokens: tuple[str, str] = ("", "")) -> None:
+                 first_tokens: tuple[str, str] = ("", ""), links: FileLinks | None = None) -> None:
         self.edge = edge
         self.client = client
-        self.sender = ZaloOaSender(client, max_per_second=max_per_second, per_chat_interval=per_chat_interval)
+        self.links = links
+        self.sender = ZaloOaSender(client, max_per_second=max_per_second, per_chat_interval=per_chat_interval,
+                                   links=links)
         self.max_age_s = max_age_s
         self.path = path
         self.first_tokens = first_tokens
@@ -301,9 +311,12 @@ class ZaloOaChannel:
         return cls(edge, client, max_per_second=settings.zalo_max_per_second,
                    per_chat_interval=settings.zalo_per_chat_interval_s,
                    max_age_s=settings.zalo_oa_webhook_max_age_s, path=settings.zalo_oa_webhook_path,
-                   first_tokens=(settings.zalo_oa_access_token, settings.zalo_oa_refresh_token))
+                   first_tokens=(settings.zalo_oa_access_token, settings.zalo_oa_refresh_token),
+                   links=file_links(settings))
 
     def add_routes(self, web: WebServer) -> None:
+        if self.links is not None:
+            self.links.add_route(web.app)
         web.app.router.add_post(self.path, self.webhook_handler())
 
     async def start(self) -> None:

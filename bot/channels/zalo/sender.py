@@ -17,7 +17,7 @@ from bot.channels.zalo.client import ZaloApiError, ZaloBotClient
 from bot.channels.zalo.text import already_listed, pieces
 from bot.file_links import FileLinks
 from core.clock import VN
-from core.messages import Choice, DeliveryError, RetryLater, Unreachable
+from core.messages import Attachment, Choice, DeliveryError, RetryLater, Unreachable
 from scheduler.dispatcher import Pacer
 
 log = logging.getLogger(__name__)
@@ -141,12 +141,20 @@ class ZaloSender:
             return RetryLater(NETWORK_BACKOFF_S, e.description)
         return DeliveryError(f"zalo {e.code}: {e.description}")
 
-    async def send_file(self, chat_id: str, content: bytes, name: str, caption: str = "") -> str:
-        """What Telegram sends as a document goes as an expiring link to the project's web server."""
-        if self.links is None or not self.links.enabled:
-            return await self.send(chat_id, NO_LINKS.format(name=name))
-        url = self.links.publish(content, name)
-        until = (datetime.now(UTC) + timedelta(seconds=self.links.ttl_s)).astimezone(VN)
-        lines = [caption.strip()] if caption.strip() else []
-        lines += [f"Tải tệp {name}: {url}", f"(Liên kết dùng được đến {until:%H:%M} ngày {until:%d/%m/%Y}.)"]
-        return await self.send(chat_id, "\n".join(lines))
+    async def send_file(self, chat_id: str, attachment: Attachment, caption: str = "") -> str:
+        """What Telegram sends as a document or photo goes as an expiring link to the project's web
+        server (core.messages.FileSender, called by the Edge for a Reply's attachment)."""
+        return await self.send(chat_id, link_text(self.links, attachment, caption))
+
+
+def link_text(links: FileLinks | None, attachment: Attachment, caption: str = "") -> str:
+    """The file published under the data folder, as the lines a text-only channel sends: the caption
+    (unless it is only the file name), the link, until when it works."""
+    name = attachment.name
+    if links is None or not links.enabled:
+        return NO_LINKS.format(name=name)
+    url = links.publish(attachment.data, name)
+    until = (datetime.now(UTC) + timedelta(seconds=links.ttl_s)).astimezone(VN)
+    lines = [caption.strip()] if caption.strip() and caption.strip() != name else []
+    lines += [f"Tải tệp {name}: {url}", f"(Liên kết dùng được đến {until:%H:%M} ngày {until:%d/%m/%Y}.)"]
+    return "\n".join(lines)

@@ -16,10 +16,19 @@ def _label(i: int, choice: Choice) -> str:
     return re.sub(rf"^{i}[.)]\s*", "", choice.label)
 
 
+_NUMBER = re.compile(r"^(\d+)\.")
+
+
 def already_listed(text: str, choices: list[Choice]) -> bool:
-    """Whether the text itself lists the choices by number (a handler's numbered answer)."""
+    """Whether the text itself lists the choices by number (a handler's numbered answer): consecutive numbers,
+    from 1 or from where a later page of a list starts ("9."), with at most a trailing "Xem tiếp" the text names."""
     starts = {line.split(" ", 1)[0] for line in text.splitlines()}
-    return all(c.label.startswith(f"{i}.") and f"{i}." in starts for i, c in enumerate(choices, 1))
+    numbers = [m.group(1) for c in choices if (m := _NUMBER.match(c.label))]
+    rest = [c for c in choices if not _NUMBER.match(c.label)]
+    if not numbers or (rest and (len(rest) > 1 or choices[-1] is not rest[0] or "xem tiếp" not in text.lower())):
+        return False
+    first = int(numbers[0])
+    return all(n == str(first + i) and f"{n}." in starts for i, n in enumerate(numbers))
 
 
 def numbered(text: str, choices: list[Choice] | None) -> str:
