@@ -1,4 +1,4 @@
-"""Which plans changed since an index last looked: the store's change log (migration 0006).
+"""Which plans changed since an index last looked: the store's change log (migration 0010).
 
 Database triggers write one row per changed plan, task or task agency (the plan's id), and one row
 without a plan per change to the agency registry, whoever writes (importer, admin, restore, another

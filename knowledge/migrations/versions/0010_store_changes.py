@@ -5,14 +5,14 @@ Every write to plans, tasks and task_agencies (the importer, admin changes, rest
 UPDATE) leaves a row naming the plan; writes to the agency registry leave a row without a plan. The
 triggers, not the code, keep the log: no writer can forget it. Readers: knowledge.store_changes.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0010
+Revises: 0009
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006'
-down_revision = '0005'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
