@@ -421,52 +421,6 @@ class DocTable:
         return self._docs.pop(i), self.texts.pop(i)
 
 
-class SlotsById:
-    """Task id -> slot, as two sorted arrays (8 bytes a task; a dict takes about ten times that)."""
-
-    def __init__(self) -> None:
-        self._ids = array("i")
-        self._slots = array("i")
-
-    def _find(self, task_id: int) -> int:
-        i = bisect_left(self._ids, task_id)
-        return i if i < len(self._ids) and self._ids[i] == task_id else -1
-
-    def __getitem__(self, task_id: int) -> int:
-        i = self._find(task_id)
-        if i < 0:
-            raise KeyError(task_id)
-        return self._slots[i]
-
-    def get(self, task_id: int, default: int | None = None) -> int | None:
-        i = self._find(task_id)
-        return self._slots[i] if i >= 0 else default
-
-    def __contains__(self, task_id: object) -> bool:
-        return isinstance(task_id, int) and self._find(task_id) >= 0
-
-    def __setitem__(self, task_id: int, slot: int) -> None:
-        i = bisect_left(self._ids, task_id)
-        if i < len(self._ids) and self._ids[i] == task_id:
-            self._slots[i] = slot
-        else:
-            self._ids.insert(i, task_id)
-            self._slots.insert(i, slot)
-
-    def __delitem__(self, task_id: int) -> None:
-        i = self._find(task_id)
-        if i < 0:
-            raise KeyError(task_id)
-        del self._ids[i]
-        del self._slots[i]
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def items(self) -> list[tuple[int, int]]:
-        return list(zip(self._ids, self._slots, strict=True))
-
-
 class _Folded:
     """index.folded[slot]: a task's folded text (read only)."""
 
@@ -487,7 +441,7 @@ class Index:
     plans: dict[int, PlanDoc]
     docs: DocTable = field(default_factory=DocTable)
     postings: Postings = field(default_factory=Postings)
-    by_id: SlotsById = field(default_factory=SlotsById)  # task id -> slot
+    by_id: dict[int, int] = field(default_factory=dict)  # task id -> slot
     by_agency: dict[int, list[int]] = field(default_factory=dict)  # any role
     by_doer: dict[int, list[int]] = field(default_factory=dict)  # lead or coordinator
     dated: list[tuple[date, int]] = field(default_factory=list)  # one-off deadlines, sorted

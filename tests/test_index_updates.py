@@ -84,7 +84,7 @@ def _snapshot(idx: Index) -> dict[str, Any]:
         terms.update(f"{a} {b}" for a, b in pairwise(toks))
     return {
         "slots": list(idx.docs.slots), "docs": [(d.id, d.text, d.roles, d.deadline(), d.status) for d in idx.docs],
-        "folded": list(idx.docs.texts), "by_id": idx.by_id.items(), "plans": list(idx.plans.items()),
+        "folded": list(idx.docs.texts), "by_id": idx.by_id, "plans": list(idx.plans.items()),
         "postings": {t: list(idx.postings.get(t, ())) for t in sorted(terms)},
         "held": sorted(idx.postings.held_words()), "avg_len": idx.avg_len, "vocab": idx.vocab, "dated": idx.dated,
         "recurring": idx.recurring, "by_agency": idx.by_agency, "by_doer": idx.by_doer, "by_lead": idx.by_lead,
