@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from knowledge.queries import TaskDoc
     from knowledge.search import Index
 
+SLOT_MAX = 2**31  # above every index slot (knowledge.search: slots are 32-bit)
 OPEN = "open"
 DONE = "done"
 EXTENDED = "extended"
@@ -239,7 +240,7 @@ def due_between(idx: Index, dues: Dues, start: date, end: date) -> list[tuple[da
     cal, touched = dues.calendar, dues.progress.tasks
     out: list[tuple[date, int]] = []
     lo = bisect_left(idx.dated, (start - SHIFT_MAX, -1))
-    hi = bisect_right(idx.dated, (end, len(idx.docs)))
+    hi = bisect_right(idx.dated, (end, SLOT_MAX))
     for nominal, i in idx.dated[lo:hi]:
         if idx.docs[i].id in touched:
             continue

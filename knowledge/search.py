@@ -8,13 +8,16 @@ Typos are corrected against the index's own vocabulary with rapidfuzz; the short
 re-ranked with rapidfuzz's partial ratio against the task text. The index also knows which tasks
 each agency holds and which fall due when (recurring deadlines: next occurrence).
 
-Built from the store on first use, kept in ctx.cache["search"], rebuilt when the store's version
-changes (checked at most every few seconds) or after `invalidate(ctx)`.
+Built from the store on first use and kept in ctx.cache["search"]; then updated plan by plan from the
+store's change log (knowledge.store_changes), read before a question at most every RECHECK_S and at
+once after `invalidate(ctx)`, so every instance sees every writer's changes within a fraction of a second.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import gc
 import heapq
 import logging
@@ -23,8 +26,9 @@ import re
 import time
 import unicodedata
 from array import array
+from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -33,16 +37,21 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from knowledge import store_changes
 from knowledge.agencies import Registry
 from knowledge.deadlines import RECURRING
-from knowledge.queries import PlanDoc, TaskDoc, agency_spellings, load_docs, store_version
+from knowledge.queries import PlanDoc, TaskDoc, agency_spellings, load_docs
 from knowledge.text import fold, strip_accents
 from knowledge.vocabulary import abbreviations, learn_abbreviations, shorthand_pattern, synonym_groups, synonym_raw
 
 log = logging.getLogger(__name__)
 
 CACHE_KEY = "search"
-RECHECK_S = 3.0
+RECHECK_S = 0.2  # the change log is read at most this often: how long another instance's change may go unseen
+INCREMENTAL_MAX_PLANS = 200  # more plans changed at once (a restore, a folder import): rebuild in the background
+# Posting lists copied out of the frozen arrays by changes: beyond these, rebuild (in the background) to re-freeze.
+MAX_CHANGED_LISTS = 400_000
+MIN_COPIED = 1_000_000  # slots; the limit is half the frozen slots when that is more
 SYNONYM_CREDIT = 0.75  # a task saying "thu hút" for a question's "kéo": most of the word's weight
 ACCENT_MISS = 0.5  # a task holding the letters with other accents than typed ("hạn" for "Hàn")
 ACCENT_CHECKED = 20  # best tasks whose accents are compared with the question's
@@ -193,82 +202,419 @@ class _Query:
             self.neighbours[u] = {w for p in prs for w in p.split() if w != u}
 
 
+# A task's place in the index ("slot"): its plan's id times STRIDE plus its rank in the plan, so slots
+# sort in plan order and a slot depends on the plan alone. An index updated plan by plan is then the
+# very index a fresh build makes (same slots, same ties, same ranking), and changing one plan moves no
+# other plan's tasks.
+STRIDE_BITS = 13
+STRIDE = 1 << STRIDE_BITS  # tasks a plan may hold (the importer reads up to 2,000 items)
+RANK_MASK = STRIDE - 1
+MAX_PLAN_ID = (2**31 - 1) // STRIDE  # slots are 32-bit in the posting arrays
+PAIR_SHIFT = 32  # a word pair's key: (first word's id + 1) << 32 | second word's id
+
+
+def slot_of(plan_id: int, rank: int) -> int:
+    if not 0 <= plan_id <= MAX_PLAN_ID or rank >= STRIDE:
+        raise ValueError(f"plan {plan_id} task {rank}: beyond the index's slots")
+    return plan_id * STRIDE + rank
+
+
+class Postings:
+    """Which tasks (slots) hold each folded word and word pair.
+
+    Most of a big index is word pairs held by one task or a few, so they are not one Python object
+    each: words get ids, a pair is keyed by an integer made of its two ids, and the lists live in
+    three flat arrays (sorted keys, offsets, slots) frozen at build time. A list a change touches is
+    copied out once into `_changed` and edited there; lookups read `_changed` first."""
+
+    def __init__(self) -> None:
+        self.word_ids: dict[str, int] = {}
+        self.words: list[str] = []
+        self._keys = array("q")
+        self._offs = array("q", [0])
+        self._slots = array("i")
+        self._view = memoryview(self._slots)
+        self._changed: dict[int, array] = {}
+        self._copied = 0  # slots copied out of the frozen arrays into `_changed`
+
+    def key(self, term: str, add: bool = False) -> int | None:
+        """A word's or pair's key (None for a word the index never saw, unless `add`)."""
+        a, sep, b = term.partition(" ")
+        ia = self._word(a, add)
+        if not sep or ia is None:
+            return ia
+        ib = None if " " in b else self._word(b, add)
+        return None if ib is None else ((ia + 1) << PAIR_SHIFT) | ib
+
+    def _word(self, word: str, add: bool) -> int | None:
+        wid = self.word_ids.get(word)
+        if wid is None and add:
+            wid = self.word_ids[word] = len(self.words)
+            self.words.append(word)
+        return wid
+
+    def keys_of(self, toks: list[str]) -> set[int]:
+        """The keys of a text's words and adjacent pairs (new words get ids)."""
+        ids = [self._word(t, True) for t in toks]
+        out: set[int] = set(ids)  # type: ignore[arg-type]
+        out.update(((a + 1) << PAIR_SHIFT) | b for a, b in pairwise(ids))  # type: ignore[operator]
+        return out
+
+    def of_key(self, key: int) -> Sequence[int]:
+        found = self._changed.get(key)
+        if found is not None:
+            return found
+        i = bisect_left(self._keys, key)
+        if i < len(self._keys) and self._keys[i] == key:
+            return self._view[self._offs[i] : self._offs[i + 1]]
+        return ()
+
+    def get(self, term: str, default: Any = None) -> Any:
+        """The slots holding a term, in slot order (read only), or `default` when none do."""
+        key = self.key(term)
+        found = self.of_key(key) if key is not None else ()
+        return found if len(found) else default
+
+    def __getitem__(self, term: str) -> Sequence[int]:
+        found = self.get(term)
+        if found is None:
+            raise KeyError(term)
+        return found
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.get(term) is not None
+
+    def held_words(self) -> list[str]:
+        """Every single word some task holds."""
+        return [w for i, w in enumerate(self.words) if len(self.of_key(i))]
+
+    def freeze(self, flat: array, counts: array, slots: Sequence[int]) -> None:
+        """Build the flat arrays: `flat` holds the keys of task `slots[0]` (counts[0] of them), then those
+        of `slots[1]`, ... in slot order."""
+        df: dict[int, int] = {}
+        for k in flat:
+            df[k] = df.get(k, 0) + 1
+        keys = sorted(df)
+        offs = array("q", [0])
+        start: dict[int, int] = {}
+        for k in keys:
+            start[k] = offs[-1]
+            offs.append(offs[-1] + df[k])
+        del df
+        out = array("i", bytes(4 * len(flat)))
+        pos = 0
+        for slot, n in zip(slots, counts, strict=True):
+            for k in flat[pos : pos + n]:
+                out[start[k]] = slot
+                start[k] += 1
+            pos += n
+        self._keys, self._offs, self._slots = array("q", keys), offs, out
+        self._view = memoryview(out)
+        self._changed = {}
+        self._copied = 0
+
+    def _own(self, key: int) -> array:
+        found = self._changed.get(key)
+        if found is None:
+            found = self._changed[key] = array("i", self.of_key(key))
+            self._copied += len(found)
+        return found
+
+    def add(self, slot: int, keys: Iterable[int]) -> None:
+        for k in keys:
+            lst = self._own(k)
+            lst.insert(bisect_left(lst, slot), slot)
+
+    def remove(self, slot: int, keys: Iterable[int]) -> None:
+        for k in keys:
+            lst = self._own(k)
+            i = bisect_left(lst, slot)
+            if i < len(lst) and lst[i] == slot:
+                del lst[i]
+
+    @property
+    def worn(self) -> bool:
+        """Have changes copied out so much (lists, or slots beyond half the frozen ones) that a fresh
+        build would be both smaller and faster to read?"""
+        return len(self._changed) > MAX_CHANGED_LISTS or self._copied > max(MIN_COPIED, len(self._slots) // 2)
+
+
+class DocTable:
+    """The indexed tasks by slot, iterated in plan order (as a list of them would be).
+
+    A sorted array of slots and two lists beside it (the task, its folded text): a few bytes a task,
+    where dicts keyed by slot cost a hundred or more each. Changes insert or delete in the middle:
+    a memmove of a few hundred kB at 100,000 tasks."""
+
+    def __init__(self) -> None:
+        self.slots = array("i")
+        self._docs: list[TaskDoc] = []
+        self.texts: list[str] = []  # folded
+        # A plan's tasks stand together with ranks 0..n-1, so a slot's row is its plan's first row plus
+        # its rank: one dict lookup (answers read thousands of tasks by slot) instead of a search.
+        self._counts: dict[int, int] = {}  # plan id -> tasks
+        self._start: dict[int, int] | None = {}  # plan id -> first row (None: work it out again)
+
+    def _at(self, slot: int) -> int:
+        i = bisect_left(self.slots, slot)
+        if i == len(self.slots) or self.slots[i] != slot:
+            raise KeyError(slot)
+        return i
+
+    def _starts(self) -> dict[int, int]:
+        start, row = {}, 0
+        for pid in sorted(self._counts):
+            start[pid] = row
+            row += self._counts[pid]
+        self._start = start
+        return start
+
+    def __getitem__(self, slot: int) -> TaskDoc:
+        return self._docs[(self._start or self._starts())[slot >> STRIDE_BITS] + (slot & RANK_MASK)]
+
+    def folded(self, slot: int) -> str:
+        return self.texts[(self._start or self._starts())[slot >> STRIDE_BITS] + (slot & RANK_MASK)]
+
+    def exact(self, slot: int) -> tuple[TaskDoc, str]:
+        """The task and folded text at a slot, found by search: right even while a change has a plan's
+        ranks out of step (Index.apply)."""
+        i = self._at(slot)
+        return self._docs[i], self.texts[i]
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __bool__(self) -> bool:
+        return bool(self._docs)
+
+    def __iter__(self) -> Iterator[TaskDoc]:
+        return iter(self._docs)
+
+    def put(self, slot: int, doc: TaskDoc, folded: str) -> None:
+        pid = slot // STRIDE
+        if not self.slots or self.slots[-1] < slot:
+            if self._start is not None and pid not in self._counts:
+                self._start[pid] = len(self._docs)
+            self.slots.append(slot)
+            self._docs.append(doc)
+            self.texts.append(folded)
+            self._counts[pid] = self._counts.get(pid, 0) + 1
+            return
+        i = bisect_left(self.slots, slot)
+        if self.slots[i] == slot:
+            self._docs[i], self.texts[i] = doc, folded
+            return
+        self.slots.insert(i, slot)
+        self._docs.insert(i, doc)
+        self.texts.insert(i, folded)
+        self._counts[pid] = self._counts.get(pid, 0) + 1
+        self._start = None
+
+    def pop(self, slot: int) -> tuple[TaskDoc, str]:
+        i = self._at(slot)
+        del self.slots[i]
+        pid = slot // STRIDE
+        self._counts[pid] -= 1
+        if not self._counts[pid]:
+            del self._counts[pid]
+        self._start = None
+        return self._docs.pop(i), self.texts.pop(i)
+
+
+class _Folded:
+    """index.folded[slot]: a task's folded text (read only)."""
+
+    def __init__(self, docs: DocTable) -> None:
+        self._docs = docs
+
+    def __getitem__(self, slot: int) -> str:
+        return self._docs.folded(slot)
+
+
+# Keys of Index.cache that depend on the agency registry alone: kept when only plans change.
+_REGISTRY_CACHE = frozenset({"names", "related"})
+
+
 @dataclass
 class Index:
     registry: Registry
     plans: dict[int, PlanDoc]
-    docs: list[TaskDoc]
-    postings: dict[str, array] = field(default_factory=dict)
-    lengths: list[int] = field(default_factory=list)
-    folded: list[str] = field(default_factory=list)
-    by_id: dict[int, int] = field(default_factory=dict)
+    docs: DocTable = field(default_factory=DocTable)
+    postings: Postings = field(default_factory=Postings)
+    by_id: dict[int, int] = field(default_factory=dict)  # task id -> slot
     by_agency: dict[int, list[int]] = field(default_factory=dict)  # any role
     by_doer: dict[int, list[int]] = field(default_factory=dict)  # lead or coordinator
     dated: list[tuple[date, int]] = field(default_factory=list)  # one-off deadlines, sorted
     recurring: dict[tuple[str, int | None, int | None], list[int]] = field(default_factory=dict)
     by_lead: dict[int, list[int]] = field(default_factory=dict)
     by_coord: dict[int, list[int]] = field(default_factory=dict)
-    vocab: list[str] = field(default_factory=list)
-    avg_len: float = 1.0
+    total_len: int = 0
     _agency_re: re.Pattern[str] | None = None
     _agency_keys: dict[str, int] = field(default_factory=dict)
     _titles: dict[int, str] = field(default_factory=dict)  # plan id -> folded title
     _numbers: dict[str, list[int]] = field(default_factory=dict)  # leading number -> plan ids
-    version: tuple[Any, ...] = ()
+    version: Any = None  # the store's change log as far as this index reflects it (knowledge.store_changes)
     cache: dict[str, Any] = field(default_factory=dict)  # things other modules derive from this index
     learned: dict[str, str] = field(default_factory=dict)  # short forms the plans define ("bcd" -> ban chi dao)
     _learned_re: re.Pattern[str] | None = None
+    _by_plan_forms: dict[int, tuple[dict[str, str], re.Pattern[str] | None]] = field(default_factory=dict)
+    _vocab: list[str] | None = None
+    updates: int = 0  # plans applied since the build (tests and the benchmark read it)
+
+    @property
+    def folded(self) -> _Folded:
+        """folded[slot]: the task's words as indexed (accents off, glue words out, short forms spelt out)."""
+        return _Folded(self.docs)
+
+    @property
+    def avg_len(self) -> float:
+        return (self.total_len / len(self.docs)) if self.docs else 1.0
+
+    @property
+    def vocab(self) -> list[str]:
+        """Known single words (typo correction), recomputed after a change brought or took words."""
+        if self._vocab is None:
+            self._vocab = sorted(w for w in self.postings.held_words() if not w.isdigit())
+        return self._vocab
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
     def build(cls, registry: Registry, plans: dict[int, PlanDoc], docs: list[TaskDoc],
               spellings: list[tuple[int, str]] | None = None) -> Index:
-        idx = cls(registry, plans, docs)
-        postings: dict[str, array] = {}
-        total = 0
-        by_plan = _learn(plans, docs)
-        for short_forms, _ in by_plan.values():
-            for k, v in short_forms.items():
-                idx.learned.setdefault(k, v)
-        idx._learned_re = shorthand_pattern(idx.learned)
-        for i, doc in enumerate(docs):
-            toks = analyze_fast(doc.text)
-            if doc.plan_id in by_plan:  # the plan's own short forms: index the words they stand for too
-                table, pattern = by_plan[doc.plan_id]
-                toks = expand_shorthands(" ".join(toks), table, pattern).split()
-            idx.folded.append(" ".join(toks))
-            idx.lengths.append(len(toks))
-            total += len(toks)
-            for term in set(toks).union(pairs(toks)):
-                arr = postings.get(term)
-                if arr is None:
-                    arr = postings[term] = array("i")
-                arr.append(i)
-            idx.by_id[doc.id] = i
-            for aid in set(doc.agency_ids()):
-                idx.by_agency.setdefault(aid, []).append(i)
-            for aid in set(doc.agency_ids("lead")) | set(doc.agency_ids("coordinator")):
-                idx.by_doer.setdefault(aid, []).append(i)
-            for aid in set(doc.agency_ids("lead")):
-                idx.by_lead.setdefault(aid, []).append(i)
-            for aid in set(doc.agency_ids("coordinator")):
-                idx.by_coord.setdefault(aid, []).append(i)
-            if doc.status != "open":
-                continue  # done or cancelled: never due, never overdue
-            if doc.deadline_kind in RECURRING:
-                idx.recurring.setdefault((doc.deadline_kind, doc.deadline_month, doc.deadline_day), []).append(i)
-            elif doc.deadline_due is not None:
-                idx.dated.append((doc.deadline_due, i))
-        idx.postings = postings
-        idx.avg_len = (total / len(docs)) if docs else 1.0
+        idx = cls(registry, plans)
+        idx._by_plan_forms = _learn(plans, docs)
+        idx._merge_learned()
+        # Two passes over flat arrays, no list per key: every key of every task in one array, then each
+        # task's slot written into its keys' stretches of one slot array. Big arrays are single
+        # allocations the process gives back; a list per key (or per task) left the heap fragmented.
+        flat, counts = array("q"), array("i")
+        for slot, doc in _slotted(plans, docs):
+            keys = idx._place(slot, doc)
+            flat.extend(keys)
+            counts.append(len(keys))
+        idx.postings.freeze(flat, counts, idx.docs.slots)
         idx.dated.sort()
-        idx.vocab = sorted(t for t in postings if " " not in t and not t.isdigit())
         idx._build_agency_scanner(spellings or [])
         for p in plans.values():
-            idx._titles[p.id] = fold_query(p.title)
-            if p.number:
-                idx._numbers.setdefault(_leading_number(p.number), []).append(p.id)
+            idx._title(p)
         return idx
+
+    def _place(self, slot: int, doc: TaskDoc) -> set[int]:
+        """Index one task at its slot (everything but the postings); returns its posting keys."""
+        toks = analyze_fast(doc.text)
+        if doc.plan_id in self._by_plan_forms:  # the plan's own short forms: index the words they stand for too
+            table, pattern = self._by_plan_forms[doc.plan_id]
+            toks = expand_shorthands(" ".join(toks), table, pattern).split()
+        self.docs.put(slot, doc, " ".join(toks))
+        self.total_len += len(toks)
+        self.by_id[doc.id] = slot
+        for holders, ids in zip(self._role_lists(), _role_ids(doc), strict=True):
+            for aid in ids:
+                lst = holders.setdefault(aid, [])
+                if not lst or lst[-1] < slot:
+                    lst.append(slot)
+                else:
+                    insort(lst, slot)
+        due = _due_key(doc)
+        if due is not None and due[0] == "dated":
+            self.dated.append((due[1], slot))  # sorted by the caller
+        elif due is not None:
+            insort(self.recurring.setdefault(due[1], []), slot)
+        return self.postings.keys_of(toks)
+
+    def _role_lists(self) -> tuple[dict[int, list[int]], ...]:
+        return self.by_agency, self.by_doer, self.by_lead, self.by_coord
+
+    def _unplace(self, slot: int) -> None:
+        """Take one task out of the index (its postings included); what it added is worked out again
+        from the task and its folded text, so nothing per task is kept for this."""
+        doc, folded = self.docs.pop(slot)
+        self.postings.remove(slot, self.postings.keys_of(folded.split()))
+        self.total_len -= _length(folded)
+        if self.by_id.get(doc.id) == slot:
+            del self.by_id[doc.id]
+        for holders, ids in zip(self._role_lists(), _role_ids(doc), strict=True):
+            for aid in ids:
+                lst = holders[aid]
+                lst.remove(slot)
+                if not lst:
+                    del holders[aid]
+        due = _due_key(doc)
+        if due is not None and due[0] == "dated":
+            del self.dated[bisect_left(self.dated, (due[1], slot))]
+        elif due is not None:
+            members = self.recurring[due[1]]
+            members.remove(slot)
+            if not members:
+                del self.recurring[due[1]]
+
+    def _title(self, p: PlanDoc) -> None:
+        self._titles[p.id] = fold_query(p.title)
+        if p.number:
+            insort(self._numbers.setdefault(_leading_number(p.number), []), p.id)
+
+    def _untitle(self, pid: int) -> None:
+        self._titles.pop(pid, None)
+        for num, ids in list(self._numbers.items()):
+            if pid in ids:
+                ids.remove(pid)
+                if not ids:
+                    del self._numbers[num]
+
+    def _merge_learned(self) -> None:
+        self.learned = {}
+        for pid in sorted(self._by_plan_forms):
+            for k, v in self._by_plan_forms[pid][0].items():
+                self.learned.setdefault(k, v)
+        self._learned_re = shorthand_pattern(self.learned)
+
+    # ---- updating -------------------------------------------------------------------------
+    def apply(self, plans: dict[int, PlanDoc], docs: list[TaskDoc], gone: Iterable[int],
+              registry: Registry | None = None, spellings: list[tuple[int, str]] | None = None) -> None:
+        """Bring the index up to date with some plans as the store holds them now: `plans` and their
+        `docs` (every task of those plans), `gone` the plan ids no longer stored. Tasks that did not
+        change keep their place; the others are taken out and put back. Global figures (document
+        count, average length, idf) follow from the lists, so nothing else is recomputed."""
+        touched = set(plans) | set(gone)
+        forms = _learn(plans, docs)
+        reread = {pid for pid in touched
+                  if self._by_plan_forms.get(pid, ({}, None))[0] != forms.get(pid, ({}, None))[0]}
+        for pid in touched:
+            self._by_plan_forms.pop(pid, None)
+        self._by_plan_forms.update(forms)
+        if reread:
+            self._merge_learned()
+        wanted = dict(_slotted(plans, docs))
+        current = sorted({self.by_id[t] for pid in touched if pid in self.plans
+                          for t in self.plans[pid].task_ids if t in self.by_id})
+        for slot in current:
+            doc, folded = self.docs.exact(slot)
+            new = wanted.get(slot)
+            if new is None or new != doc or doc.plan_id in reread:
+                self._unplace(slot)
+            else:
+                del wanted[slot]
+                self.docs.put(slot, new, folded)  # equal to the indexed one: keep the store's object
+        for slot, doc in sorted(wanted.items()):
+            self.postings.add(slot, self._place(slot, doc))
+        self.dated.sort()
+        for pid in touched:
+            if pid in self.plans:
+                self._untitle(pid)
+                del self.plans[pid]
+        for pid in sorted(plans):
+            self.plans[pid] = plans[pid]
+            self._title(plans[pid])
+        self.plans = dict(sorted(self.plans.items()))
+        if registry is not None:
+            self.registry = registry
+            self._build_agency_scanner(spellings or [])
+            self.cache.clear()
+        else:
+            for key in [k for k in self.cache if k not in _REGISTRY_CACHE]:
+                del self.cache[key]
+        self._vocab = None
+        self.updates += 1
 
     def fold_query(self, text: str) -> str:
         """A question folded for this index: built-in short forms and those the plans define spelt out."""
@@ -587,14 +933,15 @@ class Index:
             top = sorted(again + top[ACCENT_CHECKED:], reverse=True)
         hits = []
         for s, i, cov, pcov in top:
-            rerank = fuzz.partial_ratio(query_text, self.folded[i]) / 100.0 if query_text else 0.0
+            rerank = fuzz.partial_ratio(query_text, self.docs.folded(i)) / 100.0 if query_text else 0.0
             hits.append(Hit(self.docs[i], s + rerank, cov, pcov, len(distinct_pairs)))
         hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
         return hits[:limit]
 
     def _weigh(self, q: _Query, i: int, accents: bool) -> tuple[float, float, float]:
         """(BM25-style score, share of the topic words held, share of the topic pairs held) of task i."""
-        text = f" {self.folded[i]} "  # substring tests on the padded text: cheaper than a set of its words
+        folded = self.docs.folded(i)
+        text = f" {folded} "  # substring tests on the padded text: cheaper than a set of its words
         marks = _accents_of(self.docs[i].text) if accents and q.typed else None
         direct: dict[str, float] = {}
         credit: dict[str, float] = {}
@@ -614,7 +961,7 @@ class Index:
             c = SYNONYM_CREDIT if d < SYNONYM_CREDIT and alt_phrases and any(a in text for a in alt_phrases) else d
             credit[term] = c
             score += weighted * c
-        score *= 2.2 / (1.2 * (0.5 + 0.5 * self.lengths[i] / self.avg_len) + 1)
+        score *= 2.2 / (1.2 * (0.5 + 0.5 * (folded.count(" ") + 1 if folded else 0) / self.avg_len) + 1)
         # A word counts where it stands as in the question: with one of its neighbours ("đất đai"
         # is not held by a task saying "đạt" here and "hiện đại" there), or through a synonym.
         held = 0.0
@@ -688,7 +1035,43 @@ class Index:
         return dl.next_due(today) if dl else None
 
 
-def _learn(plans: dict[int, PlanDoc], docs: list[TaskDoc]) -> dict[int, tuple[dict[str, str], re.Pattern[str] | None]]:
+def _length(folded: str) -> int:
+    """How many words a folded text has (kept as text only: a count per task would cost more)."""
+    return folded.count(" ") + 1 if folded else 0
+
+
+def _role_ids(doc: TaskDoc) -> tuple[set[int], set[int], set[int], set[int]]:
+    """The agencies a task names: any role, lead or coordinator, lead, coordinator."""
+    leads, coords = set(doc.agency_ids("lead")), set(doc.agency_ids("coordinator"))
+    return set(doc.agency_ids()), leads | coords, leads, coords
+
+
+def _due_key(doc: TaskDoc) -> tuple[str, Any] | None:
+    """Where an open task stands in the index's time lists: ("dated", day) or ("recurring", rule)."""
+    if doc.status != "open":
+        return None  # done or cancelled: never due, never overdue
+    if doc.deadline_kind in RECURRING:
+        return "recurring", (doc.deadline_kind, doc.deadline_month, doc.deadline_day)
+    if doc.deadline_due is not None:
+        return "dated", doc.deadline_due
+    return None
+
+
+def _slotted(plans: dict[int, PlanDoc], docs: Iterable[TaskDoc]) -> list[tuple[int, TaskDoc]]:
+    """Each task of a known plan at its slot: plan id and rank in the plan by (position, id)."""
+    by_plan: dict[int, list[TaskDoc]] = {}
+    for d in docs:
+        if d.plan_id in plans:
+            by_plan.setdefault(d.plan_id, []).append(d)
+    out = []
+    for pid in sorted(by_plan):
+        ranked = sorted(by_plan[pid], key=lambda d: (d.position, d.id))
+        out += [(slot_of(pid, rank), d) for rank, d in enumerate(ranked)]
+    return out
+
+
+def _learn(plans: dict[int, PlanDoc],
+           docs: Iterable[TaskDoc]) -> dict[int, tuple[dict[str, str], re.Pattern[str] | None]]:
     """Short forms each plan defines in its title or tasks ("(sau đây gọi tắt là BCĐ)"), by plan."""
     texts: dict[int, list[str]] = {}
     for p in plans.values():
@@ -775,60 +1158,106 @@ async def build_index(ctx: Any) -> Index:
 
     The indexing itself runs in a worker thread so the event loop keeps serving other chats."""
     async with ctx.db.session() as s:
-        version = await store_version(s)
+        seen = await store_changes.mark(s)  # before reading: a change written meanwhile is applied again later
         registry = await Registry.load(s)
         plans, docs = await load_docs(s)
         spellings = await agency_spellings(s)
     idx = await asyncio.to_thread(Index.build, registry, plans, docs, spellings)
-    idx.version = version
-    # The index is millions of long-lived objects: keep the cyclic GC from rescanning them on
-    # every full collection (that showed as 100 ms pauses in answers on big stores).
+    idx.version = seen
+    # The index is long-lived: keep the cyclic GC from rescanning it on every full collection
+    # (that showed as 100 ms pauses in answers on big stores).
     gc.collect()
     gc.freeze()
+    _give_back_free_memory()
     return idx
+
+
+def _give_back_free_memory() -> None:
+    """Hand the heap pages a build freed back to the system (glibc keeps them otherwise: the build's
+    scratch memory would stay in the process's resident size for its whole life)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 @dataclass
 class _Holder:
-    """ctx.cache's entry: the index, when the store was last compared with it, the build in progress."""
+    """ctx.cache's entry: the index, when the store's change log was last read, builds so far."""
 
     index: Index | None = None
     checked: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     refresh: asyncio.Task[None] | None = None
+    builds: int = 0  # full builds (an update in place does not count)
 
 
 async def get_index(ctx: Any) -> Index:
-    """The index from ctx.cache. With none yet, build it (one build for concurrent questions). When the
-    store changed since (checked at most every RECHECK_S), rebuild in the background and keep answering
-    from the current one meanwhile: a 100,000-task rebuild takes seconds."""
+    """The index from ctx.cache, up to date with the store. With none yet, build it (one build for
+    concurrent questions). Otherwise read the store's change log (at most every RECHECK_S, at once
+    after `invalidate`) and update the plans that changed in place, before answering: milliseconds
+    for a plan. A change too big for that (a restore, hundreds of plans) rebuilds in the background
+    while the current index keeps answering."""
     holder: _Holder = ctx.cache.setdefault(CACHE_KEY, _Holder())
-    idx = holder.index
-    if idx is not None:
-        now = time.monotonic()
-        if now - holder.checked >= RECHECK_S:
-            holder.checked = now
-            async with ctx.db.session() as s:
-                version = await store_version(s)
-            if version != idx.version and (holder.refresh is None or holder.refresh.done()):
-                holder.refresh = asyncio.create_task(_refresh(ctx, holder))
-        return idx
+    if holder.index is not None and time.monotonic() - holder.checked < RECHECK_S:
+        return holder.index
     async with holder.lock:
         if holder.index is None:
             holder.index = await build_index(ctx)
-            holder.checked = time.monotonic()
+            holder.builds += 1
+        elif time.monotonic() - holder.checked >= RECHECK_S:
+            await _catch_up(ctx, holder, holder.index)
+        holder.checked = time.monotonic()
         return holder.index
+
+
+async def _catch_up(ctx: Any, holder: _Holder, idx: Index) -> None:
+    async with ctx.db.session() as s:
+        changes = await store_changes.since(s, idx.version)
+        if changes is None:
+            return
+        plan_ids = {p for p in changes.plans if p is not None}
+        if changes.lost or len(plan_ids) > INCREMENTAL_MAX_PLANS:
+            _rebuild_later(ctx, holder)
+            return
+        plans, docs = await load_docs(s, plan_ids)
+        registry, spellings = None, None
+        if store_changes.REGISTRY in changes.plans:
+            registry, spellings = await Registry.load(s), await agency_spellings(s)
+    idx.apply(plans, docs, plan_ids - set(plans), registry, spellings)
+    idx.version = changes.seen
+    if idx.postings.worn:
+        _rebuild_later(ctx, holder)
+
+
+def _rebuild_later(ctx: Any, holder: _Holder) -> None:
+    """A fresh build in the background; the current index answers (and keeps updating) meanwhile."""
+    if holder.refresh is None or holder.refresh.done():
+        holder.refresh = asyncio.create_task(_refresh(ctx, holder))
 
 
 async def _refresh(ctx: Any, holder: _Holder) -> None:
     try:
-        holder.index = await build_index(ctx)
+        idx = await build_index(ctx)
     except Exception:
         log.exception("search index rebuild failed; answering from the previous one")
+        return
+    async with holder.lock:
+        holder.index = idx
+        holder.builds += 1
+        holder.checked = 0.0  # catch up on what changed during the build at the next question
 
 
 def invalidate(ctx: Any) -> None:
-    """Forget the index (call after an import or an admin change); the next question rebuilds it."""
+    """The store was just written (an import, an admin change): the next question reads the change
+    log first, whenever it was last read."""
     holder = ctx.cache.get(CACHE_KEY)
     if isinstance(holder, _Holder):
-        holder.index = None
+        holder.checked = 0.0
+
+
+def builds(ctx: Any) -> int:
+    """How many times this context built its index from scratch (tests: an update is not a rebuild)."""
+    holder = ctx.cache.get(CACHE_KEY)
+    return holder.builds if isinstance(holder, _Holder) else 0
