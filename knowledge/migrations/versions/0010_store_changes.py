@@ -6,13 +6,13 @@ UPDATE) leaves a row naming the plan; writes to the agency registry leave a row 
 triggers, not the code, keep the log: no writer can forget it. Readers: knowledge.store_changes.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0007'  # main's reliability merge adds 0008-0009: chain after 0009 then
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
