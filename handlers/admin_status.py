@@ -8,6 +8,8 @@ Guided: each command typed alone asks what it is about (buttons; a typed name or
 
 from __future__ import annotations
 
+from datetime import date
+
 from core.context import AppContext
 from core.messages import Attachment, Incoming, Reply
 from handlers import forms
@@ -52,13 +54,12 @@ def _form(name: str, prompt: str, finish: forms.Finish) -> None:
     forms.register(forms.Form(name, (forms.Step("scope", prompt, _scope_options),), finish))
 
 
-async def cmd_status(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "thongke")
-    return await _status(ctx, msg, arg)
+Scoped = tuple[str, list[int] | None, list[int] | None, date, list[status.TaskStatus]]
 
 
-async def _status(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+async def _scoped(ctx: AppContext, msg: Incoming, arg: str) -> Scoped | list[Reply]:
+    """What /thongke, /bieudo and /xuat share: an admin's scope ("tatca", a plan, an agency) read and the
+    statuses of its tasks today, or the reply that refuses (not an admin, a scope that names nothing)."""
     if not ctx.is_admin(msg.channel, msg.user_id):
         return [Reply(NOT_ADMIN)]
     try:
@@ -68,6 +69,20 @@ async def _status(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     today = ctx.clock.today()
     async with ctx.db.session() as s:
         sts = await status.task_statuses(s, today, plan_ids=plan_ids, agency_ids=agency_ids)
+    return about, plan_ids, agency_ids, today, sts
+
+
+async def cmd_status(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+    if not arg:
+        return await forms.start(ctx, msg, "thongke")
+    return await _status(ctx, msg, arg)
+
+
+async def _status(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
+    scoped = await _scoped(ctx, msg, arg)
+    if isinstance(scoped, list):
+        return scoped
+    about, plan_ids, agency_ids, today, sts = scoped
     if not sts:
         return [Reply(f"Chưa có nhiệm vụ nào để thống kê ({about}).")]
     total = status.total(sts)
@@ -96,15 +111,10 @@ async def cmd_chart(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 async def _chart(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not ctx.is_admin(msg.channel, msg.user_id):
-        return [Reply(NOT_ADMIN)]
-    try:
-        about, plan_ids, agency_ids = await _scope(ctx, "" if arg == ALL else arg)
-    except Refused as e:
-        return [Reply(str(e))]
-    today = ctx.clock.today()
-    async with ctx.db.session() as s:
-        sts = await status.task_statuses(s, today, plan_ids=plan_ids, agency_ids=agency_ids)
+    scoped = await _scoped(ctx, msg, arg)
+    if isinstance(scoped, list):
+        return scoped
+    about, _plans, agency_ids, today, sts = scoped
     if not sts:
         return [Reply(f"Chưa có nhiệm vụ nào để vẽ biểu đồ ({about}).")]
     counts = status.per_plan(sts) if agency_ids is not None else status.per_agency(sts)
@@ -120,15 +130,10 @@ async def cmd_export(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 async def _export(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not ctx.is_admin(msg.channel, msg.user_id):
-        return [Reply(NOT_ADMIN)]
-    try:
-        about, plan_ids, agency_ids = await _scope(ctx, "" if arg == ALL else arg)
-    except Refused as e:
-        return [Reply(str(e))]
-    today = ctx.clock.today()
-    async with ctx.db.session() as s:
-        sts = await status.task_statuses(s, today, plan_ids=plan_ids, agency_ids=agency_ids)
+    scoped = await _scoped(ctx, msg, arg)
+    if isinstance(scoped, list):
+        return scoped
+    about, _plans, _agencies, today, sts = scoped
     data = reports.workbook(sts, f"Nhiệm vụ — {about}")
     return [Reply(f"📎 Bảng tính {len(sts)} nhiệm vụ — {about} (trang “Nhiệm vụ” và “Tổng hợp”).",
                   attachment=Attachment(f"nhiemvu_{reports.file_stamp(today)}.xlsx", data))]
