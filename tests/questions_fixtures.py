@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from knowledge.agencies import Registry, ensure_agency
 from knowledge.db import Database
@@ -107,25 +108,32 @@ PLANS: list[dict] = [
 ]
 
 
-async def load_sample(db: Database) -> None:
-    """Write the sample plans above into a seeded store."""
+async def add_plan(db: Database, spec: dict[str, Any], tag: str = "") -> None:
+    """Write one plan spec (identity, number, title, issued_on, tasks of T; signer and issuer optional) into
+    the store, its agencies created as needed; `tag` keeps fingerprints and hashes apart between callers."""
     async with db.session() as s:
         reg = await Registry.load(s)
-        for spec in PLANS:
-            plan = Plan(identity=spec["identity"], number=spec["number"], kind="Kế hoạch", title=spec["title"],
-                        issued_on=spec["issued_on"], content_hash="x" * 64)
-            s.add(plan)
+        plan = Plan(identity=spec["identity"], number=spec["number"], kind="Kế hoạch", title=spec["title"],
+                    issued_on=spec["issued_on"], signer=spec.get("signer"), issuer=spec.get("issuer"),
+                    content_hash=(tag or "x") * 64)
+        s.add(plan)
+        await s.flush()
+        for pos, t in enumerate(spec["tasks"]):
+            task = Task(plan_id=plan.id, position=pos, ref=t.ref, text=t.text, fingerprint=f"{tag}{pos}",
+                        deadline_kind=t.kind, deadline_due=t.due, deadline_month=t.month, deadline_day=t.day,
+                        deadline_text=t.when)
+            s.add(task)
             await s.flush()
-            for pos, t in enumerate(spec["tasks"]):
-                task = Task(plan_id=plan.id, position=pos, ref=t.ref, text=t.text, fingerprint=f"{pos}",
-                            deadline_kind=t.kind, deadline_due=t.due, deadline_month=t.month, deadline_day=t.day,
-                            deadline_text=t.when)
-                s.add(task)
-                await s.flush()
-                n = 0
-                for role, names in (("lead", t.lead), ("coordinator", t.coord), ("report_to", t.report)):
-                    for name in names:
-                        info = await ensure_agency(s, reg, name)
-                        s.add(TaskAgency(task_id=task.id, agency_id=info.id, role=role, written=name, position=n))
-                        n += 1
+            n = 0
+            for role, names in (("lead", t.lead), ("coordinator", t.coord), ("report_to", t.report)):
+                for name in names:
+                    info = await ensure_agency(s, reg, name)
+                    s.add(TaskAgency(task_id=task.id, agency_id=info.id, role=role, written=name, position=n))
+                    n += 1
         await s.commit()
+
+
+async def load_sample(db: Database) -> None:
+    """Write the sample plans above into a seeded store."""
+    for spec in PLANS:
+        await add_plan(db, spec)

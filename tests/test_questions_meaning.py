@@ -14,12 +14,12 @@ from core.messages import Incoming
 from handlers import router
 from handlers.intents import parse
 from handlers.questions import answer
-from knowledge.agencies import Registry, ensure_agency
 from knowledge.db import Database
-from knowledge.models import Plan, Task, TaskAgency, TaskProgress
+from knowledge.models import TaskProgress
 from knowledge.search import get_index, invalidate
 from knowledge.vocabulary import learn_abbreviations
 from tests.questions_fixtures import TODAY, T, load_sample
+from tests.questions_fixtures import add_plan as fixtures_add_plan
 
 # A plan of our own, worded as the plans are: what the questions below describe in other words.
 OWN_PLAN = {
@@ -43,26 +43,7 @@ OWN_PLAN = {
 
 
 async def add_plan(db: Database, spec: dict) -> None:  # type: ignore[type-arg]
-    async with db.session() as s:
-        reg = await Registry.load(s)
-        plan = Plan(identity=spec["identity"], number=spec["number"], kind="Kế hoạch", title=spec["title"],
-                    issued_on=spec["issued_on"], signer=spec.get("signer"), issuer=spec.get("issuer"),
-                    content_hash="y" * 64)
-        s.add(plan)
-        await s.flush()
-        for pos, t in enumerate(spec["tasks"]):
-            task = Task(plan_id=plan.id, position=pos, ref=t.ref, text=t.text, fingerprint=f"o{pos}",
-                        deadline_kind=t.kind, deadline_due=t.due, deadline_month=t.month, deadline_day=t.day,
-                        deadline_text=t.when)
-            s.add(task)
-            await s.flush()
-            n = 0
-            for role, names in (("lead", t.lead), ("coordinator", t.coord), ("report_to", t.report)):
-                for name in names:
-                    info = await ensure_agency(s, reg, name)
-                    s.add(TaskAgency(task_id=task.id, agency_id=info.id, role=role, written=name, position=n))
-                    n += 1
-        await s.commit()
+    await fixtures_add_plan(db, spec, tag="o")
 
 
 @pytest.fixture
