@@ -1,0 +1,408 @@
+"""Every admin command of the table end to end (issue 11): the real PTB client polling the fake Bot API
+on 127.0.0.1, on SQLite and PostgreSQL. One bot per database runs a table of steps (what the admin
+types or presses, what the reply must say, what the store must hold after, which audit row it wrote);
+beside it the guided forms through buttons and numbered choices, the refusal of every admin command
+to a non-admin (the store unchanged), the extension request answered from chat, and the downloads
+opened with openpyxl, icalendar and a PNG check against the store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.channels.telegram.channel import TelegramChannel
+from bot.edge import Edge
+from core.clock import FixedClock
+from core.context import AppContext
+from handlers.commands import COMMANDS, Audience
+from knowledge.agencies import Registry
+from knowledge.db import Database
+from knowledge.models import (
+    Agency,
+    AgencyAlias,
+    AuditEntry,
+    FocalPoint,
+    Plan,
+    Task,
+    TaskAgency,
+    TaskProgress,
+)
+from knowledge.plans import import_file
+from tests.fakes.telegram_api import FakeTelegram
+from tests.test_admin_telegram import PLAN, buttons, focal
+
+ADMIN = 900
+USER = 11  # a stranger
+ASKER = 12  # asks to become Sở Y tế's focal point
+FOCAL = 501  # Sở Tài chính's focal point
+GONE = 502  # Sở Tài chính's focal point who blocked the bot
+TODAY = date(2026, 11, 23)
+REPLY_WAIT = 15.0  # seconds: a reply on a busy shared machine (the import and the chart take the longest)
+ADMIN_COMMANDS = [c.name for c in COMMANDS if c.audience is Audience.ADMIN]
+POLL = 0.1  # seconds between two looks at the store
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+Check = Callable[[Database, dict[str, int]], Awaitable[Any]]
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def ctx(db: Database) -> AppContext:
+    return AppContext(db=db, clock=FixedClock.on(TODAY), admins=frozenset({f"telegram:{ADMIN}"}))
+
+
+@pytest.fixture
+async def bot(ctx: AppContext, tg: FakeTelegram) -> AsyncIterator[TelegramChannel]:
+    b = TelegramChannel(Edge(ctx), tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url, poll_timeout=1)
+    await b.start()
+    yield b
+    await b.stop()
+
+
+# ---- reading the store ---------------------------------------------------------------------------
+
+async def count(db: Database, model: type, *where: Any) -> int:
+    async with db.session() as s:
+        return int(await s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def task_by_ref(db: Database, ref: str) -> Task | None:
+    async with db.session() as s:
+        return await s.scalar(select(Task).where(Task.ref == ref))
+
+
+async def agency_row(db: Database, name: str) -> Agency | None:
+    async with db.session() as s:
+        return await s.scalar(select(Agency).where(Agency.name == name))
+
+
+async def lookup(db: Database, name: str) -> int | None:
+    async with db.session() as s:
+        info = (await Registry.load(s)).lookup(name)
+    return info.id if info else None
+
+
+async def roles_of(db: Database, ref: str) -> list[tuple[str, str]]:
+    t = await task_by_ref(db, ref)
+    assert t is not None
+    async with db.session() as s:
+        rows = (await s.scalars(select(TaskAgency).where(TaskAgency.task_id == t.id))).all()
+    return sorted((r.role, r.written) for r in rows)
+
+
+async def snapshot(db: Database) -> dict[str, Any]:
+    """What a non-admin must never change: row counts, the deadlines and states of the tasks."""
+    async with db.session() as s:
+        tasks = sorted((t.ref, t.deadline_due, t.status, t.text) for t in (await s.scalars(select(Task))).all())
+        plans = sorted((p.number, p.archived_at) for p in (await s.scalars(select(Plan))).all())
+    counts = {m.__name__: await count(db, m) for m in (Agency, AgencyAlias, AuditEntry, FocalPoint, TaskProgress,
+                                                         TaskAgency)}
+    return {"tasks": tasks, "plans": plans, **counts}
+
+
+# ---- talking to the bot --------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    """One exchange: `say` is typed (formatted with the ids of the setup), or `press` is the label of a
+    button under the chat's newest message. `expect` are fragments of the first reply; `audit` the action
+    of the one audit row it writes (None: it writes none); `check` reads the store after."""
+
+    say: str = ""
+    expect: tuple[str, ...] = ()
+    audit: str | None = None
+    check: Check | None = None
+    press: str = ""
+    who: int = ADMIN
+    replies: int = 1
+    others: dict[int, int] = field(default_factory=dict)  # messages other chats receive: {chat: n}
+
+    def __str__(self) -> str:
+        return self.say or f"[{self.press}]"
+
+
+async def exchange(tg: FakeTelegram, step: Step, ids: dict[str, int]) -> list[dict[str, Any]]:
+    """Send one step, wait for its replies (and the messages to other chats); return the replies."""
+    before = {chat: len(tg.sent_to(chat)) for chat in (step.who, *step.others)}
+    if step.press:
+        newest = tg.sent_to(step.who)[-1]
+        tg.queue_callback(step.who, buttons(newest)[step.press], message_id=newest["message_id"])
+    else:
+        tg.queue_message(step.who, step.say.format(**ids))
+    for chat, n in ((step.who, step.replies), *step.others.items()):
+        await tg.wait_for_messages(before[chat] + n, chat_id=chat, timeout=REPLY_WAIT)
+    return tg.sent_to(step.who)[before[step.who]:]
+
+
+def text_of(message: dict[str, Any]) -> str:
+    return str(message.get("text") or message.get("caption") or "")
+
+
+async def audit_since(db: Database, after_id: int) -> list[AuditEntry]:
+    async with db.session() as s:
+        return list((await s.scalars(select(AuditEntry).where(AuditEntry.id > after_id)
+                                     .order_by(AuditEntry.id))).all())
+
+
+async def last_audit_id(db: Database) -> int:
+    async with db.session() as s:
+        return int(await s.scalar(select(func.max(AuditEntry.id))) or 0)
+
+
+async def run_steps(ctx: AppContext, tg: FakeTelegram, steps: list[Step], ids: dict[str, int]) -> list[str]:
+    """Run the steps in order; every failure is kept (with its step) so one run shows them all."""
+    failures: list[str] = []
+    for step in steps:
+        mark = await last_audit_id(ctx.db)
+        try:
+            replies = await exchange(tg, step, ids)
+        except AssertionError as e:
+            failures.append(f"{step}: no reply ({e})")
+            continue
+        text = text_of(replies[0])
+        missing = [e for e in step.expect if e.format(**ids) not in text]
+        if missing:
+            failures.append(f"{step}: {missing} not in reply {text!r}")
+        written = await audit_since(ctx.db, mark)
+        wanted = [step.audit] if step.audit else []
+        if [r.action for r in written] != wanted:
+            failures.append(f"{step}: audit rows {[r.action for r in written]}, wanted {wanted}")
+        elif written and written[0].actor != f"telegram:{step.who}":
+            failures.append(f"{step}: audit actor {written[0].actor}")
+        if step.check is not None:
+            try:
+                ok = await step.check(ctx.db, ids)
+            except AssertionError as e:
+                ok = f"{e}"
+            if ok is not True:
+                failures.append(f"{step}: store check failed ({ok})")
+    return failures
+
+
+async def setup_store(ctx: AppContext, tg: FakeTelegram) -> dict[str, int]:
+    """KH 130 stored; Sở Tài chính has a focal point and one who blocked the bot (through the fake)."""
+    await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt", actor="cli")
+    await focal(ctx.db, "Sở Tài chính", FOCAL)
+    await focal(ctx.db, "Sở Tài chính", GONE)
+    tg.queue_block(GONE)
+
+    async def blocked() -> bool:
+        return await count(ctx.db, FocalPoint, FocalPoint.status == "unreachable") == 1
+
+    for _ in range(int(REPLY_WAIT / POLL)):
+        if await blocked():
+            break
+        await asyncio.sleep(POLL)
+    assert await blocked(), "the block was not recorded"
+    async with ctx.db.session() as s:
+        gone = await s.scalar(select(FocalPoint.id).where(FocalPoint.chat_id == str(GONE)))
+        tasks = {t.ref: t.id for t in (await s.scalars(select(Task))).all()}
+    return {"gone": int(gone or 0), **{f"t{ref.replace('.', '_')}": tid for ref, tid in tasks.items()}}
+
+
+# ---- the table -----------------------------------------------------------------------------------
+
+def due(ref: str, day: date | None) -> Check:
+    async def check(db: Database, _ids: dict[str, int]) -> bool:
+        t = await task_by_ref(db, ref)
+        assert t is not None, ref
+        assert t.deadline_due == day, t.deadline_due
+        return True
+    return check
+
+
+def rows(model: type, n: int, *where: Any) -> Check:
+    async def check(db: Database, _ids: dict[str, int]) -> bool:
+        got = await count(db, model, *where)
+        assert got == n, f"{model.__name__}: {got} rows, wanted {n}"
+        return True
+    return check
+
+
+def check_fn(fn: Callable[[Database], Awaitable[bool]]) -> Check:
+    async def check(db: Database, _ids: dict[str, int]) -> bool:
+        return await fn(db)
+    return check
+
+
+async def _archived(db: Database) -> bool:
+    async with db.session() as s:
+        return await s.scalar(select(Plan.archived_at)) is not None
+
+
+async def _not_archived(db: Database) -> bool:
+    return not await _archived(db)
+
+
+async def _local_agency(db: Database) -> bool:
+    row = await agency_row(db, "UBND xã Phước Dinh")
+    return row is not None and row.kind == "local"
+
+
+async def _alias(db: Database) -> bool:
+    row = await agency_row(db, "UBND xã Phước Dinh")
+    return row is not None and await lookup(db, "xa phuoc dinh") == row.id
+
+
+async def _merged(db: Database) -> bool:
+    return await agency_row(db, "Ban quản lý dự án Phước Dinh") is None and (
+        await lookup(db, "Ban quản lý dự án Phước Dinh") == (await agency_row(db, "UBND xã Phước Dinh") or Agency()).id)
+
+
+async def _successor(db: Database) -> bool:
+    health = await agency_row(db, "Sở Y tế")
+    return health is not None and health.successor_since == date(2025, 7, 1) and health.successor_id == await lookup(
+        db, "Sở Nội vụ")
+
+
+async def _asker_approved(db: Database) -> bool:
+    async with db.session() as s:
+        row = await s.scalar(select(FocalPoint).where(FocalPoint.chat_id == str(ASKER)))
+    return row is not None and row.status == "approved"
+
+
+async def _gone_removed(db: Database) -> bool:
+    async with db.session() as s:
+        row = await s.scalar(select(FocalPoint).where(FocalPoint.chat_id == str(GONE)))
+    return row is not None and row.status == "removed"
+
+
+def _lead(ref: str, written: str) -> Check:
+    async def check(db: Database, _ids: dict[str, int]) -> bool:
+        leads = [w for role, w in await roles_of(db, ref) if role == "lead"]
+        assert leads == [written], leads
+        return True
+    return check
+
+
+async def _coordinators(db: Database) -> bool:
+    return [w for role, w in await roles_of(db, "II.3") if role == "coordinator"] == ["Sở Nội vụ", "Sở Y tế"]
+
+
+async def _report_to(db: Database) -> bool:
+    return [w for role, w in await roles_of(db, "II.3") if role == "report_to"] == ["UBND tỉnh"]
+
+
+async def _text(db: Database) -> bool:
+    t = await task_by_ref(db, "II.3")
+    return t is not None and t.text == "Sở Tư pháp triển khai hồ sơ điện tử."
+
+
+async def _cancelled(db: Database) -> bool:
+    t = await task_by_ref(db, "III")
+    return t is not None and t.status == "cancelled"
+
+
+async def _extended(db: Database) -> bool:
+    async with db.session() as s:
+        row = await s.scalar(select(AuditEntry).where(AuditEntry.action == "task.extend"))
+    t = await task_by_ref(db, "II.1")
+    return (row is not None and row.after is not None and row.after.get("due") == "2027-01-31"
+            and row.details.get("reason") == "chờ dự toán được duyệt"
+            and t is not None and t.deadline_due == date(2026, 12, 25))  # the original stays
+
+
+async def _admin_added(db: Database) -> bool:
+    async with db.session() as s:
+        row = await s.scalar(select(AuditEntry).where(AuditEntry.action == "admin.add"))
+    return row is not None and "777" in row.target
+
+
+def _bad(text: str, *expect: str) -> Step:
+    """Bad input: a precise message, no audit row, II.1 keeps its deadline."""
+    return Step(text, expect, check=due("II.1", date(2026, 12, 25)))
+
+
+STEPS: list[Step] = [
+    Step("/help", tuple(f"/{n}" for n in ADMIN_COMMANDS)),
+    Step("/taoma Sở Tài chính", ("Mã đăng ký cán bộ đầu mối của Sở Tài chính",), "code.create"),
+    Step("/dangky Sở Y tế", (), "focal.add", who=ASKER, others={ADMIN: 1}),  # the admins are told of the request
+    Step("/duyet", ("xin làm đầu mối của Sở Y tế",)),
+    Step(press="Duyệt", expect=("Đã duyệt",), audit="focal.approve", check=check_fn(_asker_approved),
+         others={ASKER: 1}),
+    Step("/kehoach", ("1. Kế hoạch 130/KH-UBND (10/11/2026) — 4 nhiệm vụ",)),
+    Step("/kehoach luutru 130", ("Đã lưu trữ Kế hoạch 130/KH-UBND",), "plan.archive", check_fn(_archived)),
+    Step("/kehoach boluutru 130", ("nhắc việc trở lại",), "plan.unarchive", check_fn(_not_archived)),
+    Step("/coquan them UBND xã Phước Dinh", ("(cấp xã/huyện)",), "agency.add", check_fn(_local_agency)),
+    Step("/coquan tenkhac Xã Phước Dinh => UBND xã Phước Dinh", ("Đã thêm tên gọi khác “Xã Phước Dinh”",),
+         "agency.alias", check_fn(_alias)),
+    Step("/coquan them Ban quản lý dự án Phước Dinh", ("Ban quản lý dự án Phước Dinh",), "agency.add"),
+    Step("/coquan gop Ban quản lý dự án Phước Dinh => UBND xã Phước Dinh", ("Đã gộp",), "agency.merge",
+         check_fn(_merged)),
+    Step("/daumoi Sở Tài chính", ("Cán bộ đầu mối của Sở Tài chính (2)", "không nhận được tin")),
+    Step("/daumoi khongnhan", ("1 cán bộ đầu mối không nhận được tin",)),
+    Step("/daumoi xoa {gone}", ("Gỡ",)),
+    Step("có", ("Đã gỡ",), "focal.remove", check_fn(_gone_removed)),
+    Step("/quantri them 777 Nguyễn Văn D", ("Đã thêm quản trị viên telegram:777",), "admin.add",
+         check_fn(_admin_added)),
+    Step("/quantri", ("telegram:777 — Nguyễn Văn D",)),
+    Step("/quantri bot 777", ("telegram:777",)),
+    Step("có", ("Đã bớt quản trị viên telegram:777",), "admin.remove"),
+    Step("/thongke tatca", ("4 nhiệm vụ", "• Sở Tài chính:", "• KH 130/KH-UBND:")),
+    Step("/thongke Sở Nội vụ", ("Sở Nội vụ", "1 nhiệm vụ")),
+    Step("/suaviec KH 130 II.2", ("Sở Nội vụ chủ trì rà soát", "#{tII_2}")),
+    Step("/suaviec KH 130 II.3 chutri: Sở Tư pháp", ("Đã đổi cơ quan chủ trì: Sở Tư pháp",), "task.reassign",
+         _lead("II.3", "Sở Tư pháp")),
+    Step("/suaviec KH 130 II.3 phoihop: Sở Y tế, Sở Nội vụ", ("Phối hợp: Sở Y tế, Sở Nội vụ",), "task.reassign",
+         check_fn(_coordinators)),
+    Step("/suaviec KH 130 II.3 baocao: UBND tỉnh", ("Báo cáo về: Ủy ban nhân dân tỉnh",), "task.report_to",
+         check_fn(_report_to)),
+    Step("/suaviec KH 130 II.3 noidung: Sở Tư pháp triển khai hồ sơ điện tử.", ("Đã sửa nội dung",), "task.edit",
+         check_fn(_text)),
+    Step("/doihan KH 130 II.1 25/12/2026", ("✅ Đã đổi hạn thành 25/12/2026",), "task.set_deadline",
+         due("II.1", date(2026, 12, 25))),
+    _bad("/doihan KH 130 II.1 31/04/2027", "tháng 4/2027 chỉ có 30 ngày"),
+    _bad("/doihan KH 130 II.1 29/02/2027", "năm 2027 không phải năm nhuận"),
+    _bad("/doihan KH 130 II.1 01/11/2026", "trước ngày ban hành Kế hoạch 130/KH-UBND (10/11/2026)"),
+    _bad("/doihan KH 130 II.1", "Cách dùng: /doihan"),
+    _bad("/doihan KH 9999 II.1 25/12/2026", "Không tìm thấy kế hoạch “9999”"),
+    _bad("/doihan KH 130 II.9 25/12/2026", "không có mục II.9"),
+    _bad("/coquan tenkhac ABC => Sở Không Có", "Không tìm thấy cơ quan “Sở Không Có”"),
+    _bad("/coquan kethua Sở Y tế => Sở Nội vụ 31/04/2025", "tháng 4/2025 chỉ có 30 ngày"),
+    _bad("/coquan gop chỉ một tên", "Cách dùng /coquan"),
+    _bad("/kehoach luutru 9999", "Không tìm thấy kế hoạch “9999”"),
+    _bad("/daumoi Sở Không Có", "Không tìm thấy cơ quan"),
+    _bad("/nhatky linh tinh", "Cách dùng: /nhatky"),
+    Step("/giahan KH 130 II.1 31/01/2027 chờ dự toán được duyệt", ("Đã gia hạn đến 31/01/2027",), "task.extend",
+         check_fn(_extended), others={FOCAL: 1}),
+    Step("/xong KH 130 II.2 20/11/2026", ("Đã ghi nhận hoàn thành ngày 20/11/2026",), "task.done",
+         rows(TaskProgress, 1, TaskProgress.status == "done")),
+    Step("/molai KH 130 II.2", ("Đã mở lại việc",), "task.reopen",
+         rows(TaskProgress, 0, TaskProgress.status == "done")),
+    Step("/huyviec KH 130 III", ("Hủy việc #{tIII}",)),
+    Step("không", ("Đã hủy, không thay đổi gì",), check=rows(Task, 0, Task.status == "cancelled")),
+    Step("/huyviec KH 130 III", ("Hủy việc #{tIII}",)),
+    Step("có", ("Đã hủy việc",), "task.cancel", check_fn(_cancelled)),
+    Step("/themviec KH 130 | II.5 | Sở Tư pháp rà soát văn bản quy phạm pháp luật. | Sở Tư pháp | 30/06/2027",
+         ("Đã thêm việc", "mục II.5", "trước ngày 30/06/2027"), "task.add", rows(Task, 5)),
+    Step("/hoantac", ("↩️ Đã hoàn tác", "thêm việc"), "task.undo", rows(Task, 4)),
+    Step("/xoaviec KH 130 III", ("Xóa",)),
+    Step("có", ("Đã xóa nhiệm vụ",), "task.delete", rows(Task, 3)),
+    Step("/coquan kethua Sở Y tế => Sở Nội vụ 01/07/2025", ("từ 01/07/2025",), "agency.successor",
+         check_fn(_successor)),
+    Step("/nhatky 5", ("kế thừa", "xóa")),
+    Step("/nhatky toi", ("đổi hạn",)),
+    Step("/kehoach xoa 130", ("Xóa Kế hoạch 130/KH-UBND cùng 3 nhiệm vụ",)),
+    Step("có", ("Đã xóa Kế hoạch 130/KH-UBND và 3 nhiệm vụ",), "plan.delete", rows(Plan, 0)),
+]
+
+
+@pytest.mark.usefixtures("bot")
+async def test_every_admin_command_one_line_through_telegram(ctx: AppContext, tg: FakeTelegram) -> None:
+    ids = await setup_store(ctx, tg)
+    failures = await run_steps(ctx, tg, STEPS, ids)
+    assert not failures, "\n".join(failures)
+    # Every admin command of the table was used here or in the download test below.
+    used = {s.say.split()[0][1:] for s in STEPS if s.say.startswith("/")} | {"xuat", "lich", "bieudo"}
+    assert set(ADMIN_COMMANDS) <= used, set(ADMIN_COMMANDS) - used
