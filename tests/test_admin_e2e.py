@@ -137,7 +137,12 @@ async def exchange(tg: FakeTelegram, step: Step, ids: dict[str, int]) -> list[di
     before = {chat: len(tg.sent_to(chat)) for chat in (step.who, *step.others)}
     if step.press:
         newest = tg.sent_to(step.who)[-1]
-        tg.queue_callback(step.who, buttons(newest)[step.press], message_id=newest["message_id"])
+        offered = buttons(newest) if newest.get("reply_markup") else {}
+        label = next((b for b in offered if b == step.press), None) or next(
+            (b for b in offered if b.startswith(step.press)), None)
+        if label is None:
+            raise AssertionError(f"no button {step.press!r} under {text_of(newest)!r}: {list(offered)}")
+        tg.queue_callback(step.who, offered[label], message_id=newest["message_id"])
     else:
         tg.queue_message(step.who, step.say.format(**ids))
     for chat, n in ((step.who, step.replies), *step.others.items()):
@@ -406,3 +411,110 @@ async def test_every_admin_command_one_line_through_telegram(ctx: AppContext, tg
     # Every admin command of the table was used here or in the download test below.
     used = {s.say.split()[0][1:] for s in STEPS if s.say.startswith("/")} | {"xuat", "lich", "bieudo"}
     assert set(ADMIN_COMMANDS) <= used, set(ADMIN_COMMANDS) - used
+
+
+async def _unarchived_and_alias(db: Database) -> bool:
+    return not await _archived(db) and await lookup(db, "STC-NT") == await lookup(db, "Sở Tài chính")
+
+
+async def _health_successor(db: Database) -> bool:
+    health = await agency_row(db, "Sở Y tế")
+    return health is not None and health.successor_since == date(2026, 5, 1)
+
+
+async def _coordinator_health(db: Database) -> bool:
+    return [w for role, w in await roles_of(db, "II.3") if role == "coordinator"] == ["Sở Y tế"]
+
+
+GUIDED: list[Step] = [
+    Step("/kehoach", ("1. Kế hoạch 130/KH-UBND",)),
+    Step("1", ("Số nhiệm vụ: 4",)),  # a typed number picks the plan
+    Step(press="Lưu trữ", expect=("Đã lưu trữ Kế hoạch 130/KH-UBND",), audit="plan.archive", check=check_fn(_archived)),
+    Step("/kehoach", ("1. Kế hoạch 130/KH-UBND",)),
+    Step(press="1. Kế hoạch 130", expect=("Số nhiệm vụ: 4",)),  # the button picks it too
+    Step(press="Bỏ lưu trữ", expect=("nhắc việc trở lại",), audit="plan.unarchive", check=check_fn(_not_archived)),
+    Step("/coquan", ("Bạn muốn làm gì với danh mục cơ quan?",)),
+    Step(press="1. Thêm cơ quan", expect=("Tên cơ quan mới?",)),
+    Step("hủy", ("Đã hủy, không thay đổi gì",), check=rows(Agency, 0, Agency.name == "hủy")),
+    Step("/coquan", ("Bạn muốn làm gì",)),
+    Step("2", ("Tên gọi khác này dành cho cơ quan nào?",)),
+    Step("Sở Không Có", ("Không tìm thấy cơ quan “Sở Không Có”",)),  # asked again, nothing kept
+    Step("Sở Tài chính", ("Tên gọi khác",)),
+    Step("STC-NT", ("Đã thêm tên gọi khác “STC-NT”",), "agency.alias", check_fn(_unarchived_and_alias)),
+    Step("/daumoi", ("Xem cán bộ đầu mối của cơ quan nào?",)),
+    Step(press="1. Những người không nhận được tin", expect=("1 cán bộ đầu mối không nhận được tin",)),
+    Step(press="1. Gỡ", expect=("Gỡ",)),
+    Step("có", ("Đã gỡ",), "focal.remove", check_fn(_gone_removed)),
+    Step("/quantri", ("Có 1 quản trị viên",)),
+    Step(press="Thêm quản trị viên", expect=("Mã người dùng của quản trị viên mới?",)),
+    Step("778", ("Tên người này?",)),
+    Step("Phạm Thị E", ("Đã thêm quản trị viên telegram:778 (Phạm Thị E)",), "admin.add"),
+    Step("/quantri", ("Có 2 quản trị viên", "telegram:778 — Phạm Thị E")),
+    Step(press="Bớt telegram:778", expect=("Bớt quản trị viên telegram:778?",)),
+    Step(press="Bớt", expect=("Đã bớt quản trị viên telegram:778",), audit="admin.remove"),
+    Step("/thongke", ("Thống kê theo cơ quan hay kế hoạch nào?",)),
+    Step(press="2. Kế hoạch 130/KH-UBND", expect=("Tình hình thực hiện — Kế hoạch 130",)),
+    Step("/thongke", ("Thống kê theo",)),
+    Step("Sở Nội vụ", ("Sở Nội vụ", "1 nhiệm vụ")),
+    Step("/nhatky", ("Xem nhật ký nào?",)),
+    Step(press="2. Thay đổi của tôi", expect=("thay đổi gần nhất", "thêm quản trị viên")),
+    Step("/suaviec", ("Việc nào?",)),
+    Step("ho so suc khoe", ("#{tII_3}", "Sở Y tế chủ trì triển khai hồ sơ sức khỏe")),  # words, accents optional
+    Step(press="Đổi chủ trì", expect=("Cơ quan chủ trì mới?",)),
+    Step("Sở Tư pháp", ("Đã đổi cơ quan chủ trì: Sở Tư pháp",), "task.reassign", _lead("II.3", "Sở Tư pháp")),
+    Step(press="Đổi phối hợp", expect=("Các cơ quan phối hợp?",)),
+    Step("Sở Y tế", ("Phối hợp: Sở Y tế",), "task.reassign", check_fn(_coordinator_health)),
+    Step(press="Đổi báo cáo về", expect=("Báo cáo về cơ quan nào?",)),
+    Step("UBND tỉnh", ("Báo cáo về: Ủy ban nhân dân tỉnh",), "task.report_to", check_fn(_report_to)),
+    Step(press="Sửa nội dung", expect=("Nội dung mới của việc?",)),
+    Step("Sở Tư pháp triển khai hồ sơ điện tử.", ("Đã sửa nội dung",), "task.edit", check_fn(_text)),
+    Step("/doihan", ("Việc nào?",)),
+    Step("KH 130 II.1", ("Hạn mới?",)),
+    Step("31/04/2027", ("tháng 4/2027 chỉ có 30 ngày",), check=due("II.1", date(2026, 12, 31))),
+    Step("10/01/2027", ("Đã đổi hạn thành 10/01/2027",), "task.set_deadline", due("II.1", date(2027, 1, 10))),
+    Step("/giahan", ("Việc nào?",)),
+    Step("#{tII_1}", ("Gia hạn đến ngày nào?",)),
+    Step("28/02/2027", ("Lý do",)),
+    Step("thiếu biên chế", ("Đã gia hạn đến 28/02/2027",), "task.extend", others={FOCAL: 1}),
+    Step("/xong", ("Việc nào?",)),
+    Step("KH 130 II.2", ("Hoàn thành ngày nào?",)),
+    Step(press="1. Hôm nay (23/11/2026)", expect=("Đã ghi nhận hoàn thành ngày 23/11/2026",), audit="task.done",
+         check=rows(TaskProgress, 1, TaskProgress.status == "done")),
+    Step("/molai", ("Việc nào?",)),
+    Step("KH 130 II.2", ("Đã mở lại việc",), "task.reopen", rows(TaskProgress, 0, TaskProgress.status == "done")),
+    Step("/huyviec", ("Việc nào?",)),
+    Step("KH 130 III", ("Hủy việc #{tIII}",)),
+    Step(press="Không", expect=("Đã hủy, không thay đổi gì",), check=rows(Task, 0, Task.status == "cancelled")),
+    Step("/xoaviec", ("Việc nào?",)),
+    Step("KH 130 III", ("Xóa hẳn việc #{tIII}",)),
+    Step(press="Xóa việc", expect=("Đã xóa nhiệm vụ",), audit="task.delete", check=rows(Task, 3)),
+    Step("/themviec", ("Thêm việc vào kế hoạch nào?",)),
+    Step(press="1. Kế hoạch 130", expect=("Mục của việc?",)),
+    Step("II.6", ("Nội dung việc?",)),
+    Step("Sở Y tế tổ chức tập huấn chuyển đổi số.", ("Cơ quan chủ trì?",)),
+    Step("Sở Không Có", ("Không tìm thấy cơ quan “Sở Không Có”",)),
+    Step("Sở Y tế", ("Hạn?",)),
+    Step(press="1. Không ghi hạn", expect=("Đã thêm việc", "mục II.6"), audit="task.add", check=rows(Task, 4)),
+    Step("/coquan", ("Bạn muốn làm gì",)),
+    Step(press="4. Ghi cơ quan kế thừa", expect=("Cơ quan cũ?",)),
+    Step("Sở Y tế", ("Cơ quan mới thay thế?",)),
+    Step("Sở Nội vụ", ("Từ ngày nào?",)),
+    Step("31/04/2026", ("tháng 4/2026 chỉ có 30 ngày",)),
+    Step("01/05/2026", ("Sở Nội vụ thay Sở Y tế",), "agency.successor", check_fn(_health_successor)),
+    Step("/taoma", ("/taoma <tên cơ quan>",)),  # no guided form: its usage, with an example
+    Step("/lich", ("Lịch hạn nhiệm vụ của cơ quan nào?",)),
+    Step("Sở Nội vụ", ("📅 Lịch",), replies=2),
+    Step("/xuat", ("Xuất bảng tính",)),
+    Step(press="1. Tất cả kế hoạch", expect=(), replies=2),
+    Step("/bieudo", ("Vẽ biểu đồ",)),
+    Step("130", (), replies=2),
+]
+
+
+@pytest.mark.usefixtures("bot")
+async def test_guided_forms_buttons_and_numbers_through_telegram(ctx: AppContext, tg: FakeTelegram) -> None:
+    ids = await setup_store(ctx, tg)
+    failures = await run_steps(ctx, tg, GUIDED, ids)
+    assert not failures, "\n".join(failures)
+    sent = tg.sent_to(ADMIN)
+    assert sent[-1].get("photo") and any(m.get("document", {}).get("file_name", "").endswith(".xlsx") for m in sent)

@@ -33,6 +33,7 @@ import contextlib
 import itertools
 import json
 import math
+import struct
 import sys
 import time
 from collections import defaultdict, deque
@@ -48,6 +49,9 @@ DEFAULT_TOKEN = f"{BOT_ID}:TEST-token-for-the-fake"
 # Sending methods that count towards flood control and can be made to fail per chat.
 SENDING = {"sendMessage", "sendDocument", "sendPhoto", "copyMessage", "forwardMessage"}
 # Fields Telegram clients send JSON-encoded inside form data.
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_IHDR_START, PNG_IHDR_END = 16, 24  # width and height, big-endian, in the IHDR chunk of a PNG
+PHOTO_SIDE = 90  # pixels: the size given for a photo that is no PNG
 JSON_FIELDS = {"reply_markup", "entities", "commands", "allowed_updates", "scope", "reply_parameters",
                "link_preview_options", "caption_entities"}
 
@@ -75,6 +79,16 @@ class Failure:
 def utf16_len(text: str) -> int:
     """Telegram measures entity offsets and lengths in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def photo_size(kept: dict[str, Any], content: bytes) -> dict[str, Any]:
+    """A sent photo as Telegram gives it back: a PhotoSize (width and height, no file name), one size
+    here; the client library refuses a PhotoSize without width and height."""
+    width = height = PHOTO_SIDE
+    if content.startswith(PNG_SIGNATURE) and len(content) >= PNG_IHDR_END:
+        width, height = struct.unpack(">II", content[PNG_IHDR_START:PNG_IHDR_END])
+    return {"file_id": kept["file_id"], "file_unique_id": kept["file_unique_id"], "file_size": kept["file_size"],
+            "width": width, "height": height}
 
 
 def text_entities(text: str) -> list[dict[str, Any]]:
@@ -471,7 +485,7 @@ class FakeTelegram:
         name = str(p.get("_filename") or f"{kind}.bin")
         self._check_send(chat_id)
         kept = self._keep_file(kind, content, name)
-        field = [kept] if kind == "photo" else kept  # Telegram gives a photo as a list of sizes
+        field = [photo_size(kept, content)] if kind == "photo" else kept
         msg = self._bot_message(chat_id, caption=caption or None, **{kind: field})
         self.sent.append(msg)
         self._notify()
