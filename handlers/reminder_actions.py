@@ -18,7 +18,7 @@ from core.clock import VN
 from core.context import AppContext
 from core.messages import Incoming, Reply
 from handlers import admin_tasks
-from handlers.admin_common import Refused, parse_day
+from handlers.admin_common import Refused, parse_day, plan_name
 from knowledge import buttons, changes, conversation
 from knowledge.due import occurrence_key
 from knowledge.labels import day_label, shorten
@@ -152,6 +152,8 @@ async def _extension_request(ctx: AppContext, msg: Incoming, outbox_id: int, rea
         task = await s.get(Task, row.task_id) if row else None
         if row is None or task is None:
             return [Reply(GONE)]
+        plan = await s.get(Plan, task.plan_id)
+        agency = await s.get(Agency, row.agency_id)
         proposed = _proposed_day(reason)
         await changes.request_extension(s, task.id, row.id, reason, proposed, f"{msg.channel}:{msg.user_id}")
         await s.commit()
@@ -160,7 +162,10 @@ async def _extension_request(ctx: AppContext, msg: Incoming, outbox_id: int, rea
         return [Reply("Đã ghi nhận lý do, nhưng hệ thống chưa có quản trị viên để duyệt. "
                       "Vui lòng liên hệ trực tiếp cơ quan theo dõi kế hoạch.")]
     who = msg.user_name or msg.user_id
-    text = (f"📝 Đề nghị gia hạn từ {who}:\n{shorten(task.text, 200)}\n"
+    where = f"{plan_name(plan)}, mục {task.ref or '(không số)'}" if plan else ""
+    # The admin decides from this message alone: who asks for which agency, and which task of which plan.
+    text = (f"📝 Đề nghị gia hạn từ {who} ({agency.name if agency else 'cơ quan không rõ'}):\n"
+            f"{where}\n{shorten(task.text, 200)}\n"
             f"Hạn hiện tại: {day_label(row.occurrence)}\nLý do: {reason}")
     choices = [buttons.pick_choice(row.id), buttons.deny_choice(row.id), buttons.ask_choice(row.id)]
     if proposed:

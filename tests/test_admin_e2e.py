@@ -8,7 +8,10 @@ opened with openpyxl, icalendar and a PNG check against the store."""
 from __future__ import annotations
 
 import asyncio
+import io
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,6 +24,7 @@ from bot.edge import Edge
 from core.clock import FixedClock
 from core.context import AppContext
 from handlers.commands import COMMANDS, Audience
+from knowledge import status
 from knowledge.agencies import Registry
 from knowledge.db import Database
 from knowledge.models import (
@@ -28,14 +32,17 @@ from knowledge.models import (
     AgencyAlias,
     AuditEntry,
     FocalPoint,
+    Outbox,
     Plan,
     Task,
     TaskAgency,
     TaskProgress,
 )
 from knowledge.plans import import_file
+from scheduler import planner
 from tests.fakes.telegram_api import FakeTelegram
-from tests.test_admin_telegram import PLAN, buttons, focal
+from tests.reminder_fixtures import HOUR, TaskSpec, make_plan
+from tests.test_admin_telegram import PLAN, buttons, download, focal
 
 ADMIN = 900
 USER = 11  # a stranger
@@ -46,6 +53,7 @@ TODAY = date(2026, 11, 23)
 REPLY_WAIT = 15.0  # seconds: a reply on a busy shared machine (the import and the chart take the longest)
 ADMIN_COMMANDS = [c.name for c in COMMANDS if c.audience is Audience.ADMIN]
 POLL = 0.1  # seconds between two looks at the store
+CANCEL_BUTTON = "adm:no"  # "Không" under a confirmation: anyone pressing it only hears nothing changed
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 Check = Callable[[Database, dict[str, int]], Awaitable[Any]]
@@ -62,12 +70,21 @@ def ctx(db: Database) -> AppContext:
     return AppContext(db=db, clock=FixedClock.on(TODAY), admins=frozenset({f"telegram:{ADMIN}"}))
 
 
-@pytest.fixture
-async def bot(ctx: AppContext, tg: FakeTelegram) -> AsyncIterator[TelegramChannel]:
+@asynccontextmanager
+async def running(ctx: AppContext, tg: FakeTelegram) -> AsyncIterator[TelegramChannel]:
+    """The bot polling the fake, as `nhacviec run` would."""
     b = TelegramChannel(Edge(ctx), tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url, poll_timeout=1)
     await b.start()
-    yield b
-    await b.stop()
+    try:
+        yield b
+    finally:
+        await b.stop()
+
+
+@pytest.fixture
+async def bot(ctx: AppContext, tg: FakeTelegram) -> AsyncIterator[TelegramChannel]:
+    async with running(ctx, tg) as b:
+        yield b
 
 
 # ---- reading the store ---------------------------------------------------------------------------
@@ -124,18 +141,21 @@ class Step:
     audit: str | None = None
     check: Check | None = None
     press: str = ""
+    data: str = ""  # raw callback data pressed under the chat's newest message (a reminder's button)
     who: int = ADMIN
     replies: int = 1
     others: dict[int, int] = field(default_factory=dict)  # messages other chats receive: {chat: n}
 
     def __str__(self) -> str:
-        return self.say or f"[{self.press}]"
+        return self.say or f"[{self.press or self.data}]"
 
 
 async def exchange(tg: FakeTelegram, step: Step, ids: dict[str, int]) -> list[dict[str, Any]]:
     """Send one step, wait for its replies (and the messages to other chats); return the replies."""
     before = {chat: len(tg.sent_to(chat)) for chat in (step.who, *step.others)}
-    if step.press:
+    if step.data:
+        tg.queue_callback(step.who, step.data, message_id=tg.sent_to(step.who)[-1]["message_id"])
+    elif step.press:
         newest = tg.sent_to(step.who)[-1]
         offered = buttons(newest) if newest.get("reply_markup") else {}
         label = next((b for b in offered if b == step.press), None) or next(
@@ -518,3 +538,149 @@ async def test_guided_forms_buttons_and_numbers_through_telegram(ctx: AppContext
     assert not failures, "\n".join(failures)
     sent = tg.sent_to(ADMIN)
     assert sent[-1].get("photo") and any(m.get("document", {}).get("file_name", "").endswith(".xlsx") for m in sent)
+
+
+# What a non-admin types: each admin command with arguments that would change the store for an admin.
+REFUSED_SAMPLES = {
+    "taoma": "Sở Tài chính", "duyet": "", "kehoach": "xoa 130", "coquan": "them UBND xã Phước Dinh",
+    "daumoi": "xoa {gone}", "quantri": "them 12345", "thongke": "tatca", "bieudo": "tatca", "xuat": "130",
+    "lich": "Sở Nội vụ", "suaviec": "KH 130 II.1 chutri: Sở Y tế", "doihan": "KH 130 II.1 25/12/2026",
+    "giahan": "KH 130 II.1 31/01/2027 chờ kinh phí", "xong": "KH 130 II.1 20/11/2026", "molai": "KH 130 II.1",
+    "huyviec": "KH 130 II.1", "xoaviec": "KH 130 II.1", "themviec": "KH 130 | II.5 | Việc mới. | Sở Tư pháp | không",
+    "hoantac": "", "nhatky": "",
+}
+
+
+@pytest.mark.usefixtures("bot")
+async def test_non_admin_refused_every_admin_command_and_button(ctx: AppContext, tg: FakeTelegram) -> None:
+    assert set(REFUSED_SAMPLES) == set(ADMIN_COMMANDS)  # a new admin command needs its sample here
+    ids = await setup_store(ctx, tg)
+    # The admin's own buttons (a task card, a plan card, the admins list, a confirmation) ...
+    admin_steps = [Step("/suaviec KH 130 II.1", ("#{tII_1}",)), Step("/kehoach", ("Kế hoạch 130",)),
+                   Step(press="1. Kế hoạch 130", expect=("Số nhiệm vụ: 4",)), Step("/quantri", ("quản trị viên",)),
+                   Step("/xoaviec KH 130 II.1", ("Xóa",))]
+    assert not await run_steps(ctx, tg, admin_steps, ids)
+    data = [b["callback_data"] for m in tg.sent_to(ADMIN) if m.get("reply_markup")
+            for row in m["reply_markup"]["inline_keyboard"] for b in row]
+    assert len(data) >= 15
+    before = await snapshot(ctx.db)
+    # ... then a non-admin types every admin command, presses those buttons, confirms, sends a plan.
+    steps = [Step(f"/{name} {arg}".strip(), (f"Chỉ quản trị viên mới dùng được lệnh /{name}",), who=USER)
+             for name, arg in REFUSED_SAMPLES.items()]
+    steps.append(Step("có", (), who=USER))
+    steps.append(Step("Đổi hạn việc II.1 KH 130 thành 25/12/2026", (), who=USER))
+    failures = await run_steps(ctx, tg, steps, ids)
+    for d in data:
+        n = len(tg.sent_to(USER))
+        tg.queue_callback(USER, d, message_id=tg.sent_to(USER)[-1]["message_id"])
+        await tg.wait_for_messages(n + 1, chat_id=USER, timeout=REPLY_WAIT)
+        said = text_of(tg.sent_to(USER)[-1])
+        if "quản trị viên" not in said and not (d == CANCEL_BUTTON and said.startswith("Đã hủy, không thay đổi")):
+            failures.append(f"button {d}: {said!r}")
+    n = len(tg.sent_to(USER))
+    tg.queue_document(USER, "kh130.txt", PLAN.read_bytes(), caption="KH 130 mới ban hành, nhờ nhập giúp")
+    [told] = (await tg.wait_for_messages(n + 1, chat_id=USER, timeout=REPLY_WAIT))[n:]
+    assert "quản trị viên" in text_of(told)
+    assert not failures, "\n".join(failures)
+    assert await snapshot(ctx.db) == before
+    assert not [m for m in tg.sent_to(USER) if m.get("document") or m.get("photo")]
+    assert not any(m == "getFile" for m, _ in tg.requests)  # the non-admin's file was never downloaded
+
+
+REPORT = TaskSpec("Tổng hợp báo cáo tình hình, kết quả thực hiện gửi UBND tỉnh.", ["Sở Khoa học và Công nghệ"],
+                  kind="yearly", month=12, day=15, deadline_text="định kỳ trước ngày 15 tháng 12 hằng năm")
+
+
+async def _granted(db: Database) -> bool:
+    async with db.session() as s:
+        row = await s.scalar(select(AuditEntry).where(AuditEntry.action == "task.extend"))
+    return row is not None and row.after is not None and row.after["due"] == "2026-12-28"
+
+
+async def test_extension_request_answered_from_chat(db: Database, tg: FakeTelegram) -> None:
+    """A focal point asks from a reminder; the admin asks for more, refuses, then grants a typed day;
+    the focal point hears each outcome."""
+    await make_plan(db, [REPORT])
+    await focal(db, "Sở Khoa học và Công nghệ", FOCAL)
+    ctx = AppContext(db, FixedClock.on(date(2026, 12, 10), 9), admins=frozenset({f"telegram:{ADMIN}"}))
+    async with db.session() as s:
+        await planner.run_planner(s, ctx.clock.now(), HOUR)
+        await s.commit()
+        reminder = await s.scalar(select(Outbox.id).where(Outbox.offset_key == "b3"))
+    async with running(ctx, tg):
+        steps = [
+            Step("/viec", (), who=FOCAL),  # a message in the chat to press the reminder's button under
+            Step(data=f"rem:ext:{reminder}", expect=("lý do",), who=FOCAL),
+            Step("Chờ số liệu quý IV, xin đến 31/12/2026", ("Đã gửi đề nghị gia hạn",), "task.extension_request",
+                 who=FOCAL, others={ADMIN: 1}),
+            Step(press="Hỏi thêm", expect=("hỏi thêm gì",)),
+            Step("Số liệu nào, đến bao giờ?", (), others={FOCAL: 1}),
+            Step("Số liệu quý IV, xin đến 30/12/2026", ("Đã gửi đề nghị gia hạn",), "task.extension_request",
+                 who=FOCAL, others={ADMIN: 1}),
+            Step(press="Từ chối", expect=("Đã từ chối đề nghị gia hạn.",), audit="task.extension_denied",
+                 others={FOCAL: 1}),
+            Step(data=f"rem:ext:{reminder}", expect=("lý do",), who=FOCAL),
+            Step("Xin thêm hai tuần", ("Đã gửi đề nghị gia hạn",), "task.extension_request", who=FOCAL,
+                 others={ADMIN: 1}),
+            Step(press="Đồng ý, chọn ngày khác", expect=("ngày",)),
+            Step("31/11/2026", ("tháng 11/2026 chỉ có 30 ngày",)),
+            Step("28/12/2026", ("Đã gia hạn đến thứ Hai 28/12/2026.",), "task.extend", check_fn(_granted),
+                 others={FOCAL: 1}),
+        ]
+        failures = await run_steps(ctx, tg, steps, {})
+    assert not failures, "\n".join(failures)
+    request = next(text_of(m) for m in tg.sent_to(ADMIN) if "Lý do" in text_of(m))
+    for shown in ("Sở Khoa học và Công nghệ", "Kế hoạch 3021/KH-UBND, mục", REPORT.text, "31/12/2026"):
+        assert shown in request, shown  # the agency, the task (plan, section, text), the day proposed
+    told = tg.texts(FOCAL)
+    assert any("Số liệu nào, đến bao giờ?" in t for t in told) and "được gia hạn" in told[-1]
+    assert any("chưa được đồng ý" in t for t in told)
+
+
+@pytest.mark.usefixtures("bot")
+async def test_downloads_open_and_match_the_store(ctx: AppContext, tg: FakeTelegram) -> None:
+    """/xuat of a plan (openpyxl), /lich of an agency (icalendar), /bieudo (a PNG) downloaded back through
+    getFile and matched with the store read directly."""
+    import icalendar
+    import openpyxl
+
+    ids = await setup_store(ctx, tg)
+    steps = [Step("/xong KH 130 II.1 20/11/2026", ("Đã ghi nhận hoàn thành",), "task.done", others={FOCAL: 1}),
+             Step("/xuat 130", ("📎 Bảng tính 4 nhiệm vụ",), replies=2),
+             Step("/lich Sở Nội vụ", ("📅 Lịch 2 hạn nhiệm vụ của Sở Nội vụ",), replies=2),
+             Step("/bieudo 130", (), replies=2)]
+    failures = await run_steps(ctx, tg, steps, ids)
+    assert not failures, "\n".join(failures)
+    sent = tg.sent_to(ADMIN)
+    xlsx, ics, chart = sent[-5]["document"], sent[-3]["document"], sent[-1]["photo"][-1]
+
+    async with ctx.db.session() as s:
+        plan_tasks = (await s.scalars(select(Task).where(Task.plan_id == select(Plan.id).scalar_subquery()))).all()
+        done = set((await s.scalars(select(TaskProgress.task_id).where(TaskProgress.status == "done"))).all())
+        leads = (await s.execute(select(Agency.name, func.count()).join(TaskAgency, TaskAgency.agency_id == Agency.id)
+                                 .where(TaskAgency.role == "lead").group_by(Agency.name))).all()
+        home = await lookup(ctx.db, "Sở Nội vụ")
+        dated = (await s.execute(select(Task.ref, Task.deadline_due).join(TaskAgency, TaskAgency.task_id == Task.id)
+                                 .where(TaskAgency.agency_id == home, TaskAgency.role.in_(("lead", "coordinator")),
+                                        Task.deadline_due.is_not(None)))).all()
+
+    assert xlsx["file_name"].endswith(".xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(await download(tg, xlsx["file_id"])))
+    sheet, summary = wb["Nhiệm vụ"], wb["Tổng hợp"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    header = [c.value for c in sheet[1]]
+    rows_ = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert sorted(r[header.index("Mục")] for r in rows_) == sorted(t.ref for t in plan_tasks)
+    states = [r[header.index("Trạng thái")] for r in rows_]
+    assert states.count(status.LABELS[status.DONE_ON_TIME]) == len(done) == 1
+    totals = {r[0]: r[-1] for r in summary.iter_rows(min_row=2, values_only=True)}
+    assert totals == dict(leads)
+
+    cal = icalendar.Calendar.from_ical(await download(tg, ics["file_id"]))
+    events = list(cal.walk("VEVENT"))
+    assert sorted(e.decoded("dtstart") for e in events) == sorted(d for _r, d in dated) and len(dated) == 2
+
+    png = await download(tg, chart["file_id"])
+    assert png.startswith(PNG_SIGNATURE)
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (chart["width"], chart["height"]) and width > 0 and height > 0
