@@ -51,6 +51,7 @@ USER = 11  # a stranger
 ASKER = 12  # asks to become Sở Y tế's focal point
 FOCAL = 501  # Sở Tài chính's focal point
 GONE = 502  # Sở Tài chính's focal point who blocked the bot
+MONITOR = 503  # a focal point of the monitoring agency (Sở Khoa học và Công nghệ)
 TODAY = date(2026, 11, 23)
 REPLY_WAIT = 15.0  # seconds: a reply on a busy shared machine (the import and the chart take the longest)
 ADMIN_COMMANDS = [c.name for c in COMMANDS if c.audience is Audience.ADMIN]
@@ -219,10 +220,12 @@ async def run_steps(ctx: AppContext, tg: FakeTelegram, steps: list[Step], ids: d
 
 
 async def setup_store(ctx: AppContext, tg: FakeTelegram) -> dict[str, int]:
-    """KH 130 stored; Sở Tài chính has a focal point and one who blocked the bot (through the fake)."""
+    """KH 130 stored; Sở Tài chính has a focal point and one who blocked the bot (through the fake); the
+    plan's monitoring agency has one."""
     await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt", actor="cli")
     await focal(ctx.db, "Sở Tài chính", FOCAL)
     await focal(ctx.db, "Sở Tài chính", GONE)
+    await focal(ctx.db, "Sở Khoa học và Công nghệ", MONITOR)  # KH 130's monitoring agency
     tg.queue_block(GONE)
 
     async def blocked() -> bool:
@@ -405,9 +408,9 @@ STEPS: list[Step] = [
     _bad("/daumoi Sở Không Có", "Không tìm thấy cơ quan"),
     _bad("/nhatky linh tinh", "Cách dùng: /nhatky"),
     Step("/giahan KH 130 II.1 31/01/2027 chờ dự toán được duyệt", ("Đã gia hạn đến 31/01/2027",), "task.extend",
-         check_fn(_extended), others={FOCAL: 1}),
+         check_fn(_extended), others={FOCAL: 1, MONITOR: 1}),  # the lead and the monitoring agency hear it
     Step("/xong KH 130 II.2 20/11/2026", ("Đã ghi nhận hoàn thành ngày 20/11/2026",), "task.done",
-         rows(TaskProgress, 1, TaskProgress.status == "done")),
+         rows(TaskProgress, 1, TaskProgress.status == "done"), others={MONITOR: 1}),
     Step("/molai KH 130 II.2", ("Đã mở lại việc",), "task.reopen",
          rows(TaskProgress, 0, TaskProgress.status == "done")),
     Step("/huyviec KH 130 III", ("Hủy việc #{tIII}",)),
@@ -433,6 +436,8 @@ async def test_every_admin_command_one_line_through_telegram(ctx: AppContext, tg
     ids = await setup_store(ctx, tg)
     failures = await run_steps(ctx, tg, STEPS, ids)
     assert not failures, "\n".join(failures)
+    heard = "\n".join(tg.texts(MONITOR))
+    assert "Gia hạn đến 31/01/2027" in heard and "Đã hoàn thành ngày 20/11/2026" in heard
     # Every admin command of the table was used here or in the download test below.
     used = {s.say.split()[0][1:] for s in STEPS if s.say.startswith("/")} | {"xuat", "lich", "bieudo"}
     assert set(ADMIN_COMMANDS) <= used, set(ADMIN_COMMANDS) - used
@@ -646,12 +651,14 @@ async def test_downloads_open_and_match_the_store(ctx: AppContext, tg: FakeTeleg
     import openpyxl
 
     ids = await setup_store(ctx, tg)
-    steps = [Step("/xong KH 130 II.1 20/11/2026", ("Đã ghi nhận hoàn thành",), "task.done", others={FOCAL: 1}),
+    steps = [Step("/xong KH 130 II.1 20/11/2026", ("Đã ghi nhận hoàn thành",), "task.done",
+                  others={FOCAL: 1, MONITOR: 1}),
              Step("/xuat 130", ("📎 Bảng tính 4 nhiệm vụ",), replies=2),
              Step("/lich Sở Nội vụ", ("📅 Lịch 2 hạn nhiệm vụ của Sở Nội vụ",), replies=2),
              Step("/bieudo 130", (), replies=2)]
     failures = await run_steps(ctx, tg, steps, ids)
     assert not failures, "\n".join(failures)
+    assert all("Đã hoàn thành ngày 20/11/2026" in tg.texts(chat)[-1] for chat in (FOCAL, MONITOR))
     sent = tg.sent_to(ADMIN)
     xlsx, ics, chart = sent[-5]["document"], sent[-3]["document"], sent[-1]["photo"][-1]
 
