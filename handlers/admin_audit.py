@@ -38,7 +38,7 @@ ACTIONS = {
 USAGE = "Cách dùng: /nhatky [số dòng] — hoặc /nhatky toi (của tôi), /nhatky viec (thay đổi nhiệm vụ)."
 
 
-HIDDEN = frozenset({"progress_id", "progress_ids", "outbox_id", "position"})  # row ids: noise for a reader
+HIDDEN = frozenset({"progress_id", "progress_ids", "outbox_id", "position", "snapshot"})  # row ids: noise for a reader
 TARGETS = {"task": "việc #", "plan": "kế hoạch #", "agency": "cơ quan #", "focal": "đầu mối #", "outbox": "nhắc #"}
 
 

@@ -228,3 +228,51 @@ async def test_two_admins_on_one_task_never_half_change_it(ctx: AppContext) -> N
         version = await s.scalar(select(Task.version).where(Task.id == t.id))
     assert len(leads) == 1 and version == t.version + len(written)
     assert len([r for r in await audit(ctx.db, "task.reassign") if r.target == f"task:{t.id}"]) == len(written)
+
+
+async def _task_state(db: Database, task_id: int) -> tuple[object, ...]:
+    """Everything a deleted task takes with it: its columns, roles, progress and reminders, by id."""
+    async with db.session() as s:
+        t = await s.get(Task, task_id)
+        if t is None:
+            return ()
+        roles = sorted((r.id, r.agency_id, r.role, r.written, r.position) for r in (await s.scalars(
+            select(TaskAgency).where(TaskAgency.task_id == task_id))).all())
+        progress = sorted((p.id, p.agency_id, p.status, p.new_due, p.by, p.note, p.occurrence) for p in (
+            await s.scalars(select(TaskProgress).where(TaskProgress.task_id == task_id))).all())
+        return (t.plan_id, t.position, t.ref, t.text, t.fingerprint, t.deadline_kind, t.deadline_due,
+                t.deadline_text, t.status, roles, progress)
+
+
+async def test_undo_brings_a_deleted_task_back_whole(ctx: AppContext) -> None:
+    await focal(ctx.db, "Sở Tài chính", "501")
+    await say(ctx, "/giahan KH 130 II.1 31/01/2027 chờ dự toán")
+    await say(ctx, "/suaviec KH 130 II.1 baocao: UBND tỉnh")
+    t = await task(ctx.db, "II.1")
+    before = await _task_state(ctx.db, t.id)
+    assert before and before[-1]  # an extension recorded
+    await say(ctx, "/xoaviec KH 130 II.1")
+    assert "Đã xóa nhiệm vụ" in await one(ctx, "có")
+    assert await _task_state(ctx.db, t.id) == ()
+    undone = await one(ctx, "/hoantac")
+    assert undone.startswith("↩️ Đã hoàn tác") and "xóa việc" in undone and f"#{t.id}" in undone
+    assert "hạn áp dụng 01/02/2027" in undone  # the extension came back with it
+    assert await _task_state(ctx.db, t.id) == before  # same id, roles, progress
+    [row] = await audit(ctx.db, "task.undo")
+    assert row.details["action_undone"] == "task.delete"
+    # The earlier changes are undoable again, in order.
+    assert "Báo cáo về" not in await one(ctx, "/hoantac")
+
+
+async def test_undo_of_a_delete_after_a_hand_added_task_was_undone(ctx: AppContext) -> None:
+    """A task added by hand, then deleted: the undo of the delete brings it back; the undo of the add
+    (the next one) removes it again."""
+    await say(ctx, "/themviec KH 130 | II.5 | Sở Tư pháp rà soát văn bản quy phạm. | Sở Tư pháp | 30/06/2027")
+    t = await task(ctx.db, "II.5")
+    await say(ctx, "/xoaviec KH 130 II.5")
+    await one(ctx, "có")
+    assert "xóa việc" in await one(ctx, "/hoantac")
+    assert (await task(ctx.db, "II.5")).id == t.id
+    assert "thêm việc" in await one(ctx, "/hoantac")
+    async with ctx.db.session() as s:
+        assert await s.get(Task, t.id) is None
