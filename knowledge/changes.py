@@ -421,6 +421,63 @@ async def _undo_delete(session: AsyncSession, entry: AuditEntry) -> None:
     await restore_tasks(session, kept)
 
 
+# ---- what a re-import of the plan must keep (knowledge.plans.store_plan) ------------------------
+
+# An admin's edit of a task, by what it changes; a new version of the plan file keeps it unless the file
+# itself changed that part since (then the file's wins, recorded as "task.file_update").
+EDIT_GROUPS = {"task.set_deadline": "deadline", "task.edit": "text", "task.reassign": "roles",
+               "task.report_to": "report_to"}
+FILE_UPDATE = "task.file_update"
+
+
+async def hand_added(session: AsyncSession, task_ids: list[int]) -> set[int]:
+    """Which of these tasks an admin added by hand (/themviec), not taken back: a new version of the plan
+    file, which does not list them, keeps them."""
+    if not task_ids:
+        return set()
+    # Admins' rows are few: all of them are read and matched here (a plan's ids may be too many for IN).
+    targets = {f"task:{i}" for i in task_ids}
+    rows = [r for r in (await session.execute(select(AuditEntry.id, AuditEntry.target).where(
+        AuditEntry.action == "task.add"))).all() if r[1] in targets]
+    undone = await undone_ids(session) if rows else set()
+    return {int(target.split(":", 1)[1]) for i, target in rows if i not in undone}
+
+
+async def admin_edits(session: AsyncSession, task_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For each task an admin edited: per part ("deadline", "text", "roles", "report_to") the value the
+    plan file had when the admin first changed it (the `before` of the earliest edit standing since the
+    file last set that part). A re-import compares the new file with it: the same, the admin's value stays."""
+    if not task_ids:
+        return {}
+    targets = {f"task:{i}" for i in task_ids}
+    rows = [r for r in (await session.scalars(select(AuditEntry).where(
+        AuditEntry.action.in_((*EDIT_GROUPS, FILE_UPDATE))).order_by(AuditEntry.id))).all() if r.target in targets]
+    undone = await undone_ids(session) if rows else set()
+    out: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row.id in undone:
+            continue
+        edits = out.setdefault(int(row.target.split(":", 1)[1]), {})
+        if row.action == FILE_UPDATE:
+            for group in (row.details or {}).get("groups", []):
+                edits.pop(group, None)  # the file set it again: later edits count from here
+        else:
+            edits.setdefault(EDIT_GROUPS[row.action], row.before or {})
+    return {k: v for k, v in out.items() if v}
+
+
+def deadline_json(fields: dict[str, Any]) -> dict[str, Any]:
+    """Deadline columns as an audit row keeps them (dates as ISO text)."""
+    return {c: _iso(fields.get(c)) if isinstance(fields.get(c), date) else fields.get(c) for c in DEADLINE_COLUMNS}
+
+
+def file_update(session: AsyncSession, by: str, task_id: int, groups: list[str], before: dict[str, Any],
+                after: dict[str, Any]) -> None:
+    """A new version of the plan file changed what an admin had edited: the file's value is taken, and
+    recorded (an undo of the admin's edit is then refused: it would write back an outdated value)."""
+    _audit(session, by, FILE_UPDATE, f"task:{task_id}", before, after, groups=groups)
+
+
 UNDOABLE = ("task.done", "task.reopen", "task.extend", "task.set_deadline", "task.reassign", "task.cancel",
             "task.report_to", "task.edit", "task.add", "task.delete")
 
@@ -451,7 +508,7 @@ async def later_changes(session: AsyncSession, entry: AuditEntry, actions: tuple
 async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
     """Write back the value before `entry`'s change (one audit row "task.undo"). CannotUndo when a
     later change to the same task depends on it, or the task is gone."""
-    if await later_changes(session, entry, UNDOABLE):
+    if await later_changes(session, entry, (*UNDOABLE, FILE_UPDATE)):
         raise CannotUndo("Sau thay đổi này đã có thay đổi khác trên cùng nhiệm vụ; hãy hoàn tác thay đổi sau trước, "
                          "hoặc sửa trực tiếp.")
     task_id = int(entry.target.split(":", 1)[1])

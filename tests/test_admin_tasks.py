@@ -276,3 +276,70 @@ async def test_undo_of_a_delete_after_a_hand_added_task_was_undone(ctx: AppConte
     assert "thêm việc" in await one(ctx, "/hoantac")
     async with ctx.db.session() as s:
         assert await s.get(Task, t.id) is None
+
+
+def _new_version() -> bytes:
+    """KH 130 re-issued: II.2's deadline moved by the file, a new fifth task; II.1 and II.3 as before."""
+    text = PLAN.read_text(encoding="utf-8")
+    text = text.replace("hoàn thành trước ngày 15/01/2027", "hoàn thành trước ngày 20/01/2027")
+    text = text.replace("4. Tuyên truyền rộng rãi về chuyển đổi số đến người dân.",
+                        "4. Tuyên truyền rộng rãi về chuyển đổi số đến người dân.\n"
+                        "5. Sở Thông tin và Truyền thông chủ trì xây dựng nền tảng số, hoàn thành trước ngày "
+                        "30/09/2027.")
+    assert text != PLAN.read_text(encoding="utf-8")
+    return text.encode()
+
+
+async def test_reimport_keeps_hand_added_tasks_and_admin_edits(ctx: AppContext) -> None:
+    from knowledge.preview import dry_run
+
+    await say(ctx, "/themviec KH 130 | II.9 | Sở Tư pháp rà soát văn bản quy phạm pháp luật. | Sở Tư pháp | 30/06/2027")
+    hand = await task(ctx.db, "II.9")
+    await say(ctx, "/doihan KH 130 II.1 25/12/2026")  # the file keeps saying 31/12: the admin's day stays
+    await say(ctx, "/xong KH 130 II.2 20/11/2026")
+    await say(ctx, "/doihan KH 130 II.2 10/01/2027")  # the new file says 20/01/2027: the file's day, said so
+    await say(ctx, "/giahan KH 130 II.3 31/07/2027 chờ kinh phí")
+    await say(ctx, "/suaviec KH 130 II.3 chutri: Sở Tư pháp")
+
+    async def state() -> dict[str, tuple[object, ...]]:
+        async with ctx.db.session() as s:
+            rows = (await s.scalars(select(Task).order_by(Task.id))).all()
+            out = {}
+            for t in rows:
+                leads = (await s.scalars(select(TaskAgency.written).where(TaskAgency.task_id == t.id,
+                                                                          TaskAgency.role == "lead"))).all()
+                progress = sorted((p.id, p.status) for p in (await s.scalars(
+                    select(TaskProgress).where(TaskProgress.task_id == t.id))).all())
+                out[t.ref] = (t.id, t.status, t.deadline_due, tuple(leads), tuple(progress))
+            return out
+
+    before = await state()
+    # The same file again: nothing changes.
+    await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt")
+    assert await state() == before
+
+    preview = (await dry_run(ctx.db, _new_version(), "kh130_v2.txt", "test", 10 * 2**20)).text("kh130_v2.txt")
+    assert "Xóa: II.9" not in preview and "xóa 0 nhiệm vụ" in preview
+    assert "Giữ việc thêm tay: II.9" in preview
+    assert "Giữ thay đổi của quản trị viên: II.1 (hạn), II.3 (chủ trì, phối hợp)" in preview
+    assert "II.2: hạn quản trị viên đặt “trước ngày 10/01/2027” → theo tệp mới “" in preview
+    assert "Thêm: II.5" in preview
+
+    await import_file(ctx.db, _new_version(), "kh130_v2.txt")
+    after = await state()
+    assert after["II.9"] == before["II.9"] and after["II.9"][0] == hand.id  # the hand-added task stays
+    assert after["II.1"][2] == date(2026, 12, 25)  # the admin's day, not the file's unchanged 31/12
+    assert after["II.2"][2] == date(2027, 1, 20) and after["II.2"][4] == before["II.2"][4]  # file's day, done kept
+    assert after["II.3"][3] == ("Sở Tư pháp",) and after["II.3"][4] == before["II.3"][4]  # lead and extension kept
+    assert "II.5" in after
+    [row] = await audit(ctx.db, "task.file_update")
+    assert row.target == f"task:{after['II.2'][0]}" and row.before and row.before["deadline_due"] == "2027-01-10"
+    assert row.after and row.after["deadline_due"] == "2027-01-20"
+    # A third import of the same new version: the admin's edits still stand.
+    await import_file(ctx.db, _new_version() + b"\n", "kh130_v2b.txt")
+    assert await state() == after
+    # The admin's deadline of II.2 was replaced by the file: undoing it would write back an old day.
+    await one(ctx, "/hoantac")  # the lead of II.3
+    await one(ctx, "/hoantac")  # the extension of II.3
+    refused = await one(ctx, "/hoantac")
+    assert refused.startswith("Không hoàn tác được") and "đổi hạn" in refused
