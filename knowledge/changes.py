@@ -508,7 +508,10 @@ async def later_changes(session: AsyncSession, entry: AuditEntry, actions: tuple
 async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
     """Write back the value before `entry`'s change (one audit row "task.undo"). CannotUndo when a
     later change to the same task depends on it, or the task is gone."""
-    if await later_changes(session, entry, (*UNDOABLE, FILE_UPDATE)):
+    if await later_changes(session, entry, (FILE_UPDATE,)):
+        raise CannotUndo("Sau thay đổi này, bản mới của tệp kế hoạch đã đặt lại phần đó; hoàn tác sẽ ghi lại giá trị "
+                         "cũ nên không làm. Hãy sửa trực tiếp nếu cần.")
+    if await later_changes(session, entry, UNDOABLE):
         raise CannotUndo("Sau thay đổi này đã có thay đổi khác trên cùng nhiệm vụ; hãy hoàn tác thay đổi sau trước, "
                          "hoặc sửa trực tiếp.")
     task_id = int(entry.target.split(":", 1)[1])

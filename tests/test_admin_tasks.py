@@ -342,4 +342,99 @@ async def test_reimport_keeps_hand_added_tasks_and_admin_edits(ctx: AppContext) 
     await one(ctx, "/hoantac")  # the lead of II.3
     await one(ctx, "/hoantac")  # the extension of II.3
     refused = await one(ctx, "/hoantac")
-    assert refused.startswith("Không hoàn tác được") and "đổi hạn" in refused
+    assert refused.startswith("Không hoàn tác được") and "đổi hạn" in refused and "bản mới của tệp" in refused
+
+
+async def _dump(db: Database) -> tuple[object, ...]:
+    """The store as the admin commands can change it: tasks, roles, progress, plans, agencies, audit rows."""
+    from knowledge.models import Agency, AgencyAlias, Plan
+
+    async with db.session() as s:
+        tasks = sorted((t.id, t.ref, t.text, t.deadline_due, t.deadline_text, t.status, t.version)
+                       for t in (await s.scalars(select(Task))).all())
+        roles = sorted((r.task_id, r.agency_id, r.role, r.written) for r in (await s.scalars(select(TaskAgency))).all())
+        progress = sorted((p.task_id, p.status, p.new_due) for p in (await s.scalars(select(TaskProgress))).all())
+        plans = sorted((p.id, p.archived_at) for p in (await s.scalars(select(Plan))).all())
+        agencies = sorted((a.id, a.name, a.successor_id) for a in (await s.scalars(select(Agency))).all())
+        aliases = int(await s.scalar(select(func.count(AgencyAlias.id))) or 0)
+        audits = int(await s.scalar(select(func.count(AuditEntry.id))) or 0)
+    return tasks, roles, progress, plans, agencies, aliases, audits
+
+
+BAD_INPUT = [
+    ("/doihan KH 130 II.1 31/04/2027", "tháng 4/2027 chỉ có 30 ngày"),
+    ("/doihan KH 130 II.1 29/02/2027", "năm 2027 không phải năm nhuận"),
+    ("/doihan KH 130 II.1 01/11/2026", "trước ngày ban hành Kế hoạch 130/KH-UBND (10/11/2026)"),
+    ("/doihan KH 130 II.1 32/12/2026", "tháng 12/2026 chỉ có 31 ngày"),
+    ("/doihan KH 130 II.1 15/13/2026", "tháng phải từ 1 đến 12"),
+    ("/doihan KH 9999 II.1 25/12/2026", "Không tìm thấy kế hoạch “9999”"),
+    ("/doihan KH 130 II.9 25/12/2026", "không có mục II.9"),
+    ("/xong KH 130 II.1 31/04/2026", "tháng 4/2026 chỉ có 30 ngày"),
+    ("/xong KH 130 II.1 05/11/2026", "trước ngày ban hành"),
+    ("/xong KH 130 II.7", "không có mục II.7"),
+    ("/giahan KH 130 II.1 29/02/2027 chờ kinh phí", "không phải năm nhuận"),
+    ("/giahan KH 130 II.1 01/10/2026 chờ kinh phí", "trước ngày ban hành"),
+    ("/giahan KH 77 II.1 31/01/2027 chờ kinh phí", "Không tìm thấy kế hoạch “77”"),
+    ("/suaviec KH 130 II.1 chutri: Sở Không Có", "Không tìm thấy cơ quan “Sở Không Có”"),
+    ("/suaviec KH 130 II.1 baocao: Ban Vô Danh", "Không tìm thấy cơ quan “Ban Vô Danh”"),
+    ("/suaviec KH 130 II.8 chutri: Sở Y tế", "không có mục II.8"),
+    ("/molai KH 130 II.1", "chưa được ghi nhận hoàn thành"),
+    ("/themviec KH 9999 | II.5 | Sở Tư pháp rà soát văn bản. | Sở Tư pháp | 30/06/2027",
+     "Không tìm thấy kế hoạch “KH 9999”"),
+    ("/themviec KH 130 | II.5 | Sở Tư pháp rà soát văn bản. | Sở Không Có | 30/06/2027",
+     "Không tìm thấy cơ quan “Sở Không Có”"),
+    ("/themviec KH 130 | II.5 | Sở Tư pháp rà soát văn bản. | Sở Tư pháp | 31/06/2027", "tháng 6/2027 chỉ có 30 ngày"),
+    ("/themviec KH 130 | II.5 | Sở Tư pháp rà soát văn bản. | Sở Tư pháp | 01/01/2026", "trước ngày ban hành"),
+    ("/themviec KH 130 | II.5 | Sở Tư pháp rà soát văn bản.", "Cách dùng: /themviec"),
+    ("/coquan kethua Sở Y tế => Sở Nội vụ 31/04/2025", "tháng 4/2025 chỉ có 30 ngày"),
+    ("/coquan gop Sở Không Có => Sở Y tế", "Không tìm thấy cơ quan “Sở Không Có”"),
+    ("/coquan tenkhac Sở YT => Sở Không Có", "Không tìm thấy cơ quan “Sở Không Có”"),
+    ("/kehoach luutru 9999", "Không tìm thấy kế hoạch “9999”"),
+]
+
+
+@pytest.mark.parametrize(("command", "said_back"), BAD_INPUT)
+async def test_bad_input_gets_a_precise_message_and_changes_nothing(ctx: AppContext, command: str,
+                                                                    said_back: str) -> None:
+    before = await _dump(ctx.db)
+    replies = await say(ctx, command)
+    assert len(replies) == 1 and said_back in replies[0].text, replies[0].text
+    assert "Traceback" not in replies[0].text
+    assert await _dump(ctx.db) == before
+
+
+async def test_a_change_waits_for_another_admins_open_change_on_postgres(ctx: AppContext) -> None:
+    """Two admins on one task at the same moment, on PostgreSQL's row locks: the second change waits while
+    the first is being written; the first committed, the second is refused whole; the first rolled back
+    (it failed half-way), the second is written whole."""
+    from knowledge import changes
+    from knowledge.deadlines import Deadline
+
+    if not ctx.db.is_postgres:
+        pytest.skip("row locks: PostgreSQL")
+    t = await task(ctx.db, "II.1")
+    new_day = Deadline("date", date(2026, 12, 20), None, None, "trước ngày 20/12/2026")
+    async with ctx.db.session() as s:
+        await changes.claim(s, t.id, t.version)
+        await changes.set_deadline(s, t.id, new_day, f"telegram:{ADMIN}")
+        other = asyncio.create_task(say(ctx, "/suaviec KH 130 II.1 chutri: Sở Y tế", ADMIN2))
+        await asyncio.sleep(1.0)
+        assert not other.done()  # waiting on the row, not writing beside it
+        await s.commit()
+    late = (await other)[0].text
+    assert late.startswith("Việc này vừa được người khác thay đổi") and "Chủ trì: Sở Tài chính" in late
+    now = await task(ctx.db, "II.1")
+    assert now.deadline_due == date(2026, 12, 20) and now.version == t.version + 1
+    assert not await audit(ctx.db, "task.reassign")
+
+    async with ctx.db.session() as s:
+        await changes.claim(s, t.id, now.version)
+        await changes.set_deadline(s, t.id, None, f"telegram:{ADMIN}")
+        other = asyncio.create_task(say(ctx, "/suaviec KH 130 II.1 chutri: Sở Y tế", ADMIN2))
+        await asyncio.sleep(1.0)
+        assert not other.done()
+        await s.rollback()  # the first change failed half-way: none of it stays
+    assert "Đã đổi cơ quan chủ trì: Sở Y tế" in (await other)[0].text
+    last = await task(ctx.db, "II.1")
+    assert last.deadline_due == date(2026, 12, 20) and last.version == now.version + 1
+    assert len(await audit(ctx.db, "task.set_deadline")) == 1 and len(await audit(ctx.db, "task.reassign")) == 1
