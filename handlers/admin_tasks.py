@@ -489,8 +489,8 @@ async def add(ctx: AppContext, msg: Incoming, v: dict[str, str]) -> list[Reply]:
 
 
 async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    """Revert this admin's last change (a task's, a plan's archive state, an agency entry) by writing
-    back the audit row's `before`; refused when a later change to the same thing depends on it."""
+    """Revert this admin's last change (a task's, a plan's, an agency's, an admin's, a focal point's, a plan
+    stored) from its audit row; refused, with the reason, when a later change to the same thing depends on it."""
     if not ctx.is_admin(msg.channel, msg.user_id):
         return [Reply(NOT_ADMIN)]
     from handlers import admin_users
@@ -513,6 +513,10 @@ async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
                 await plan_changes.undo(s, entry, actor(msg))
             elif kind == "admin":
                 await admins.undo(s, entry, actor(msg), admin_users.base(ctx))
+            elif kind == "focal":
+                await focal_points.undo(s, entry, actor(msg))
+            elif kind == "import":
+                await plan_changes.undo_import(s, entry, actor(msg))
             else:
                 await agency_changes.undo(s, entry, actor(msg))
             await s.commit()
@@ -527,7 +531,8 @@ async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 # Every change /hoantac takes back, newest first: tasks, plans, agencies, admins.
-UNDOABLE = (*changes.UNDOABLE, *plan_changes.UNDOABLE, *agency_changes.UNDOABLE, *admins.UNDOABLE)
+UNDOABLE = (*changes.UNDOABLE, *plan_changes.UNDOABLE, *agency_changes.UNDOABLE, *admins.UNDOABLE,
+            *focal_points.UNDOABLE, "import")
 
 
 # ---- buttons and guided forms ------------------------------------------------------------------

@@ -495,7 +495,12 @@ async def last_undoable(session: AsyncSession, by: str, actions: tuple[str, ...]
     done_ids = await undone_ids(session)
     rows = (await session.scalars(select(AuditEntry).where(AuditEntry.actor == by, AuditEntry.action.in_(actions))
                                   .order_by(AuditEntry.id.desc()).limit(50))).all()
-    return next((r for r in rows if r.id not in done_ids), None)
+    return next((r for r in rows if r.id not in done_ids and not _no_change(r)), None)
+
+
+def _no_change(row: AuditEntry) -> bool:
+    """A file sent again unchanged is recorded, but changed nothing to take back."""
+    return row.action == "import" and (row.details or {}).get("status") == "unchanged"
 
 
 async def later_changes(session: AsyncSession, entry: AuditEntry, actions: tuple[str, ...]) -> bool:

@@ -79,9 +79,11 @@ async def approve(session: AsyncSession, focal_id: int, by: str) -> FocalPoint |
     row = await session.get(FocalPoint, focal_id)
     if row is None:
         return None
+    before = row.status
     row.status = APPROVED
     row.approved_by = by
-    session.add(AuditEntry(actor=by, action="focal.approve", target=f"focal:{row.id}"))
+    session.add(AuditEntry(actor=by, action="focal.approve", target=f"focal:{row.id}", before={"status": before},
+                           after={"status": APPROVED}))
     await session.flush()
     return row
 
@@ -91,8 +93,10 @@ async def remove(session: AsyncSession, focal_id: int, by: str, action: str = "f
     row = await session.get(FocalPoint, focal_id)
     if row is None:
         return None
+    before = row.status
     row.status = REMOVED
-    session.add(AuditEntry(actor=by, action=action, target=f"focal:{row.id}"))
+    session.add(AuditEntry(actor=by, action=action, target=f"focal:{row.id}", before={"status": before},
+                           after={"status": REMOVED}))
     await session.flush()
     return row
 
@@ -326,3 +330,25 @@ async def get_by_chat(session: AsyncSession, channel: str, chat_id: str | int) -
         .order_by(FocalPoint.id)
     )
     return list((await session.scalars(q)).all())
+
+
+UNDOABLE = ("focal.approve", "focal.remove", "focal.reject")
+LATER = (*UNDOABLE, "focal.add", "focal.unreachable", "focal.reachable", "focal.link")
+
+
+async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
+    """Put a focal point back in the state before an admin approved, rejected or removed it (its reminders
+    come back with the planner's next tick). CannotUndo when its state changed again since."""
+    from knowledge.changes import CannotUndo, later_changes
+
+    if await later_changes(session, entry, LATER):
+        raise CannotUndo("Sau thay đổi này trạng thái của cán bộ đầu mối đã thay đổi tiếp (đăng ký lại, chặn bot...); "
+                         "hãy xem /daumoi và sửa trực tiếp.")
+    before = (entry.before or {}).get("status")
+    row = await session.get(FocalPoint, int(entry.target.split(":", 1)[1]))
+    if row is None or before is None:
+        raise CannotUndo("Thay đổi này được ghi trước khi nhật ký giữ trạng thái cũ; hãy sửa trực tiếp bằng /daumoi.")
+    row.status = before
+    session.add(AuditEntry(actor=by, action="focal.undo", target=entry.target, before=entry.after,
+                           after=entry.before, details={"undid": entry.id, "action_undone": entry.action}))
+    await session.flush()

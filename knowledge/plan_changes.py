@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge import snapshot
-from knowledge.changes import CannotUndo, later_changes, restore_tasks, tasks_snapshot
+from knowledge.changes import CannotUndo, later_changes, restore_tasks, tasks_snapshot, undone_ids
 from knowledge.models import Agency, AuditEntry, Outbox, Plan, Task
 
 STOPPED_ARCHIVED = "kế hoạch đã lưu trữ"
@@ -99,3 +99,26 @@ async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> str:
                            details={"undid": entry.id, "action_undone": entry.action}))
     await session.flush()
     return str(plan_id)
+
+
+async def undo_import(session: AsyncSession, entry: AuditEntry, by: str) -> None:
+    """Take back a plan stored from chat: a new plan goes out again, when nothing of it changed since. A new
+    version of a stored plan is not taken back (the older file is sent again instead)."""
+    details = entry.details or {}
+    plan_id = details.get("plan_id")
+    if details.get("status") != "new" or not plan_id:
+        raise CannotUndo("Việc nhập bản mới của một kế hoạch đã có không hoàn tác được; hãy gửi lại tệp bản trước.")
+    plan = await session.get(Plan, plan_id)
+    if plan is None:
+        raise CannotUndo("Kế hoạch này đã bị xóa.")
+    task_ids = list((await session.scalars(select(Task.id).where(Task.plan_id == plan_id))).all())
+    targets = {f"plan:{plan_id}", plan.identity[:200], *(f"task:{i}" for i in task_ids)}
+    later = (await session.execute(select(AuditEntry.id, AuditEntry.target).where(AuditEntry.id > entry.id))).all()
+    undone = await undone_ids(session)
+    if any(target in targets and i not in undone and i != entry.id for i, target in later):
+        raise CannotUndo("Kế hoạch đã được thay đổi sau khi nhập (việc, hạn, lưu trữ...); hãy hoàn tác các thay đổi "
+                         "đó trước, hoặc xóa kế hoạch bằng /kehoach.")
+    await session.delete(plan)
+    session.add(AuditEntry(actor=by, action="import.undo", target=entry.target, before={"plan_id": plan_id},
+                           after=None, details={"undid": entry.id, "action_undone": entry.action}))
+    await session.flush()

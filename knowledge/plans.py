@@ -383,8 +383,8 @@ async def _insert_new(s: AsyncSession, parsed: ParsedPlan, identity: str, wanted
         await s.execute(insert(_TASK_AGENCIES), links)
     await s.execute(insert(AuditEntry).values(
         actor=actor, action="import", target=identity[:200],
-        details={"file": source_name, "status": "new", "tasks": len(ids), "added": len(ids), "changed": 0,
-                 "removed": 0}))
+        details={"file": source_name, "status": "new", "plan_id": plan_id, "tasks": len(ids), "added": len(ids),
+                 "changed": 0, "removed": 0}))
     return ImportResult(parsed, identity, "new", plan_id, added=len(ids), task_ids=ids)
 
 
@@ -487,7 +487,8 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
     result.plan_id = plan.id
     result.task_ids = [t.id for t in keep]
     s.add(AuditEntry(actor=actor, action="import", target=identity[:200],
-                     details={"file": source_name, "status": status, "tasks": len(keep), "added": result.added,
+                     details={"file": source_name, "status": status, "plan_id": plan.id, "tasks": len(keep),
+                              "added": result.added,
                               "changed": result.changed, "removed": result.removed,
                               "hand_kept": len(result.hand_kept)}))
     await s.flush()

@@ -377,3 +377,35 @@ async def test_undo_of_admin_added_and_removed(ctx: AppContext) -> None:
     await one(ctx, "có")
     assert "bớt quản trị viên" in await one(ctx, "/hoantac")
     assert (await one(ctx, "/kehoach", "778")).startswith("Chưa có kế hoạch")  # an admin again
+
+
+async def test_undo_of_a_focal_point_removed_and_of_a_plan_imported_in_chat(ctx: AppContext) -> None:
+    finance = await agency(ctx.db, "Sở Tài chính")
+    async with ctx.db.session() as s:
+        fp = await focal_points.add(s, finance, "telegram", "501", name="Trần Thị B", approved_by="t")
+        await s.commit()
+        fp_id = fp.id
+    await press(ctx, f"dm:rmok:{fp_id}")
+    async with ctx.db.session() as s:
+        assert (await s.get(FocalPoint, fp_id)).status == "removed"  # type: ignore[union-attr]
+    assert "gỡ đầu mối" in await one(ctx, "/hoantac")
+    async with ctx.db.session() as s:
+        assert (await s.get(FocalPoint, fp_id)).status == "approved"  # type: ignore[union-attr]
+
+    # A plan stored from chat ("Lưu" under the preview): undo takes it out again, unless changed since.
+    await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt", actor=f"telegram:{ADMIN}")
+    assert "nhập kế hoạch" in await one(ctx, "/hoantac")
+    assert await count(ctx.db, Plan) == 0 and await count(ctx.db, Task) == 0
+    await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt", actor=f"telegram:{ADMIN}")
+    await say(ctx, "/quantri them 777")
+    await router.handle(ctx, said("777", "/doihan KH 130 II.1 25/12/2026"))
+    assert "thêm quản trị viên" in await one(ctx, "/hoantac")
+    refused = await one(ctx, "/hoantac")
+    assert refused.startswith("Không hoàn tác được") and "đã được thay đổi" in refused
+    assert await count(ctx.db, Plan) == 1
+    # A new version of a stored plan is not taken back by undo: the older file is sent again instead.
+    newer = PLAN.read_text(encoding="utf-8").replace("trước ngày 15/01/2027", "trước ngày 20/01/2027")
+    await import_file(ctx.db, newer.encode(), "kh130.txt", actor=f"telegram:{ADMIN}")
+    await import_file(ctx.db, newer.encode(), "kh130.txt", actor=f"telegram:{ADMIN}")  # the same again: no change
+    refused = await one(ctx, "/hoantac")
+    assert refused.startswith("Không hoàn tác được") and "gửi lại tệp bản trước" in refused
