@@ -396,6 +396,12 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
     by another writer makes the insert fail on the unique identity, and nothing is written).
     """
     identity = plan_identity(parsed)
+    if not assume_new and s.get_bind().dialect.name == "postgresql":
+        # An admin changing one of the plan's tasks now (knowledge.changes.claim holds its row): wait for that
+        # change and read it as committed, so the admin's edit is weighed below, never overwritten unseen.
+        keys = [identity, *([legacy] if (legacy := legacy_identity(parsed)) else [])]
+        await s.execute(select(Task.id).join(Plan, Task.plan_id == Plan.id).where(Plan.identity.in_(keys))
+                        .order_by(Task.id).with_for_update(of=Task))
     plan = None if assume_new else await _find_plan(s, parsed, identity)
     if plan is not None and plan.content_hash == content_hash:
         result = ImportResult(parsed, identity, "unchanged", plan.id, kept=len(plan.tasks),
@@ -464,6 +470,7 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
                      task.deadline_day, sorted(links))
             if before != after:
                 result.changed += 1
+                task.version = (task.version or 0) + 1  # a card shown before this import is out of date
                 if before[-1] != after[-1]:
                     task.agencies = [TaskAgency(agency_id=a, role=r, written=w, position=n) for n, (a, r, w) in
                                      enumerate(links)]

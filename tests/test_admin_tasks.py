@@ -438,3 +438,29 @@ async def test_a_change_waits_for_another_admins_open_change_on_postgres(ctx: Ap
     last = await task(ctx.db, "II.1")
     assert last.deadline_due == date(2026, 12, 20) and last.version == now.version + 1
     assert len(await audit(ctx.db, "task.set_deadline")) == 1 and len(await audit(ctx.db, "task.reassign")) == 1
+
+
+async def test_a_reimport_waits_for_an_admins_open_change_on_postgres(ctx: AppContext) -> None:
+    """A new version of the plan stored while an admin is changing one of its tasks: the import waits for
+    the admin's change, then sees it (the file's new day replaces the admin's, said so) — never a silent
+    overwrite of a change it did not see."""
+    from knowledge import changes
+    from knowledge.deadlines import Deadline
+
+    if not ctx.db.is_postgres:
+        pytest.skip("row locks: PostgreSQL")
+    t = await task(ctx.db, "II.2")
+    async with ctx.db.session() as s:
+        await changes.claim(s, t.id, t.version)
+        await changes.set_deadline(s, t.id, Deadline("date", date(2027, 1, 10), None, None, "trước ngày 10/01/2027"),
+                                   f"telegram:{ADMIN}")
+        importing = asyncio.create_task(import_file(ctx.db, _new_version(), "kh130_v2.txt"))
+        await asyncio.sleep(1.0)
+        assert not importing.done()
+        await s.commit()
+    result = await importing
+    assert result.admin_overridden and result.admin_overridden[0].startswith("II.2: hạn quản trị viên đặt")
+    [row] = await audit(ctx.db, "task.file_update")
+    assert row.before and row.before["deadline_due"] == "2027-01-10"
+    now = await task(ctx.db, "II.2")
+    assert now.deadline_due == date(2027, 1, 20) and now.version == t.version + 2  # the admin's, then the file's
