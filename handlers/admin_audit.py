@@ -35,7 +35,8 @@ ACTIONS = {
     "focal.remove": "gỡ đầu mối", "focal.reject": "từ chối đầu mối", "focal.unreachable": "đầu mối mất liên lạc",
     "reply.undelivered": "tin không gửi được", "task.file_update": "tệp mới thay giá trị quản trị viên đặt",
     "plan.undo": "hoàn tác (kế hoạch)", "agency.undo": "hoàn tác (cơ quan)", "admin.undo": "hoàn tác (quản trị viên)",
-    "focal.undo": "hoàn tác (đầu mối)", "import.undo": "hoàn tác nhập kế hoạch",
+    "focal.undo": "hoàn tác (đầu mối)", "import.undo": "hoàn tác nhập kế hoạch", "code.create": "tạo mã đăng ký",
+    "code.undo": "hoàn tác tạo mã",
 }
 USAGE = "Cách dùng: /nhatky [số dòng] — hoặc /nhatky toi (của tôi), /nhatky viec (thay đổi nhiệm vụ)."
 

@@ -517,6 +517,8 @@ async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
                 await focal_points.undo(s, entry, actor(msg))
             elif kind == "import":
                 await plan_changes.undo_import(s, entry, actor(msg))
+            elif kind == "code":
+                await focal_points.undo_code(s, entry, actor(msg))
             else:
                 await agency_changes.undo(s, entry, actor(msg))
             await s.commit()
@@ -532,7 +534,7 @@ async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 # Every change /hoantac takes back, newest first: tasks, plans, agencies, admins.
 UNDOABLE = (*changes.UNDOABLE, *plan_changes.UNDOABLE, *agency_changes.UNDOABLE, *admins.UNDOABLE,
-            *focal_points.UNDOABLE, "import")
+            *focal_points.UNDOABLE, "import", "code.create")
 
 
 # ---- buttons and guided forms ------------------------------------------------------------------

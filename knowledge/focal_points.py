@@ -352,3 +352,19 @@ async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
     session.add(AuditEntry(actor=by, action="focal.undo", target=entry.target, before=entry.after,
                            after=entry.before, details={"undid": entry.id, "action_undone": entry.action}))
     await session.flush()
+
+
+async def undo_code(session: AsyncSession, entry: AuditEntry, by: str) -> None:
+    """Take back a registration code not used yet (nobody can register with it any more)."""
+    from knowledge.changes import CannotUndo
+
+    code = (entry.details or {}).get("code", "")
+    row = await session.get(RegistrationCode, code)
+    if row is None:
+        raise CannotUndo("Mã này không còn trong kho.")
+    if row.used_by is not None:
+        raise CannotUndo(f"Mã {code} đã được dùng để đăng ký; muốn bỏ người đăng ký thì gỡ bằng /daumoi.")
+    await session.delete(row)
+    session.add(AuditEntry(actor=by, action="code.undo", target=entry.target, details={
+        "undid": entry.id, "action_undone": entry.action, "code": code}))
+    await session.flush()

@@ -409,3 +409,18 @@ async def test_undo_of_a_focal_point_removed_and_of_a_plan_imported_in_chat(ctx:
     await import_file(ctx.db, newer.encode(), "kh130.txt", actor=f"telegram:{ADMIN}")  # the same again: no change
     refused = await one(ctx, "/hoantac")
     assert refused.startswith("Không hoàn tác được") and "gửi lại tệp bản trước" in refused
+
+
+async def test_undo_of_a_registration_code(ctx: AppContext) -> None:
+    from knowledge.models import RegistrationCode
+
+    await say(ctx, "/taoma Sở Tài chính")
+    assert await count(ctx.db, RegistrationCode) == 1
+    assert "tạo mã đăng ký" in await one(ctx, "/hoantac")
+    assert await count(ctx.db, RegistrationCode) == 0
+    await say(ctx, "/taoma Sở Tài chính")
+    async with ctx.db.session() as s:
+        code = await s.scalar(select(RegistrationCode.code))
+    await router.handle(ctx, said("501", f"/start {code}"))
+    refused = await one(ctx, "/hoantac")
+    assert refused.startswith("Không hoàn tác được") and "đã được dùng" in refused
