@@ -524,7 +524,7 @@ async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
             await s.commit()
     except changes.CannotUndo as e:
         return [Reply(f"Không hoàn tác được thay đổi gần nhất của bạn:\n{what}\n{e}")]
-    except (changes.Stale, OperationalError):
+    except (changes.Stale, OperationalError, IntegrityError):  # another admin undid or changed it meanwhile
         return [Reply("Việc này đang được người khác thay đổi; xin thử lại sau giây lát.")]
     if kind == "admin":
         await admin_users.refresh(ctx)

@@ -464,3 +464,14 @@ async def test_a_reimport_waits_for_an_admins_open_change_on_postgres(ctx: AppCo
     assert row.before and row.before["deadline_due"] == "2027-01-10"
     now = await task(ctx.db, "II.2")
     assert now.deadline_due == date(2027, 1, 20) and now.version == t.version + 2  # the admin's, then the file's
+
+
+async def test_undo_pressed_twice_at_once_restores_a_deleted_task_once(ctx: AppContext) -> None:
+    t = await task(ctx.db, "II.3")
+    await say(ctx, "/xoaviec KH 130 II.3")
+    await one(ctx, "có")
+    results = await asyncio.gather(say(ctx, "/hoantac"), say(ctx, "/hoantac"))
+    texts = sorted(r[0].text for r in results)
+    assert sum(x.startswith("↩️ Đã hoàn tác") for x in texts) == 1, texts
+    assert any("chưa có thay đổi nào" in x or "thử lại" in x for x in texts), texts
+    assert (await task(ctx.db, "II.3")).id == t.id and len(await audit(ctx.db, "task.undo")) == 1
