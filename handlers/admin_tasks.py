@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import AppContext
 from core.messages import Choice, Incoming, Reply
-from handlers import forms
+from handlers import admin_users, forms
 from handlers.admin_common import (
     NOT_ADMIN,
     Refused,
@@ -493,7 +493,6 @@ async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     stored) from its audit row; refused, with the reason, when a later change to the same thing depends on it."""
     if not ctx.is_admin(msg.channel, msg.user_id):
         return [Reply(NOT_ADMIN)]
-    from handlers import admin_users
     from handlers.admin_audit import describe
 
     task_id: int | None = None

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.agencies import Registry
+from knowledge.changes import CannotUndo, later_changes
 from knowledge.models import AuditEntry, FocalPoint, Outbox, RegistrationCode
 from knowledge.text import nfc
 
@@ -339,8 +340,6 @@ LATER = (*UNDOABLE, "focal.add", "focal.unreachable", "focal.reachable", "focal.
 async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
     """Put a focal point back in the state before an admin approved, rejected or removed it (its reminders
     come back with the planner's next tick). CannotUndo when its state changed again since."""
-    from knowledge.changes import CannotUndo, later_changes
-
     if await later_changes(session, entry, LATER):
         raise CannotUndo("Sau thay đổi này trạng thái của cán bộ đầu mối đã thay đổi tiếp (đăng ký lại, chặn bot...); "
                          "hãy xem /daumoi và sửa trực tiếp.")
@@ -356,8 +355,6 @@ async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
 
 async def undo_code(session: AsyncSession, entry: AuditEntry, by: str) -> None:
     """Take back a registration code not used yet (nobody can register with it any more)."""
-    from knowledge.changes import CannotUndo
-
     code = (entry.details or {}).get("code", "")
     row = await session.get(RegistrationCode, code)
     if row is None:

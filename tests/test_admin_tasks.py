@@ -296,6 +296,8 @@ async def test_reimport_keeps_hand_added_tasks_and_admin_edits(ctx: AppContext) 
     await say(ctx, "/themviec KH 130 | II.9 | Sở Tư pháp rà soát văn bản quy phạm pháp luật. | Sở Tư pháp | 30/06/2027")
     hand = await task(ctx.db, "II.9")
     await say(ctx, "/doihan KH 130 II.1 25/12/2026")  # the file keeps saying 31/12: the admin's day stays
+    edited = "Sở Tài chính bố trí đủ kinh phí chuyển đổi số năm 2027 cho các sở."
+    await say(ctx, f"/suaviec KH 130 II.1 noidung: {edited}")  # the file's words unchanged: the admin's stay
     await say(ctx, "/xong KH 130 II.2 20/11/2026")
     await say(ctx, "/doihan KH 130 II.2 10/01/2027")  # the new file says 20/01/2027: the file's day, said so
     await say(ctx, "/giahan KH 130 II.3 31/07/2027 chờ kinh phí")
@@ -321,7 +323,8 @@ async def test_reimport_keeps_hand_added_tasks_and_admin_edits(ctx: AppContext) 
     preview = (await dry_run(ctx.db, _new_version(), "kh130_v2.txt", "test", 10 * 2**20)).text("kh130_v2.txt")
     assert "Xóa: II.9" not in preview and "xóa 0 nhiệm vụ" in preview
     assert "Giữ việc thêm tay: II.9" in preview
-    assert "Giữ thay đổi của quản trị viên: II.1 (hạn), II.3 (chủ trì, phối hợp)" in preview
+    assert "Giữ thay đổi của quản trị viên: II.1 (hạn, nội dung), II.3 (chủ trì, phối hợp)" in preview
+    assert "Sửa II.1" not in preview and "Sửa II.3" not in preview
     assert "II.2: hạn quản trị viên đặt “trước ngày 10/01/2027” → theo tệp mới “" in preview
     assert "Thêm: II.5" in preview
 
@@ -329,6 +332,7 @@ async def test_reimport_keeps_hand_added_tasks_and_admin_edits(ctx: AppContext) 
     after = await state()
     assert after["II.9"] == before["II.9"] and after["II.9"][0] == hand.id  # the hand-added task stays
     assert after["II.1"][2] == date(2026, 12, 25)  # the admin's day, not the file's unchanged 31/12
+    assert (await task(ctx.db, "II.1")).text == edited
     assert after["II.2"][2] == date(2027, 1, 20) and after["II.2"][4] == before["II.2"][4]  # file's day, done kept
     assert after["II.3"][3] == ("Sở Tư pháp",) and after["II.3"][4] == before["II.3"][4]  # lead and extension kept
     assert "II.5" in after
