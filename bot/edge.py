@@ -52,6 +52,8 @@ SWEEP_EVERY = 10.0  # seconds between looks for questions a dead instance left u
 FetchFile = Callable[[int], Awaitable[bytes | None]]
 # A channel's way to answer a stored update again (after a crash): its payload as accepted.
 Replay = Callable[[str, dict[str, Any]], Awaitable[None]]
+# A channel's way to follow who the admins are (Telegram's per-chat admin menu), given the admins now.
+AdminsChanged = Callable[[frozenset[str]], Awaitable[None]]
 
 
 class Edge:
@@ -68,6 +70,24 @@ class Edge:
         self._replays: dict[str, Replay] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self.metrics = Metrics()
+        self._admin_watchers: list[AdminsChanged] = []
+        self._admins_seen = ctx.admins
+
+    def watch_admins(self, callback: AdminsChanged) -> None:
+        """Call `callback` whenever an answer finds the admins changed (added or removed in chat, here or on
+        another instance), before that answer is delivered: a new admin has their menu by the time they hear."""
+        self._admin_watchers.append(callback)
+
+    async def _admins_changed(self) -> None:
+        admins = self.ctx.admins
+        if admins == self._admins_seen:
+            return
+        self._admins_seen = admins
+        for callback in self._admin_watchers:
+            try:
+                await callback(admins)
+            except Exception:  # a menu not updated must not cost the answer
+                log.exception("admin change not followed by %s", callback)
 
     def add(self, channel: Channel) -> None:
         """Register a channel: replies addressed to it are delivered through it from now on."""
@@ -164,6 +184,7 @@ class Edge:
             finally:
                 if busy is not None:
                     busy.cancel()
+            await self._admins_changed()
             try:
                 await self.deliver(incoming, replies)
             except Exception:

@@ -33,12 +33,15 @@ ACTIONS = {
     "agency.merge": "gộp cơ quan", "agency.successor": "ghi cơ quan kế thừa", "admin.add": "thêm quản trị viên",
     "admin.remove": "bớt quản trị viên", "focal.add": "đăng ký đầu mối", "focal.approve": "duyệt đầu mối",
     "focal.remove": "gỡ đầu mối", "focal.reject": "từ chối đầu mối", "focal.unreachable": "đầu mối mất liên lạc",
-    "reply.undelivered": "tin không gửi được",
+    "reply.undelivered": "tin không gửi được", "task.file_update": "tệp mới thay giá trị quản trị viên đặt",
+    "plan.undo": "hoàn tác (kế hoạch)", "agency.undo": "hoàn tác (cơ quan)", "admin.undo": "hoàn tác (quản trị viên)",
+    "focal.undo": "hoàn tác (đầu mối)", "import.undo": "hoàn tác nhập kế hoạch", "code.create": "tạo mã đăng ký",
+    "code.undo": "hoàn tác tạo mã",
 }
 USAGE = "Cách dùng: /nhatky [số dòng] — hoặc /nhatky toi (của tôi), /nhatky viec (thay đổi nhiệm vụ)."
 
 
-HIDDEN = frozenset({"progress_id", "progress_ids", "outbox_id", "position"})  # row ids: noise for a reader
+HIDDEN = frozenset({"progress_id", "progress_ids", "outbox_id", "position", "snapshot"})  # row ids: noise for a reader
 TARGETS = {"task": "việc #", "plan": "kế hoạch #", "agency": "cơ quan #", "focal": "đầu mối #", "outbox": "nhắc #"}
 
 

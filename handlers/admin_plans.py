@@ -92,7 +92,7 @@ async def _act(ctx: AppContext, msg: Incoming, action: str, plan_id: int) -> lis
         if action == "del":
             count = int(await s.scalar(select(func.count(Task.id)).where(Task.plan_id == plan.id)) or 0)
             return await confirm(ctx, msg, f"Xóa {name} cùng {count} nhiệm vụ, tiến độ và lịch nhắc của nó? "
-                                 "Việc xóa không hoàn tác được.", "Xóa kế hoạch", f"{PREFIX}delok:{plan.id}")
+                                 "(/hoantac đưa lại được.)", "Xóa kế hoạch", f"{PREFIX}delok:{plan.id}")
         if action == "delok":
             n = await plan_changes.delete_plan(s, plan, actor(msg))
             await s.commit()

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import AppContext
 from core.messages import Choice, Incoming, Reply
-from handlers import forms
+from handlers import admin_users, forms
 from handlers.admin_common import (
     NOT_ADMIN,
     Refused,
@@ -45,7 +45,7 @@ from handlers.admin_common import (
     resolve_agency,
 )
 from handlers.task_lookup import Found, find_task
-from knowledge import agency_changes, changes, conversation, focal_points, plan_changes, status
+from knowledge import admins, agency_changes, changes, conversation, focal_points, plan_changes, status
 from knowledge.agencies import Registry
 from knowledge.calendar import load_calendar
 from knowledge.deadlines import Deadline
@@ -441,7 +441,7 @@ async def cmd_delete(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     assert found.task is not None
     task = found.task
     return await confirm(ctx, msg, f"Xóa hẳn việc #{task.id} ({task.ref}) cùng tiến độ và lịch nhắc? "
-                         "Việc xóa không hoàn tác được.", "Xóa việc", f"{PREFIX}xoaok:{task.id}:{task.version}")
+                         "(/hoantac đưa lại được.)", "Xóa việc", f"{PREFIX}xoaok:{task.id}:{task.version}")
 
 
 async def cmd_add(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
@@ -489,8 +489,8 @@ async def add(ctx: AppContext, msg: Incoming, v: dict[str, str]) -> list[Reply]:
 
 
 async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    """Revert this admin's last change (a task's, a plan's archive state, an agency entry) by writing
-    back the audit row's `before`; refused when a later change to the same thing depends on it."""
+    """Revert this admin's last change (a task's, a plan's, an agency's, an admin's, a focal point's, a plan
+    stored) from its audit row; refused, with the reason, when a later change to the same thing depends on it."""
     if not ctx.is_admin(msg.channel, msg.user_id):
         return [Reply(NOT_ADMIN)]
     from handlers.admin_audit import describe
@@ -503,8 +503,6 @@ async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
                 return [Reply("Bạn chưa có thay đổi nào để hoàn tác.")]
             what = describe(entry)
             kind = entry.action.split(".", 1)[0]
-            if entry.action in FINAL:
-                raise changes.CannotUndo(FINAL[entry.action])
             if kind == "task":
                 task_id = int(entry.target.split(":", 1)[1])
                 if await s.get(Task, task_id) is not None:
@@ -512,22 +510,30 @@ async def cmd_undo(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
                 await changes.undo(s, entry, actor(msg))
             elif kind == "plan":
                 await plan_changes.undo(s, entry, actor(msg))
+            elif kind == "admin":
+                await admins.undo(s, entry, actor(msg), admin_users.base(ctx))
+            elif kind == "focal":
+                await focal_points.undo(s, entry, actor(msg))
+            elif kind == "import":
+                await plan_changes.undo_import(s, entry, actor(msg))
+            elif kind == "code":
+                await focal_points.undo_code(s, entry, actor(msg))
             else:
                 await agency_changes.undo(s, entry, actor(msg))
             await s.commit()
     except changes.CannotUndo as e:
         return [Reply(f"Không hoàn tác được thay đổi gần nhất của bạn:\n{what}\n{e}")]
-    except (changes.Stale, OperationalError):
+    except (changes.Stale, OperationalError, IntegrityError):  # another admin undid or changed it meanwhile
         return [Reply("Việc này đang được người khác thay đổi; xin thử lại sau giây lát.")]
+    if kind == "admin":
+        await admin_users.refresh(ctx)
     back = await card(ctx, task_id) if task_id is not None and entry.action != "task.add" else Reply("")
     return [Reply(f"↩️ Đã hoàn tác: {what}" + (f"\n\n{back.text}" if back.text else ""), back.choices)]
 
 
-# Changes that cannot be taken back: the last of them stops /hoantac, with the reason.
-FINAL = {"task.delete": "Việc đã xóa hẳn thì không hoàn tác được.",
-         "plan.delete": "Kế hoạch đã xóa thì không hoàn tác được; hãy gửi lại tệp kế hoạch.",
-         "agency.merge": "Gộp cơ quan không hoàn tác được; hãy thêm lại cơ quan và sửa các việc liên quan."}
-UNDOABLE = (*changes.UNDOABLE, *plan_changes.UNDOABLE, *agency_changes.UNDOABLE, *FINAL)
+# Every change /hoantac takes back, newest first: tasks, plans, agencies, admins.
+UNDOABLE = (*changes.UNDOABLE, *plan_changes.UNDOABLE, *agency_changes.UNDOABLE, *admins.UNDOABLE,
+            *focal_points.UNDOABLE, "import", "code.create")
 
 
 # ---- buttons and guided forms ------------------------------------------------------------------
@@ -550,8 +556,8 @@ async def on_choice(ctx: AppContext, msg: Incoming) -> list[Reply]:
     if action == "huyok":
         return await cancel(ctx, msg, task_id, "", version)
     if action == "xoa":
-        return await confirm(ctx, msg, f"Xóa hẳn việc #{task_id} cùng tiến độ và lịch nhắc? Việc xóa không hoàn tác "
-                             "được.", "Xóa việc", f"{PREFIX}xoaok:{task_id}:{version}")
+        return await confirm(ctx, msg, f"Xóa hẳn việc #{task_id} cùng tiến độ và lịch nhắc? (/hoantac đưa lại "
+                             "được.)", "Xóa việc", f"{PREFIX}xoaok:{task_id}:{version}")
     if action == "xoaok":
         return await delete(ctx, msg, task_id, version)
     form = {"han": "viec.han", "xong": "viec.xong", "giahan": "viec.giahan", "chutri": "viec.chutri",
@@ -624,7 +630,7 @@ async def _finish_cancel(ctx: AppContext, msg: Incoming, v: dict[str, str]) -> l
 
 async def _finish_delete(ctx: AppContext, msg: Incoming, v: dict[str, str]) -> list[Reply]:
     task_id, seen = await _task_of(ctx, v)
-    return await confirm(ctx, msg, f"Xóa hẳn việc #{task_id} cùng tiến độ và lịch nhắc? Việc xóa không hoàn tác được.",
+    return await confirm(ctx, msg, f"Xóa hẳn việc #{task_id} cùng tiến độ và lịch nhắc? (/hoantac đưa lại được.)",
                          "Xóa việc", f"{PREFIX}xoaok:{task_id}:{seen if seen is not None else ''}")
 
 

@@ -25,18 +25,18 @@ USAGE = ("Cách dùng /quantri:\n"
          "Mã người dùng Telegram là một dãy số (người đó gõ /start với bot rồi nhờ @userinfobot xem).")
 
 
-def _base(ctx: AppContext) -> frozenset[str]:
-    base = ctx.cache.get(CACHE_BASE)
-    if base is None:
-        base = ctx.cache[CACHE_BASE] = frozenset(ctx.admins | ctx.settings.admin_ids)
-    return frozenset(base)
+def base(ctx: AppContext) -> frozenset[str]:
+    """The admins the settings named, before the changes stored in chat."""
+    named = ctx.cache.get(CACHE_BASE)
+    if named is None:
+        named = ctx.cache[CACHE_BASE] = frozenset(ctx.admins | ctx.settings.admin_ids)
+    return frozenset(named)
 
 
 async def refresh(ctx: AppContext) -> None:
     """Bring ctx.admins up to date with the store (another instance may have changed it)."""
-    base = _base(ctx)
     async with ctx.db.session() as s:
-        ctx.admins = await admins.effective(s, base)
+        ctx.admins = await admins.effective(s, base(ctx))
 
 
 def _key(msg: Incoming, raw: str) -> str | None:
@@ -99,7 +99,7 @@ async def _remove(ctx: AppContext, msg: Incoming, key: str, *, confirmed: bool) 
         return await confirm(ctx, msg, f"Bớt quản trị viên {key}?", "Bớt", f"{PREFIX}rmok:{key}")
     try:
         async with ctx.db.session() as s:
-            await admins.remove(s, key, actor(msg), _base(ctx))
+            await admins.remove(s, key, actor(msg), base(ctx))
             await s.commit()
     except admins.LastAdmin:
         return [Reply("Không bớt được: đây là quản trị viên cuối cùng. Hãy thêm người khác trước.")]

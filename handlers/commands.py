@@ -112,7 +112,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("xoaviec", Audience.ADMIN, "Xóa hẳn một việc (có xác nhận)", admin_tasks.cmd_delete, "[KH số mục]"),
     Command("themviec", Audience.ADMIN, "Thêm một việc vào kế hoạch", admin_tasks.cmd_add,
             "[KH số | mục | nội dung | chủ trì | hạn]"),
-    Command("hoantac", Audience.ADMIN, "Hoàn tác thay đổi gần nhất của tôi (việc, lưu trữ kế hoạch, cơ quan)",
+    Command("hoantac", Audience.ADMIN, "Hoàn tác thay đổi gần nhất của tôi",
             admin_tasks.cmd_undo),
     Command("nhatky", Audience.ADMIN, "Nhật ký thay đổi gần đây", admin_audit.cmd_log, "[số dòng|toi|viec]"),
 )

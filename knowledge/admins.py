@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge.changes import CannotUndo, later_changes
 from knowledge.models import AdminUser, AuditEntry
 
 ADDED, REMOVED = "added", "removed"
@@ -56,3 +57,29 @@ async def remove(session: AsyncSession, key: str, by: str, base: frozenset[str])
     if key in current and len(current) <= 1:
         raise LastAdmin(key)
     await _set(session, key, REMOVED, by)
+
+
+UNDOABLE = ("admin.add", "admin.remove")
+
+
+async def undo(session: AsyncSession, entry: AuditEntry, by: str, base: frozenset[str]) -> None:
+    """Put an admin back as they were before `entry` (added: no longer one; removed: one again). Never
+    leaves the store without an admin."""
+    if await later_changes(session, entry, UNDOABLE):
+        raise CannotUndo("Sau thay đổi này quyền của người đó đã được thay đổi tiếp; hãy hoàn tác thay đổi sau trước.")
+    key = entry.target
+    before = (entry.before or {}).get("status")
+    row = await session.get(AdminUser, key)
+    if before is None:
+        if row is not None:
+            await session.delete(row)
+    elif row is None:
+        session.add(AdminUser(key=key, status=before, by=by))
+    else:
+        row.status, row.by = before, by
+    await session.flush()
+    if not await effective(session, base):
+        raise CannotUndo("Hoàn tác thay đổi này sẽ không còn quản trị viên nào.")
+    session.add(AuditEntry(actor=by, action="admin.undo", target=key, before=entry.after, after=entry.before,
+                           details={"undid": entry.id, "action_undone": entry.action}))
+    await session.flush()

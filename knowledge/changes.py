@@ -16,16 +16,18 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import VN
+from knowledge import snapshot
 from knowledge.calendar import load_calendar
 from knowledge.deadlines import Deadline
 from knowledge.due import DONE, EXTENDED, OPEN, load_progress, occurrence_due, task_deadline
-from knowledge.models import AuditEntry, Outbox, Task, TaskAgency, TaskProgress
+from knowledge.models import Agency, AuditEntry, FocalPoint, Outbox, Plan, Task, TaskAgency, TaskProgress
 from knowledge.policy import load_policies
 
 CANCELLED = "cancelled"
 STOPPED_DONE = "đã hoàn thành"
 STOPPED_EXTENDED = "đã gia hạn, thay bằng lịch nhắc mới"
 STOPPED_CLOSED = "nhiệm vụ đã đóng"
+UNDONE = "đã hoàn tác"
 DEADLINE_COLUMNS = ("deadline_kind", "deadline_due", "deadline_month", "deadline_day", "deadline_text")
 REASSIGNABLE = ("lead", "coordinator")
 
@@ -364,17 +366,120 @@ async def add_task(session: AsyncSession, plan_id: int, ref: str, text: str, rol
     return task
 
 
+async def tasks_snapshot(session: AsyncSession, task_ids: list[int]) -> dict[str, list[dict[str, Any]]]:
+    """Tasks with their roles, progress and reminders as JSON (knowledge.snapshot), to write back on undo."""
+    if not task_ids:
+        return {"tasks": [], "task_agencies": [], "task_progress": [], "outbox": []}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for key, model, column in (("tasks", Task, Task.id), ("task_agencies", TaskAgency, TaskAgency.task_id),
+                               ("task_progress", TaskProgress, TaskProgress.task_id),
+                               ("outbox", Outbox, Outbox.task_id)):
+        rows = (await session.scalars(select(model).where(column.in_(task_ids)).order_by(model.id))).all()
+        out[key] = snapshot.dump_all(rows)
+    return out
+
+
+async def restore_tasks(session: AsyncSession, snap: dict[str, list[dict[str, Any]]]) -> None:
+    """Write back tasks kept by tasks_snapshot, with their ids. Links to an agency or focal point gone since
+    (merged, removed) are left out; reminders that were waiting come back cancelled, so the planner's next
+    tick plans them for today's state, and those already sent are not sent again."""
+    await snapshot.restore(session, Task, snap["tasks"])
+    agencies = await snapshot.existing(session, Agency.id, {r["agency_id"] for k in ("task_agencies", "task_progress",
+                                                                                    "outbox") for r in snap[k]})
+    focal = await snapshot.existing(session, FocalPoint.id, {r["focal_point_id"] for r in snap["outbox"]})
+    await snapshot.restore(session, TaskAgency, [r for r in snap["task_agencies"] if r["agency_id"] in agencies])
+    await snapshot.restore(session, TaskProgress, [r for r in snap["task_progress"] if r["agency_id"] in agencies])
+    await snapshot.restore(session, Outbox, [
+        {**r, "status": CANCELLED, "last_error": UNDONE} if r["status"] in ("pending", "claimed") else r
+        for r in snap["outbox"] if r["agency_id"] in agencies and r["focal_point_id"] in focal])
+    await session.flush()
+
+
 async def delete_task(session: AsyncSession, task_id: int, by: str) -> None:
-    """Delete a task with its progress and reminders (kept in the audit row, not undoable)."""
+    """Delete a task with its progress and reminders, all kept in the audit row so /hoantac brings it back."""
     task = await _task(session, task_id)
+    kept = await tasks_snapshot(session, [task_id])
     _audit(session, by, "task.delete", f"task:{task_id}", {"plan_id": task.plan_id, "ref": task.ref,
-                                                            "text": task.text[:2000]}, None)
+                                                            "text": task.text[:2000], "snapshot": kept}, None)
     await session.delete(task)
     await session.flush()
 
 
+async def _undo_delete(session: AsyncSession, entry: AuditEntry) -> None:
+    before = entry.before or {}
+    kept = before.get("snapshot")
+    if not kept or not kept.get("tasks"):
+        raise CannotUndo("Việc này bị xóa trước khi nhật ký giữ bản sao; không khôi phục được.")
+    row = kept["tasks"][0]
+    plan = await session.get(Plan, row["plan_id"])
+    if plan is None:
+        raise CannotUndo("Kế hoạch của việc này đã bị xóa; hãy hoàn tác việc xóa kế hoạch trước.")
+    again = await session.scalar(select(Task.id).where(Task.plan_id == row["plan_id"],
+                                                       Task.fingerprint == row["fingerprint"]))
+    if again is not None:
+        raise CannotUndo(f"Kế hoạch đã có lại việc này (#{again}, có thể do nhập lại tệp); không khôi phục bản cũ.")
+    await restore_tasks(session, kept)
+
+
+# ---- what a re-import of the plan must keep (knowledge.plans.store_plan) ------------------------
+
+# An admin's edit of a task, by what it changes; a new version of the plan file keeps it unless the file
+# itself changed that part since (then the file's wins, recorded as "task.file_update").
+EDIT_GROUPS = {"task.set_deadline": "deadline", "task.edit": "text", "task.reassign": "roles",
+               "task.report_to": "report_to"}
+FILE_UPDATE = "task.file_update"
+
+
+async def hand_added(session: AsyncSession, task_ids: list[int]) -> set[int]:
+    """Which of these tasks an admin added by hand (/themviec), not taken back: a new version of the plan
+    file, which does not list them, keeps them."""
+    if not task_ids:
+        return set()
+    # Admins' rows are few: all of them are read and matched here (a plan's ids may be too many for IN).
+    targets = {f"task:{i}" for i in task_ids}
+    rows = [r for r in (await session.execute(select(AuditEntry.id, AuditEntry.target).where(
+        AuditEntry.action == "task.add"))).all() if r[1] in targets]
+    undone = await undone_ids(session) if rows else set()
+    return {int(target.split(":", 1)[1]) for i, target in rows if i not in undone}
+
+
+async def admin_edits(session: AsyncSession, task_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For each task an admin edited: per part ("deadline", "text", "roles", "report_to") the value the
+    plan file had when the admin first changed it (the `before` of the earliest edit standing since the
+    file last set that part). A re-import compares the new file with it: the same, the admin's value stays."""
+    if not task_ids:
+        return {}
+    targets = {f"task:{i}" for i in task_ids}
+    rows = [r for r in (await session.scalars(select(AuditEntry).where(
+        AuditEntry.action.in_((*EDIT_GROUPS, FILE_UPDATE))).order_by(AuditEntry.id))).all() if r.target in targets]
+    undone = await undone_ids(session) if rows else set()
+    out: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        if row.id in undone:
+            continue
+        edits = out.setdefault(int(row.target.split(":", 1)[1]), {})
+        if row.action == FILE_UPDATE:
+            for group in (row.details or {}).get("groups", []):
+                edits.pop(group, None)  # the file set it again: later edits count from here
+        else:
+            edits.setdefault(EDIT_GROUPS[row.action], row.before or {})
+    return {k: v for k, v in out.items() if v}
+
+
+def deadline_json(fields: dict[str, Any]) -> dict[str, Any]:
+    """Deadline columns as an audit row keeps them (dates as ISO text)."""
+    return {c: _iso(fields.get(c)) if isinstance(fields.get(c), date) else fields.get(c) for c in DEADLINE_COLUMNS}
+
+
+def file_update(session: AsyncSession, by: str, task_id: int, groups: list[str], before: dict[str, Any],
+                after: dict[str, Any]) -> None:
+    """A new version of the plan file changed what an admin had edited: the file's value is taken, and
+    recorded (an undo of the admin's edit is then refused: it would write back an outdated value)."""
+    _audit(session, by, FILE_UPDATE, f"task:{task_id}", before, after, groups=groups)
+
+
 UNDOABLE = ("task.done", "task.reopen", "task.extend", "task.set_deadline", "task.reassign", "task.cancel",
-            "task.report_to", "task.edit", "task.add")
+            "task.report_to", "task.edit", "task.add", "task.delete")
 
 
 async def undone_ids(session: AsyncSession, target: str | None = None) -> set[int]:
@@ -390,7 +495,12 @@ async def last_undoable(session: AsyncSession, by: str, actions: tuple[str, ...]
     done_ids = await undone_ids(session)
     rows = (await session.scalars(select(AuditEntry).where(AuditEntry.actor == by, AuditEntry.action.in_(actions))
                                   .order_by(AuditEntry.id.desc()).limit(50))).all()
-    return next((r for r in rows if r.id not in done_ids), None)
+    return next((r for r in rows if r.id not in done_ids and not _no_change(r)), None)
+
+
+def _no_change(row: AuditEntry) -> bool:
+    """A file sent again unchanged is recorded, but changed nothing to take back."""
+    return row.action == "import" and (row.details or {}).get("status") == "unchanged"
 
 
 async def later_changes(session: AsyncSession, entry: AuditEntry, actions: tuple[str, ...]) -> bool:
@@ -403,10 +513,19 @@ async def later_changes(session: AsyncSession, entry: AuditEntry, actions: tuple
 async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
     """Write back the value before `entry`'s change (one audit row "task.undo"). CannotUndo when a
     later change to the same task depends on it, or the task is gone."""
-    if await later_changes(session, entry, (*UNDOABLE, "task.delete")):
+    if await later_changes(session, entry, (FILE_UPDATE,)):
+        raise CannotUndo("Sau thay đổi này, bản mới của tệp kế hoạch đã đặt lại phần đó; hoàn tác sẽ ghi lại giá trị "
+                         "cũ nên không làm. Hãy sửa trực tiếp nếu cần.")
+    if await later_changes(session, entry, UNDOABLE):
         raise CannotUndo("Sau thay đổi này đã có thay đổi khác trên cùng nhiệm vụ; hãy hoàn tác thay đổi sau trước, "
                          "hoặc sửa trực tiếp.")
     task_id = int(entry.target.split(":", 1)[1])
+    if entry.action == "task.delete":
+        await _undo_delete(session, entry)
+        _audit(session, by, "task.undo", entry.target, None, {"task_id": task_id}, undid=entry.id,
+               action_undone=entry.action)
+        await session.flush()
+        return
     task = await session.get(Task, task_id)
     if task is None:
         raise CannotUndo("Nhiệm vụ này đã bị xóa.")
@@ -415,7 +534,7 @@ async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
     if action in ("task.done", "task.extend"):
         ids = after.get("progress_ids") or ([after["progress_id"]] if after.get("progress_id") else [])
         await session.execute(delete(TaskProgress).where(TaskProgress.id.in_(ids)))
-        await cancel_pending(session, task_id, reason="đã hoàn tác")
+        await cancel_pending(session, task_id, reason=UNDONE)
     elif action == "task.reopen":
         task.status = before.get("status", task.status)
         for p in before.get("done", []):
@@ -423,12 +542,12 @@ async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
                                      occurrence=date.fromisoformat(p["occurrence"]) if p.get("occurrence") else None,
                                      new_due=date.fromisoformat(p["new_due"]) if p.get("new_due") else None,
                                      note=p.get("note") or ""))
-        await cancel_pending(session, task_id, reason="đã hoàn tác")
+        await cancel_pending(session, task_id, reason=UNDONE)
     elif action == "task.set_deadline":
         for c in DEADLINE_COLUMNS:
             value = before.get(c)
             setattr(task, c, date.fromisoformat(value) if c == "deadline_due" and value else value)
-        await cancel_pending(session, task_id, reason="đã hoàn tác")
+        await cancel_pending(session, task_id, reason=UNDONE)
     elif action in ("task.reassign", "task.report_to"):
         base = {"lead": 0, "coordinator": 100, "report_to": 200}
         for role, agencies in before.items():
@@ -436,7 +555,7 @@ async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
             for n, a in enumerate(agencies):
                 session.add(TaskAgency(task_id=task_id, agency_id=a["agency_id"], role=role, written=a["written"],
                                        position=a.get("position", base.get(role, 0) + n)))
-        await cancel_pending(session, task_id, reason="đã hoàn tác")
+        await cancel_pending(session, task_id, reason=UNDONE)
     elif action == "task.cancel":
         task.status = before.get("status", OPEN)
     elif action == "task.edit":

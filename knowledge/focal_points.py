@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.agencies import Registry
+from knowledge.changes import CannotUndo, later_changes
 from knowledge.models import AuditEntry, FocalPoint, Outbox, RegistrationCode
 from knowledge.text import nfc
 
@@ -79,9 +80,11 @@ async def approve(session: AsyncSession, focal_id: int, by: str) -> FocalPoint |
     row = await session.get(FocalPoint, focal_id)
     if row is None:
         return None
+    before = row.status
     row.status = APPROVED
     row.approved_by = by
-    session.add(AuditEntry(actor=by, action="focal.approve", target=f"focal:{row.id}"))
+    session.add(AuditEntry(actor=by, action="focal.approve", target=f"focal:{row.id}", before={"status": before},
+                           after={"status": APPROVED}))
     await session.flush()
     return row
 
@@ -91,8 +94,10 @@ async def remove(session: AsyncSession, focal_id: int, by: str, action: str = "f
     row = await session.get(FocalPoint, focal_id)
     if row is None:
         return None
+    before = row.status
     row.status = REMOVED
-    session.add(AuditEntry(actor=by, action=action, target=f"focal:{row.id}"))
+    session.add(AuditEntry(actor=by, action=action, target=f"focal:{row.id}", before={"status": before},
+                           after={"status": REMOVED}))
     await session.flush()
     return row
 
@@ -326,3 +331,37 @@ async def get_by_chat(session: AsyncSession, channel: str, chat_id: str | int) -
         .order_by(FocalPoint.id)
     )
     return list((await session.scalars(q)).all())
+
+
+UNDOABLE = ("focal.approve", "focal.remove", "focal.reject")
+LATER = (*UNDOABLE, "focal.add", "focal.unreachable", "focal.reachable", "focal.link")
+
+
+async def undo(session: AsyncSession, entry: AuditEntry, by: str) -> None:
+    """Put a focal point back in the state before an admin approved, rejected or removed it (its reminders
+    come back with the planner's next tick). CannotUndo when its state changed again since."""
+    if await later_changes(session, entry, LATER):
+        raise CannotUndo("Sau thay đổi này trạng thái của cán bộ đầu mối đã thay đổi tiếp (đăng ký lại, chặn bot...); "
+                         "hãy xem /daumoi và sửa trực tiếp.")
+    before = (entry.before or {}).get("status")
+    row = await session.get(FocalPoint, int(entry.target.split(":", 1)[1]))
+    if row is None or before is None:
+        raise CannotUndo("Thay đổi này được ghi trước khi nhật ký giữ trạng thái cũ; hãy sửa trực tiếp bằng /daumoi.")
+    row.status = before
+    session.add(AuditEntry(actor=by, action="focal.undo", target=entry.target, before=entry.after,
+                           after=entry.before, details={"undid": entry.id, "action_undone": entry.action}))
+    await session.flush()
+
+
+async def undo_code(session: AsyncSession, entry: AuditEntry, by: str) -> None:
+    """Take back a registration code not used yet (nobody can register with it any more)."""
+    code = (entry.details or {}).get("code", "")
+    row = await session.get(RegistrationCode, code)
+    if row is None:
+        raise CannotUndo("Mã này không còn trong kho.")
+    if row.used_by is not None:
+        raise CannotUndo(f"Mã {code} đã được dùng để đăng ký; muốn bỏ người đăng ký thì gỡ bằng /daumoi.")
+    await session.delete(row)
+    session.add(AuditEntry(actor=by, action="code.undo", target=entry.target, details={
+        "undid": entry.id, "action_undone": entry.action, "code": code}))
+    await session.flush()

@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from knowledge import changes
 from knowledge.agencies import AgencyInfo, Registry, agency_key, ensure_agency
 from knowledge.db import RACE_BACKOFF_S, RACE_RETRIES, Database, lost_race
 from knowledge.importer import (
@@ -58,6 +59,9 @@ class ImportResult:
     removed: int = 0
     kept: int = 0
     task_ids: list[int] = field(default_factory=list)
+    hand_kept: list[str] = field(default_factory=list)  # refs of tasks an admin added by hand, kept
+    admin_kept: list[str] = field(default_factory=list)  # "II.1 (hạn)": an admin's edit the file left alone
+    admin_overridden: list[str] = field(default_factory=list)  # an admin's edit the new file changed
 
     def summary_vi(self) -> str:
         n = len(self.parsed.tasks)
@@ -379,8 +383,8 @@ async def _insert_new(s: AsyncSession, parsed: ParsedPlan, identity: str, wanted
         await s.execute(insert(_TASK_AGENCIES), links)
     await s.execute(insert(AuditEntry).values(
         actor=actor, action="import", target=identity[:200],
-        details={"file": source_name, "status": "new", "tasks": len(ids), "added": len(ids), "changed": 0,
-                 "removed": 0}))
+        details={"file": source_name, "status": "new", "plan_id": plan_id, "tasks": len(ids), "added": len(ids),
+                 "changed": 0, "removed": 0}))
     return ImportResult(parsed, identity, "new", plan_id, added=len(ids), task_ids=ids)
 
 
@@ -392,6 +396,12 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
     by another writer makes the insert fail on the unique identity, and nothing is written).
     """
     identity = plan_identity(parsed)
+    if not assume_new and s.get_bind().dialect.name == "postgresql":
+        # An admin changing one of the plan's tasks now (knowledge.changes.claim holds its row): wait for that
+        # change and read it as committed, so the admin's edit is weighed below, never overwritten unseen.
+        keys = [identity, *([legacy] if (legacy := legacy_identity(parsed)) else [])]
+        await s.execute(select(Task.id).join(Plan, Task.plan_id == Plan.id).where(Plan.identity.in_(keys))
+                        .order_by(Task.id).with_for_update(of=Task))
     plan = None if assume_new else await _find_plan(s, parsed, identity)
     if plan is not None and plan.content_hash == content_hash:
         result = ImportResult(parsed, identity, "unchanged", plan.id, kept=len(plan.tasks),
@@ -417,18 +427,21 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
     plan.source_name = source_name[:400]
     plan.content_hash = content_hash
 
+    old_ids = [t.id for t in plan.tasks]
+    hand = await changes.hand_added(s, old_ids)
+    edits = await changes.admin_edits(s, old_ids)
     old_by_fp = {t.fingerprint: t for t in plan.tasks}
     matched: dict[int, Task] = {}
     for i, (_t, fp, _links) in enumerate(wanted):
         if fp in old_by_fp:
             matched[i] = old_by_fp.pop(fp)
-    # A reworded task: same ref, similar text.
+    # A reworded task: same ref, similar text (never a task added by hand: the file does not know it).
     for i, (t, _fp, _links) in enumerate(wanted):
         if i in matched:
             continue
         best, best_score = None, 0.0
         for old in old_by_fp.values():
-            if old.ref != t.ref:
+            if old.ref != t.ref or old.id in hand:
                 continue
             score = fuzz.ratio(fold_fast(old.text), fold_fast(t.text))
             if score >= SIMILAR and score > best_score:
@@ -448,20 +461,28 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
                              enumerate(links)]
             result.added += 1
         else:
+            links = _keep_admin_edits(s, task, fields, links, edits.get(task.id, {}), result, actor)
             before = (task.ref, task.text, task.deadline_kind, task.deadline_due, task.deadline_month,
-                      task.deadline_day, [(ta.agency_id, ta.role, ta.written) for ta in task.agencies])
+                      task.deadline_day, sorted((ta.agency_id, ta.role, ta.written) for ta in task.agencies))
             for k, v in fields.items():
                 setattr(task, k, v)
             after = (task.ref, task.text, task.deadline_kind, task.deadline_due, task.deadline_month,
-                     task.deadline_day, links)
+                     task.deadline_day, sorted(links))
             if before != after:
                 result.changed += 1
-                if before[-1] != links:
+                task.version = (task.version or 0) + 1  # a card shown before this import is out of date
+                if before[-1] != after[-1]:
                     task.agencies = [TaskAgency(agency_id=a, role=r, written=w, position=n) for n, (a, r, w) in
                                      enumerate(links)]
             else:
                 result.kept += 1
         keep.append(task)
+    # Tasks an admin added by hand stay, after the file's (their ids, progress and reminders with them).
+    for old in sorted((t for t in old_by_fp.values() if t.id in hand), key=lambda t: t.position):
+        del old_by_fp[old.fingerprint]
+        old.position = len(keep)
+        keep.append(old)
+        result.hand_kept.append(old.ref or f"#{old.id}")
     result.removed = len(old_by_fp)
     # Positions are rewritten first so the unique fingerprints never clash mid-flush.
     for old in old_by_fp.values():
@@ -473,10 +494,61 @@ async def store_plan(s: AsyncSession, registry: Registry, parsed: ParsedPlan, *,
     result.plan_id = plan.id
     result.task_ids = [t.id for t in keep]
     s.add(AuditEntry(actor=actor, action="import", target=identity[:200],
-                     details={"file": source_name, "status": status, "tasks": len(keep), "added": result.added,
-                              "changed": result.changed, "removed": result.removed}))
+                     details={"file": source_name, "status": status, "plan_id": plan.id, "tasks": len(keep),
+                              "added": result.added,
+                              "changed": result.changed, "removed": result.removed,
+                              "hand_kept": len(result.hand_kept)}))
     await s.flush()
     return result
+
+
+_GROUP_VI = {"deadline": "hạn", "text": "nội dung", "roles": "chủ trì, phối hợp", "report_to": "báo cáo về"}
+_EDIT_ROLES = {"roles": ("lead", "coordinator"), "report_to": ("report_to",)}
+
+
+def _keep_admin_edits(s: AsyncSession, task: Task, fields: dict[str, Any], links: list[tuple[int, str, str]],
+                      edits: dict[str, Any], result: ImportResult,
+                      actor: str) -> list[tuple[int, str, str]]:
+    """A stored task an admin edited, met again in a new version of its file: each edited part (deadline,
+    text, roles, report-to) keeps the admin's value when the file still says what it said when the admin
+    changed it; when the file changed that part too, the file's value is taken, recorded and reported.
+    Updates `fields` in place; returns the task's agency links to store."""
+    kept: list[str] = []
+    for group, baseline in edits.items():
+        if group == "deadline":
+            file_value = changes.deadline_json(fields)
+            current = changes.deadline_json({c: getattr(task, c) for c in changes.DEADLINE_COLUMNS})
+            if file_value == baseline:
+                fields.update({c: getattr(task, c) for c in changes.DEADLINE_COLUMNS})
+                kept.append(group)
+            elif file_value != current:
+                changes.file_update(s, actor, task.id, [group], current, file_value)
+                result.admin_overridden.append(
+                    f"{task.ref}: hạn quản trị viên đặt “{task.deadline_text or 'không ghi'}” → theo tệp mới "
+                    f"“{fields.get('deadline_text') or 'không ghi'}”")
+        elif group == "text":
+            if fields["text"] == baseline.get("text"):
+                fields["text"] = task.text
+                kept.append(group)
+            elif fields["text"] != task.text:
+                changes.file_update(s, actor, task.id, [group], {"text": task.text}, {"text": fields["text"]})
+                result.admin_overridden.append(f"{task.ref}: nội dung quản trị viên sửa → theo tệp mới")
+        else:
+            roles = _EDIT_ROLES[group]
+            file_roles = {r: [[a, w] for a, role, w in links if role == r] for r in roles}
+            was = {r: [[x["agency_id"], x["written"]] for x in baseline.get(r, [])] for r in roles}
+            ours = sorted(((ta.position, ta.id), (ta.agency_id, ta.role, ta.written)) for ta in task.agencies
+                          if ta.role in roles)
+            if file_roles == was:
+                links = [x for x in links if x[1] not in roles] + [x for _, x in ours]
+                kept.append(group)
+            elif sorted(tuple(x) for r in roles for x in file_roles[r]) != sorted((a, w) for _, (a, _r, w) in ours):
+                changes.file_update(s, actor, task.id, [group], {r: [list(x) for _, x in ours if x[1] == r]
+                                                                for r in roles}, file_roles)
+                result.admin_overridden.append(f"{task.ref}: {_GROUP_VI[group]} quản trị viên đặt → theo tệp mới")
+    if kept:
+        result.admin_kept.append(f"{task.ref} ({', '.join(_GROUP_VI[g] for g in kept)})")
+    return links
 
 
 class _HasDb(Protocol):

@@ -88,6 +88,12 @@ class Preview:
         parts += [f"Sửa {c}" for c in self.changed[:MAX_CHANGES]]
         if len(self.changed) > MAX_CHANGES:
             parts.append(f"… và {len(self.changed) - MAX_CHANGES} việc sửa khác.")
+        if r.hand_kept:
+            parts.append(f"Giữ việc thêm tay: {_refs(r.hand_kept)}")
+        if r.admin_kept:
+            parts.append(f"Giữ thay đổi của quản trị viên: {', '.join(r.admin_kept[:MAX_REFS])}"
+                         + (f", … (+{len(r.admin_kept) - MAX_REFS})" if len(r.admin_kept) > MAX_REFS else ""))
+        parts += [f"⚠️ {c}" for c in r.admin_overridden[:MAX_CHANGES]]
         return "\n".join(parts)
 
 
@@ -135,18 +141,21 @@ async def dry_run(db: Database, data: bytes, name: str, actor: str, max_bytes: i
                                            (t.deadline_text or "")) for t in old_tasks}
     new = {t.ref or f"#{i}": (" ".join(t.text.split()), list(t.lead), t.deadline.text if t.deadline else "")
            for i, t in enumerate(result.parsed.tasks)}
+    kept = {k.split(" (", 1)[0]: k for k in result.admin_kept}  # the admin's value stays: not a change
+    overridden = {c.split(":", 1)[0] for c in result.admin_overridden}  # said apart, with the admin's value
     preview.added = [r for r in new if r not in old]
-    preview.removed = [r for r in old if r not in new]
+    preview.removed = [r for r in old if r not in new and r not in result.hand_kept]
     for ref in new:
         if ref not in old or new[ref] == old[ref]:
             continue
         (t_old, l_old, d_old), (t_new, l_new, d_new) = old[ref], new[ref]
         what = []
-        if d_old != d_new:
+        if d_old != d_new and "hạn" not in kept.get(ref, "") and ref not in overridden:
             what.append(f"hạn “{d_old or 'không ghi'}” → “{d_new or 'không ghi'}”")
-        if l_old != l_new:
+        if l_old != l_new and "chủ trì" not in kept.get(ref, ""):
             what.append(f"chủ trì {', '.join(l_old) or '—'} → {', '.join(l_new) or '—'}")
-        if t_old != t_new:
+        if t_old != t_new and "nội dung" not in kept.get(ref, ""):
             what.append("nội dung")
-        preview.changed.append(f"{ref}: {'; '.join(what)}")
+        if what:
+            preview.changed.append(f"{ref}: {'; '.join(what)}")
     return preview

@@ -17,7 +17,17 @@ from handlers.commands import COMMANDS, Audience
 from knowledge import focal_points
 from knowledge.agencies import Registry
 from knowledge.db import Database
-from knowledge.models import Agency, AgencyAlias, AuditEntry, FocalPoint, Outbox, Plan, Task, TaskAgency
+from knowledge.models import (
+    Agency,
+    AgencyAlias,
+    AuditEntry,
+    FocalPoint,
+    Outbox,
+    Plan,
+    Task,
+    TaskAgency,
+    TaskProgress,
+)
 from knowledge.plans import import_file
 from scheduler import planner
 
@@ -266,8 +276,151 @@ async def test_undo_of_plan_and_agency_changes(ctx: AppContext) -> None:
     async with ctx.db.session() as s:
         assert await s.scalar(select(Plan.archived_at)) is None
     assert "chưa có thay đổi nào" in await one(ctx, "/hoantac")
-    # A merge is kept: its undo is refused and says why.
+
+
+async def _plan_state(db: Database) -> tuple[object, ...]:
+    async with db.session() as s:
+        plans = sorted((p.id, p.identity, p.number, p.issued_on, p.title, p.monitor_agency_id, p.content_hash)
+                       for p in (await s.scalars(select(Plan))).all())
+        tasks = sorted((t.id, t.plan_id, t.position, t.ref, t.text, t.deadline_due, t.status, t.fingerprint)
+                       for t in (await s.scalars(select(Task))).all())
+        roles = sorted((r.id, r.task_id, r.agency_id, r.role, r.written) for r in (await s.scalars(
+            select(TaskAgency))).all())
+        progress = sorted((p.id, p.task_id, p.agency_id, p.status, p.by) for p in (await s.scalars(
+            select(TaskProgress))).all())
+        outbox = sorted((o.id, o.task_id, o.focal_point_id, o.offset_key, o.status) for o in (await s.scalars(
+            select(Outbox))).all())
+    return plans, tasks, roles, progress, outbox
+
+
+async def test_undo_brings_a_deleted_plan_back_with_ids_progress_and_reminders(ctx: AppContext) -> None:
+    await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt")
+    async with ctx.db.session() as s:
+        await focal_points.add(s, await agency(ctx.db, "Sở Tài chính"), "telegram", "501", approved_by="t")
+        await s.commit()
+    await say(ctx, "/xong KH 130 II.2 20/11/2026")
+    async with ctx.db.session() as s:
+        await planner.run_planner(s, datetime(2026, 12, 20, 1, tzinfo=UTC), 8)
+        await s.commit()
+    before = await _plan_state(ctx.db)
+    assert before[3] and before[4]  # progress and reminders to bring back
+    await say(ctx, "/kehoach xoa 130")
+    assert (await one(ctx, "có")).startswith("Đã xóa Kế hoạch 130/KH-UBND")
+    assert await count(ctx.db, Plan) == 0 and await count(ctx.db, Outbox) == 0
+    undone = await one(ctx, "/hoantac")
+    assert undone.startswith("↩️ Đã hoàn tác") and "xóa kế hoạch" in undone
+    after = await _plan_state(ctx.db)
+    assert after[:4] == before[:4]
+    # Reminders come back (pending ones as cancelled, for the planner to revive): none sent twice.
+    assert [o[:4] for o in after[4]] == [o[:4] for o in before[4]]
+    async with ctx.db.session() as s:
+        await planner.run_planner(s, datetime(2026, 12, 20, 1, tzinfo=UTC), 8)
+        await s.commit()
+    assert await _plan_state(ctx.db) == before
+    assert "4 nhiệm vụ" in (await say(ctx, "/kehoach"))[0].text
+
+
+async def test_undo_of_a_merge_splits_the_two_agencies_again(ctx: AppContext) -> None:
+    await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt")
+    await say(ctx, "/coquan them Ban quản lý khu công nghiệp Phước Nam")
+    gone = await agency(ctx.db, "Ban quản lý khu công nghiệp Phước Nam")
+    await say(ctx, "/coquan tenkhac BQL KCN Phước Nam => Ban quản lý khu công nghiệp Phước Nam")
+    industry = await agency(ctx.db, "Sở Công Thương")
+    async with ctx.db.session() as s:
+        await focal_points.add(s, gone, "telegram", "601", approved_by="t")
+        await focal_points.add(s, gone, "telegram", "602", approved_by="t")
+        await focal_points.add(s, industry, "telegram", "602", approved_by="t")  # one person on both
+        t = await s.scalar(select(Task).order_by(Task.position.desc()).limit(1))
+        assert t is not None
+        s.add(TaskAgency(task_id=t.id, agency_id=gone, role="lead", written="BQL KCN Phước Nam", position=0))
+        await s.commit()
+    links = await _links(ctx.db)
+    focal = await _focal(ctx.db)
+    assert "Đã gộp" in await one(ctx, "/coquan gop Ban quản lý khu công nghiệp Phước Nam => Sở Công Thương")
+    assert await agency(ctx.db, "BQL KCN Phước Nam") == industry
+    undone = await one(ctx, "/hoantac")
+    assert undone.startswith("↩️ Đã hoàn tác") and "gộp cơ quan" in undone
+    assert await agency(ctx.db, "Ban quản lý khu công nghiệp Phước Nam") == gone  # the same id
+    assert await agency(ctx.db, "BQL KCN Phước Nam") == gone  # its alias went back with it
+    assert await _links(ctx.db) == links and await _focal(ctx.db) == focal
+    assert "tên gọi khác" in await one(ctx, "/hoantac")  # then the changes before it
+
+
+async def test_a_merge_is_not_undone_over_a_later_change(ctx: AppContext) -> None:
     await say(ctx, "/coquan them Ban quản lý khu công nghiệp Phước Nam")
     assert "Đã gộp" in await one(ctx, "/coquan gop Ban quản lý khu công nghiệp Phước Nam => Sở Công Thương")
+    await say(ctx, "/quantri them 777")
+    alias = await router.handle(ctx, said("777", "/coquan tenkhac Ngành công thương tỉnh nhà => Sở Công Thương"))
+    assert "Đã thêm tên gọi khác" in alias[0].text
+    assert "thêm quản trị viên" in await one(ctx, "/hoantac")
+    refused = await one(ctx, "/hoantac")  # the other admin's alias of Sở Công Thương came after the merge
+    assert refused.startswith("Không hoàn tác được") and "gộp cơ quan" in refused
+    assert await agency(ctx.db, "Ban quản lý khu công nghiệp Phước Nam") == await agency(ctx.db, "Sở Công Thương")
+
+
+async def _links(db: Database) -> list[tuple[object, ...]]:
+    async with db.session() as s:
+        return sorted((r.id, r.task_id, r.agency_id, r.role) for r in (await s.scalars(select(TaskAgency))).all())
+
+
+async def _focal(db: Database) -> list[tuple[object, ...]]:
+    async with db.session() as s:
+        return sorted((f.id, f.agency_id, f.chat_id, f.status) for f in (await s.scalars(select(FocalPoint))).all())
+
+
+async def test_undo_of_admin_added_and_removed(ctx: AppContext) -> None:
+    await say(ctx, "/quantri them 777 Nguyễn Văn D")
+    assert "thêm quản trị viên" in await one(ctx, "/hoantac")
+    assert "Chỉ quản trị viên" in await one(ctx, "/kehoach", "777")
+    await say(ctx, "/quantri them 778")
+    await say(ctx, "/quantri bot 778")
+    await one(ctx, "có")
+    assert "bớt quản trị viên" in await one(ctx, "/hoantac")
+    assert (await one(ctx, "/kehoach", "778")).startswith("Chưa có kế hoạch")  # an admin again
+
+
+async def test_undo_of_a_focal_point_removed_and_of_a_plan_imported_in_chat(ctx: AppContext) -> None:
+    finance = await agency(ctx.db, "Sở Tài chính")
+    async with ctx.db.session() as s:
+        fp = await focal_points.add(s, finance, "telegram", "501", name="Trần Thị B", approved_by="t")
+        await s.commit()
+        fp_id = fp.id
+    await press(ctx, f"dm:rmok:{fp_id}")
+    async with ctx.db.session() as s:
+        assert (await s.get(FocalPoint, fp_id)).status == "removed"  # type: ignore[union-attr]
+    assert "gỡ đầu mối" in await one(ctx, "/hoantac")
+    async with ctx.db.session() as s:
+        assert (await s.get(FocalPoint, fp_id)).status == "approved"  # type: ignore[union-attr]
+
+    # A plan stored from chat ("Lưu" under the preview): undo takes it out again, unless changed since.
+    await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt", actor=f"telegram:{ADMIN}")
+    assert "nhập kế hoạch" in await one(ctx, "/hoantac")
+    assert await count(ctx.db, Plan) == 0 and await count(ctx.db, Task) == 0
+    await import_file(ctx.db, PLAN.read_bytes(), "kh130.txt", actor=f"telegram:{ADMIN}")
+    await say(ctx, "/quantri them 777")
+    await router.handle(ctx, said("777", "/doihan KH 130 II.1 25/12/2026"))
+    assert "thêm quản trị viên" in await one(ctx, "/hoantac")
     refused = await one(ctx, "/hoantac")
-    assert refused.startswith("Không hoàn tác được") and "Gộp cơ quan không hoàn tác được" in refused
+    assert refused.startswith("Không hoàn tác được") and "đã được thay đổi" in refused
+    assert await count(ctx.db, Plan) == 1
+    # A new version of a stored plan is not taken back by undo: the older file is sent again instead.
+    newer = PLAN.read_text(encoding="utf-8").replace("trước ngày 15/01/2027", "trước ngày 20/01/2027")
+    await import_file(ctx.db, newer.encode(), "kh130.txt", actor=f"telegram:{ADMIN}")
+    await import_file(ctx.db, newer.encode(), "kh130.txt", actor=f"telegram:{ADMIN}")  # the same again: no change
+    refused = await one(ctx, "/hoantac")
+    assert refused.startswith("Không hoàn tác được") and "gửi lại tệp bản trước" in refused
+
+
+async def test_undo_of_a_registration_code(ctx: AppContext) -> None:
+    from knowledge.models import RegistrationCode
+
+    await say(ctx, "/taoma Sở Tài chính")
+    assert await count(ctx.db, RegistrationCode) == 1
+    assert "tạo mã đăng ký" in await one(ctx, "/hoantac")
+    assert await count(ctx.db, RegistrationCode) == 0
+    await say(ctx, "/taoma Sở Tài chính")
+    async with ctx.db.session() as s:
+        code = await s.scalar(select(RegistrationCode.code))
+    await router.handle(ctx, said("501", f"/start {code}"))
+    refused = await one(ctx, "/hoantac")
+    assert refused.startswith("Không hoàn tác được") and "đã được dùng" in refused

@@ -242,3 +242,23 @@ async def test_photos_an_admin_is_told_a_user_is_answered(ctx: AppContext, tg: F
     [answer] = await tg.wait_for_messages(1, chat_id=USER)
     assert "quản trị viên" not in answer["text"]  # a user's caption is a question, as before
     assert not any(m == "getFile" for m, _ in tg.requests)
+
+
+@pytest.mark.usefixtures("bot")
+async def test_admin_added_in_chat_gets_the_admin_menu_at_once(ctx: AppContext, tg: FakeTelegram) -> None:
+    """No restart needed: the new admin's chat gets the admin menu (setMyCommands, scope chat) as soon as
+    they are added, and loses it when removed."""
+    new_admin = 902
+    scope = tg.scope_key({"type": "chat", "chat_id": new_admin})
+    assert scope not in tg.scoped_commands
+    tg.queue_message(ADMIN, f"/quantri them {new_admin} Chị Lan")
+    [added] = await tg.wait_for_messages(1, chat_id=ADMIN)
+    assert added["text"].startswith(f"Đã thêm quản trị viên telegram:{new_admin}")
+    menu = {c["command"] for c in tg.scoped_commands.get(scope, [])}
+    assert {"hoantac", "doihan", "quantri"} <= menu
+    tg.queue_message(ADMIN, f"/quantri bot {new_admin}")
+    [ask] = (await tg.wait_for_messages(2, chat_id=ADMIN))[1:]
+    tg.queue_callback(ADMIN, buttons(ask)["Bớt"])
+    [removed] = (await tg.wait_for_messages(3, chat_id=ADMIN))[2:]
+    assert removed["text"].startswith(f"Đã bớt quản trị viên telegram:{new_admin}")
+    assert scope not in tg.scoped_commands

@@ -141,8 +141,10 @@ class TelegramChannel:
         self.bot_id = 0
         self._connected = False  # getMe answered (for /healthz)
         self.last_poll: float | None = None  # time.time() of the last getUpdates asked or answered
+        self._menu_admins: set[int] = set()  # Telegram user ids whose chat has the admin menu
         edge.add(self)
         edge.replays(CHANNEL, self.replay)
+        edge.watch_admins(self.follow_admins)
 
     @classmethod
     def from_settings(cls, edge: Edge, settings: Settings) -> TelegramChannel | None:
@@ -192,15 +194,26 @@ class TelegramChannel:
             await application.bot.set_my_commands(bot_commands(Audience.REGISTERED))
         except TelegramError:
             log.exception("setMyCommands failed; the bot runs without its command menu")
-        for admin in sorted(self.ctx.admins):
-            channel, _, user_id = admin.partition(":")
-            if channel != CHANNEL or not user_id.lstrip("-").isdigit():
-                continue
+        await self.follow_admins(self.ctx.admins)
+
+    async def follow_admins(self, admins: frozenset[str]) -> None:
+        """Each Telegram admin's own chat gets the admin menu, at start and as soon as they are added in
+        chat; a removed admin's chat goes back to everyone's menu."""
+        wanted = {int(user_id) for channel, _, user_id in (a.partition(":") for a in admins)
+                  if channel == CHANNEL and user_id.lstrip("-").isdigit()}
+        bot = self.application.bot
+        for user_id in sorted(wanted - self._menu_admins):
             try:  # an admin who never wrote to the bot has no chat yet: the default menu then
-                await application.bot.set_my_commands(bot_commands(Audience.ADMIN),
-                                                      scope=BotCommandScopeChat(int(user_id)))
+                await bot.set_my_commands(bot_commands(Audience.ADMIN), scope=BotCommandScopeChat(user_id))
+                self._menu_admins.add(user_id)
             except TelegramError as e:
-                log.warning("admin menu for %s not set: %s", admin, e)
+                log.warning("admin menu for telegram:%s not set: %s", user_id, e)
+        for user_id in sorted(self._menu_admins - wanted):
+            try:
+                await bot.delete_my_commands(scope=BotCommandScopeChat(user_id))
+                self._menu_admins.discard(user_id)
+            except TelegramError as e:
+                log.warning("admin menu for telegram:%s not removed: %s", user_id, e)
 
     async def start(self) -> None:
         """Connect (getMe), set the menus, then poll or set the webhook. Returns once running."""
