@@ -694,9 +694,7 @@ async def test_downloads_open_and_match_the_store(ctx: AppContext, tg: FakeTeleg
     assert (width, height) == (chart["width"], chart["height"]) and width > 0 and height > 0
 
 
-# ---- being fixed on the admfix branch: flip these at merge ----------------------------------------
-
-ADMFIX = "admfix branch"
+# ---- undo of deletions and merges, hand-added tasks across re-import, the admin menu at once ----
 
 
 async def _task_back(db: Database) -> bool:
@@ -707,7 +705,6 @@ async def _dup_back(db: Database) -> bool:
     return await agency_row(db, "Ban quản lý dự án Phước Dinh") is not None
 
 
-@pytest.mark.xfail(reason=ADMFIX, strict=True)
 @pytest.mark.usefixtures("bot")
 async def test_undo_of_a_deleted_task_and_a_merge(ctx: AppContext, tg: FakeTelegram) -> None:
     ids = await setup_store(ctx, tg)
@@ -721,7 +718,6 @@ async def test_undo_of_a_deleted_task_and_a_merge(ctx: AppContext, tg: FakeTeleg
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.xfail(reason=ADMFIX, strict=True)
 @pytest.mark.usefixtures("bot")
 async def test_a_task_added_by_hand_survives_a_new_version_of_the_plan(ctx: AppContext, tg: FakeTelegram) -> None:
     ids = await setup_store(ctx, tg)
@@ -738,7 +734,6 @@ async def test_a_task_added_by_hand_survives_a_new_version_of_the_plan(ctx: AppC
     assert (await task_by_ref(ctx.db, "II.2") or Task()).deadline_due == date(2027, 2, 28)
 
 
-@pytest.mark.xfail(reason=ADMFIX, strict=True)
 @pytest.mark.usefixtures("bot")
 async def test_an_admin_added_in_chat_gets_the_admin_menu(ctx: AppContext, tg: FakeTelegram) -> None:
     ids = await setup_store(ctx, tg)
