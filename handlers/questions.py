@@ -655,7 +655,10 @@ def _agency_filter(idx: Index, p: Parsed, today: date) -> tuple[set[int] | None,
     return _mine_filter(idx, [aid], today), f" của {_agency_label(idx, aid, today)}"
 
 
-_LIST_WORDS = wordset("viec nhiem vu cong lam co han den sap het nhung gi nao can phai tinh")
+# Words of a list question that say which list, not which task ("còn việc nào đã trễ rồi", "mốc nào",
+# "trong vòng 12 tháng tới"): a topic filter made of them would empty every list.
+_LIST_WORDS = wordset("viec nhiem vu cong lam co han den sap het nhung gi nao can phai tinh "
+                      "con roi moc tre vong toi nua chua xong dot ky")
 
 
 async def _window(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: list[int] | None = None) -> Answer:
@@ -697,7 +700,10 @@ def _narrow(idx: Index, p: Parsed, today: date, mine: list[int] | None,
     Returns (how many, the first MAX_TASKS of them in order, " của <agency>", " về “<topic>”").
     Set operations keep this fast when tens of thousands of tasks are overdue."""
     allowed, whose = _agency_filter(idx, p, today) if mine is None else (_mine_filter(idx, mine, today), "")
-    words = [t.text for t in p.seq if t is not None and not t.name and t.text not in _LIST_WORDS
+    if p.plan_ids:  # "KH 3021 còn việc nào quá hạn": that plan's tasks only
+        in_plans = {idx.by_id[t] for pid in dict.fromkeys(p.plan_ids) for t in idx.plans[pid].task_ids}
+        allowed = in_plans if allowed is None else allowed & in_plans
+    words = [t.text for t in p.seq if t is not None and not t.name and not {t.text, t.typed} & _LIST_WORDS
              and t.text not in GENERIC and not t.text.isdigit()]
     about = f" về “{p.topic}”" if words and p.topic else ""
     if allowed is None and not words:

@@ -166,6 +166,7 @@ class Term:
     distinct: bool  # a topic word: an answer must match most of these
     name: bool = False  # part of an agency or plan name found in the question
     accent: str = ""  # accent_key of the word as typed, when the user typed accents ("han|\u0300" for "Hàn")
+    typed: str = ""  # the word as typed (folded) when `text` is a correction of it ("vong" read as "vung")
 
 
 @dataclass
