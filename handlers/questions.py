@@ -30,6 +30,7 @@ from knowledge.labels import WEEKDAYS
 from knowledge.queries import TaskDoc, chat_agencies, task_progress
 from knowledge.search import STOP, Hit, Index, get_index, wordset
 from knowledge.text import fold
+from knowledge.vocabulary import provinces
 
 PAGE = 8  # list items a message shows (a phone screen); the rest follow on "xem tiếp"
 URGENT_FIRST = ", việc có hạn và quá hạn trước"  # how a long agency list says its order
@@ -257,8 +258,8 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
     if plan_ids:
         only = {idx.by_id[t] for pid in plan_ids for t in idx.plans[pid].task_ids}
     hits = idx.search(p.seq, only=only)
-    if only is not None and not any(_accept(p, h) for h in hits):
-        hits = idx.search(p.seq)
+    if only is not None and not any(_accept(p, h) for h in hits) and _strong_lead(idx, hits) is None:
+        hits = idx.search(p.seq)  # the plan named holds no task on the topic: look everywhere
     # Judged on the topic alone, before the boosts below: a task far ahead of every other, holding half the
     # topic and some of its pairs, is the one meant (the rest was said in other words than any task uses).
     clear = (hits[0].doc.id if hits and hits[0].coverage >= HALF and (not hits[0].pairs or hits[0].pair_coverage > 0)
@@ -290,7 +291,9 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
         elif (p.kind == "due" and h.doc.deadline_kind) or (p.kind == "coord" and h.doc.roles.get("coordinator")):
             h.score *= BOOST_HAS_WHAT_IS_ASKED
     hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
-    strong = _strong_lead(idx, hits)
+    # "Where does the report go": judged among the tasks that name an address, the only ones that can say.
+    addressed = [h for h in hits if h.doc.roles.get("report_to")] if p.kind == "report" else []
+    strong = _strong_lead(idx, addressed or hits) if not _elsewhere(idx, p, hits) else None
     if near is not None:
         near[:] = [h for h in hits if h.coverage >= SUGGEST_COVERAGE][:MAX_SUGGESTIONS]
     # Loosely only among tasks that hold the topic for sure: it picks between answers, never makes one up.
@@ -303,6 +306,18 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
         hits = [h for h in hits if h.doc.roles.get("report_to")]  # the others cannot say where
     hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
     return hits
+
+
+def _elsewhere(idx: Index, p: Parsed, hits: list[Hit]) -> bool:
+    """Does the question name a province no plan comes from and the best task does not mention
+    ("... ở Cà Mau" over plans of Đà Lạt)? Then its words may match a task here, but it asks about another place."""
+    if not hits:
+        return False
+    q = f" {p.folded} "
+    text = f" {idx.folded[idx.by_id[hits[0].doc.id]]} "
+    homes = idx.places()
+    return any(f" {pl} " in q and f" {pl} " not in text and not any(pl in h or h in pl for h in homes)
+               for pl in provinces())
 
 
 def _strong_lead(idx: Index, hits: list[Hit]) -> int | None:
@@ -533,6 +548,13 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
         body, picks = _numbered(idx, receives, dues)
         lines = [text, f"{label} nhận báo cáo của {len(receives)} việc:", *body, "Gõ số để xem chi tiết."]
         return Answer("", "agency", "\n".join(lines), receives, picks, listed=True)
+    if not led and not coord:
+        # Only tasks given to a group it belongs to ("Các Sở, ban, ngành"): shown, but as what it shares,
+        # not as its own tasks (`ask --json` lists them as suggestions).
+        ans = _agency_list(idx, f"{label} không được giao riêng việc nào; có {len(grouped)} việc giao chung "
+                                f"cho nhóm cơ quan", led, coord, grouped, dues)
+        ans.suggestions, ans.tasks = ans.tasks, []
+        return ans
     parts = []
     if led:
         parts.append(f"chủ trì {len(led)}")
