@@ -54,7 +54,7 @@ _LIST = re.compile(
 _REPORT = re.compile(
     r"\b(ve dau|o dau|di dau|toi dau|den dau|len dau|noi nhan|nop o dau"
     r"|(gui|bao cao|nop|trinh|chuyen) (ve |cho |den |toi |len |voi )?(ai|co quan nao|don vi nao|noi nao|cap nao)"
-    r"|(gui|bao cao|nop|trinh)( \w+){0,4} (cho|ve|len|toi|den) (nhung |cac )?(ai|co quan nao|don vi nao|noi nao))\b"
+    r"|(gui|bao cao|nop|trinh)( \w+){0,8} (cho|ve|len|toi|den) (nhung |cac )?(ai|co quan nao|don vi nao|noi nao))\b"
 )
 _DUE = re.compile(
     r"\b(khi nao|bao gio|bao h|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
@@ -105,6 +105,8 @@ _DROP_PHRASES = [
             "lam gi", "co gi", "danh sach", "liet ke", "bao nhieu", "may viec", "may nhiem vu",
             "may gio", "ngay may", "thang may", "nam may",
             "quy may", "tom tat",
+            # which occurrence of a recurring task, not which task: "đợt tới", "kỳ này", "lần tới"
+            "dot toi", "dot nay", "dot sau", "ky toi", "ky nay", "ky sau", "lan toi", "lan nay", "lan sau",
             "xin chao", "cho hoi", "cho toi hoi", "toi muon hoi", "vui long", "lam on", "xin hoi", "cho biet",
             "cho toi biet", "xin cho biet", "lam on cho", "giup toi", "deadline", "han",
             "cham nhat", "muon nhat", "tre nhat", "trong thoi gian nao", "thoi gian nao", "bao lau",

@@ -72,6 +72,7 @@ BOOST_HEAD_ACTION = 1.2  # the task holds the question's first action pair: in V
 BOOST_SUBJECT_LEADS = 1.5  # the agency the question makes the doer leads the task: the strongest sign after words
 BOOST_SUBJECT_GROUP_LEADS = 1.2  # a group it belongs to leads ("Các Sở, ban, ngành"): it leads too, less surely
 BOOST_SUBJECT_INVOLVED = 1.1  # it only coordinates or receives: still its task, but not what "Sở X làm" means
+SUBJECT_RECEIVES = 0.7  # "where does X's report go" and X receives the task's report: the question is not about it
 BOOST_OTHER_AGENCY_ROLE = 1.15  # another body named holds the role the question gives it ("phối hợp với Sở X")
 BOOST_OWN_DEADLINE = 2.0  # the day named is this task's own deadline: a date rarely matches by chance
 BOOST_HAS_REPORT_TO = 1.6  # a "where does the report go" question: only a task with an address can answer it
@@ -272,7 +273,9 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
             h.score *= BOOST_HEAD_ACTION
         lead = set(h.doc.agency_ids("lead"))
         involved = set(h.doc.agency_ids())
-        if lead & subject:
+        if p.kind == "report" and set(h.doc.agency_ids("report_to")) & subject and not lead & subject:
+            h.score *= SUBJECT_RECEIVES  # "Sở X báo cáo về đâu": X sends; a report sent to X is another's
+        elif lead & subject:
             h.score *= BOOST_SUBJECT_LEADS
         elif lead & subject_groups:
             h.score *= BOOST_SUBJECT_GROUP_LEADS
