@@ -323,6 +323,23 @@ def _elsewhere(idx: Index, p: Parsed, hits: list[Hit]) -> bool:
                for pl in provinces())
 
 
+# Documents whose number is the plan's own: a number no plan bears names a plan not loaded. (A resolution or
+# directive a plan implements is often cited only in its preamble, which the store does not keep.)
+_DOCUMENT_KINDS = {"ke hoach": "Kế hoạch"}
+
+
+def _unknown_document(idx: Index, p: Parsed) -> str:
+    """"Kế hoạch số 45" when the question names a document by number that no plan is or cites and no task
+    mentions ("kế hoạch 45" stands in no task); "" otherwise."""
+    for m in p.plans:  # a number is surer than title words: "Kế hoạch 45 về du lịch" is not "KH ... du lịch"
+        words = m.text.split()
+        kind = " ".join(w for w in words[:-1] if w != "so")
+        if (not m.ids and kind in _DOCUMENT_KINDS and words[-1].isdigit()
+                and not idx.postings.get(f"{kind.split()[-1]} {words[-1]}")):  # "hoach 45": word pairs are indexed
+            return f"{_DOCUMENT_KINDS[kind]} số {words[-1]}"
+    return ""
+
+
 def _strong_lead(idx: Index, hits: list[Hit]) -> int | None:
     """The best task's id when it stands far ahead of every other on the whole question, else None."""
     if not hits:
@@ -398,6 +415,10 @@ def _about_task(idx: Index, p: Parsed, dues: Dues) -> Answer:
     if not any(t is not None for t in p.seq):
         return Answer("", p.kind, "Bạn hỏi về việc nào? Xin ghi thêm nội dung công việc, tên cơ quan hoặc số kế hoạch, "
                                   "ví dụ: “Ai chủ trì rà soát quy định tài chính?”.")
+    if unknown := _unknown_document(idx, p):
+        # "Kế hoạch 45 ... giao ai chủ trì" with no plan 45: another plan's task would be a wrong answer.
+        return Answer("", p.kind, f"Không thấy {unknown} trong các kế hoạch đang theo dõi ({len(idx.plans)} kế "
+                                  f"hoạch), cũng không có nhiệm vụ nào nhắc tới văn bản này.")
     near: list[Hit] = []
     hits = rank(idx, p, near)
     if not hits:
