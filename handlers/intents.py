@@ -30,7 +30,8 @@ _THANKS = re.compile(
     r"^(cam on|xin cam on|thanks|thank you|thank|tks|thanks you|ok|oke|okay|vang|da|da vang|duoc roi|tot qua|hay qua)"
     r"( (ban|bot|nhe|nha|a|nhieu|rat nhieu|lam))*$"
 )
-_OVERDUE = re.compile(r"\b(qua han|tre han|tre hen|het han|cham tien do|cham tre|bi tre|da qua ngay|no han)\b")
+_OVERDUE = re.compile(r"\b(qua han|tre han|tre hen|het han|cham tien do|cham tre|bi tre|da tre|tre roi|da qua ngay"
+                      r"|no han)\b")
 # "Việc báo cáo 15/12 đã hoàn thành chưa?": the task's state, from the progress records
 _STATUS = re.compile(
     r"\b(?:da )?(?:hoan thanh|xong|lam xong|hoan tat|thuc hien xong|nop|gui|bao cao)( roi)? (chua|hay chua|khong)$"
@@ -53,7 +54,7 @@ _LIST = re.compile(
 _REPORT = re.compile(
     r"\b(ve dau|o dau|di dau|toi dau|den dau|len dau|noi nhan|nop o dau"
     r"|(gui|bao cao|nop|trinh|chuyen) (ve |cho |den |toi |len |voi )?(ai|co quan nao|don vi nao|noi nao|cap nao)"
-    r"|(gui|bao cao|nop|trinh)( \w+){0,4} (cho|ve|len|toi|den) (nhung |cac )?(ai|co quan nao|don vi nao|noi nao))\b"
+    r"|(gui|bao cao|nop|trinh)( \w+){0,8} (cho|ve|len|toi|den) (nhung |cac )?(ai|co quan nao|don vi nao|noi nao))\b"
 )
 _DUE = re.compile(
     r"\b(khi nao|bao gio|bao h|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
@@ -104,6 +105,8 @@ _DROP_PHRASES = [
             "lam gi", "co gi", "danh sach", "liet ke", "bao nhieu", "may viec", "may nhiem vu",
             "may gio", "ngay may", "thang may", "nam may",
             "quy may", "tom tat",
+            # which occurrence of a recurring task, not which task: "đợt tới", "kỳ này", "lần tới"
+            "dot toi", "dot nay", "dot sau", "ky toi", "ky nay", "ky sau", "lan toi", "lan nay", "lan sau",
             "xin chao", "cho hoi", "cho toi hoi", "toi muon hoi", "vui long", "lam on", "xin hoi", "cho biet",
             "cho toi biet", "xin cho biet", "lam on cho", "giup toi", "deadline", "han",
             "cham nhat", "muon nhat", "tre nhat", "trong thoi gian nao", "thoi gian nao", "bao lau",
@@ -369,7 +372,8 @@ def _topic(
         tok = tok.lower()  # an accent false friend masked in upper case is still a topic word
         for part in index.split_glued(tok):
             word = part if part in GENERIC else _prefer_common(index, index.correct(part))
-            seq.append(Term(word, word not in GENERIC and not word.isdigit(), accent=typed.get(word, "")))
+            seq.append(Term(word, word not in GENERIC and not word.isdigit(), accent=typed.get(word, ""),
+                            typed=part if part != word else ""))
         topic_words.append(tok)
     _mark_generic_pairs(seq)
     return seq, _as_written(text, topic_words)
@@ -426,7 +430,21 @@ def _as_written(text: str, folded_words: list[str]) -> str:
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
 
+_FROM_NOW = re.compile(r"\b(?:tu|ke tu) (?:nay|bay gio|gio|hom nay) (?:den|toi|cho den) (?:het |cuoi )?$")
+
+
 def parse_window(folded: str, today: date) -> Window | None:
+    """The time a question is about; "từ nay đến hết tháng 11 năm sau" runs from today to that time's end."""
+    win = _parse_window(folded, today)
+    if win is None or win.start <= today:
+        return win
+    if m := _FROM_NOW.search(folded[: win.span[0]]):
+        return Window(today, win.end, f"khoảng từ nay đến {win.end.day:02d}/{win.end.month:02d}/{win.end.year}",
+                      (m.start(), win.span[1]))
+    return win
+
+
+def _parse_window(folded: str, today: date) -> Window | None:
     """The time a question is about ("tháng này", "tuần tới", "30 ngày tới", "tháng 12", "quý 4")."""
 
     def month_window(y: int, m: int, span: tuple[int, int]) -> Window:

@@ -166,6 +166,7 @@ class Term:
     distinct: bool  # a topic word: an answer must match most of these
     name: bool = False  # part of an agency or plan name found in the question
     accent: str = ""  # accent_key of the word as typed, when the user typed accents ("han|\u0300" for "Hàn")
+    typed: str = ""  # the word as typed (folded) when `text` is a correction of it ("vong" read as "vung")
 
 
 @dataclass
@@ -175,6 +176,7 @@ class Hit:
     coverage: float  # share of the question's topic words (idf-weighted) the task holds
     pair_coverage: float  # share of the question's topic word pairs the task holds (1.0 when it has none)
     pairs: int = 0  # how many topic word pairs the question has
+    share: float = 0.0  # the task's text score over the weight of all the question's terms (words and pairs)
 
 
 @dataclass
@@ -921,20 +923,24 @@ class Index:
         query_text = " ".join(t.text for t in seq if t is not None)
         q = _Query(unis, beside, typed, alts, weights, boosts, distinct_uni, distinct_pairs, uni_total)
         scored: list[tuple[float, int, float, float]] = []
+        mass = sum(w for *_, w in q.terms) or 1.0
+        raw: dict[int, float] = {}
         for i in cands:
             s, cov, pcov = self._weigh(q, i, accents=False)
+            raw[i] = s
             scored.append((s * (0.6 + 0.4 * cov) * (0.8 + 0.2 * pcov), i, cov, pcov))
         top = heapq.nlargest(limit * 2, scored)
         if typed:  # accents as typed: weighed again for the best few only (reading a task's accents costs)
             again = []
             for _, i, _, _ in top[:ACCENT_CHECKED]:
                 s, cov, pcov = self._weigh(q, i, accents=True)
+                raw[i] = s
                 again.append((s * (0.6 + 0.4 * cov) * (0.8 + 0.2 * pcov), i, cov, pcov))
             top = sorted(again + top[ACCENT_CHECKED:], reverse=True)
         hits = []
         for s, i, cov, pcov in top:
             rerank = fuzz.partial_ratio(query_text, self.docs.folded(i)) / 100.0 if query_text else 0.0
-            hits.append(Hit(self.docs[i], s + rerank, cov, pcov, len(distinct_pairs)))
+            hits.append(Hit(self.docs[i], s + rerank, cov, pcov, len(distinct_pairs), raw[i] / mass))
         hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
         return hits[:limit]
 

@@ -51,6 +51,13 @@ def role_cues() -> dict[str, tuple[str, ...]]:
 
 
 @cache
+def provinces() -> tuple[str, ...]:
+    """Provinces and big cities, folded (knowledge/data/places.json)."""
+    raw = _load("places.json")
+    return tuple(str(p) for p in raw["places"])  # type: ignore[attr-defined]
+
+
+@cache
 def abbreviations() -> dict[str, str]:
     """Built-in short forms, folded -> folded words."""
     raw = _load("abbreviations.json")
