@@ -9,7 +9,7 @@ from datetime import date
 
 from knowledge.importer.model import ImportRefused, ParsedPlan
 from knowledge.importer.names import NameFinder
-from knowledge.importer.outline import Para
+from knowledge.importer.outline import Para, ends_body
 from knowledge.text import clean_markup, fold
 
 KINDS = {"ke hoach": "Kế hoạch", "quyet dinh": "Quyết định", "chi thi": "Chỉ thị", "cong van": "Công văn",
@@ -24,7 +24,9 @@ _BLANK_DAY = re.compile(r"ngay\s*(?:[._…]*\s*)?(?:thang\s+(\d{1,2})\s+nam|/\s*
 # "Số: 1 2 3 /QĐ-UBND": a PDF text layer spaces out the characters of the number.
 _SPACED_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
 _SLASH_SPACES = re.compile(r"\s*/\s*")
-_NOT_ISSUER = re.compile(r"^(cong hoa|doc lap|dang cong san|so |ngay |mat$|toi mat|tuyet mat|khan|hoa toc)")
+_NOT_ISSUER = re.compile(r"^(cong hoa|doc lap|dang cong san|ngay |mat$|toi mat|tuyet mat|khan|hoa toc)")
+# "SỐ: ..." is a number line; "SỞ Y TẾ" (folded alike) is an issuer.
+_NUMBER_WORD = re.compile(r"^(?:SỐ|Số|So|SO)\b")
 _SECRET = re.compile(r"^\W*(?:ĐỘ MẬT\s*:?\s*)?(TUYỆT MẬT|TỐI MẬT|MẬT)\W*$", re.IGNORECASE)
 _SIGN_TITLE = re.compile(r"(CHỦ TỊCH|BÍ THƯ|GIÁM ĐỐC|TRƯỞNG|T/M|TM\.|KT\.|TL\.|THỦ TRƯỞNG)")
 _NAME = re.compile(r"^(?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)(?: [A-ZĐÀ-Ỹ][\wÀ-ỹ]*){1,4}$")
@@ -39,11 +41,36 @@ def refuse_if_secret(lines: list[str]) -> None:
                                 "vào hệ thống nhắc việc qua trò chuyện.")
 
 
+# How many header lines to look through for the kind line: a page's metadata table (thuvienphapluat.vn)
+# may stand before the document's own header, one cell per line.
+_KIND_SPAN = 80
+# A line this long is body text: no kind line comes after it.
+_BODY_LINE = 250
+# A letter (công văn) has no kind line: its header ends at "V/v ..." or "Kính gửi: ...".
+_LETTER = re.compile(r"^(?:v v|ve viec|kinh gui)\b")
+
+
 def _kind_index(paras: list[Para]) -> int | None:
-    for i, p in enumerate(paras[:40]):
+    for i, p in enumerate(paras[:_KIND_SPAN]):
         if fold(p.text) in KINDS and p.text.upper() == p.text:
             return i
+        if len(p.text) > _BODY_LINE or _LETTER.match(fold(p.text)) or ends_body(p.text):
+            return None
     return None
+
+
+def _letter_header(paras: list[Para]) -> tuple[list[Para], str]:
+    """A letter's header (the lines above "V/v" / "Kính gửi" / the signature) and its subject as title."""
+    for i, p in enumerate(paras[:_KIND_SPAN]):
+        ft = fold(p.text)
+        if _LETTER.match(ft) or ends_body(p.text):
+            subject = ""
+            if ft.startswith(("v v", "ve viec")):
+                subject = re.sub(r"^\s*(?:V/v|V\.v|Về việc)\s*:?\s*", "", p.text, flags=re.IGNORECASE).strip()
+                if subject:
+                    subject = subject[0].upper() + subject[1:]
+            return paras[:i], subject
+    return paras[:12], ""
 
 
 _SHORT_NAME_WORDS = 10
@@ -130,15 +157,152 @@ def _below_superior(lines: list[str]) -> list[str]:
     return lines
 
 
+# thuvienphapluat.vn pages open with a table of the document's attributes, either label / value pairs
+# ("| Số hiệu: | 412/KH-UBND | Loại văn bản: | Kế hoạch |") or a row of labels over a row of values.
+_PAGE_LABELS = {"so hieu": "number", "loai van ban": "kind", "noi ban hanh": "issuer", "co quan ban hanh": "issuer",
+                "nguoi ky": "signer", "ngay ban hanh": "date", "ngay hieu luc": "", "ngay cong bao": "",
+                "so cong bao": "", "tinh trang": "", "tinh trang hieu luc": "", "linh vuc": "", "ngay het hieu luc": "",
+                "ngay dang": "", "nam ban hanh": ""}
+_PAGE_LABEL = re.compile(r"^(?P<l>" + "|".join(sorted(_PAGE_LABELS, key=len, reverse=True)) + r")\s*:?\s*(?P<v>.*)$")
+_UNKNOWN_VALUE = re.compile(r"^(?:dang cap nhat|da biet|khong co|chua co|con hieu luc|het hieu luc|\W*)$")
+_SLASH_DATE = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})$")
+
+
+def _fits(field: str, value: str) -> bool:
+    """Whether a cell can be the value of a label: a header line after a ragged table is not."""
+    fv = fold(value)
+    if _UNKNOWN_VALUE.match(fv):
+        return True
+    if field == "number":
+        return bool(re.search(r"\d", value)) and not _DATE.search(fv)
+    if field == "date":
+        return bool(_SLASH_DATE.match(value.strip()))
+    return value.upper() != value or not any(c.isalpha() for c in value)
+
+
+def page_table(lines: list[str]) -> tuple[dict[str, str], set[int]]:
+    """The attributes a page's metadata table gives ({"number": ..., "issuer": ..., ...}) and the indexes of
+    the lines it took. Labels wait in order for their values, so label/value rows and a row of labels over a
+    row of values both pair up, read row by row or column by column; a table needs two labels to count."""
+    fields: dict[str, str] = {}
+    used: set[int] = set()
+    pending: list[tuple[str, int]] = []
+    labels = 0
+    for i, line in enumerate(lines):
+        text = line.strip().strip("|").strip()
+        m = _PAGE_LABEL.match(fold(text, expand=False)) if text else None
+        if m is not None:
+            labels += 1
+            key = _PAGE_LABELS[m.group("l")]
+            value = text[len(text) - len(m.group("v")):].strip() if m.group("v") else ""
+            if value:
+                if key:
+                    fields.setdefault(key, value)
+                used.add(i)
+            else:
+                pending.append((key, i))
+            continue
+        if not text:
+            continue
+        if not pending:
+            if labels:
+                break  # the table has ended
+            continue
+        key, at = pending[0]
+        if not _fits(key, text):
+            break
+        pending.pop(0)
+        used.update((at, i))
+        if key and not _UNKNOWN_VALUE.match(fold(text)):
+            fields.setdefault(key, text)
+    if labels < 2:
+        return {}, set()
+    used.update(at for _, at in pending)
+    return fields, used
+
+
+# "Tỉnh Hòa Bình" as the place that issued a "/KH-UBND": the body is the People's Committee of that place.
+_PLACE_ONLY = re.compile(r"^(tinh|thanh pho|tp\.?)\s")
+_PLACE_BODY = (("HĐND", "Hội đồng nhân dân"), ("TU", "ủy"), ("UBND", "Ủy ban nhân dân"))
+
+
+def _page_issuer(value: str, number: str | None, finder: NameFinder) -> str:
+    """The issuer a page names, as a body: a bare place becomes the body its number's code names."""
+    value = clean_markup(value)
+    fv = fold(value)
+    if _PLACE_ONLY.match(fv):
+        place = re.sub(r"^(?:Tỉnh|Thành phố|TP\.?)\s+", "", value, flags=re.IGNORECASE)
+        unit = "tỉnh" if fv.startswith("tinh") else "thành phố"
+        code = (number or "").rsplit("/", 1)[-1].upper()
+        if code in ("TU", "TƯ") or code.endswith("/TU"):
+            return f"{'Tỉnh' if unit == 'tỉnh' else 'Thành'} ủy {place}"
+        if "HĐND" in code:
+            return f"Hội đồng nhân dân {unit} {place}"
+        return f"Ủy ban nhân dân {unit} {place}"
+    known = finder.canonical(value)
+    return _capitalised(known[0] if known and fold(known[0]) == fv else value)
+
+
+# Names of national bodies written in capitals in a header keep their capitals in a name.
+_PROPER_WORDS = (("chính phủ", "Chính phủ"), ("quốc hội", "Quốc hội"), ("công thương", "Công Thương"),
+                 ("trung ương", "Trung ương"), ("thường vụ", "Thường vụ"), ("mặt trận tổ quốc", "Mặt trận Tổ quốc"),
+                 ("bộ chính trị", "Bộ Chính trị"), ("ban bí thư", "Ban Bí thư"), ("việt nam", "Việt Nam"))
+
+
+def _capitalised(name: str) -> str:
+    """"Thủ tướng chính phủ" -> "Thủ tướng Chính phủ", "Bộ Công thương" -> "Bộ Công Thương"."""
+    for low, proper in _PROPER_WORDS:
+        name = re.sub(rf"(?<!\w){low}(?!\w)", proper, name, flags=re.IGNORECASE)
+    return name
+
+
+# "(Ban hành kèm theo Nghị quyết số 1339/NQ-UBTVQH15 ngày 14 tháng 10 năm 2025 của Ủy ban Thường vụ
+# Quốc hội)": a plan issued by another document carries that document's number, date and issuer.
+_ISSUED_WITH = re.compile(r"kèm theo\s+(?:Quyết định|Nghị quyết|Chỉ thị|Thông báo|Kết luận|Công văn|Văn bản)\s+"
+                          r"số\s*:?\s*(?P<n>[^\s,;()]*)\s*(?P<rest>.*)", re.IGNORECASE)
+_OF = re.compile(r"\bcủa\s+(?P<b>.+?)\s*\)?\s*$", re.IGNORECASE)
+_NUMBER_TOKEN = re.compile(r"^\d[\w.\-]*/[\wĐđ.\-/]+$|^\d+-[\wĐđ]+/[\wĐđ\-]+$")
+
+
+def _issued_with(paras: list[Para], plan: ParsedPlan, finder: NameFinder) -> None:
+    """Fill what the plan's header lacks from its "(Ban hành kèm theo ... số ... ngày ... của ...)" line."""
+    for p in paras:
+        m = _ISSUED_WITH.search(p.text)
+        if m is None:
+            continue
+        number = _SLASH_SPACES.sub("/", m.group("n")).rstrip(".")
+        if plan.number is None and _NUMBER_TOKEN.match(number):
+            plan.number = number
+        rest = fold(m.group("rest"), expand=False)
+        if plan.issued_on is None and plan.date_hint is None:
+            dm = _DATE.search(rest) or _DMY.search(rest)
+            if dm:
+                with contextlib.suppress(ValueError):
+                    plan.issued_on = date(int(dm.group(3)), int(dm.group(2)), int(dm.group(1)))
+        if plan.issuer is None and (bm := _OF.search(m.group("rest"))):
+            body = re.sub(r"^(?:Bộ trưởng|Thủ trưởng)\s+(?=Bộ\b|Cơ quan\b)", "", bm.group("b").strip(" .)"))
+            known = finder.canonical(body)
+            plan.issuer = _capitalised(known[0] if known and fold(known[0]) == fold(body) else body)
+        return
+
+
+_DMY = re.compile(r"ngay\s+(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+
+
 def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
     plan = ParsedPlan()
     k = _kind_index(paras)
-    header = paras[:k] if k is not None else paras[:12]
+    subject = ""
     if k is not None:
+        header = paras[:k]
         plan.kind = KINDS[fold(paras[k].text)]
+    else:
+        header, subject = _letter_header(paras)
+    page, taken = page_table([p.text for p in header])
+    header = [p for i, p in enumerate(header) if i not in taken]
     issuer_lines: list[str] = []
     place = ""
-    for t in _joined_number(col for p in header for col in _columns(p)):
+    for t in _joined_number(clean_markup(col) for p in header for col in _columns(p)):
         if (m := _NUMBER.match(_number_line(t))) or (m := _PARTY_NUMBER.match(t)):
             plan.number = plan.number or m.group("n").rstrip(".")  # the first one is the plan's own
             # "Số: 88 /KH-UBND Kon Tum, ngày 12 tháng 02 năm 2025": the date may share the line.
@@ -146,6 +310,8 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
             if not t:
                 continue
         ft = fold(t, expand=False)
+        if "ngay" in ft:
+            ft = _SPACED_DIGITS.sub("", ft)  # "ngày 1 2 tháng 9 năm 2025" from a PDF text layer
         dm = _DATE.search(ft)
         if dm and _CITES.match(ft):
             continue  # "Căn cứ Luật ... ngày 19 tháng 6 năm 2015": another document's date
@@ -161,10 +327,10 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
                 plan.date_hint = date(int(bm.group(3)), int(bm.group(1) or bm.group(2)), 1)
             place = t.split(",")[0].strip() if "," in t else ""
             continue
-        if t.upper() == t and any(c.isalpha() for c in t) and not _NOT_ISSUER.match(fold(t)):
+        if _is_issuer_line(t):
             issuer_lines.append(t)
     rest = paras[k + 1:] if k is not None else []
-    title = rest[0].text if rest else ""
+    title = rest[0].text if rest else subject
     words = title.split()
     if words and fold(words[0]) == "cua" and words[0].isupper():
         # "KẾ HOẠCH / CỦA BAN THƯỜNG VỤ TỈNH ỦY / thực hiện ...": the issuer stands in the title's place.
@@ -176,18 +342,64 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
         if not title and len(rest) > 1:
             rest = rest[1:]
             title = rest[0].text
-    if rest:
-        if len(title.split()) <= 3 and len(rest) > 1:
-            title += " " + rest[1].text
-        plan.title = title.strip()
+    if len(rest) > 1 and len(title.split()) <= 3 and not _ISSUED_WITH.search(rest[1].text):
+        title += " " + rest[1].text
+    plan.title = title.strip()
     if issuer_lines:
-        plan.issuer = _proper(" ".join(_below_superior(issuer_lines)), finder)
-    else:
+        plan.issuer = _capitalised(_proper(" ".join(_below_superior(issuer_lines)), finder))
+    if plan.kind == "Quyết định" and (chairman := _chairman(rest[1:8], finder)) is not None:
+        plan.issuer = chairman
+    _fill_from_page(plan, page, finder, kind_line=k is not None)
+    _issued_with(rest[:8], plan, finder)
+    if plan.issuer is None:
         plan.issuer = _issuer_from_preamble(rest[1:6], finder) or _issuer_from_signature(paras, finder)
     if plan.issuer and place and re.search(r"(tỉnh|Tỉnh ủy)$", plan.issuer):
         plan.issuer = f"{plan.issuer} {place}"
-    plan.signer = _signer(paras)
+    plan.signer = _signer(paras) or (clean_markup(page["signer"]) if page.get("signer") else None)
+    if k is None and (subject or _NUMBER_CODE_LETTER.search(plan.number or "")):
+        plan.kind = "Công văn"
     return plan
+
+
+def _is_issuer_line(t: str) -> bool:
+    """An issuer line is in capitals and is no number ("/KH-SNNMT" of a number left blank), motto or mark."""
+    if t.upper() != t or not any(c.isalpha() for c in t) or _NOT_ISSUER.match(fold(t)) or _NUMBER_WORD.match(t):
+        return False
+    return "/" not in t
+
+
+# A letter's number carries no kind code: "6225/BVHTTDL-VP" (not "/KH-", "/QĐ-", "-KH/").
+_NUMBER_CODE_LETTER = re.compile(r"^\d+/(?![A-ZĐ]{1,4}-)[A-ZĐ0-9]+-[A-ZĐ0-9]+$")
+# "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI" under a decision's title: the Chairman decides, not the
+# Committee (a different body for the scorer and for the law). A minister's decision stays the ministry's.
+_CHAIRMAN = re.compile(r"^chu tich (?:uy ban nhan dan|ubnd)\b")
+
+
+def _chairman(paras: list[Para], finder: NameFinder) -> str | None:
+    for p in paras:
+        t = clean_markup(p.text)
+        if _CITES.match(fold(t)):
+            return None
+        if t.isupper() and _CHAIRMAN.match(fold(t)):
+            return "Chủ tịch " + _proper(t.split(None, 2)[2], finder)
+    return None
+
+
+def _fill_from_page(plan: ParsedPlan, page: dict[str, str], finder: NameFinder, kind_line: bool) -> None:
+    """What the document's own header left out, taken from the page's metadata table."""
+    if not page:
+        return
+    number = _SLASH_SPACES.sub("/", _SPACED_DIGITS.sub("", clean_markup(page.get("number", ""))))
+    if plan.number is None and _NUMBER_TOKEN.match(number):
+        plan.number = number
+    if plan.issued_on is None and (dm := _SLASH_DATE.match(page.get("date", "").strip())):
+        with contextlib.suppress(ValueError):
+            plan.issued_on = date(int(dm.group(3)), int(dm.group(2)), int(dm.group(1)))
+    if plan.issuer is None and page.get("issuer"):
+        plan.issuer = _page_issuer(page["issuer"], plan.number, finder)
+    kind = KINDS.get(fold(page.get("kind", "")))
+    if kind and not kind_line:
+        plan.kind = kind
 
 
 _ON_BEHALF = re.compile(r"^(?:T/M|TM\.?)\s+(?P<b>[A-ZĐÀ-Ỹ][^a-zà-ỹ]{3,60})$")

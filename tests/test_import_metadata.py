@@ -1,0 +1,94 @@
+"""Issue 9: number, issuer and date in every header layout met in the real corpus, each on a plan written
+here (tests/data/metadata), read by the parser and stored on both databases."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from knowledge.db import Database
+from knowledge.importer import NameFinder, parse_bytes, seed_registry
+from knowledge.models import Plan
+from knowledge.plans import import_file
+from tests.import_helpers import DATA, make_docx, make_pdf, parse_bytes_docx, parse_text
+
+FOLDER = DATA / "metadata"
+# file -> (number, issuer, date, kind)
+EXPECTED: dict[str, tuple[str | None, str, date | None, str]] = {
+    "a_bang_thuoc_tinh.md": ("412/KH-UBND", "Ủy ban nhân dân tỉnh Hòa Bình", date(2025, 9, 15), "Kế hoạch"),
+    "b_bang_tieu_de_cot.md": ("98/KH-SYT", "Sở Y tế", date(2025, 10, 3), "Kế hoạch"),
+    "c_hang_bang_tieu_de.md": ("2107/KH-UBND", "Ủy ban nhân dân tỉnh Ninh Bình", date(2025, 8, 22), "Kế hoạch"),
+    "d_quyet_dinh_kem_ke_hoach.md": ("2519/QĐ-BCT", "Bộ Công Thương", date(2025, 9, 5), "Kế hoạch"),
+    "e_nghi_quyet_kem_ke_hoach.md": ("1339/NQ-UBTVQH15", "Ủy ban Thường vụ Quốc hội", date(2025, 10, 14),
+                                     "Kế hoạch"),
+    "f_cong_van.txt": ("6225/BVHTTDL-VP", "Bộ Văn hóa, Thể thao và Du lịch", date(2025, 10, 17), "Công văn"),
+    "g_tinh_uy.md": ("215-KH/TU", "Ban Thường vụ Tỉnh ủy Nghệ An", date(2025, 7, 8), "Kế hoạch"),
+    "h_so_cach_chu.txt": ("173/KH-UBND", "Ủy ban nhân dân tỉnh Nghệ An", date(2025, 9, 12), "Kế hoạch"),
+    "i_bo_trong_ngay.txt": (None, "Sở Nông nghiệp và Môi trường", None, "Kế hoạch"),
+    "j_trang_o_tung_dong.md": ("57/KH-UBND", "Ủy ban nhân dân thành phố Hải Phòng", date(2025, 3, 4), "Kế hoạch"),
+}
+
+
+def test_every_layout_file_is_checked() -> None:
+    assert sorted(f.name for f in FOLDER.glob("[a-z]_*")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_header_layout_gives_number_issuer_date(name: str) -> None:
+    plan = parse_bytes((FOLDER / name).read_bytes(), name, NameFinder(seed_registry()))
+    assert (plan.number, plan.issuer, plan.issued_on, plan.kind) == EXPECTED[name]
+    assert plan.tasks, name
+
+
+def test_page_table_cells_are_not_the_issuer_and_give_the_signer() -> None:
+    plan = parse_bytes((FOLDER / "a_bang_thuoc_tinh.md").read_bytes(), "a.md", NameFinder(seed_registry()))
+    assert plan.signer == "Đinh Công Sứ" and plan.title == "Chăm sóc sức khỏe người cao tuổi năm 2025"
+    letter = parse_bytes((FOLDER / "f_cong_van.txt").read_bytes(), "f.txt", NameFinder(seed_registry()))
+    assert letter.title == "Triển khai công tác chuyển đổi số năm 2025" and letter.signer == "Lê Thị Hoa"
+
+
+def test_blank_day_gives_a_month_hint_not_a_date() -> None:
+    plan = parse_bytes((FOLDER / "i_bo_trong_ngay.txt").read_bytes(), "i.txt", NameFinder(seed_registry()))
+    assert plan.issued_on is None and plan.date_hint == date(2025, 9, 1)
+
+
+def test_the_document_header_wins_over_the_page_table() -> None:
+    page = ("| Số hiệu | Loại văn bản | Nơi ban hành | Ngày ban hành |\n|---|---|---|---|\n"
+            "| 98/KH-UBND | Kế hoạch | Tỉnh Gia Lai | 01/10/2025 |\n\n")
+    head = ("ỦY BAN NHÂN DÂN\nTỈNH GIA LAI\n\nSố: 98/KH-UBND\n\nGia Lai, ngày 03 tháng 10 năm 2025\n\nKẾ HOẠCH\n\n"
+            "Phòng, chống dịch năm 2025\n\nII. NHIỆM VỤ\n\n1. Sở Y tế chủ trì giám sát dịch trong quý IV/2025.\n")
+    plan = parse_text(page + head, "p.md")
+    assert (plan.number, plan.issuer, plan.issued_on) == ("98/KH-UBND", "Ủy ban nhân dân tỉnh Gia Lai",
+                                                          date(2025, 10, 3))
+    # the blank number of a signed copy is filled from the page that published it
+    plan = parse_text(page + head.replace("98/KH-UBND", "    /KH-UBND").replace("ngày 03", "ngày    "), "p.md")
+    assert (plan.number, plan.issued_on) == ("98/KH-UBND", date(2025, 10, 1))
+
+
+def test_spaced_number_and_day_in_a_pdf_text_layer() -> None:
+    data = make_pdf(["UY BAN NHAN DAN", "TINH NGHE AN", "So: 1 7 3 /KH-UBND", "Nghe An, ngay 1 2 thang 9 nam 2025",
+                     "KE HOACH", "Phong chong thien tai nam 2025", "II. NHIEM VU",
+                     "1. So Y te chu tri kham suc khoe trong quy IV nam 2025."])
+    plan = parse_bytes(data, "kh.pdf", NameFinder(seed_registry()))
+    assert (plan.number, plan.issued_on) == ("173/KH-UBND", date(2025, 9, 12))
+
+
+def test_number_in_a_word_header_table_beside_the_date() -> None:
+    data = make_docx(["KẾ HOẠCH", "Giám sát bảo hiểm y tế năm 2025", "II. NHIỆM VỤ",
+                      "1. Sở Y tế chủ trì giám sát trong quý IV/2025."],
+                     header=[["UBND TỈNH QUẢNG BÌNH\nSỞ Y TẾ", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+                              "Độc lập - Tự do - Hạnh phúc"],
+                             ["Số: 1 2 /KH-SYT", "Quảng Bình, ngày 0 5 tháng 11 năm 2025"]])
+    plan = parse_bytes_docx(data)
+    assert (plan.number, plan.issuer, plan.issued_on) == ("12/KH-SYT", "Sở Y tế", date(2025, 11, 5))
+
+
+async def test_metadata_layouts_store_on_both_databases(db: Database) -> None:
+    for name in sorted(EXPECTED):
+        result = await import_file(db, (FOLDER / name).read_bytes(), name)
+        assert result.parsed.tasks, name
+    async with db.session() as s:
+        stored = {(p.number, p.issuer, p.issued_on, p.kind) for p in await s.scalars(select(Plan))}
+    assert stored == set(EXPECTED.values())
