@@ -92,3 +92,38 @@ async def test_metadata_layouts_store_on_both_databases(db: Database) -> None:
     async with db.session() as s:
         stored = {(p.number, p.issuer, p.issued_on, p.kind) for p in await s.scalars(select(Plan))}
     assert stored == set(EXPECTED.values())
+
+
+BODY = ("\n\nKẾ HOẠCH\n\nPhòng, chống dịch năm 2025\n\nII. NHIỆM VỤ\n\n"
+        "1. Sở Y tế chủ trì giám sát dịch trong quý IV/2025.\n")
+
+
+@pytest.mark.parametrize(("lines", "issuer"), [
+    (["ĐẢNG BỘ TỈNH NGHỆ AN", "TỈNH ỦY"], "Tỉnh ủy Nghệ An"),  # the committee of the Party organisation above
+    (["ĐẢNG BỘ THÀNH PHỐ HÀ NỘI", "THÀNH ỦY"], "Thành ủy Hà Nội"),
+    (["UBND HUYỆN NAM ĐÀN"], "Ủy ban nhân dân huyện Nam Đàn"),  # an abbreviated head
+    (["ỦY BAN NHÂN DÂN", "XÃ HƯNG NGUYÊN"], "Ủy ban nhân dân xã Hưng Nguyên"),
+    (["ỦY BAN NHÂN DÂN", "PHƯỜNG HOÀN KIẾM"], "Ủy ban nhân dân phường Hoàn Kiếm"),
+    (["ỦY BAN THƯỜNG VỤ QUỐC HỘI"], "Ủy ban Thường vụ Quốc hội"),
+    (["THỦ TƯỚNG CHÍNH PHỦ"], "Thủ tướng Chính phủ"),
+    (["BỘ TÀI CHÍNH", "CỤC THUẾ"], "Cục Thuế"),  # the issuing body below its ministry
+    (["UBND TỈNH NGHỆ AN", "BAN CHỈ ĐẠO PHÒNG, CHỐNG THIÊN TAI"], "Ban Chỉ đạo phòng, chống thiên tai"),
+    (["BỘ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI"], "Bộ Lao động - Thương binh và Xã hội"),
+])
+def test_issuer_lines_of_every_kind_of_body(lines: list[str], issuer: str) -> None:
+    plan = parse_text("\n".join(lines) + "\n\nSố: 12/KH-XX\n\nNghệ An, ngày 03 tháng 10 năm 2025" + BODY)
+    assert plan.issuer == issuer
+
+
+def test_numeric_date_spaced_code_hyphen_and_a_letter_to_its_recipients() -> None:
+    plan = parse_text("ỦY BAN NHÂN DÂN\nTỈNH NGHỆ AN\n\nSố: 1 2 3 4 /UBND - KT\n\nNghệ An, ngày 09/01/2025\n\n"
+                      "Kính gửi: Các sở, ngành.\n\n1. Sở Y tế chủ trì giám sát dịch trong quý IV/2025.\n")
+    assert (plan.number, plan.issuer, plan.issued_on, plan.kind) == (
+        "1234/UBND-KT", "Ủy ban nhân dân tỉnh Nghệ An", date(2025, 1, 9), "Công văn")
+
+
+def test_page_labels_of_other_sites_and_an_abbreviated_issuer() -> None:
+    plan = parse_text("| Số ký hiệu | 56/ 2025/ QĐ - UBND |\n| Hình thức văn bản | Quyết định |\n"
+                      "| Cơ quan ban hành | UBND tỉnh Nghệ An |\n| Ngày ban hành | 9/1/2025 |\n\n" + BODY, "p.md")
+    assert (plan.number, plan.issuer, plan.issued_on) == ("56/2025/QĐ-UBND", "Ủy ban nhân dân tỉnh Nghệ An",
+                                                          date(2025, 1, 9))

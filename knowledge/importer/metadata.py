@@ -59,18 +59,19 @@ def _kind_index(paras: list[Para]) -> int | None:
     return None
 
 
-def _letter_header(paras: list[Para]) -> tuple[list[Para], str]:
-    """A letter's header (the lines above "V/v" / "Kính gửi" / the signature) and its subject as title."""
+def _letter_header(paras: list[Para]) -> tuple[list[Para], str | None]:
+    """A letter's header (the lines above "V/v" / "Kính gửi" / the signature) and its subject as title
+    ("" for a letter without one, None when nothing shows a letter)."""
     for i, p in enumerate(paras[:_KIND_SPAN]):
         ft = fold(p.text)
         if _LETTER.match(ft) or ends_body(p.text):
-            subject = ""
+            subject: str | None = "" if _LETTER.match(ft) else None
             if ft.startswith(("v v", "ve viec")):
                 subject = re.sub(r"^\s*(?:V/v|V\.v|Về việc)\s*:?\s*", "", p.text, flags=re.IGNORECASE).strip()
                 if subject:
                     subject = subject[0].upper() + subject[1:]
             return paras[:i], subject
-    return paras[:12], ""
+    return paras[:12], None
 
 
 _SHORT_NAME_WORDS = 10
@@ -81,7 +82,8 @@ def _proper(upper: str, finder: NameFinder) -> str:
     text = upper.strip()
     known = finder.canonical(text)
     lower = text.lower()
-    m = re.search(r"\b(tỉnh|thành phố|thành ủy|huyện ủy|tỉnh ủy|huyện|quận|thị xã)\s+(?!ủy|uỷ|đoàn)(.+)$", lower)
+    m = re.search(r"\b(tỉnh|thành phố|thành ủy|huyện ủy|tỉnh ủy|huyện|quận|thị xã|xã|phường|thị trấn|đặc khu)\s+"
+                  r"(?!ủy|uỷ|đoàn|hội\b)(.+)$", lower)
     place = " ".join(w.capitalize() for w in m.group(2).split()) if m else ""
     if known:
         name = known[0]
@@ -91,7 +93,7 @@ def _proper(upper: str, finder: NameFinder) -> str:
     if not re.match(r"^(?:ủy|uỷ) ban nhân dân\b", out, re.IGNORECASE):  # not "Ủy ban Nhân dân"
         out = re.sub(r"^((?:bộ|sở|cục|tổng cục|ban|ủy ban|uỷ ban|vụ|viện|đài|báo)\s+)(\w)",
                      lambda x: x.group(1).capitalize() + x.group(2).upper(), out, flags=re.IGNORECASE)
-    if len(out.split()) <= _SHORT_NAME_WORDS:
+    if len(out.split()) <= _SHORT_NAME_WORDS and not re.match(r"(?i)ban chỉ đạo\b", out):
         # "Sở Văn hóa, Thể thao và Du lịch"; a steering committee's long name keeps its words as they are.
         out = re.sub(r"(\s(?:và|-)\s|,\s)(\w)", lambda x: x.group(1) + x.group(2).upper(), out)
     if m:
@@ -123,7 +125,12 @@ def _number_line(t: str) -> str:
     if m is None:
         return t
     rest = t[m.end():]
-    return t[:m.end()] + _SLASH_SPACES.sub("/", _SPACED_DIGITS.sub("", rest.split("  ")[0].strip()))
+    number = _SLASH_SPACES.sub("/", _SPACED_DIGITS.sub("", rest.split("  ")[0].strip()))
+    return t[:m.end()] + _CODE_HYPHEN.sub("-", number)
+
+
+# "173/KH - UBND": the hyphen of a number's code, spaced out in a PDF text layer.
+_CODE_HYPHEN = re.compile(r"(?<=[A-ZĐ0-9])\s*-\s*(?=[A-ZĐ]{2})")
 
 
 # Lines that cite other documents, with their dates: never the plan's own date.
@@ -150,8 +157,19 @@ _OWN_BODY = re.compile(r"^(?:dang doan|ban can su dang|ban thuong vu|ban chi dao
                        r"van phong|dang uy|thanh tra|trung tam)\s")
 
 
+# "ĐẢNG BỘ TỈNH NGHỆ AN" / "TỈNH ỦY": the committee of the Party organisation named above it.
+_BARE_COMMITTEE = re.compile(r"^(?:tinh|thanh|huyen|quan|dang) uy$")
+_PARTY_ORG = re.compile(r"^ĐẢNG BỘ\s+(?:TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|XÃ|PHƯỜNG)?\s*(?P<p>.+)$")
+# Abbreviated heads of a header line: "UBND HUYỆN NAM ĐÀN".
+_HEAD_ABBREV = (("UBND", "ỦY BAN NHÂN DÂN"), ("HĐND", "HỘI ĐỒNG NHÂN DÂN"))
+
+
 def _below_superior(lines: list[str]) -> list[str]:
+    lines = [next((full + line[len(short):] for short, full in _HEAD_ABBREV if line.startswith(short + " ")), line)
+             for line in lines]
     for i in range(len(lines) - 1, 0, -1):
+        if _BARE_COMMITTEE.match(fold(lines[i])) and (m := _PARTY_ORG.match(lines[i - 1].strip())):
+            return [f"{lines[i]} {m.group('p')}"]
         if _OWN_BODY.match(fold(lines[i])):
             return lines[i:]
     return lines
@@ -159,7 +177,10 @@ def _below_superior(lines: list[str]) -> list[str]:
 
 # thuvienphapluat.vn pages open with a table of the document's attributes, either label / value pairs
 # ("| Số hiệu: | 412/KH-UBND | Loại văn bản: | Kế hoạch |") or a row of labels over a row of values.
-_PAGE_LABELS = {"so hieu": "number", "loai van ban": "kind", "noi ban hanh": "issuer", "co quan ban hanh": "issuer",
+_PAGE_LABELS = {"so hieu": "number", "so ky hieu": "number", "so van ban": "number", "ky hieu": "number",
+                "loai van ban": "kind", "hinh thuc van ban": "kind", "noi ban hanh": "issuer",
+                "co quan ban hanh": "issuer", "co quan ban hanh chuc danh nguoi ky": "", "trich yeu": "",
+                "ngay ky": "date", "hieu luc": "", "nguon": "", "nguon thu thap": "",
                 "nguoi ky": "signer", "ngay ban hanh": "date", "ngay hieu luc": "", "ngay cong bao": "",
                 "so cong bao": "", "tinh trang": "", "tinh trang hieu luc": "", "linh vuc": "", "ngay het hieu luc": "",
                 "ngay dang": "", "nam ban hanh": ""}
@@ -229,6 +250,8 @@ _PLACE_BODY = (("HĐND", "Hội đồng nhân dân"), ("TU", "ủy"), ("UBND", "
 def _page_issuer(value: str, number: str | None, finder: NameFinder) -> str:
     """The issuer a page names, as a body: a bare place becomes the body its number's code names."""
     value = clean_markup(value)
+    value = next((full.capitalize() + value[len(short):] for short, full in _HEAD_ABBREV
+                  if value.upper().startswith(short + " ")), value)
     fv = fold(value)
     if _PLACE_ONLY.match(fv):
         place = re.sub(r"^(?:Tỉnh|Thành phố|TP\.?)\s+", "", value, flags=re.IGNORECASE)
@@ -286,13 +309,14 @@ def _issued_with(paras: list[Para], plan: ParsedPlan, finder: NameFinder) -> Non
         return
 
 
-_DMY = re.compile(r"ngay\s+(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+# "ngày 14/10/2025", folded: "ngay 14 10 2025".
+_DMY = re.compile(r"ngay\s+(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})\b")
 
 
 def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
     plan = ParsedPlan()
     k = _kind_index(paras)
-    subject = ""
+    subject: str | None = None
     if k is not None:
         header = paras[:k]
         plan.kind = KINDS[fold(paras[k].text)]
@@ -310,9 +334,10 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
             if not t:
                 continue
         ft = fold(t, expand=False)
+        dmy = _DMY.search(ft)  # "Hà Nội, ngày 09/01/2025" (folded "ngay 09 01 2025")
         if "ngay" in ft:
             ft = _SPACED_DIGITS.sub("", ft)  # "ngày 1 2 tháng 9 năm 2025" from a PDF text layer
-        dm = _DATE.search(ft)
+        dm = _DATE.search(ft) or dmy
         if dm and _CITES.match(ft):
             continue  # "Căn cứ Luật ... ngày 19 tháng 6 năm 2015": another document's date
         if dm:
@@ -330,7 +355,7 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
         if _is_issuer_line(t):
             issuer_lines.append(t)
     rest = paras[k + 1:] if k is not None else []
-    title = rest[0].text if rest else subject
+    title = rest[0].text if rest else subject or ""
     words = title.split()
     if words and fold(words[0]) == "cua" and words[0].isupper():
         # "KẾ HOẠCH / CỦA BAN THƯỜNG VỤ TỈNH ỦY / thực hiện ...": the issuer stands in the title's place.
@@ -356,7 +381,7 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
     if plan.issuer and place and re.search(r"(tỉnh|Tỉnh ủy)$", plan.issuer):
         plan.issuer = f"{plan.issuer} {place}"
     plan.signer = _signer(paras) or (clean_markup(page["signer"]) if page.get("signer") else None)
-    if k is None and (subject or _NUMBER_CODE_LETTER.search(plan.number or "")):
+    if k is None and (subject is not None or _is_letter_number(plan.number)):
         plan.kind = "Công văn"
     return plan
 
@@ -368,8 +393,14 @@ def _is_issuer_line(t: str) -> bool:
     return "/" not in t
 
 
-# A letter's number carries no kind code: "6225/BVHTTDL-VP" (not "/KH-", "/QĐ-", "-KH/").
-_NUMBER_CODE_LETTER = re.compile(r"^\d+/(?![A-ZĐ]{1,4}-)[A-ZĐ0-9]+-[A-ZĐ0-9]+$")
+# A letter's number carries no kind code: "6225/BVHTTDL-VP", "1234/UBND-KT" (not "/KH-", "/QĐ-", "-KH/").
+_KIND_CODES = {"KH", "QĐ", "NQ", "CT", "CTR", "TB", "BC", "HD", "KL", "TTR", "QC", "QĐI", "TT", "NĐ", "ĐA", "PA"}
+_NUMBER_CODE_LETTER = re.compile(r"^\d+/(?P<c>[A-ZĐa-z]+)-[A-ZĐ0-9-]+$")
+
+
+def _is_letter_number(number: str | None) -> bool:
+    m = _NUMBER_CODE_LETTER.match(number or "")
+    return m is not None and m.group("c").upper() not in _KIND_CODES
 # "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI" under a decision's title: the Chairman decides, not the
 # Committee (a different body for the scorer and for the law). A minister's decision stays the ministry's.
 _CHAIRMAN = re.compile(r"^chu tich (?:uy ban nhan dan|ubnd)\b")
@@ -389,7 +420,7 @@ def _fill_from_page(plan: ParsedPlan, page: dict[str, str], finder: NameFinder, 
     """What the document's own header left out, taken from the page's metadata table."""
     if not page:
         return
-    number = _SLASH_SPACES.sub("/", _SPACED_DIGITS.sub("", clean_markup(page.get("number", ""))))
+    number = _CODE_HYPHEN.sub("-", _SLASH_SPACES.sub("/", _SPACED_DIGITS.sub("", clean_markup(page.get("number", "")))))
     if plan.number is None and _NUMBER_TOKEN.match(number):
         plan.number = number
     if plan.issued_on is None and (dm := _SLASH_DATE.match(page.get("date", "").strip())):
