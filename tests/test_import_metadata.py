@@ -127,3 +127,18 @@ def test_page_labels_of_other_sites_and_an_abbreviated_issuer() -> None:
                       "| Cơ quan ban hành | UBND tỉnh Nghệ An |\n| Ngày ban hành | 9/1/2025 |\n\n" + BODY, "p.md")
     assert (plan.number, plan.issuer, plan.issued_on) == ("56/2025/QĐ-UBND", "Ủy ban nhân dân tỉnh Nghệ An",
                                                           date(2025, 1, 9))
+
+
+@pytest.mark.parametrize("head", [
+    # one table row: issuer, rule and number in the left cell; motto, rule and date in the right one
+    "| **ỦY BAN NHÂN DÂN**<br>**TỈNH NINH BÌNH**<br>-------<br>Số: 2107/KH-UBND | **CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT "
+    "NAM**<br>**Độc lập - Tự do - Hạnh phúc**<br>---------------<br>*Ninh Bình, ngày 22 tháng 8 năm 2025* |",
+    # a PDF text layer: the spaced-out number wider than a column gap
+    "ỦY BAN NHÂN DÂN\nTỈNH NINH BÌNH\nSố:     2 1 0 7    /KH-UBND         Ninh Bình, ngày 22 tháng 8 năm 2025",
+    # a crawl that ran a cell's lines together
+    "ỦY BAN NHÂN DÂN TỈNH NINH BÌNH ------- Số: 2107/KH-UBND\nNinh Bình, ngày 22 tháng 8 năm 2025",
+])
+def test_number_run_into_the_issuer_cell(head: str) -> None:
+    plan = parse_text(head + BODY, "x.md")
+    assert (plan.number, plan.issuer, plan.issued_on) == ("2107/KH-UBND", "Ủy ban nhân dân tỉnh Ninh Bình",
+                                                          date(2025, 8, 22))

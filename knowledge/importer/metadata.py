@@ -109,12 +109,24 @@ _MOTTO = re.compile(r"\s+(?=CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM|CỘNG
 _MOTTO_WORDS = re.compile(r"CỘNG H|ĐẢNG CỘNG SẢN|Độc lập - ")
 
 
+_SPACED_NUMBER = re.compile(r"((?:Số|SỐ)\s*:?)\s+(\d[\d\s]*?)\s*/(?=\S)")
+# Inside one header cell: rules ("-------") and a number after the issuer ("... TỈNH X Số: 12/KH-UBND").
+_CELL_PARTS = re.compile(r"\s*[-_–—=]{3,}\s*|\s+(?=(?:Số|SỐ)\s*:?\s*\d)")
+
+
+def _pieces(col: str) -> list[str]:
+    """The lines one header cell holds when a table or a crawl ran them together."""
+    return [c for c in _CELL_PARTS.split(col) if c.strip()] if len(col) > 12 else [col]
+
+
 def _columns(p: Para) -> list[str]:
     """A header line copied from a PDF holds both columns side by side ("BỘ X      CỘNG HÒA ..."):
     a run of spaces or a tab parts them, and each is read as a line of its own."""
     if "  " not in p.raw and "\t" not in p.raw and not _MOTTO_WORDS.search(p.raw):
         return [p.text]  # most lines: one column (checked cheaply, every paragraph passes here)
     raw = re.sub(r"(?i)\b(ngày)[\s._…]{2,}(tháng|/)", r"\1 \2", p.raw.strip())  # a blank day is no column gap
+    # "Số:     1 7 3    /KH-UBND": the gaps of a spaced-out number are no column gaps either.
+    raw = _SPACED_NUMBER.sub(lambda m: m.group(1) + " " + "".join(m.group(2).split()) + "/", raw)
     cols = [clean_markup(c) for part in re.split(r"\s{4,}|\t", raw) for c in _MOTTO.split(part)]
     return [c for c in cols if c] if len(cols) > 1 else [clean_markup(raw) if raw != p.raw.strip() else p.text]
 
@@ -326,7 +338,7 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
     header = [p for i, p in enumerate(header) if i not in taken]
     issuer_lines: list[str] = []
     place = ""
-    for t in _joined_number(clean_markup(col) for p in header for col in _columns(p)):
+    for t in _joined_number(piece for p in header for col in _columns(p) for piece in _pieces(clean_markup(col))):
         if (m := _NUMBER.match(_number_line(t))) or (m := _PARTY_NUMBER.match(t)):
             plan.number = plan.number or m.group("n").rstrip(".")  # the first one is the plan's own
             # "Số: 88 /KH-UBND Kon Tum, ngày 12 tháng 02 năm 2025": the date may share the line.
