@@ -142,3 +142,15 @@ def test_number_run_into_the_issuer_cell(head: str) -> None:
     plan = parse_text(head + BODY, "x.md")
     assert (plan.number, plan.issuer, plan.issued_on) == ("2107/KH-UBND", "Ủy ban nhân dân tỉnh Ninh Bình",
                                                           date(2025, 8, 22))
+
+
+def test_a_letter_whose_subject_shares_a_line_with_the_date() -> None:
+    plan = parse_text("BỘ Y TẾ              CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+                      "                      Độc lập - Tự do - Hạnh phúc\nSố: 512/BYT-KCB\n"
+                      "V/v tăng cường phòng, chống            Hà Nội, ngày 14 tháng 3 năm 2025\n"
+                      "dịch sởi năm 2025\n\nKính gửi: Sở Y tế các tỉnh, thành phố.\n\n"
+                      "1. Sở Y tế các tỉnh chủ trì rà soát tiêm chủng, hoàn thành trước ngày 30/4/2025.\n\n"
+                      "Nơi nhận:\n- Lưu: VT.\n")
+    assert (plan.number, plan.issuer, plan.issued_on, plan.kind) == ("512/BYT-KCB", "Bộ Y tế", date(2025, 3, 14),
+                                                                     "Công văn")
+    assert plan.title == "Tăng cường phòng, chống dịch sởi năm 2025"

@@ -64,14 +64,27 @@ def _letter_header(paras: list[Para]) -> tuple[list[Para], str | None]:
     ("" for a letter without one, None when nothing shows a letter)."""
     for i, p in enumerate(paras[:_KIND_SPAN]):
         ft = fold(p.text)
-        if _LETTER.match(ft) or ends_body(p.text):
-            subject: str | None = "" if _LETTER.match(ft) else None
-            if ft.startswith(("v v", "ve viec")):
-                subject = re.sub(r"^\s*(?:V/v|V\.v|Về việc)\s*:?\s*", "", p.text, flags=re.IGNORECASE).strip()
-                if subject:
-                    subject = subject[0].upper() + subject[1:]
-            return paras[:i], subject
+        if not (_LETTER.match(ft) or ends_body(p.text)):
+            continue
+        if not ft.startswith(("v v", "ve viec")):
+            return paras[:i], "" if _LETTER.match(ft) else None
+        # "V/v triển khai ...      Hà Nội, ngày ...": the subject's column; the other columns stay header.
+        cols = _columns(p)
+        subject = re.sub(r"^\s*(?:V/v|V\.v|Về việc)\s*:?\s*", "", cols[0], flags=re.IGNORECASE).strip()
+        for j, col in enumerate(cols[1:], start=1):
+            if (m := _AFTER_DATE.search(col)) is not None:  # the subject's next line, joined after the date
+                subject, cols[j] = f"{subject} {m.group(1)}", col[:m.start(1)].strip()
+        header = paras[:i] + [Para(c, c) for c in cols[1:]]
+        for q in paras[i + 1:i + 1 + _SUBJECT_LINES]:  # a subject wrapped over lines, up to "Kính gửi"
+            if _LETTER.match(fold(q.text)) or q.text.isupper() or len(q.text) > _BODY_LINE // 2:
+                break
+            subject = f"{subject} {_columns(q)[0]}".strip()
+        return header, subject[:1].upper() + subject[1:]
     return paras[:12], None
+
+
+_SUBJECT_LINES = 2
+_AFTER_DATE = re.compile(r"ngày\s.*?năm\s+\d{4}\s+(\w.*)$", re.IGNORECASE)
 
 
 _SHORT_NAME_WORDS = 10
