@@ -154,3 +154,12 @@ def test_a_letter_whose_subject_shares_a_line_with_the_date() -> None:
     assert (plan.number, plan.issuer, plan.issued_on, plan.kind) == ("512/BYT-KCB", "Bộ Y tế", date(2025, 3, 14),
                                                                      "Công văn")
     assert plan.title == "Tăng cường phòng, chống dịch sởi năm 2025"
+
+
+def test_a_plan_cited_in_the_preamble_gives_no_number() -> None:
+    plan = parse_text("ỦY BAN NHÂN DÂN\nTỈNH NGHỆ AN\nSố:      /KH-UBND\nNghệ An, ngày    tháng 9 năm 2025\n"
+                      "KẾ HOẠCH\nPhòng, chống thiên tai\nThực hiện Kế hoạch ban hành kèm theo Quyết định "
+                      "số 2138/QĐ-TTg "
+                      "ngày 27 tháng 9 năm 2025 của Thủ tướng Chính phủ, UBND tỉnh ban hành Kế hoạch như sau:\n"
+                      "II. NHIỆM VỤ\n1. Sở Y tế chủ trì giám sát dịch trong quý IV/2025.\n")
+    assert (plan.number, plan.issuer, plan.issued_on) == (None, "Ủy ban nhân dân tỉnh Nghệ An", None)

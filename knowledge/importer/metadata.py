@@ -312,12 +312,16 @@ _OF = re.compile(r"\bcủa\s+(?P<b>.+?)\s*\)?\s*$", re.IGNORECASE)
 _NUMBER_TOKEN = re.compile(r"^\d[\w.\-]*/[\wĐđ.\-/]+$|^\d+-[\wĐđ]+/[\wĐđ\-]+$")
 
 
+# The plan's own line stands alone under its title: "(Ban hành kèm theo ...)", "Kèm theo ...".
+_OWN_ISSUE_LINE = re.compile(r"^\W*(?:ban hanh )?kem theo\b")
+
+
 def _issued_with(paras: list[Para], plan: ParsedPlan, finder: NameFinder) -> None:
     """Fill what the plan's header lacks from its "(Ban hành kèm theo ... số ... ngày ... của ...)" line."""
     for p in paras:
         m = _ISSUED_WITH.search(p.text)
-        if m is None:
-            continue
+        if m is None or not _OWN_ISSUE_LINE.match(fold(p.text)):
+            continue  # "Thực hiện Kế hoạch ban hành kèm theo Quyết định số ...": another document
         number = _SLASH_SPACES.sub("/", m.group("n")).rstrip(".")
         if plan.number is None and _NUMBER_TOKEN.match(number):
             plan.number = number
