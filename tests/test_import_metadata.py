@@ -163,3 +163,17 @@ def test_a_plan_cited_in_the_preamble_gives_no_number() -> None:
                       "ngày 27 tháng 9 năm 2025 của Thủ tướng Chính phủ, UBND tỉnh ban hành Kế hoạch như sau:\n"
                       "II. NHIỆM VỤ\n1. Sở Y tế chủ trì giám sát dịch trong quý IV/2025.\n")
     assert (plan.number, plan.issuer, plan.issued_on) == (None, "Ủy ban nhân dân tỉnh Nghệ An", None)
+
+
+@pytest.mark.parametrize("page", [
+    "**Số hiệu:** 412/KH-UBND\n\n**Nơi ban hành:** Tỉnh Hòa Bình\n\n**Ngày ban hành:** 15/09/2025\n\n"
+    "**Người ký:** Đinh Công Sứ",  # one attribute a line
+    "Số hiệu: 412/KH-UBND    Loại văn bản: Kế hoạch\nNơi ban hành: Tỉnh Hòa Bình    Người ký: Đinh Công Sứ\n"
+    "Ngày ban hành: 15/09/2025",  # two a line, apart
+    "Số hiệu: 412/KH-UBND Loại văn bản: Kế hoạch\nNơi ban hành: Tỉnh Hòa Bình Người ký: Đinh Công Sứ\n"
+    "Ngày ban hành: 15/09/2025",  # two a line, run together
+])
+def test_page_attributes_written_as_lines(page: str) -> None:
+    plan = parse_text(page + BODY, "p.md")
+    assert (plan.number, plan.issuer, plan.issued_on, plan.signer) == (
+        "412/KH-UBND", "Ủy ban nhân dân tỉnh Hòa Bình", date(2025, 9, 15), "Đinh Công Sứ")

@@ -124,7 +124,8 @@ _MOTTO_WORDS = re.compile(r"CỘNG H|ĐẢNG CỘNG SẢN|Độc lập - ")
 
 _SPACED_NUMBER = re.compile(r"((?:Số|SỐ)\s*:?)\s+(\d[\d\s]*?)\s*/(?=\S)")
 # Inside one header cell: rules ("-------") and a number after the issuer ("... TỈNH X Số: 12/KH-UBND").
-_CELL_PARTS = re.compile(r"\s*[-_–—=]{3,}\s*|\s+(?=(?:Số|SỐ)\s*:?\s*\d)")
+_CELL_PARTS = re.compile(r"\s*[-_–—=]{3,}\s*|\s+(?=(?:Số|SỐ)\s*:?\s*\d)|\s+(?=(?:Loại văn bản|Nơi ban hành|Người ký|"
+                         r"Ngày ban hành|Ngày hiệu lực|Ngày công báo|Số công báo|Tình trạng|Lĩnh vực)\s*:)")
 
 
 def _pieces(col: str) -> list[str]:
@@ -351,11 +352,11 @@ def read_metadata(paras: list[Para], finder: NameFinder) -> ParsedPlan:
         plan.kind = KINDS[fold(paras[k].text)]
     else:
         header, subject = _letter_header(paras)
-    page, taken = page_table([p.text for p in header])
-    header = [p for i, p in enumerate(header) if i not in taken]
+    lines = [piece for p in header for col in _columns(p) for piece in _pieces(clean_markup(col))]
+    page, taken = page_table(lines)
     issuer_lines: list[str] = []
     place = ""
-    for t in _joined_number(piece for p in header for col in _columns(p) for piece in _pieces(clean_markup(col))):
+    for t in _joined_number(line for i, line in enumerate(lines) if i not in taken):
         if (m := _NUMBER.match(_number_line(t))) or (m := _PARTY_NUMBER.match(t)):
             plan.number = plan.number or m.group("n").rstrip(".")  # the first one is the plan's own
             # "Số: 88 /KH-UBND Kon Tum, ngày 12 tháng 02 năm 2025": the date may share the line.
