@@ -177,3 +177,10 @@ def test_page_attributes_written_as_lines(page: str) -> None:
     plan = parse_text(page + BODY, "p.md")
     assert (plan.number, plan.issuer, plan.issued_on, plan.signer) == (
         "412/KH-UBND", "Ủy ban nhân dân tỉnh Hòa Bình", date(2025, 9, 15), "Đinh Công Sứ")
+
+
+def test_a_national_assembly_header_names_its_kind_before_the_number() -> None:
+    plan = parse_text("ỦY BAN THƯỜNG VỤ QUỐC HỘI      CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+                      "Nghị quyết số: 1339/NQ-UBTVQH15      Hà Nội, ngày 14 tháng 10 năm 2025" + BODY)
+    assert (plan.number, plan.issuer, plan.issued_on) == ("1339/NQ-UBTVQH15", "Ủy ban Thường vụ Quốc hội",
+                                                          date(2025, 10, 14))

@@ -16,7 +16,9 @@ KINDS = {"ke hoach": "Kế hoạch", "quyet dinh": "Quyết định", "chi thi":
          "thong bao": "Thông báo", "chuong trinh": "Chương trình", "chuong trinh hanh dong": "Chương trình hành động",
          "huong dan": "Hướng dẫn", "ke hoach hanh dong": "Kế hoạch hành động", "ke hoach trien khai": "Kế hoạch",
          "nghi quyet": "Nghị quyết"}
-_NUMBER = re.compile(r"^\s*(?:Số|SỐ|So|số)\s*[:.]?\s*(?P<n>\d+[\w.\-]*/[\wĐđ.\-/]+|\d+-[\wĐđ]+/[\wĐđ\-]+)")
+# "Số: 12/KH-UBND"; a National Assembly's header writes "Nghị quyết số: 57/2022/QH15".
+_NUMBER_HEAD = r"^\s*(?:(?:Nghị quyết|NGHỊ QUYẾT|Luật|LUẬT|Pháp lệnh|PHÁP LỆNH)\s+)?(?:Số|SỐ|So|số)\s*[:.]?\s*"
+_NUMBER = re.compile(_NUMBER_HEAD + r"(?P<n>\d+[\w.\-]*/[\wĐđ.\-/]+|\d+-[\wĐđ]+/[\wĐđ\-]+)")
 _PARTY_NUMBER = re.compile(r"^(?P<n>\d+-[A-ZĐ]+/[A-ZĐ]+)$")
 _DATE = re.compile(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(\d{4})")
 # "ngày    tháng 3 năm 2025", "ngày   /3/2025": signed with the day left blank (filled in by hand).
@@ -147,7 +149,7 @@ def _columns(p: Para) -> list[str]:
 
 def _number_line(t: str) -> str:
     """"Số: 1 2 3 /QĐ-UBND" -> "Số: 123/QĐ-UBND"."""
-    m = re.match(r"^\s*(?:Số|SỐ|So|số)\s*[:.]?\s*", t)
+    m = re.match(_NUMBER_HEAD, t)
     if m is None:
         return t
     rest = t[m.end():]
