@@ -1,6 +1,7 @@
 """Score the importer on the real-plan corpus, document by document, with the project's own scorer.
 
     .venv/bin/python bench/score_corpus.py [--dir /work/corpus/docs] [--only dev|holdout] [--details]
+    .venv/bin/python bench/score_corpus.py --metadata        # number / issuer / date of all documents
 
 For every plan of tests/corpus/gold_dev.yaml and gold_holdout.yaml it writes a one-plan gold file and runs
 `../shared/eval/evaluate.py extract` on it (the same scorer and command line a user's import goes through),
@@ -8,6 +9,9 @@ then reads the plan's metadata from `nhacviec import --dry-run --json` and compa
 with the reference. Prints one row per document and a total per gold file (tasks pooled, as the scorer
 pools them). The corpus folder lives outside git (tests/corpus/README.md): when it is absent the script
 says so and exits 0. --details also prints the scorer's miss lines (dev only; keep the holdout blind).
+--metadata instead reads every document of tests/corpus/metadata.yaml (all of the corpus, not only the
+plans with reference tasks) and judges its number, issuer and date: 'ok' (or 'n/a' when the document leaves
+it blank and none was invented) counts as right; the issuer is right only when it names the body cleanly.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 GOLDS = {"dev": CORPUS / "gold_dev.yaml", "holdout": CORPUS / "gold_holdout.yaml"}
+METADATA = CORPUS / "metadata.yaml"
+FIELDS = ("number", "issuer", "date")
+RIGHT = ("ok", "n/a")
 DEFAULT_DOCS = Path("/work/corpus/docs")
 EVALUATE = ROOT.parent.parent / "shared" / "eval" / "evaluate.py"
 if not EVALUATE.exists():  # a checkout of main sits next to shared/
@@ -67,16 +74,17 @@ def score_plan(plan: dict[str, Any], docs: Path, tmp: Path) -> tuple[dict[str, s
     return match.groupdict(), lines[:-1]
 
 
-def metadata(plan: dict[str, Any], docs: Path, ev: Any) -> dict[str, str]:
+def dry_run(path: Path) -> dict[str, Any]:
+    """The plan `nhacviec import --dry-run --json` reads from one file ({} when it refuses the file)."""
+    proc = subprocess.run([*nhacviec(), "import", "--dry-run", "--json", str(path)],
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        return {}
+    return dict((json.loads(proc.stdout).get("plans") or [{}])[0])
+
+
+def judge_metadata(want: dict[str, Any], got: dict[str, Any], ev: Any) -> dict[str, str]:
     """'ok' / 'noisy' / 'miss' / 'wrong' / 'n/a' / 'extra' for number, issuer and date of one plan."""
-    proc = subprocess.run(
-        [*nhacviec(), "import", "--dry-run", "--json", str(docs / plan["file"])],
-        capture_output=True, text=True, timeout=300,
-    )
-    got: dict[str, Any] = {}
-    if proc.returncode == 0:
-        got = (json.loads(proc.stdout).get("plans") or [{}])[0]
-    want = plan["plan"]
 
     def same_number(a: str, b: str) -> str:
         return "ok" if ev.norm(a).replace(" ", "") == ev.norm(b).replace(" ", "") else "wrong"
@@ -99,6 +107,42 @@ def metadata(plan: dict[str, Any], docs: Path, ev: Any) -> dict[str, str]:
 
     return {"number": judge("number", same_number), "issuer": judge("issuer", same_issuer),
             "date": judge("date", same_date)}
+
+
+def metadata(plan: dict[str, Any], docs: Path, ev: Any) -> dict[str, str]:
+    return judge_metadata(plan["plan"], dry_run(docs / plan["file"]), ev)
+
+
+def read_in_process(path: Path) -> dict[str, Any]:
+    """The plan's metadata read by the importer in this process (the seeded registry an empty store holds):
+    the same parser `nhacviec import` runs, without starting a command per document."""
+    sys.path.insert(0, str(ROOT))
+    from knowledge.importer import NameFinder, parse_path, seed_registry
+
+    try:
+        plan = parse_path(path, NameFinder(seed_registry()))
+    except Exception as exc:  # a refused document shows as misses, with its reason
+        print(f"  {path.name}: {type(exc).__name__}: {exc}")
+        return {}
+    return {"number": plan.number, "issuer": plan.issuer,
+            "date": plan.issued_on.isoformat() if plan.issued_on else None}
+
+
+def run_metadata(docs: Path) -> None:
+    """Every document of metadata.yaml: what was read beside what the header says, and x/N per field."""
+    ev = evaluate_module()
+    documents = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["documents"]
+    right = dict.fromkeys(FIELDS, 0)
+    print(f"{'document':38} number issuer date   (read: number | issuer | date)")
+    for doc in documents:
+        got = read_in_process(docs / doc["file"])
+        verdict = judge_metadata(doc, got, ev)
+        for field in FIELDS:
+            right[field] += verdict[field] in RIGHT
+        print(f"{doc['file'][:38]:38} {verdict['number']:6} {verdict['issuer']:6} {verdict['date']:6} "
+              f"({got.get('number')} | {got.get('issuer')} | {str(got.get('date') or '')[:10] or None})")
+    n = len(documents)
+    print("right: " + ", ".join(f"{field} {right[field]}/{n}" for field in FIELDS))
 
 
 def run(name: str, docs: Path, details: bool) -> None:
@@ -129,12 +173,16 @@ def main() -> int:
     ap.add_argument("--dir", type=Path, default=DEFAULT_DOCS, help="folder holding the corpus documents")
     ap.add_argument("--only", choices=sorted(GOLDS), help="score one gold file only")
     ap.add_argument("--details", action="store_true", help="print the scorer's misses for dev documents")
+    ap.add_argument("--metadata", action="store_true", help="number, issuer and date of every corpus document")
     args = ap.parse_args()
     if not args.dir.is_dir():
         print(f"corpus not present at {args.dir}: nothing to score (see tests/corpus/README.md)")
         return 0
     if not EVALUATE.exists():
         print(f"scorer not found at {EVALUATE}: nothing to score")
+        return 0
+    if args.metadata:
+        run_metadata(args.dir)
         return 0
     for name in [args.only] if args.only else list(GOLDS):
         run(name, args.dir, args.details)
