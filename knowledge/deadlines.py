@@ -90,6 +90,7 @@ _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
 _shadow = shadow
+_OLD_QUY = re.compile(r"\bqui\b")
 
 
 # Pieces of patterns, written against the shadow text (lower case, no accents).
@@ -332,7 +333,7 @@ def parse_deadline(text: str, plan_date: date | None = None) -> Deadline | None:
         else text.strip()
     if not text:
         return None
-    shadow = _shadow(text)
+    shadow = _OLD_QUY.sub("quy", _shadow(text))  # "Quí IV-2025": the older spelling, same length
     if not _ANY_CUE.search(shadow):
         return None
     hits: list[_Hit] = []

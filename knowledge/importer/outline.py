@@ -111,8 +111,9 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
     return out
 
 
-# An item number alone on its line ("1.", "IV.", "a)", "Điều 1."): its heading went on to the next line.
-_BARE_LABEL = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){0,3}\.|[IVX]{1,5}\.|[a-zđ]\)|Điều \d{1,3}\s*[.:])$")
+# An item number or bullet alone on its line ("1.", "IV.", "a)", "Điều 1.", "-"): its text went on to the
+# next line (a hard-wrapped copy breaks right after the marker).
+_BARE_LABEL = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){0,3}\.|[IVX]{1,5}\.|[a-zđ]\)|Điều \d{1,3}\s*[.:]|[-–—•●▪◦+])$")
 
 
 # Text copied out of a PDF breaks every line near the page width; such a line runs on into the next
