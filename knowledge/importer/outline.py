@@ -15,7 +15,7 @@ from datetime import date
 
 from knowledge.agencies import agency_key
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
-from knowledge.importer.headings import heading_body
+from knowledge.importer.headings import _SHORT_VERB, heading_body
 from knowledge.importer.model import LeftOut, ParsedTask
 from knowledge.importer.names import NOISE, NameFinder, Roles, clause_roles, roles, shadow
 from knowledge.importer.reading import Block, Table
@@ -52,6 +52,19 @@ _DUTY_OF = re.compile(r"^(?:trach nhiem|nhiem vu|doi voi|phan cong)(?:\s+cua)?\s
 # the name, or where it is ("các tỉnh, thành phố trực thuộc trung ương"), but no verb or clause.
 _NAME_TAIL = re.compile(r"^(?![^:]*\b(?:trong|ve|doi voi|nham|de|thuc hien|trien khai|chu tri|phoi hop)\b)"
                         r"[\w ,\-–&]{0,60}$")
+# A heading "Trách nhiệm của <X>" read with a body the finder does not know: at most this long, X at most
+# this many words once its parenthesis ("(bao gồm ...)") is dropped.
+_DUTY_HEADING_MAX = 110
+_DUTY_WHO_WORDS = 8
+_PARENS = re.compile(r"\([^)]*\)?")
+# Words of where a body is, after its known head: "các phường, xã, đặc khu", "các tỉnh, thành phố".
+_PLACE_TAIL = re.compile(r"^[\s,]*(?:(?:cac|tinh|thanh pho|huyen|quan|thi xa|thi tran|xa|phuong|dac khu|va|"
+                         r"truc thuoc|trung uong)\b[\s,]*)+$")
+# " - " between a name and what it is in the plan ("Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo").
+_APPOSITION = re.compile(r"\s[-–]\s")
+_HEADING_VERB = re.compile(r"\b(?:chu tri|phoi hop|thuc hien|trien khai|xay dung|to chuc|tham muu|huong dan|bao cao|"
+                           r"ra soat|tong hop|kiem tra|ban hanh|chi dao|hoan thanh|tiep tuc|day manh|tang cuong|"
+                           r"tuyen truyen|giam sat)\b")
 _DUTY_COLON = re.compile(r"\b(?:co|chiu) trach nhiem(?: (?:thuc hien|nhu sau|cac nhiem vu sau))?\s*:\s*$")
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
@@ -162,6 +175,31 @@ def _continues(prev: str, text: str, raw: str) -> bool:
     if prev.rsplit(None, 1)[-1] in _NAME_HEADS:
         return True  # "Cơ quan chủ trì: Sở Nội vụ, Sở" / "Giáo dục và Đào tạo": a name broken at its head word
     return bool(_DANGLING.search(prev[-12:].lower()))
+
+
+def _is_time_field(node: Node) -> bool:
+    return node.kind in ("bullet", "plain") and bool(_FIELD.match(node.text)) \
+        and fold(node.text).startswith(("thoi gian", "thoi han"))
+
+
+def _own_times(node: Node) -> None:
+    """Items each followed by its own "Thời gian thực hiện: ..." line (two or more such lines between the
+    items): each line is its item's time, not one time of the section; it moves under its item."""
+    kids = node.children
+    times = [i for i, c in enumerate(kids) if _is_time_field(c)]
+    if len(times) < 2 or any(_FIELD.match(c.text) and not _is_time_field(c)
+                             for c in kids if c.kind in ("bullet", "plain")):
+        return
+    if any(i == 0 or _is_time_field(kids[i - 1]) or kids[i - 1].kind != "bullet" for i in times):
+        return
+    kept: list[Node] = []
+    for c in kids:
+        if _is_time_field(c):
+            kept[-1].children.append(c)
+            c.parent = kept[-1]
+        else:
+            kept.append(c)
+    node.children = kept
 
 
 def ends_body(text: str) -> bool:
@@ -306,7 +344,7 @@ class OutlineParser:
                 lead, agency_heading = names, True
         elif lead and r.lead_end >= len(stripped) - 1:
             agency_heading = True
-        elif not lead and (hm := _DUTY_OF.match(shadow(stripped))) and len(stripped) < 200:
+        elif (not lead or r.lead[0].start > 0) and (hm := _DUTY_OF.match(shadow(stripped))) and len(stripped) < 200:
             # "Trách nhiệm của Sở Tài chính", "Đối với Ủy ban nhân dân các huyện": a heading all the same.
             rest = stripped[hm.end():]
             found = self.finder.mentions(rest)
@@ -316,6 +354,22 @@ class OutlineParser:
                 # "Cục Quản lý Khám, chữa bệnh", "Sở Y tế các tỉnh, thành phố trực thuộc trung ương": a
                 # name the finder knows only the start of; the heading's rest is the name as written.
                 lead, agency_heading = [rest.strip()], True
+            elif text.rstrip().endswith(":") and len(stripped) <= _DUTY_HEADING_MAX \
+                    and shadow(stripped).startswith(("trach nhiem cua", "nhiem vu cua")):
+                # "Trách nhiệm của đối tượng thực hiện kiểm kê:": a body the finder does not know, as written.
+                who = _PARENS.sub("", rest).strip(" ,;:")
+                if who and len(who.split()) <= _DUTY_WHO_WORDS and not any(c.isdigit() for c in who):
+                    lead, agency_heading = [who], True
+        elif lead and r.lead_end < len(stripped) - 1 and len(stripped) <= _DUTY_HEADING_MAX \
+                and r.lead[0].start == 0 and _PLACE_TAIL.match(shadow(stripped[r.lead_end:])):
+            # "Ủy ban nhân dân các phường, xã, đặc khu": a known head and where it is; the line is the name.
+            lead, agency_heading = [stripped], True
+        elif lead and r.lead[0].start == 0 and (am := _APPOSITION.search(stripped)) is not None \
+                and r.lead_end >= am.start() - 1 and len(stripped) <= _DUTY_HEADING_MAX \
+                and not _HEADING_VERB.search(shadow(stripped[am.end():])) \
+                and not _SHORT_VERB.search(stripped[am.end():].lower()):
+            # "Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo": a name, then what it is in the plan.
+            lead, agency_heading = [m.name for m in r.lead if m.end <= am.start()], True
         named = None if agency_heading else heading_body(text, self.finder)
         if named is not None:
             # "Tổ đảng ở Thường trực Ủy ban Kinh tế", "Lãnh đạo Ban Dân nguyện": the heading names the body.
@@ -424,6 +478,7 @@ class OutlineParser:
 
     def visit(self, node: Node, ref: list[str], ctx: _Ctx | None,
               last_task: ParsedTask | None) -> ParsedTask | str | None:
+        _own_times(node)
         fields = [c for c in node.children if c.kind in ("bullet", "plain") and _FIELD.match(c.text)]
         if fields:
             return self.emit_fields(node, ref, ctx, fields)
