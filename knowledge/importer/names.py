@@ -502,7 +502,7 @@ def roles(text: str, finder: NameFinder) -> Roles:
 # "Chủ tịch Ủy ban nhân dân tỉnh quyết định ...", "Giám đốc Sở Y tế chỉ đạo ...": an office holder as the
 # subject; the office as written is the lead ("Thủ trưởng các sở ..." is _HEAD_OF: the bodies lead).
 OFFICE_TITLE = re.compile(r"^(?:pho\s+)?(?:chu tich|giam doc|bi thu|chi huy truong|chanh van phong|"
-                          r"tong giam doc|cuc truong|vu truong|chu nhiem|truong ban|truong phong|thu truong)"
+                          r"tong giam doc|cuc truong|vu truong|chu nhiem|truong ban|truong phong|thu truong|bo truong)"
                           r"\s+(?!cac\s)")
 
 

@@ -34,7 +34,8 @@ _SECTION_WORDS = re.compile(r"^(?:PHẦN\s+\S+\s*[.:\-–]?\s*)?(MỤC ĐÍCH|M�
 # "- Cơ quan chủ trì: Sở X" / "Thời gian hoàn thành: Quý II/2025": a field of the task above.
 _FIELD = re.compile(r"^(?P<label>(?:cơ quan|đơn vị|bộ phận)\s+(?:chủ trì|thực hiện|phối hợp|chịu trách nhiệm|đầu mối)"
                     r"(?:\s+tham mưu)?(?:\s+thực hiện)?|chủ trì|phối hợp|trách nhiệm thực hiện"
-                    r"|thời gian(?:\s+(?:hoàn thành|thực hiện|trình))?|thời hạn(?:\s+hoàn thành)?"
+                    r"|thời gian(?:\s+(?:hoàn thành|thực hiện|trình))?"
+                    r"|thời hạn(?:\s+(?:hoàn thành|thực hiện|ban hành|trình))?"
                     r"|tiến độ(?:\s+thực hiện)?|hoàn thành|sản phẩm|kết quả|kinh phí)"
                     r"\s*:\s*(?P<value>.*)$", re.IGNORECASE)
 FIELD = _FIELD
@@ -569,6 +570,25 @@ class OutlineParser:
                 pairs[-1] = (pairs[-1][0], "; ".join(v.strip(" .;") for v in values))
         return pairs, used
 
+    def _own_time_points(self, ref: list[str], fields: list[Node]) -> None:
+        """"- Thời gian thực hiện:" over "+ Các bộ ... gửi kết quả về Bộ Công an trước ngày 15/12/2025", "+ Bộ Công an
+        tổng hợp ... trước ngày 31/12/2025": each point names who does what by when, a task of its own."""
+        for f in fields:
+            m = _FIELD.match(f.text)
+            if m is None or m.group("value").strip() \
+                    or not fold(m.group("label")).startswith(("thoi gian", "thoi han")):
+                continue
+            points = [c for c in f.children if c.kind == "bullet"]
+            infos = [self.info(c.text) for c in points]
+            if len(points) < 2 or not all(i.lead and i.deadline for i in infos):
+                continue
+            for c, i in zip(points, infos, strict=True):
+                self.tasks.append(ParsedTask(
+                    ref=".".join(ref), text=c.text.strip(), lead=_dedupe(i.lead),
+                    coordinators=_dedupe([x.name for x in i.roles.coordinators], exclude=i.lead),
+                    report_to=_dedupe([x.name for x in i.roles.report_to], exclude=i.lead),
+                    via=_dedupe([x.name for x in i.roles.via]), deadline=i.deadline))
+
     def emit_fields(self, node: Node, ref: list[str], ctx: _Ctx | None, fields: list[Node]) -> ParsedTask | None:
         """A task followed by its fields: "- Cơ quan chủ trì: Sở X", "- Phối hợp: ...", "- Thời gian: Quý II".
 
@@ -590,10 +610,15 @@ class OutlineParser:
                 deadline = better(deadline, parse_deadline(value, self.plan_date))
         others = [c for c in node.children if id(c) not in used]
         info = self.info(node.text)
+        self._own_time_points(ref, fields)
         items = _content_items(others)
         if items and (lead or info.lead or ctx):
             lead = lead or info.lead or (ctx.lead if ctx else [])
             first: ParsedTask | None = None
+            if len(items) == 1 and not items[0][0] and fold(node.text) not in fold(items[0][1]):
+                # "5. Xây dựng Cổng thông tin ..." over "- Nội dung: Cổng thông tin ... cung cấp ...": the
+                # line names the work, "Nội dung" says what it holds; the task is both.
+                items = [([], f"{node.text.rstrip(' :.')}: {items[0][1]}")]
             for item_ref, item in items:
                 item_info = self.info(item)
                 # The section's "Cơ quan chủ trì" decides; an item's own subject only when it names none
