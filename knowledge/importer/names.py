@@ -268,6 +268,7 @@ def _province_tail(text: str, toks: list[_Tok], j: int) -> int:
 
 _HEAD_FIRST = {h.split()[0] for h in _HEADS}
 HEAD_WORDS = frozenset(_HEAD_FIRST)
+NOT_NAMES = _NOT_NAMES  # first words that make a line no body's name ("Hội nghị", "Tổ chức")
 
 
 # Words that end an unknown body's name: the verb or preposition after the subject.

@@ -17,7 +17,7 @@ from knowledge.agencies import agency_key
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
 from knowledge.importer.headings import _SHORT_VERB, heading_body
 from knowledge.importer.model import LeftOut, ParsedTask
-from knowledge.importer.names import NOISE, NameFinder, Roles, clause_roles, roles, shadow
+from knowledge.importer.names import HEAD_WORDS, NOISE, NOT_NAMES, NameFinder, Roles, clause_roles, roles, shadow
 from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
@@ -34,7 +34,7 @@ _SECTION_WORDS = re.compile(r"^(?:PHẦN\s+\S+\s*[.:\-–]?\s*)?(MỤC ĐÍCH|M�
 # "- Cơ quan chủ trì: Sở X" / "Thời gian hoàn thành: Quý II/2025": a field of the task above.
 _FIELD = re.compile(r"^(?P<label>(?:cơ quan|đơn vị|bộ phận)\s+(?:chủ trì|thực hiện|phối hợp|chịu trách nhiệm|đầu mối)"
                     r"(?:\s+tham mưu)?(?:\s+thực hiện)?|chủ trì|phối hợp|trách nhiệm thực hiện"
-                    r"|thời gian(?:\s+(?:hoàn thành|thực hiện|trình))?"
+                    r"|thời gian(?:\s+(?:hoàn thành|thực hiện|trình|dự kiến|tổ chức))?"
                     r"|thời hạn(?:\s+(?:hoàn thành|thực hiện|ban hành|trình))?"
                     r"|tiến độ(?:\s+thực hiện)?|hoàn thành|sản phẩm|kết quả|kinh phí)"
                     r"\s*:\s*(?P<value>.*)$", re.IGNORECASE)
@@ -63,9 +63,9 @@ _PLACE_TAIL = re.compile(r"^[\s,]*(?:(?:cac|tinh|thanh pho|huyen|quan|thi xa|thi
                          r"truc thuoc|trung uong)\b[\s,]*)+$")
 # " - " between a name and what it is in the plan ("Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo").
 _APPOSITION = re.compile(r"\s[-–]\s")
-_HEADING_VERB = re.compile(r"\b(?:chu tri|phoi hop|thuc hien|trien khai|xay dung|to chuc|tham muu|huong dan|bao cao|"
-                           r"ra soat|tong hop|kiem tra|ban hanh|chi dao|hoan thanh|tiep tuc|day manh|tang cuong|"
-                           r"tuyen truyen|giam sat)\b")
+_HEADING_VERB = re.compile(r"\b(?:chu tri|phoi hop|thuc hien|trien khai|xay dung|(?<!cac )to chuc|tham muu|"
+                           r"huong dan|bao cao|ra soat|tong hop|kiem tra|ban hanh|chi dao|hoan thanh|tiep tuc|"
+                           r"day manh|tang cuong|tuyen truyen|giam sat)\b")
 _DUTY_COLON = re.compile(r"\b(?:co|chiu) trach nhiem(?: (?:thuc hien|nhu sau|cac nhiem vu sau))?\s*:\s*$")
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
@@ -176,6 +176,29 @@ def _continues(prev: str, text: str, raw: str) -> bool:
     if prev.rsplit(None, 1)[-1] in _NAME_HEADS:
         return True  # "Cơ quan chủ trì: Sở Nội vụ, Sở" / "Giáo dục và Đào tạo": a name broken at its head word
     return bool(_DANGLING.search(prev[-12:].lower()))
+
+
+_ASKED_PREFIX = re.compile(r"^(?:đề nghị|kính đề nghị)\s*:?\s*", re.IGNORECASE)
+# First words of a body's name beyond those the name finder starts names with.
+_MORE_HEADS = ("thanh doan", "co quan", "dai su quan", "uy ban nhan dan", "ubnd")
+
+
+def _unknown_body_heading(text: str) -> str | None:
+    """A short verb-less heading that starts with a body's head word ("Thành đoàn Hà Nội", "Liên hiệp các tổ
+    chức hữu nghị thành phố Hà Nội"): the body's name as written; None for a topic heading."""
+    name = _ASKED_PREFIX.sub("", text.strip().rstrip(" :")).strip()
+    if not name or len(name) > _DUTY_HEADING_MAX or name.endswith(".") or not name[:1].isupper() \
+            or any(c.isdigit() for c in name) or name.isupper():
+        return None
+    sh = shadow(name)
+    if _HEADING_VERB.search(sh) or _SHORT_VERB.search(name.lower()) or _NO_TASK_SECTION.match(sh):
+        return None
+    words = fold(name).split()
+    if " ".join(words).startswith(NOT_NAMES):  # "Hội nghị sơ kết", "Tổ chức ...": an event, a verb
+        return None
+    if not any(" ".join(words[:n]) in HEAD_WORDS or " ".join(words[:n]) in _MORE_HEADS for n in (1, 2, 3, 4)):
+        return None
+    return name
 
 
 def _is_time_field(node: Node) -> bool:
@@ -492,6 +515,12 @@ class OutlineParser:
             coords = [m.name for m in info.roles.coordinators]
             self.walk_children(node, ref, _Ctx(info.lead, coords, info.deadline))
             return None
+        if not info.lead and node.kind in ("num", "letter") and node.children \
+                and (who := _unknown_body_heading(node.text)) is not None:
+            # "7. Thành đoàn Hà Nội", "15. Đề nghị Cơ quan Báo và Phát thanh, Truyền hình Hà Nội" over the
+            # items it does: a body the registry does not know heads them, as written.
+            self.walk_children(node, ref, _Ctx([who], [], info.deadline))
+            return None
         own = bool(info.lead)
         if own or ctx is not None:
             if node.children and node.text.rstrip().endswith(":") and all(
@@ -598,7 +627,12 @@ class OutlineParser:
         coords: list[str] = []
         deadline: Deadline | None = None
         pairs, used = self._field_values(node.children, fields)
+        # "Đơn vị chủ trì: Sở X" beside "Đơn vị thực hiện: Trung tâm Y" (a unit of X's): X leads, Y takes part.
+        has_chair = any("chu tri" in label and "phoi hop" not in label for label, _ in pairs)
         for label, value in pairs:
+            if has_chair and "thuc hien" in label and "chu tri" not in label and "thoi" not in label:
+                coords += [n for n in self._names_in(value) if not NOISE.search(agency_key(n))]
+                continue
             names = self._names_in(value)
             if "phoi hop" in label:
                 coords += [n for n in names if not NOISE.search(agency_key(n))]
@@ -607,7 +641,8 @@ class OutlineParser:
                 lead += split[0] if split else names
                 coords += split[1] if split else []
             elif re.search(r"thoi|tien do|hoan thanh|han", label):
-                deadline = better(deadline, parse_deadline(value, self.plan_date))
+                # "ngày 11/9/2026 (thứ Sáu)": the weekday in brackets is no part of the day.
+                deadline = better(deadline, parse_deadline(_PARENS.sub("", value), self.plan_date))
         others = [c for c in node.children if id(c) not in used]
         info = self.info(node.text)
         self._own_time_points(ref, fields)
