@@ -171,6 +171,8 @@ def _continues(prev: str, text: str, raw: str) -> bool:
         return True
     if prev.endswith((".", ";", ":", "!", "?", "./.")):
         return False
+    if prev.count("(") > prev.count(")"):
+        return True  # "(Viettel Nghệ" / "An, VNPT Nghệ An)": a bracket still open goes on
     if first.isdigit():
         return True
     if prev.rsplit(None, 1)[-1] in _NAME_HEADS:
@@ -181,6 +183,8 @@ def _continues(prev: str, text: str, raw: str) -> bool:
 _ASKED_PREFIX = re.compile(r"^(?:đề nghị|kính đề nghị)\s*:?\s*", re.IGNORECASE)
 # First words of a body's name beyond those the name finder starts names with.
 _MORE_HEADS = ("thanh doan", "co quan", "dai su quan", "uy ban nhan dan", "ubnd")
+# Who a plan may ask in the plural without naming one body: "Các chủ đầu tư ...", "Các doanh nghiệp ...".
+_PLURAL_HEADS = ("chu dau tu", "doanh nghiep", "nha mang", "hop tac xa", "don vi", "co so", "dia phuong")
 
 
 def _unknown_body_heading(text: str) -> str | None:
@@ -191,12 +195,16 @@ def _unknown_body_heading(text: str) -> str | None:
             or any(c.isdigit() for c in name) or name.isupper():
         return None
     sh = shadow(name)
-    if _HEADING_VERB.search(sh) or _SHORT_VERB.search(name.lower()) or _NO_TASK_SECTION.match(sh):
-        return None
     words = fold(name).split()
+    plural = words[:1] == ["cac"]  # "Các chủ đầu tư xây dựng và kinh doanh hạ tầng ...": who, then what they do
+    if plural:
+        words = words[1:]
+    if (not plural and (_HEADING_VERB.search(sh) or _SHORT_VERB.search(name.lower()))) or _NO_TASK_SECTION.match(sh):
+        return None
     if " ".join(words).startswith(NOT_NAMES):  # "Hội nghị sơ kết", "Tổ chức ...": an event, a verb
         return None
-    if not any(" ".join(words[:n]) in HEAD_WORDS or " ".join(words[:n]) in _MORE_HEADS for n in (1, 2, 3, 4)):
+    heads = _MORE_HEADS + (_PLURAL_HEADS if plural else ())
+    if not any(" ".join(words[:n]) in HEAD_WORDS or " ".join(words[:n]) in heads for n in (1, 2, 3, 4)):
         return None
     return name
 
