@@ -180,6 +180,22 @@ def _continues(prev: str, text: str, raw: str) -> bool:
     return bool(_DANGLING.search(prev[-12:].lower()))
 
 
+_BARE_COMMITTEE = ("uy ban nhan dan", "ubnd")
+_PLACES = r"(?:tinh|thanh pho|huyen|quan|thi xa|thi tran|xa|phuong|dac khu)"
+_PLACE_AFTER = re.compile(r"\s+cac\s+" + _PLACES + r"(?:\s*(?:,|va)\s*(?:" + _PLACES + r"|truc thuoc trung uong))*\b")
+
+
+def _with_place(text: str, start: int, end: int, name: str) -> str:
+    """"Ủy ban nhân dân các phường, xã, đặc khu": a bare "Ủy ban nhân dân" and the places it stands for, as
+    written (the bare name alone would read as the province's committee)."""
+    if fold(text[start:end]) not in _BARE_COMMITTEE:
+        return name
+    m = _PLACE_AFTER.match(shadow(text), end)
+    return text[start:m.end()].strip(" ,") if m else name
+
+
+_DUTIES_FOLLOW = re.compile(r"\b(?:cac )?(?:nhiem vu|noi dung|cong viec)(?: cu the| chu yeu| trong tam)?"
+                            r" (?:nhu )?sau\s*$")
 _ASKED_PREFIX = re.compile(r"^(?:đề nghị|kính đề nghị)\s*:?\s*", re.IGNORECASE)
 # First words of a body's name beyond those the name finder starts names with.
 _MORE_HEADS = ("thanh doan", "co quan", "dai su quan", "uy ban nhan dan", "ubnd")
@@ -366,7 +382,7 @@ class OutlineParser:
 
     def _analyse(self, text: str) -> _Info:
         r = roles(text, self.finder)
-        lead = [m.name for m in r.lead]
+        lead = [_with_place(text, m.start, m.end, m.name) for m in r.lead]
         stripped = text.rstrip(" :.;")
         agency_heading = False
         dm = _DEPT_LIST.match(stripped)
@@ -523,13 +539,18 @@ class OutlineParser:
             coords = [m.name for m in info.roles.coordinators]
             self.walk_children(node, ref, _Ctx(info.lead, coords, info.deadline))
             return None
-        if not info.lead and node.kind in ("num", "letter") and node.children \
+        if (not info.lead or info.roles.lead[0].start == 0) and node.kind in ("num", "letter") and node.children \
                 and (who := _unknown_body_heading(node.text)) is not None:
-            # "7. Thành đoàn Hà Nội", "15. Đề nghị Cơ quan Báo và Phát thanh, Truyền hình Hà Nội" over the
-            # items it does: a body the registry does not know heads them, as written.
+            # "7. Thành đoàn Hà Nội", "15. Đề nghị Cơ quan Báo và Phát thanh, Truyền hình Hà Nội", "7. Trung tâm
+            # Xúc tiến đầu tư, thương mại và du lịch" over the items it does: the body as written heads them.
             self.walk_children(node, ref, _Ctx([who], [], info.deadline))
             return None
         own = bool(info.lead)
+        if own and node.children and _DUTIES_FOLLOW.search(fold(node.text)):
+            # "Giao Sở X là cơ quan đầu mối ...; tổ chức thực hiện các nhiệm vụ sau:" over its items: each item
+            # is a task of X's, not a point of one task.
+            self.walk_children(node, ref, _Ctx(info.lead, [m.name for m in info.roles.coordinators], info.deadline))
+            return None
         if own or ctx is not None:
             if node.children and node.text.rstrip().endswith(":") and all(
                     c.kind in ("bullet", "plain") and not self.info(c.text).lead for c in node.children):
