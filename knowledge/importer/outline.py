@@ -177,7 +177,12 @@ def _continues(prev: str, text: str, raw: str) -> bool:
         return True
     if prev.rsplit(None, 1)[-1] in _NAME_HEADS:
         return True  # "Cơ quan chủ trì: Sở Nội vụ, Sở" / "Giáo dục và Đào tạo": a name broken at its head word
+    if prev.upper() != prev and _OFFICE_END.search(prev[-12:].lower()):
+        return True  # "Tham mưu đề xuất Chủ tịch" / "UBND tỉnh khen thưởng ...": an office and its body
     return bool(_DANGLING.search(prev[-12:].lower()))
+
+
+_OFFICE_END = re.compile(r"\b(?:chủ tịch|giám đốc|bộ trưởng|thủ trưởng|bí thư|trưởng ban|chủ nhiệm)$")
 
 
 _BARE_COMMITTEE = ("uy ban nhan dan", "ubnd")
