@@ -44,7 +44,7 @@ _STOP = re.compile(r"^(noi nhan|kt chu tich|t m |tm |tl |kt |q chu tich)")
 _NO_TASK_SECTION = re.compile(r"^(muc dich|muc tieu|quan diem|yeu cau|can cu|tinh hinh|ket qua|danh gia|phu luc)")
 # A line ending on one of these words goes on in the next line (a page break inside a sentence).
 _DANGLING = re.compile(r"(?:\b(?:của|và|với|các|về|tại|cho|trong|theo|đến|những|được|để|là|hoặc|"
-                       r"từ|ở|bằng|nhằm|mà|thì|trên|dưới|qua|chỉ|cùng|có|không|đã|sẽ|đang)|[,(\-–])$")
+                       r"từ|ở|bằng|nhằm|mà|thì|trên|dưới|qua|chỉ|cùng|có|không|đã|sẽ|đang|quý)|[,(\-–])$")
 _ROLE_WORDS = re.compile(r"\b(chu tri|phoi hop|voi|va|cac|co quan|don vi|lien quan|co trach nhiem|chiu trach nhiem|"
                          r"la co quan|dau moi|lam dau moi|thuc hien|theo chuc nang nhiem vu|chuc nang|nhiem vu|"
                          r"duoc giao|tinh|nhu sau|cu the|sau day|chu dong)\b")
