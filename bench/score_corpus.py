@@ -8,7 +8,8 @@ For every plan of tests/corpus/gold_dev.yaml and gold_holdout.yaml it writes a o
 then reads the plan's metadata from `nhacviec import --dry-run --json` and compares number, issuer and date
 with the reference. Prints one row per document and a total per gold file (tasks pooled, as the scorer
 pools them). The corpus folder lives outside git (tests/corpus/README.md): when it is absent the script
-says so and exits 0. --details also prints the scorer's miss lines (dev only; keep the holdout blind).
+says so and exits 0. --details also prints the scorer's miss lines under each document (the holdout's too: it
+was scored blind once and is development material since; holdout2 is the fresh held-back set).
 --metadata instead reads every document of tests/corpus/metadata.yaml (all of the corpus, not only the
 plans with reference tasks) and judges its number, issuer and date: 'ok' (or 'n/a' when the document leaves
 it blank and none was invented) counts as right; the issuer is right only when it names the body cleanly.
@@ -160,7 +161,7 @@ def run(name: str, docs: Path, details: bool) -> None:
             print(f"{plan['file'][:38]:38} {figures['n']:>5} {figures['found']:>5} {figures['lead']:>5} "
                   f"{figures['deadline']:>5} {float(figures['score']):>6.3f}  "
                   f"{meta['number']:6} {meta['issuer']:6} {meta['date']}")
-            if details and name == "dev":
+            if details:
                 for line in misses:
                     print("    " + line)
     n = total["n"] or 1
@@ -172,7 +173,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", type=Path, default=DEFAULT_DOCS, help="folder holding the corpus documents")
     ap.add_argument("--only", choices=sorted(GOLDS), help="score one gold file only")
-    ap.add_argument("--details", action="store_true", help="print the scorer's misses for dev documents")
+    ap.add_argument("--details", action="store_true", help="print the scorer's misses under each document")
     ap.add_argument("--metadata", action="store_true", help="number, issuer and date of every corpus document")
     args = ap.parse_args()
     if not args.dir.is_dir():

@@ -90,6 +90,10 @@ _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
 _shadow = shadow
+_OLD_QUY = re.compile(r"\bqui\b")
+_MONTH_RANGE = re.compile(r"\b(thang\s+)\d{1,2}\s*[-–]\s*(?=\d{1,2}\s*[/.\-]\s*\d{4})")
+_RANGE_END = "den het "  # what a day range's start becomes: "từ ngày a đến ngày b" is due by b
+_DAY_RANGE = re.compile(r"\btu\s+ngay\s+\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{4}\s*(?:den|toi)\s+(?=ngay\s+\d)")
 
 
 # Pieces of patterns, written against the shadow text (lower case, no accents).
@@ -97,7 +101,8 @@ _Y = r"(?P<y>\d{4})"  # any four digits: an impossible year is flagged, not skip
 _DMY = r"(?P<d>\d{1,2})\s*[/.\-]\s*(?P<m>\d{1,2})(?:\s*[/.\-]\s*" + _Y + r")?(?![\d/])"
 _DMY_WORDS = r"(?P<d>\d{1,2})\s+thang\s+(?P<m>\d{1,2})(?:\s*(?:nam|[/.\-])\s*" + _Y + r")?(?!\s*[/\d])"
 _CUE_DAY = (r"(?:truoc|cham nhat(?: la| vao)?|han(?: chot)?(?: la)?|xong(?: truoc)?"
-            r"|hoan thanh(?: xong)?(?: truoc| vao)?|den het|vao)\s*(?:ngay\s*)?")
+            r"|hoan thanh(?: xong)?(?: truoc| vao)?|den het|vao|thoi (?:han|gian)(?: hoan thanh| thuc hien)?\s*:)"
+            r"\s*(?:ngay\s*)?")
 _CUE_PERIOD = (r"(?:trong|truoc|hoan thanh(?: trong| truoc| vao)?|xong(?: trong| truoc)?"
                r"|cham nhat(?: la)?|vao|han(?: la)?|(?:cuoi|het)|thoi gian(?: thuc hien| hoan thanh)?\s*:)")
 _REPEAT_YEAR = r"(?:hang|moi) nam"
@@ -332,7 +337,11 @@ def parse_deadline(text: str, plan_date: date | None = None) -> Deadline | None:
         else text.strip()
     if not text:
         return None
-    shadow = _shadow(text)
+    shadow = _OLD_QUY.sub("quy", _shadow(text))  # "Quí IV-2025": the older spelling, same length
+    # A span's end is its time: "tháng 11 - 12/2025" is "tháng 12/2025", "từ ngày 01/01/2026 đến ngày
+    # 31/3/2026" is "ngày 31/3/2026"; the start is blanked, so offsets into `text` stay right.
+    shadow = _MONTH_RANGE.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))), shadow)
+    shadow = _DAY_RANGE.sub(lambda m: _RANGE_END + " " * (len(m.group(0)) - len(_RANGE_END)), shadow)
     if not _ANY_CUE.search(shadow):
         return None
     hits: list[_Hit] = []

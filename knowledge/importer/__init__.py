@@ -30,7 +30,7 @@ from knowledge.importer.outline import (
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
 from knowledge.importer.sections import field_runs, lettered_fields, plan_period
-from knowledge.importer.tables import join_continued, table_tasks, vertical_tables
+from knowledge.importer.tables import join_continued, pipe_line_tables, table_tasks, vertical_tables
 from knowledge.text import fold
 
 __all__ = ["ImportRefused", "LeftOut", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks",
@@ -42,7 +42,7 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     """The plan a document holds; refuses a classified one or one without any task."""
     refuse_if_secret([b for b in blocks if isinstance(b, str) and b.strip()])
-    items = join_continued(paragraphs(vertical_tables(blocks, finder, None)))
+    items = join_continued(paragraphs(vertical_tables(pipe_line_tables(blocks), finder, None)))
     plan = read_metadata(_header_paras(items), finder)
     start = _wrapped_plan_start(items)
     if start is not None:

@@ -113,7 +113,12 @@ def _proper(upper: str, finder: NameFinder) -> str:
         out = re.sub(r"(\s(?:và|-)\s|,\s)(\w)", lambda x: x.group(1) + x.group(2).upper(), out)
     if m:
         out = out[: m.start(2)] + place
-    return out
+    # "THỦ TƯỚNG CHÍNH PHỦ" -> "Thủ tướng Chính phủ": names that keep their capital inside another name.
+    return _PROPER_WORDS.sub(lambda x: _PROPER[x.group(0)], out)
+
+
+_PROPER = {"chính phủ": "Chính phủ", "quốc hội": "Quốc hội", "việt nam": "Việt Nam"}
+_PROPER_WORDS = re.compile(r"(?<=\s)(?:" + "|".join(_PROPER) + r")\b")
 
 
 # The right column's motto lines: where a PDF joined the two columns with a single space, they part them.

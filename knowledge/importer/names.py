@@ -268,6 +268,7 @@ def _province_tail(text: str, toks: list[_Tok], j: int) -> int:
 
 _HEAD_FIRST = {h.split()[0] for h in _HEADS}
 HEAD_WORDS = frozenset(_HEAD_FIRST)
+NOT_NAMES = _NOT_NAMES  # first words that make a line no body's name ("Hội nghị", "Tổ chức")
 
 
 # Words that end an unknown body's name: the verb or preposition after the subject.
@@ -502,7 +503,7 @@ def roles(text: str, finder: NameFinder) -> Roles:
 # "Chủ tịch Ủy ban nhân dân tỉnh quyết định ...", "Giám đốc Sở Y tế chỉ đạo ...": an office holder as the
 # subject; the office as written is the lead ("Thủ trưởng các sở ..." is _HEAD_OF: the bodies lead).
 OFFICE_TITLE = re.compile(r"^(?:pho\s+)?(?:chu tich|giam doc|bi thu|chi huy truong|chanh van phong|"
-                          r"tong giam doc|cuc truong|vu truong|chu nhiem|truong ban|truong phong|thu truong)"
+                          r"tong giam doc|cuc truong|vu truong|chu nhiem|truong ban|truong phong|thu truong|bo truong)"
                           r"\s+(?!cac\s)")
 
 

@@ -15,9 +15,9 @@ from datetime import date
 
 from knowledge.agencies import agency_key
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
-from knowledge.importer.headings import heading_body
+from knowledge.importer.headings import _SHORT_VERB, heading_body
 from knowledge.importer.model import LeftOut, ParsedTask
-from knowledge.importer.names import NOISE, NameFinder, Roles, clause_roles, roles, shadow
+from knowledge.importer.names import HEAD_WORDS, NOISE, NOT_NAMES, NameFinder, Roles, clause_roles, roles, shadow
 from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
@@ -34,7 +34,8 @@ _SECTION_WORDS = re.compile(r"^(?:PHẦN\s+\S+\s*[.:\-–]?\s*)?(MỤC ĐÍCH|M�
 # "- Cơ quan chủ trì: Sở X" / "Thời gian hoàn thành: Quý II/2025": a field of the task above.
 _FIELD = re.compile(r"^(?P<label>(?:cơ quan|đơn vị|bộ phận)\s+(?:chủ trì|thực hiện|phối hợp|chịu trách nhiệm|đầu mối)"
                     r"(?:\s+tham mưu)?(?:\s+thực hiện)?|chủ trì|phối hợp|trách nhiệm thực hiện"
-                    r"|thời gian(?:\s+(?:hoàn thành|thực hiện|trình))?|thời hạn(?:\s+hoàn thành)?"
+                    r"|thời gian(?:\s+(?:hoàn thành|thực hiện|trình|dự kiến|tổ chức))?"
+                    r"|thời hạn(?:\s+(?:hoàn thành|thực hiện|ban hành|trình))?"
                     r"|tiến độ(?:\s+thực hiện)?|hoàn thành|sản phẩm|kết quả|kinh phí)"
                     r"\s*:\s*(?P<value>.*)$", re.IGNORECASE)
 FIELD = _FIELD
@@ -43,7 +44,7 @@ _STOP = re.compile(r"^(noi nhan|kt chu tich|t m |tm |tl |kt |q chu tich)")
 _NO_TASK_SECTION = re.compile(r"^(muc dich|muc tieu|quan diem|yeu cau|can cu|tinh hinh|ket qua|danh gia|phu luc)")
 # A line ending on one of these words goes on in the next line (a page break inside a sentence).
 _DANGLING = re.compile(r"(?:\b(?:của|và|với|các|về|tại|cho|trong|theo|đến|những|được|để|là|hoặc|"
-                       r"từ|ở|bằng|nhằm|mà|thì|trên|dưới|qua|chỉ|cùng|có|không|đã|sẽ|đang)|[,(\-–])$")
+                       r"từ|ở|bằng|nhằm|mà|thì|trên|dưới|qua|chỉ|cùng|có|không|đã|sẽ|đang|quý)|[,(\-–])$")
 _ROLE_WORDS = re.compile(r"\b(chu tri|phoi hop|voi|va|cac|co quan|don vi|lien quan|co trach nhiem|chiu trach nhiem|"
                          r"la co quan|dau moi|lam dau moi|thuc hien|theo chuc nang nhiem vu|chuc nang|nhiem vu|"
                          r"duoc giao|tinh|nhu sau|cu the|sau day|chu dong)\b")
@@ -52,6 +53,19 @@ _DUTY_OF = re.compile(r"^(?:trach nhiem|nhiem vu|doi voi|phan cong)(?:\s+cua)?\s
 # the name, or where it is ("các tỉnh, thành phố trực thuộc trung ương"), but no verb or clause.
 _NAME_TAIL = re.compile(r"^(?![^:]*\b(?:trong|ve|doi voi|nham|de|thuc hien|trien khai|chu tri|phoi hop)\b)"
                         r"[\w ,\-–&]{0,60}$")
+# A heading "Trách nhiệm của <X>" read with a body the finder does not know: at most this long, X at most
+# this many words once its parenthesis ("(bao gồm ...)") is dropped.
+_DUTY_HEADING_MAX = 110
+_DUTY_WHO_WORDS = 8
+_PARENS = re.compile(r"\([^)]*\)?")
+# Words of where a body is, after its known head: "các phường, xã, đặc khu", "các tỉnh, thành phố".
+_PLACE_TAIL = re.compile(r"^[\s,]*(?:(?:cac|tinh|thanh pho|huyen|quan|thi xa|thi tran|xa|phuong|dac khu|va|"
+                         r"truc thuoc|trung uong)\b[\s,]*)+$")
+# " - " between a name and what it is in the plan ("Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo").
+_APPOSITION = re.compile(r"\s[-–]\s")
+_HEADING_VERB = re.compile(r"\b(?:chu tri|phoi hop|thuc hien|trien khai|xay dung|(?<!cac )to chuc|tham muu|"
+                           r"huong dan|bao cao|ra soat|tong hop|kiem tra|ban hanh|chi dao|hoan thanh|tiep tuc|"
+                           r"day manh|tang cuong|tuyen truyen|giam sat)\b")
 _DUTY_COLON = re.compile(r"\b(?:co|chiu) trach nhiem(?: (?:thuc hien|nhu sau|cac nhiem vu sau))?\s*:\s*$")
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
@@ -111,8 +125,9 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
     return out
 
 
-# An item number alone on its line ("1.", "IV.", "a)", "Điều 1."): its heading went on to the next line.
-_BARE_LABEL = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){0,3}\.|[IVX]{1,5}\.|[a-zđ]\)|Điều \d{1,3}\s*[.:])$")
+# An item number or bullet alone on its line ("1.", "IV.", "a)", "Điều 1.", "-"): its text went on to the
+# next line (a hard-wrapped copy breaks right after the marker).
+_BARE_LABEL = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){0,3}\.|[IVX]{1,5}\.|[a-zđ]\)|Điều \d{1,3}\s*[.:]|[-–—•●▪◦+])$")
 
 
 # Text copied out of a PDF breaks every line near the page width; such a line runs on into the next
@@ -156,11 +171,88 @@ def _continues(prev: str, text: str, raw: str) -> bool:
         return True
     if prev.endswith((".", ";", ":", "!", "?", "./.")):
         return False
+    if prev.count("(") > prev.count(")"):
+        return True  # "(Viettel Nghệ" / "An, VNPT Nghệ An)": a bracket still open goes on
     if first.isdigit():
         return True
     if prev.rsplit(None, 1)[-1] in _NAME_HEADS:
         return True  # "Cơ quan chủ trì: Sở Nội vụ, Sở" / "Giáo dục và Đào tạo": a name broken at its head word
+    if prev.upper() != prev and _OFFICE_END.search(prev[-12:].lower()):
+        return True  # "Tham mưu đề xuất Chủ tịch" / "UBND tỉnh khen thưởng ...": an office and its body
     return bool(_DANGLING.search(prev[-12:].lower()))
+
+
+_OFFICE_END = re.compile(r"\b(?:chủ tịch|giám đốc|bộ trưởng|thủ trưởng|bí thư|trưởng ban|chủ nhiệm)$")
+
+
+_BARE_COMMITTEE = ("uy ban nhan dan", "ubnd")
+_PLACES = r"(?:tinh|thanh pho|huyen|quan|thi xa|thi tran|xa|phuong|dac khu)"
+_PLACE_AFTER = re.compile(r"\s+cac\s+" + _PLACES + r"(?:\s*(?:,|va)\s*(?:" + _PLACES + r"|truc thuoc trung uong))*\b")
+
+
+def _with_place(text: str, start: int, end: int, name: str) -> str:
+    """"Ủy ban nhân dân các phường, xã, đặc khu": a bare "Ủy ban nhân dân" and the places it stands for, as
+    written (the bare name alone would read as the province's committee)."""
+    if fold(text[start:end]) not in _BARE_COMMITTEE:
+        return name
+    m = _PLACE_AFTER.match(shadow(text), end)
+    return text[start:m.end()].strip(" ,") if m else name
+
+
+_DUTIES_FOLLOW = re.compile(r"\b(?:cac )?(?:nhiem vu|noi dung|cong viec)(?: cu the| chu yeu| trong tam)?"
+                            r" (?:nhu )?sau\s*$")
+_ASKED_PREFIX = re.compile(r"^(?:đề nghị|kính đề nghị)\s*:?\s*", re.IGNORECASE)
+# First words of a body's name beyond those the name finder starts names with.
+_MORE_HEADS = ("thanh doan", "co quan", "dai su quan", "uy ban nhan dan", "ubnd")
+# Who a plan may ask in the plural without naming one body: "Các chủ đầu tư ...", "Các doanh nghiệp ...".
+_PLURAL_HEADS = ("chu dau tu", "doanh nghiep", "nha mang", "hop tac xa", "don vi", "co so", "dia phuong")
+
+
+def _unknown_body_heading(text: str) -> str | None:
+    """A short verb-less heading that starts with a body's head word ("Thành đoàn Hà Nội", "Liên hiệp các tổ
+    chức hữu nghị thành phố Hà Nội"): the body's name as written; None for a topic heading."""
+    name = _ASKED_PREFIX.sub("", text.strip().rstrip(" :")).strip()
+    if not name or len(name) > _DUTY_HEADING_MAX or name.endswith(".") or not name[:1].isupper() \
+            or any(c.isdigit() for c in name) or name.isupper():
+        return None
+    sh = shadow(name)
+    words = fold(name).split()
+    plural = words[:1] == ["cac"]  # "Các chủ đầu tư xây dựng và kinh doanh hạ tầng ...": who, then what they do
+    if plural:
+        words = words[1:]
+    if (not plural and (_HEADING_VERB.search(sh) or _SHORT_VERB.search(name.lower()))) or _NO_TASK_SECTION.match(sh):
+        return None
+    if " ".join(words).startswith(NOT_NAMES):  # "Hội nghị sơ kết", "Tổ chức ...": an event, a verb
+        return None
+    heads = _MORE_HEADS + (_PLURAL_HEADS if plural else ())
+    if not any(" ".join(words[:n]) in HEAD_WORDS or " ".join(words[:n]) in heads for n in (1, 2, 3, 4)):
+        return None
+    return name
+
+
+def _is_time_field(node: Node) -> bool:
+    return node.kind in ("bullet", "plain") and bool(_FIELD.match(node.text)) \
+        and fold(node.text).startswith(("thoi gian", "thoi han"))
+
+
+def _own_times(node: Node) -> None:
+    """Items each followed by its own "Thời gian thực hiện: ..." line (two or more such lines between the
+    items): each line is its item's time, not one time of the section; it moves under its item."""
+    kids = node.children
+    times = [i for i, c in enumerate(kids) if _is_time_field(c)]
+    if len(times) < 2 or any(_FIELD.match(c.text) and not _is_time_field(c)
+                             for c in kids if c.kind in ("bullet", "plain")):
+        return
+    if any(i == 0 or _is_time_field(kids[i - 1]) or kids[i - 1].kind != "bullet" for i in times):
+        return
+    kept: list[Node] = []
+    for c in kids:
+        if _is_time_field(c):
+            kept[-1].children.append(c)
+            c.parent = kept[-1]
+        else:
+            kept.append(c)
+    node.children = kept
 
 
 def ends_body(text: str) -> bool:
@@ -295,7 +387,7 @@ class OutlineParser:
 
     def _analyse(self, text: str) -> _Info:
         r = roles(text, self.finder)
-        lead = [m.name for m in r.lead]
+        lead = [_with_place(text, m.start, m.end, m.name) for m in r.lead]
         stripped = text.rstrip(" :.;")
         agency_heading = False
         dm = _DEPT_LIST.match(stripped)
@@ -305,7 +397,7 @@ class OutlineParser:
                 lead, agency_heading = names, True
         elif lead and r.lead_end >= len(stripped) - 1:
             agency_heading = True
-        elif not lead and (hm := _DUTY_OF.match(shadow(stripped))) and len(stripped) < 200:
+        elif (not lead or r.lead[0].start > 0) and (hm := _DUTY_OF.match(shadow(stripped))) and len(stripped) < 200:
             # "Trách nhiệm của Sở Tài chính", "Đối với Ủy ban nhân dân các huyện": a heading all the same.
             rest = stripped[hm.end():]
             found = self.finder.mentions(rest)
@@ -315,6 +407,22 @@ class OutlineParser:
                 # "Cục Quản lý Khám, chữa bệnh", "Sở Y tế các tỉnh, thành phố trực thuộc trung ương": a
                 # name the finder knows only the start of; the heading's rest is the name as written.
                 lead, agency_heading = [rest.strip()], True
+            elif text.rstrip().endswith(":") and len(stripped) <= _DUTY_HEADING_MAX \
+                    and shadow(stripped).startswith(("trach nhiem cua", "nhiem vu cua")):
+                # "Trách nhiệm của đối tượng thực hiện kiểm kê:": a body the finder does not know, as written.
+                who = _PARENS.sub("", rest).strip(" ,;:")
+                if who and len(who.split()) <= _DUTY_WHO_WORDS and not any(c.isdigit() for c in who):
+                    lead, agency_heading = [who], True
+        elif lead and r.lead_end < len(stripped) - 1 and len(stripped) <= _DUTY_HEADING_MAX \
+                and r.lead[0].start == 0 and _PLACE_TAIL.match(shadow(stripped[r.lead_end:])):
+            # "Ủy ban nhân dân các phường, xã, đặc khu": a known head and where it is; the line is the name.
+            lead, agency_heading = [stripped], True
+        elif lead and r.lead[0].start == 0 and (am := _APPOSITION.search(stripped)) is not None \
+                and r.lead_end >= am.start() - 1 and len(stripped) <= _DUTY_HEADING_MAX \
+                and not _HEADING_VERB.search(shadow(stripped[am.end():])) \
+                and not _SHORT_VERB.search(stripped[am.end():].lower()):
+            # "Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo": a name, then what it is in the plan.
+            lead, agency_heading = [m.name for m in r.lead if m.end <= am.start()], True
         named = None if agency_heading else heading_body(text, self.finder)
         if named is not None:
             # "Tổ đảng ở Thường trực Ủy ban Kinh tế", "Lãnh đạo Ban Dân nguyện": the heading names the body.
@@ -423,6 +531,7 @@ class OutlineParser:
 
     def visit(self, node: Node, ref: list[str], ctx: _Ctx | None,
               last_task: ParsedTask | None) -> ParsedTask | str | None:
+        _own_times(node)
         fields = [c for c in node.children if c.kind in ("bullet", "plain") and _FIELD.match(c.text)]
         if fields:
             return self.emit_fields(node, ref, ctx, fields)
@@ -435,7 +544,18 @@ class OutlineParser:
             coords = [m.name for m in info.roles.coordinators]
             self.walk_children(node, ref, _Ctx(info.lead, coords, info.deadline))
             return None
+        if (not info.lead or info.roles.lead[0].start == 0) and node.kind in ("num", "letter") and node.children \
+                and (who := _unknown_body_heading(node.text)) is not None:
+            # "7. Thành đoàn Hà Nội", "15. Đề nghị Cơ quan Báo và Phát thanh, Truyền hình Hà Nội", "7. Trung tâm
+            # Xúc tiến đầu tư, thương mại và du lịch" over the items it does: the body as written heads them.
+            self.walk_children(node, ref, _Ctx([who], [], info.deadline))
+            return None
         own = bool(info.lead)
+        if own and node.children and _DUTIES_FOLLOW.search(fold(node.text)):
+            # "Giao Sở X là cơ quan đầu mối ...; tổ chức thực hiện các nhiệm vụ sau:" over its items: each item
+            # is a task of X's, not a point of one task.
+            self.walk_children(node, ref, _Ctx(info.lead, [m.name for m in info.roles.coordinators], info.deadline))
+            return None
         if own or ctx is not None:
             if node.children and node.text.rstrip().endswith(":") and all(
                     c.kind in ("bullet", "plain") and not self.info(c.text).lead for c in node.children):
@@ -513,6 +633,25 @@ class OutlineParser:
                 pairs[-1] = (pairs[-1][0], "; ".join(v.strip(" .;") for v in values))
         return pairs, used
 
+    def _own_time_points(self, ref: list[str], fields: list[Node]) -> None:
+        """"- Thời gian thực hiện:" over "+ Các bộ ... gửi kết quả về Bộ Công an trước ngày 15/12/2025", "+ Bộ Công an
+        tổng hợp ... trước ngày 31/12/2025": each point names who does what by when, a task of its own."""
+        for f in fields:
+            m = _FIELD.match(f.text)
+            if m is None or m.group("value").strip() \
+                    or not fold(m.group("label")).startswith(("thoi gian", "thoi han")):
+                continue
+            points = [c for c in f.children if c.kind == "bullet"]
+            infos = [self.info(c.text) for c in points]
+            if len(points) < 2 or not all(i.lead and i.deadline for i in infos):
+                continue
+            for c, i in zip(points, infos, strict=True):
+                self.tasks.append(ParsedTask(
+                    ref=".".join(ref), text=c.text.strip(), lead=_dedupe(i.lead),
+                    coordinators=_dedupe([x.name for x in i.roles.coordinators], exclude=i.lead),
+                    report_to=_dedupe([x.name for x in i.roles.report_to], exclude=i.lead),
+                    via=_dedupe([x.name for x in i.roles.via]), deadline=i.deadline))
+
     def emit_fields(self, node: Node, ref: list[str], ctx: _Ctx | None, fields: list[Node]) -> ParsedTask | None:
         """A task followed by its fields: "- Cơ quan chủ trì: Sở X", "- Phối hợp: ...", "- Thời gian: Quý II".
 
@@ -522,7 +661,12 @@ class OutlineParser:
         coords: list[str] = []
         deadline: Deadline | None = None
         pairs, used = self._field_values(node.children, fields)
+        # "Đơn vị chủ trì: Sở X" beside "Đơn vị thực hiện: Trung tâm Y" (a unit of X's): X leads, Y takes part.
+        has_chair = any("chu tri" in label and "phoi hop" not in label for label, _ in pairs)
         for label, value in pairs:
+            if has_chair and "thuc hien" in label and "chu tri" not in label and "thoi" not in label:
+                coords += [n for n in self._names_in(value) if not NOISE.search(agency_key(n))]
+                continue
             names = self._names_in(value)
             if "phoi hop" in label:
                 coords += [n for n in names if not NOISE.search(agency_key(n))]
@@ -531,13 +675,19 @@ class OutlineParser:
                 lead += split[0] if split else names
                 coords += split[1] if split else []
             elif re.search(r"thoi|tien do|hoan thanh|han", label):
-                deadline = better(deadline, parse_deadline(value, self.plan_date))
+                # "ngày 11/9/2026 (thứ Sáu)": the weekday in brackets is no part of the day.
+                deadline = better(deadline, parse_deadline(_PARENS.sub("", value), self.plan_date))
         others = [c for c in node.children if id(c) not in used]
         info = self.info(node.text)
+        self._own_time_points(ref, fields)
         items = _content_items(others)
         if items and (lead or info.lead or ctx):
             lead = lead or info.lead or (ctx.lead if ctx else [])
             first: ParsedTask | None = None
+            if len(items) == 1 and not items[0][0] and fold(node.text) not in fold(items[0][1]):
+                # "5. Xây dựng Cổng thông tin ..." over "- Nội dung: Cổng thông tin ... cung cấp ...": the
+                # line names the work, "Nội dung" says what it holds; the task is both.
+                items = [([], f"{node.text.rstrip(' :.')}: {items[0][1]}")]
             for item_ref, item in items:
                 item_info = self.info(item)
                 # The section's "Cơ quan chủ trì" decides; an item's own subject only when it names none

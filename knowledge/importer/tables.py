@@ -264,3 +264,96 @@ def _vertical_row(ref: str, body: list[str], cols: dict[str, int], width: int, f
         if name in cols:
             row[cols[name]] = value
     return row
+
+
+# ---- tables written one cell per line between lone "|" lines (a web page's table copied as text) ----
+
+_LONE_PIPE = "|"
+_MAX_PIPE_CELL_LINES = 40  # a longer run of lines between two pipes is prose, not a cell
+_ROW_NUMBER = re.compile(r"^\d{1,3}\.?$")
+_HEADER_CELL_MAX = 60  # a longer text between pipes is a title above the table, not a column's name
+
+
+def pipe_line_tables(blocks: list[Block]) -> list[Block]:
+    """A table whose cells stand on their own lines between lone "|" lines:
+
+        |  STT  |  Nhiệm vụ  |  Cơ quan chủ trì  |  ...  |  (the row's closing pipe)
+        |  1  |  Triển khai ...  |  Sở A  |  ...  |
+
+    becomes a Table again when its first row is a task table's header; any other such run (a header
+    block, the signature) is left as lines."""
+    out: list[Block] = []
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        if isinstance(b, str) and b.strip() == _LONE_PIPE:
+            found = _pipe_line_table(blocks, i)
+            if found is not None:
+                table, opens, i_next = found
+                out.extend(blocks[i:opens])  # lines before the header's first cell: another table's
+                out.append(table)
+                i = i_next
+                continue
+        out.append(b)
+        i += 1
+    return out
+
+
+def _pipe_segments(blocks: list[Block], start: int) -> list[tuple[str, int]]:
+    """The texts between consecutive lone pipes from `start`, each with the index after its closing pipe."""
+    segs: list[tuple[str, int]] = []
+    cur: list[str] = []
+    for pos in range(start + 1, len(blocks)):
+        b = blocks[pos]
+        if not isinstance(b, str):
+            break
+        s = b.strip()
+        if s == _LONE_PIPE:
+            segs.append((" ".join(cur), pos + 1))
+            cur = []
+        elif s:
+            cur.append(s)
+            if len(cur) > _MAX_PIPE_CELL_LINES:
+                break
+    return segs
+
+
+def _pipe_line_table(blocks: list[Block], start: int) -> tuple[Table, int, int] | None:
+    """The table from the lone pipe at `start`, the index of the pipe opening its header, the index after it."""
+    segs = _pipe_segments(blocks, start)
+    k = 0
+    header: list[str] = []
+    while k < len(segs) and segs[k][0]:
+        header.append(segs[k][0])
+        k += 1
+    if _header([clean_markup(c) for c in header]) is None or k >= len(segs):
+        return None
+    # The run may begin in a table above (a signature block, then the appendix's title between the pipes):
+    # the header opens at its "STT" cell, or else at its first short cell that names a column.
+    folded = [fold(clean_markup(c)) for c in header]
+    first = next((h for h, f in enumerate(folded) if _COLUMNS["ref"].match(f)), None)
+    if first is None:
+        first = next((h for h, f in enumerate(folded) if len(f) <= _HEADER_CELL_MAX
+                      and any(p.search(f) for p in _COLUMNS.values())), 0)
+    opens = start if first == 0 else segs[first - 1][1] - 1
+    header = header[first:]
+    width = len(header)
+    rows = [header]
+    end = segs[k - 1][1]
+    k += 1  # the empty text between the header's closing pipe and the next row's opening one
+    while k < len(segs):
+        n = 0
+        if _ROW_NUMBER.match(clean_markup(segs[k][0])) and k + width <= len(segs) and \
+                (k + width == len(segs) or not segs[k + width][0]):
+            n = width  # a numbered row, empty cells and all
+        else:
+            while k + n < len(segs) and segs[k + n][0]:
+                n += 1
+        if n:
+            rows.append([segs[x][0] for x in range(k, k + n)])
+            end = segs[k + n - 1][1]
+        k += n
+        if k < len(segs) and segs[k][0]:
+            break  # text after a row's closing pipe: the table is over
+        k += 1
+    return Table(rows), opens, end
