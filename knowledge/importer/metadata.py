@@ -114,11 +114,7 @@ def _proper(upper: str, finder: NameFinder) -> str:
     if m:
         out = out[: m.start(2)] + place
     # "THỦ TƯỚNG CHÍNH PHỦ" -> "Thủ tướng Chính phủ": names that keep their capital inside another name.
-    return _PROPER_WORDS.sub(lambda x: _PROPER[x.group(0)], out)
-
-
-_PROPER = {"chính phủ": "Chính phủ", "quốc hội": "Quốc hội", "việt nam": "Việt Nam"}
-_PROPER_WORDS = re.compile(r"(?<=\s)(?:" + "|".join(_PROPER) + r")\b")
+    return _capitalised(out)
 
 
 # The right column's motto lines: where a PDF joined the two columns with a single space, they part them.
