@@ -31,7 +31,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
-GOLDS = {"dev": CORPUS / "gold_dev.yaml", "holdout": CORPUS / "gold_holdout.yaml"}
+GOLDS = {"dev": CORPUS / "gold_dev.yaml", "holdout": CORPUS / "gold_holdout.yaml",
+         "holdout2": CORPUS / "gold_holdout2.yaml"}
 METADATA = CORPUS / "metadata.yaml"
 FIELDS = ("number", "issuer", "date")
 RIGHT = ("ok", "n/a")
