@@ -459,7 +459,7 @@ def agency_tasks(idx: Index, agency_id: int, today: date) -> tuple[list[TaskDoc]
     led_i = _union(idx.by_lead, own)
     coord_i = _union(idx.by_coord, own) - led_i
     group_i = (_union(idx.by_lead, groups) | _union(idx.by_coord, groups)) - led_i - coord_i
-    led, coord, grouped = ([idx.docs[i] for i in sorted(s)] for s in (led_i, coord_i, group_i))
+    led, coord, grouped = (idx.docs.many(sorted(s)) for s in (led_i, coord_i, group_i))
     return led, coord, grouped
 
 
@@ -511,7 +511,7 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
         text = f"Chưa thấy nhiệm vụ nào giao cho {label} chủ trì hay phối hợp trong {where}."
         if not receives:
             return Answer("", "agency", text)
-        receives.sort(key=lambda d: render.urgency(d, dues))
+        receives = render.by_urgency(receives, dues, idx.cache)
         body, picks = _numbered(idx, receives, dues)
         lines = [text, f"{label} nhận báo cáo của {len(receives)} việc:", *body, "Gõ số để xem chi tiết."]
         return Answer("", "agency", "\n".join(lines), receives, picks, listed=True)
@@ -530,7 +530,7 @@ def _agency_list(idx: Index, head: str, led: list[TaskDoc], coord: list[TaskDoc]
     """An agency's tasks as one list, overdue and dated first (what it must act on), its role noted where it
     does not lead."""
     notes = {d.id: "phối hợp" for d in coord} | {d.id: "giao chung cho nhóm" for d in grouped}
-    docs = sorted([*led, *coord, *grouped], key=lambda d: render.urgency(d, dues))
+    docs = render.by_urgency([*led, *coord, *grouped], dues, idx.cache)
     body, choices = _numbered(idx, docs, dues, with_lead=False, notes=notes)
     first = head + (f"{URGENT_FIRST}:" if len(docs) > PAGE else ":")
     return Answer("", "agency", "\n".join([first, *body, "Gõ số để xem chi tiết."]), docs, choices, listed=True)
