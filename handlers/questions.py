@@ -874,9 +874,10 @@ async def _more(ctx: AppContext, msg: Incoming) -> list[Reply]:
         return [Reply(f"Đã hết danh sách: cả {len(subject.ids)} việc đã hiện. Gõ “việc số 2” để xem lại một việc.")]
     idx = await get_index(ctx)
     dues = await _dues(ctx, ctx.clock.today())
-    rest = [idx.docs[idx.by_id[i]] for i in subject.ids[subject.shown:] if i in idx.by_id]
+    rest = [i for i in subject.ids[subject.shown:] if i in idx.by_id]  # ids only: a list may hold thousands
     start = subject.shown + 1
-    body, choices = _numbered(idx, rest, dues, start=start)
+    body, choices = _numbered(idx, idx.docs.many(idx.by_id[i] for i in rest[:PAGE]), dues, start=start,
+                              total=len(rest))
     shown = subject.shown + min(PAGE, len(rest))
     head = f"{subject.header.rstrip(':').removesuffix(URGENT_FIRST)} — tiếp theo ({start}–{shown}):"
     await conversation.show_subject(ctx.db, msg.channel, msg.chat_id,
