@@ -9,7 +9,9 @@ agency registry, and a mix of deadlines (dated, yearly, ongoing, none). Rows go 
 SQLite store with bulk inserts. A fixed mix of questions (who leads, when, where reports go, what an
 agency must do, what falls due, overdue, a plan's summary, questions nothing answers) is answered
 in-process through `handlers.questions.answer`, after one warm-up question builds the index.
-Memory: resident set growth while building the index (ru_maxrss / statm).
+Memory: resident set growth while building the index (ru_maxrss / statm). CPU time (time.process_time) is
+shown beside wall time, overall and per kind of question: the machine may be shared, and the load average at
+the start and the end of the questions is printed.
 
 Freshness: a small real plan (tests/data/kh130_admin.txt) is imported with the store; after the
 questions, (1) an admin sets one of its tasks' deadline (knowledge.changes.set_deadline, committed)
@@ -200,20 +202,24 @@ async def bench(n: int, count: int) -> dict[str, float]:
         qs = question_mix(rnd, numbers, count)
         times: dict[str, list[float]] = {}
         cpu: list[float] = []
+        cpu_kind: dict[str, list[float]] = {}
+        load0 = os.getloadavg()[0]
         for kind, q in qs:
             t, c = time.perf_counter(), time.process_time()
             await answer(ctx, q)
             times.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
             cpu.append((time.process_time() - c) * 1000)
+            cpu_kind.setdefault(kind, []).append(cpu[-1])
         edit_s, reimport_s = await freshness(ctx, db)
         await db.close()
     every = [v for vs in times.values() for v in vs]
     result = {"tasks": n, "insert_s": insert_s, "build_s": build_s, "index_mb": rss1 - rss0,
               "p50": statistics.median(every), "p95": pct(every, 0.95), "max": max(every),
-              "cpu_p50": statistics.median(cpu), "cpu_p95": pct(cpu, 0.95), "load": os.getloadavg()[0],
+              "cpu_p50": statistics.median(cpu), "cpu_p95": pct(cpu, 0.95), "load": os.getloadavg()[0], "load0": load0,
               "edit_s": edit_s, "reimport_s": reimport_s}
     for kind, vs in sorted(times.items()):
         result[f"p95_{kind}"] = pct(vs, 0.95)
+        result[f"cpu95_{kind}"] = pct(cpu_kind[kind], 0.95)
     return result
 
 
@@ -227,10 +233,12 @@ def main() -> None:
         r = asyncio.run(bench(n, args.questions))
         rows.append(r)
         kinds = " ".join(f"{k[4:]}={v:.1f}" for k, v in r.items() if k.startswith("p95_"))
+        cpu_kinds = " ".join(f"{k[6:]}={v:.1f}" for k, v in r.items() if k.startswith("cpu95_"))
         print(f"{n:>7} tasks: insert {r['insert_s']:.1f}s, index build {r['build_s']:.2f}s, "
               f"+{r['index_mb']:.0f} MB RSS; answer p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, "
-              f"max {r['max']:.1f} ms (CPU p50 {r['cpu_p50']:.1f}, p95 {r['cpu_p95']:.1f} ms; load {r['load']:.1f}); "
-              f"p95 by kind (ms): {kinds}; change -> answer: admin edit {r['edit_s']:.2f} s, "
+              f"max {r['max']:.1f} ms (CPU p50 {r['cpu_p50']:.1f}, p95 {r['cpu_p95']:.1f} ms; "
+              f"load {r['load0']:.1f} -> {r['load']:.1f}); p95 by kind (ms): {kinds}; CPU p95 by kind (ms): "
+              f"{cpu_kinds}; change -> answer: admin edit {r['edit_s']:.2f} s, "
               f"re-import {r['reimport_s']:.2f} s", flush=True)
     print("\n| tasks | index build | index memory (RSS) | p50 | p95 | max | CPU p95 | edit → answer "
           "| re-import → answer "
@@ -239,7 +247,7 @@ def main() -> None:
     for r in rows:
         print(f"| {r['tasks']:,} | {r['build_s']:.2f} s | {r['index_mb']:.0f} MB | {r['p50']:.1f} ms | "
               f"{r['p95']:.1f} ms | {r['max']:.1f} ms | {r['cpu_p95']:.1f} ms | {r['edit_s']:.2f} s | "
-              f"{r['reimport_s']:.2f} s | {r['load']:.1f} |")
+              f"{r['reimport_s']:.2f} s | {r['load0']:.1f}–{r['load']:.1f} |")
 
 
 if __name__ == "__main__":

@@ -516,7 +516,7 @@ def agency_tasks(idx: Index, agency_id: int, today: date) -> tuple[list[TaskDoc]
     led_i = _union(idx.by_lead, own)
     coord_i = _union(idx.by_coord, own) - led_i
     group_i = (_union(idx.by_lead, groups) | _union(idx.by_coord, groups)) - led_i - coord_i
-    led, coord, grouped = ([idx.docs[i] for i in sorted(s)] for s in (led_i, coord_i, group_i))
+    led, coord, grouped = (idx.docs.many(sorted(s)) for s in (led_i, coord_i, group_i))
     return led, coord, grouped
 
 
@@ -568,7 +568,7 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
         text = f"Chưa thấy nhiệm vụ nào giao cho {label} chủ trì hay phối hợp trong {where}."
         if not receives:
             return Answer("", "agency", text)
-        receives.sort(key=lambda d: render.urgency(d, dues))
+        receives = render.by_urgency(receives, dues, idx.cache)
         body, picks = _numbered(idx, receives, dues)
         lines = [text, f"{label} nhận báo cáo của {len(receives)} việc:", *body, "Gõ số để xem chi tiết."]
         return Answer("", "agency", "\n".join(lines), receives, picks, listed=True)
@@ -594,7 +594,7 @@ def _agency_list(idx: Index, head: str, led: list[TaskDoc], coord: list[TaskDoc]
     """An agency's tasks as one list, overdue and dated first (what it must act on), its role noted where it
     does not lead."""
     notes = {d.id: "phối hợp" for d in coord} | {d.id: "giao chung cho nhóm" for d in grouped}
-    docs = sorted([*led, *coord, *grouped], key=lambda d: render.urgency(d, dues))
+    docs = render.by_urgency([*led, *coord, *grouped], dues, idx.cache)
     body, choices = _numbered(idx, docs, dues, with_lead=False, notes=notes)
     first = head + (f"{URGENT_FIRST}:" if len(docs) > PAGE else ":")
     return Answer("", "agency", "\n".join([first, *body, "Gõ số để xem chi tiết."]), docs, choices, listed=True)
@@ -944,9 +944,10 @@ async def _more(ctx: AppContext, msg: Incoming) -> list[Reply]:
         return [Reply(f"Đã hết danh sách: cả {len(subject.ids)} việc đã hiện. Gõ “việc số 2” để xem lại một việc.")]
     idx = await get_index(ctx)
     dues = await _dues(ctx, ctx.clock.today())
-    rest = [idx.docs[idx.by_id[i]] for i in subject.ids[subject.shown:] if i in idx.by_id]
+    rest = [i for i in subject.ids[subject.shown:] if i in idx.by_id]  # ids only: a list may hold thousands
     start = subject.shown + 1
-    body, choices = _numbered(idx, rest, dues, start=start)
+    body, choices = _numbered(idx, idx.docs.many(idx.by_id[i] for i in rest[:PAGE]), dues, start=start,
+                              total=len(rest))
     shown = subject.shown + min(PAGE, len(rest))
     head = f"{subject.header.rstrip(':').removesuffix(URGENT_FIRST)} — tiếp theo ({start}–{shown}):"
     await conversation.show_subject(ctx.db, msg.channel, msg.chat_id,

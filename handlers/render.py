@@ -8,7 +8,9 @@ Dates and cut texts come from knowledge.labels; the day a task counts as due fro
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from datetime import date
+from typing import Any
 
 from knowledge.deadlines import INVALID
 from knowledge.due import Dues
@@ -153,6 +155,11 @@ def day_tag(day: date, today: date) -> str:
     return f"{day:%d/%m}" if day.year == today.year else dmy(day)
 
 
+# urgency as one int (rank, then day): above every day's ordinal, so ints sort as the (rank, day) pairs do
+_RANK_STEP = date.max.toordinal() + 1
+URGENCY_CACHE = "urgency"  # by_urgency's key in Index.cache
+
+
 def urgency(doc: TaskDoc, dues: Dues) -> tuple[int, date]:
     """Sort key of a list a focal point acts on: overdue, then dated (soonest first), then recurring without a
     day, then the rest; done and cancelled last."""
@@ -165,6 +172,31 @@ def urgency(doc: TaskDoc, dues: Dues) -> tuple[int, date]:
     if due is None:
         return 2, date.max
     return (0 if due.day < dues.today else 1), due.day
+
+
+def by_urgency(docs: Iterable[TaskDoc], dues: Dues, cache: dict[str, Any] | None = None) -> list[TaskDoc]:
+    """`docs` in `urgency` order (a stable sort: ties keep their order). An agency's thousands of tasks share a
+    few hundred deadlines: each distinct one (`Dues.sharing`) is dated once, and the keys are plain ints.
+    `cache` (the index's): keeps the dated deadlines for the next list while the day and the calendar stay."""
+    memo: dict[Hashable, int] = {}
+    if cache is not None:
+        held = cache.get(URGENCY_CACHE)
+        if held is None or held[0] != dues.shared_version:
+            held = cache[URGENCY_CACHE] = (dues.shared_version, {})
+        memo = held[1]
+    own: dict[Hashable, int] = {}  # tasks with progress rows (keyed by their id): this answer's alone
+    sharing = dues.sharing
+
+    def key(doc: TaskDoc) -> int:
+        shared = sharing(doc)
+        table = own if shared.__class__ is int else memo
+        found = table.get(shared)
+        if found is None:
+            rank, day = urgency(doc, dues)
+            found = table[shared] = rank * _RANK_STEP + day.toordinal()
+        return found
+
+    return sorted(docs, key=key)
 
 
 def who_line(idx: Index, doc: TaskDoc, today: date) -> str:

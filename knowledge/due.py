@@ -14,9 +14,10 @@ between two days" and "what is overdue" over the search index without looking at
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
@@ -191,6 +192,25 @@ class Dues:
     def of(self, doc: TaskDoc, agencies: Collection[int] | None = None) -> Due | None:
         """`due_on` for an indexed task."""
         return due_on(doc.id, doc.status, doc.deadline(), self.today, self.calendar, self.progress, agencies)
+
+    @cached_property
+    def touched(self) -> frozenset[int]:
+        """Tasks with any progress row (read once per Dues: `sharing` asks for every task of a list)."""
+        return frozenset(self.progress.tasks)
+
+    def sharing(self, doc: TaskDoc) -> Hashable:
+        """A key tasks share only when `of` and `finished` say the same of them: the status and deadline
+        columns of a task no progress row names (`due_on` reads nothing else of it), else the task's own id
+        (an int). A list of thousands (an agency's tasks) then dates each distinct deadline once, by `due_on`."""
+        if doc.id in self.touched:
+            return doc.id
+        return (doc.status, doc.deadline_kind, doc.deadline_due, doc.deadline_month, doc.deadline_day)
+
+    @property
+    def shared_version(self) -> tuple[Any, ...]:
+        """All `of` and `finished` read besides a task's `sharing` key when it is not a task id: the day and the
+        calendar. Answers keyed by such keys stay right while this stays the same."""
+        return (self.today, self.calendar.version)
 
     def finished(self, doc: TaskDoc) -> bool:
         """Done as answers see it: the task closed, or its one-off occurrence marked done by anyone."""

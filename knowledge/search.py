@@ -374,6 +374,12 @@ class DocTable:
     def __getitem__(self, slot: int) -> TaskDoc:
         return self._docs[(self._start or self._starts())[slot >> STRIDE_BITS] + (slot & RANK_MASK)]
 
+    def many(self, slots: Iterable[int]) -> list[TaskDoc]:
+        """The tasks at many slots, in that order: `self[slot]` without a method call each (an agency's
+        list reads thousands)."""
+        start, docs = self._start or self._starts(), self._docs
+        return [docs[start[slot >> STRIDE_BITS] + (slot & RANK_MASK)] for slot in slots]
+
     def folded(self, slot: int) -> str:
         return self.texts[(self._start or self._starts())[slot >> STRIDE_BITS] + (slot & RANK_MASK)]
 
