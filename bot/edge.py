@@ -98,8 +98,9 @@ class Turns:
         try:
             yield
         finally:
-            self._holders.discard(task)
-            self._free.release()
+            if task in self._holders:  # (not when cancelled while taking its turn back in `pause`)
+                self._holders.discard(task)
+                self._free.release()
 
     async def pause(self, seconds: float) -> None:
         """Sleep without holding a turn (given back, taken again after)."""
