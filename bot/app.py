@@ -72,7 +72,7 @@ class App:
     def __init__(self, settings: Settings, ctx: AppContext) -> None:
         self.settings = settings
         self.ctx = ctx
-        self.edge = Edge(ctx, max_upload_mb=settings.max_upload_mb)
+        self.edge = Edge(ctx, max_upload_mb=settings.max_upload_mb, replies_in_flight=settings.replies_in_flight)
         self.edge.late_after = settings.late_answer_s
         self.web = WebServer(ctx.db, settings.web_host, settings.web_port)
         self.web.status["telegram"] = "off"  # /healthz has always said whether Telegram runs

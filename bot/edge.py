@@ -7,6 +7,11 @@ it is addressed to (an admin's notice may go to another chat, or another channel
 registry at send time. A reply longer than the channel takes is sent in pieces; passing failures
 are retried; a chat that blocked the bot is marked unreachable and the admins told; a reply
 nobody can carry is recorded as undelivered. Any failure becomes a polite reply, never silence.
+
+Answers are worked out concurrently, but they go out one at a time (`Turns`): a stored update's
+replies are sent and the update marked answered in the store before the next reply goes out. So
+when the process is killed, at most one answer can have reached its chat without being marked —
+the only one sent again after the restart (Telegram has no way to ask whether a message arrived).
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.channels.base import Channel
@@ -47,6 +53,7 @@ READING = "Đang đọc tệp {name} ({mb:.1f} MB), xin chờ; tôi sẽ báo k�
 LATE_AFTER = 120.0  # seconds: a question answered later than this (after a crash) gets an apology first
 SORRY_LATE = "Xin lỗi, hệ thống vừa gián đoạn nên trả lời tin nhắn của bạn muộn. Câu trả lời:"
 SWEEP_EVERY = 10.0  # seconds between looks for questions a dead instance left unanswered
+REPLIES_IN_FLIGHT = 1  # answers on their way at once: each may be sent twice if the process is killed
 
 # The channel's way to fetch a document's bytes, given the most it may weigh; None when heavier.
 FetchFile = Callable[[int], Awaitable[bytes | None]]
@@ -56,11 +63,69 @@ Replay = Callable[[str, dict[str, Any]], Awaitable[None]]
 AdminsChanged = Callable[[frozenset[str]], Awaitable[None]]
 
 
+@dataclass
+class _Answering:
+    """The stored update whose handling runs in this task (set by Edge.answer_update)."""
+
+    channel: str
+    update_id: str
+    marked: bool = False
+
+
+# The update being answered, seen by Edge.receive deep inside a channel's handling of it: its replies
+# and its "answered" mark then go out in one turn.
+_ANSWERING: ContextVar[_Answering | None] = ContextVar("answering", default=None)
+
+
+class Turns:
+    """At most `size` replies on their way at once, whatever the number of answers worked out.
+
+    A task holds a turn from its first send until its update is marked answered; it lets the turn
+    go while it waits out flood control (`pause`), so one chat's wait never stalls the others. A
+    task already holding a turn sends on without taking another (admin notices, pieces).
+    """
+
+    def __init__(self, size: int = REPLIES_IN_FLIGHT) -> None:
+        self._free = asyncio.Semaphore(max(1, size))
+        self._holders: set[asyncio.Task[Any]] = set()
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is None or task in self._holders:
+            yield
+            return
+        await self._free.acquire()
+        self._holders.add(task)
+        try:
+            yield
+        finally:
+            if task in self._holders:  # (not when cancelled while taking its turn back in `pause`)
+                self._holders.discard(task)
+                self._free.release()
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep without holding a turn (given back, taken again after)."""
+        task = asyncio.current_task()
+        if task is None or task not in self._holders:
+            await asyncio.sleep(seconds)
+            return
+        self._holders.discard(task)
+        self._free.release()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            await self._free.acquire()
+            self._holders.add(task)
+
+
 class Edge:
     """The registry of running channels and the one path of every message and reply."""
 
-    def __init__(self, ctx: AppContext, *, max_upload_mb: int = MAX_UPLOAD_MB) -> None:
+    def __init__(self, ctx: AppContext, *, max_upload_mb: int = MAX_UPLOAD_MB,
+                 replies_in_flight: int = REPLIES_IN_FLIGHT) -> None:
         self.ctx = ctx
+        self.turns = Turns(replies_in_flight)
         self.max_upload_bytes = max_upload_mb * 1024 * 1024
         self.channels: dict[str, Channel] = {}
         self.closed = asyncio.Event()  # a channel's user ended the session (the console's "thoát")
@@ -105,16 +170,28 @@ class Edge:
         return await inbox.accept(self.ctx.db, channel, items, self.worker_id, self.ctx.clock.now())
 
     async def answer_update(self, channel: str, update_id: str, handling: Awaitable[None]) -> None:
-        """Run a channel's handling of one accepted update, then mark it answered (its replies were
-        confirmed, or recorded as undelivered). Cancelled (shutdown), it stays for the next start."""
+        """Run a channel's handling of one accepted update and mark it answered (its replies were
+        confirmed, or recorded as undelivered): by `receive`, in the turn its replies went out in,
+        or here when the handling delivered nothing through it. Cancelled (shutdown), it stays for
+        the next start."""
+        answering = _Answering(channel, update_id)
+        token = _ANSWERING.set(answering)
         try:
             await handling
         except Exception:
             log.exception("%s update %s failed outside the edge", channel, update_id)
+        finally:
+            _ANSWERING.reset(token)
+        if not answering.marked:
+            async with self.turns.turn():
+                await self._mark(answering)
+
+    async def _mark(self, answering: _Answering) -> None:
         try:
-            await inbox.answered(self.ctx.db, channel, update_id, self.ctx.clock.now())
+            await inbox.answered(self.ctx.db, answering.channel, answering.update_id, self.ctx.clock.now())
         except Exception as e:  # answered again after a restart: one duplicate, never a loss
-            log.warning("%s update %s answered but not marked: %s", channel, update_id, e)
+            log.warning("%s update %s answered but not marked: %s", answering.channel, answering.update_id, e)
+        answering.marked = True
 
     def replays(self, channel: str, replay: Replay) -> None:
         """A channel that stores its updates in the inbox says how to answer one again."""
@@ -185,10 +262,14 @@ class Edge:
                 if busy is not None:
                     busy.cancel()
             await self._admins_changed()
-            try:
-                await self.deliver(incoming, replies)
-            except Exception:
-                log.exception("failed to deliver the replies to %s", incoming)
+            answering = _ANSWERING.get()
+            async with self.turns.turn():  # sent, then marked answered, before the next answer goes out
+                try:
+                    await self.deliver(incoming, replies)
+                except Exception:
+                    log.exception("failed to deliver the replies to %s", incoming)
+                if answering is not None and not answering.marked:
+                    await self._mark(answering)
             self.metrics.answered(incoming, time.monotonic() - arrived)
 
     async def _answer(self, incoming: Incoming, fetch_file: FetchFile | None) -> list[Reply]:
@@ -237,7 +318,8 @@ class Edge:
             choices = reply.choices if i == len(pieces) - 1 else None
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 try:
-                    await target.sender.send(chat_id, piece, choices)
+                    async with self.turns.turn():
+                        await target.sender.send(chat_id, piece, choices)
                     break
                 except Unreachable as e:
                     log.info("%s chat %s unreachable: %s", channel, chat_id, e)
@@ -251,7 +333,7 @@ class Edge:
                     wait = min(e.seconds, MAX_WAIT)
                     log.warning("%s:%s: %s, sending again in %.1f s (attempt %d of %d)", channel, chat_id, e, wait,
                                 attempt, MAX_ATTEMPTS)
-                    await asyncio.sleep(wait)
+                    await self.turns.pause(wait)
                 except DeliveryError as e:
                     await self._undelivered(channel, chat_id, reply, str(e))
                     return False
@@ -268,7 +350,8 @@ class Edge:
             return await self.send(channel, chat_id, Reply(NO_FILES.format(name=reply.attachment.name)))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                await send_file(chat_id, reply.attachment, reply.attachment.name)
+                async with self.turns.turn():
+                    await send_file(chat_id, reply.attachment, reply.attachment.name)
                 return True
             except Unreachable as e:
                 await self.unreachable(channel, chat_id, str(e))
@@ -276,7 +359,7 @@ class Edge:
             except RetryLater as e:
                 if attempt == MAX_ATTEMPTS:
                     break
-                await asyncio.sleep(min(e.seconds, MAX_WAIT))
+                await self.turns.pause(min(e.seconds, MAX_WAIT))
             except DeliveryError as e:
                 await self._undelivered(channel, chat_id, reply, str(e))
                 return False

@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     shutdown_grace_s: float = Field(default=10.0, description=(
         "On SIGTERM, answers and sends in flight get this many seconds to finish; what is cut off stays in the inbox "
         "or outbox and goes out on the next start."))
+    replies_in_flight: int = Field(default=1, ge=1, description=(
+        "How many answers may be on their way to users at once (they are worked out concurrently either way). "
+        "A process killed mid-send may send each of these again on restart: 1 keeps the promise of at most one "
+        "duplicate answer per crash; raise it only if replies queue up behind a slow link to Telegram."))
     late_answer_s: float = Field(default=120.0, description=(
         "A question answered later than this many seconds after it arrived (after a crash) gets a short apology "
         "first."))

@@ -9,12 +9,13 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot.channels.telegram.channel import SECRET_HEADER, TelegramChannel
 from bot.edge import SORRY_LATE, Edge
 from bot.web import WebServer
 from core.context import AppContext
+from core.messages import Incoming
 from knowledge import inbox
 from knowledge.db import Database
 from knowledge.inbox import Received
@@ -129,4 +130,56 @@ async def test_a_message_that_keeps_killing_its_process_is_given_up(db: Database
             await s.commit()
     [row] = await inbox.take_leftovers(db, "me", ["telegram"], NOW)
     assert row.given_up
+    assert await inbox.open_count(db) == (0, None)
+
+
+SEND_TAKES = 0.2  # seconds one message takes to reach the platform (longer than working out an answer)
+
+
+class _SlowPlatform:
+    """A channel whose platform takes a while per message, noting how many messages were on their way
+    at once, and how many questions the store had marked answered as each message set off."""
+
+    name = "slowchat"
+    max_text = 4096
+    status = "test"
+    connected = True
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.sender = self
+        self.answered_at_send: list[int] = []
+        self.in_flight = self.most_in_flight = 0
+
+    def health(self) -> dict[str, object]:
+        return {}
+
+    async def send(self, chat_id: str, text: str, choices: object = None) -> str:
+        async with self.db.session() as s:
+            self.answered_at_send.append(int(await s.scalar(
+                select(func.count(InboxEntry.id)).where(InboxEntry.answered_at.is_not(None))) or 0))
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(SEND_TAKES)
+        self.in_flight -= 1
+        return "1"
+
+
+async def test_one_answer_on_its_way_at_a_time_each_marked_before_the_next(db: Database) -> None:
+    """Answers are worked out together but sent one by one, each marked answered before the next goes
+    out: a SIGKILL at any instant leaves at most one answer sent but unmarked (sent again on restart)."""
+    edge = Edge(AppContext(db=db))
+    platform = _SlowPlatform(db)
+    edge.add(platform)  # type: ignore[arg-type]
+    users = 12
+    questions = [Incoming(channel=platform.name, chat_id=str(USER + i), user_id=str(USER + i), text="/huydangky")
+                 for i in range(users)]
+    await edge.accept(platform.name, [Received(str(i), q.chat_id, {}) for i, q in enumerate(questions)])
+    await asyncio.gather(*(edge.answer_update(platform.name, str(i), edge.receive(q))
+                           for i, q in enumerate(questions)))
+    # Sent as soon as worked out, all twelve were on their way together on PostgreSQL (the in-process SQLite
+    # store of the tests happens to space the answers out by itself).
+    assert platform.most_in_flight == 1
+    # Message n went out with n answers marked before it: a crash then repeats at most that one.
+    assert platform.answered_at_send == list(range(users)), platform.answered_at_send
     assert await inbox.open_count(db) == (0, None)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.zalo.channel import SECRET_HEADER, ZaloChannel
@@ -22,7 +22,7 @@ from core.settings import Settings
 from knowledge import focal_points
 from knowledge.agencies import Registry
 from knowledge.db import Database
-from knowledge.models import ChannelSeen, FocalPoint, TaskProgress
+from knowledge.models import FocalPoint, InboxEntry, TaskProgress
 from scheduler.dispatcher import Dispatcher
 from tests.fakes.zalo_api import OA_APP_ID, OA_SECRET_KEY, FakeZalo
 from tests.zalo_fixtures import ADMIN, make_ctx, running, with_plan, zalo_channel, zalo_reminders
@@ -106,7 +106,8 @@ async def test_redelivered_message_answered_once_even_after_a_restart(db: Databa
         texts = await zalo.wait_for_messages(2, USER)
     assert len(texts) == 2 and ANSWER_PART in texts[0] and "Xin chào" in texts[1]
     async with db.session() as s:
-        assert await s.scalar(select(func.count()).select_from(ChannelSeen)) == 2
+        rows = (await s.execute(select(InboxEntry.answered_at))).all()
+    assert len(rows) == 2 and all(at is not None for (at,) in rows)  # stored once each, answered
 
 
 async def _post(url: str, body: bytes, secret: str) -> int:

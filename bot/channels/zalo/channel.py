@@ -3,8 +3,9 @@
 Polling starts with deleteWebhook (the two modes exclude each other); each getUpdates brings one
 update or a 408 (nothing new). In webhook mode (NHACVIEC_ZALO_WEBHOOK_URL) the web server checks
 X-Bot-Api-Secret-Token in constant time, the update may come bare or wrapped in {ok, result}, and
-the 200 goes back at once: the work runs after. Either way an update is taken once per message
-id, in order per chat (`Intake`), then its text goes to the Edge as an `Incoming`; images and
+the 200 goes back once the update is stored: the work runs after. Either way an update is stored
+in the inbox and answered once per message id, in order per chat (`Intake`, which also answers what
+a killed process left), its text going to the Edge as an `Incoming`; images and
 stickers get a polite note. Replies and reminders go out through `ZaloSender` (plain text,
 numbered choices, files as expiring links, paced by the project).
 """
@@ -60,7 +61,7 @@ class ZaloChannel:
         self.links = links
         self.webhook_url, self.webhook_secret = webhook_url, webhook_secret
         self.poll_timeout_s = poll_timeout_s
-        self.intake = Intake(edge.ctx.db, CHANNEL)
+        self.intake = Intake(edge, CHANNEL, self.answer, updates.chat_id)
         self.bot_name = ""
         self.polls = 0  # answered polls (with or without an update)
         self._poller: asyncio.Task[None] | None = None
@@ -142,31 +143,38 @@ class ZaloChannel:
             wait = POLL_ERROR_BACKOFF_S[0]
             self.polls += 1
             for update in got:
-                self.intake.spawn(self.process(update))
+                await self.process(update)
 
     # ---- one update ----------------------------------------------------------------------------
 
     async def put_update(self, body: dict[str, Any]) -> None:
-        """A webhook body: taken in the background, so the platform gets its 200 at once."""
+        """A webhook body: stored (the store failing raises: the webhook answers 503 and the platform
+        sends it again), then answered in the background, so the platform gets its 200 at once."""
         update = updates.unwrap(body)
         if update is not None:
-            self.intake.spawn(self.process(update))
+            await self.intake.accept(updates.chat_id(update) or "", updates.message_id(update), update)
 
     async def process(self, update: dict[str, Any]) -> None:
-        """Take one update in; never raises."""
+        """A polled update: stored, then answered in the background; never raises. (The poll that
+        brought it confirmed it already: if the store fails, it is answered without being stored.)"""
         chat = updates.chat_id(update)
         if chat is None:
             log.info("zalo update without a chat ignored: %s", str(update)[:300])
             return
+        try:
+            await self.intake.accept(chat, updates.message_id(update), update)
+        except Exception as e:
+            log.warning("zalo update %s not stored (%s): answered anyway", updates.message_id(update), e)
+            self.intake.spawn(self.answer(update))
 
-        async def work() -> None:
-            incoming = updates.to_incoming(update, self.bot_name)
-            if incoming is not None:
-                await self.edge.receive(incoming)
-            elif updates.wants_text_please(update):
-                await self.edge.send(CHANNEL, chat, Reply(updates.TEXT_PLEASE))
-
-        await self.intake.take(chat, updates.message_id(update), work)
+    async def answer(self, update: dict[str, Any]) -> None:
+        """One stored update answered through the Edge (a text), or with a polite note (an image)."""
+        chat = updates.chat_id(update)
+        incoming = updates.to_incoming(update, self.bot_name)
+        if incoming is not None:
+            await self.edge.receive(incoming)
+        elif chat is not None and updates.wants_text_please(update):
+            await self.edge.send(CHANNEL, chat, Reply(updates.TEXT_PLEASE))
 
     async def _remember(self, chat_id: str, choices: list[Choice]) -> None:
         """Numbered lines the sender shows are what a typed number picks in that chat (an answer that

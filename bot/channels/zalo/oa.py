@@ -130,6 +130,11 @@ def to_incoming(event: dict[str, Any]) -> Incoming | None:
     return Incoming(channel=CHANNEL, chat_id=user, user_id=user, text=text)
 
 
+def _chat_of(event: dict[str, Any]) -> str | None:
+    """The chat of a stored event: its user (OA conversations are one to one)."""
+    return str(_dict(event.get("sender")).get("id") or "") or None
+
+
 class ZaloOaClient:
     """Sends consultation messages; keeps the access token fresh through the store."""
 
@@ -302,7 +307,7 @@ class ZaloOaChannel:
         self.max_age_s = max_age_s
         self.path = path
         self.first_tokens = first_tokens
-        self.intake = Intake(edge.ctx.db, CHANNEL)
+        self.intake = Intake(edge, CHANNEL, self.answer, _chat_of)
         edge.add(self)
 
     @classmethod
@@ -335,19 +340,23 @@ class ZaloOaChannel:
         await self.client.close()
 
     async def process(self, event: dict[str, Any]) -> None:
+        """A verified event: a user's text stored in the inbox (raises when the store cannot take it),
+        then answered in the background; anything else ignored."""
         incoming = to_incoming(event)
         if incoming is None:
             log.debug("zalo oa event %s ignored", event.get("event_name"))
             return
         message_id = str(_dict(event.get("message")).get("msg_id") or "") or None
+        await self.intake.accept(incoming.chat_id, message_id, event)
 
-        async def work() -> None:
+    async def answer(self, event: dict[str, Any]) -> None:
+        incoming = to_incoming(event)
+        if incoming is not None:
             await self.edge.receive(incoming)
 
-        await self.intake.take(incoming.chat_id, message_id, work)
-
     def webhook_handler(self) -> Callable[[web.Request], Awaitable[web.Response]]:
-        """An aiohttp handler for the OA webhook: signature and freshness checked, 200 at once."""
+        """An aiohttp handler for the OA webhook: signature and freshness checked, the event stored,
+        200 at once (the answer is worked out after)."""
 
         async def receive(request: web.Request) -> web.Response:
             raw = await request.read()
@@ -357,7 +366,11 @@ class ZaloOaChannel:
             except SignatureRefused as e:
                 log.warning("zalo oa webhook refused: %s", e)
                 return web.json_response({"error": 403, "message": "Forbidden"}, status=403)
-            self.intake.spawn(self.process(event))
+            try:
+                await self.process(event)  # stored before the 200; answered after it
+            except Exception as e:
+                log.warning("zalo oa event not stored (%s): the platform will send it again", e)
+                return web.json_response({"error": 503, "message": "Try again"}, status=503)
             return web.json_response({"error": 0, "message": "Success"})
 
         return receive
