@@ -46,6 +46,9 @@ from aiohttp import web
 BOT_ID = 7000000001
 BOT_USERNAME = "nhacviec_test_bot"
 DEFAULT_TOKEN = f"{BOT_ID}:TEST-token-for-the-fake"
+# How long a test waits for the bot by default: the wait ends as soon as the reply comes, so a generous bound
+# costs a passing test nothing and keeps a loaded CI machine (an import preview took 5.7 s at load 9) from failing.
+WAIT_S = 20.0
 # Sending methods that count towards flood control and can be made to fail per chat.
 SENDING = {"sendMessage", "sendDocument", "sendPhoto", "copyMessage", "forwardMessage"}
 # Fields Telegram clients send JSON-encoded inside form data.
@@ -330,7 +333,7 @@ class FakeTelegram:
     def texts(self, chat_id: int | str) -> list[str]:
         return [m.get("text") or m.get("caption") or "" for m in self.sent_to(chat_id)]
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = WAIT_S) -> None:
         """Wait until predicate() holds; AssertionError after timeout seconds."""
         deadline = time.monotonic() + timeout
         while not predicate():
@@ -340,7 +343,7 @@ class FakeTelegram:
             await self._wait_change(min(left, 0.05))
 
     async def wait_for_messages(self, n: int, chat_id: int | str | None = None,
-                                timeout: float = 5.0) -> list[dict[str, Any]]:
+                                timeout: float = WAIT_S) -> list[dict[str, Any]]:
         """Wait until at least n messages were sent (to chat_id, or in all); return them."""
 
         def got() -> list[dict[str, Any]]:
