@@ -53,7 +53,8 @@ _LIST = re.compile(
 )
 _REPORT = re.compile(
     r"\b(ve dau|o dau|di dau|toi dau|den dau|len dau|noi nhan|nop o dau"
-    r"|(gui|bao cao|nop|trinh|chuyen) (ve |cho |den |toi |len |voi )?(ai|co quan nao|don vi nao|noi nao|cap nao)"
+    r"|(gui|bao cao|nop|trinh|chuyen|phan anh) (ve |cho |den |toi |len |voi |qua )?(ai|co quan nao|don vi nao|noi nao"
+    r"|cap nao)"
     r"|(gui|bao cao|nop|trinh)( \w+){0,8} (cho|ve|len|toi|den) (nhung |cac )?(ai|co quan nao|don vi nao|noi nao))\b"
 )
 _DUE = re.compile(

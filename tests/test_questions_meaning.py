@@ -16,7 +16,7 @@ from handlers.intents import parse
 from handlers.questions import answer
 from knowledge.db import Database
 from knowledge.models import TaskProgress
-from knowledge.search import get_index, invalidate
+from knowledge.search import SYNONYMS, get_index, invalidate
 from knowledge.vocabulary import learn_abbreviations
 from tests.questions_fixtures import TODAY, T, load_sample
 from tests.questions_fixtures import add_plan as fixtures_add_plan
@@ -251,3 +251,17 @@ async def test_a_question_naming_its_plan_needs_less_of_the_plans_wording(ctx: A
     words asked of every plan are not enough (tested by the unanswerable questions of questions_extra.yaml)."""
     ans = await answer(ctx, question)
     assert [t.ref for t in ans.tasks[:1]] == [ref], ans.text  # both said "Không tìm thấy" with the plain gate
+
+
+def test_administrative_phrasing_families_are_one_meaning() -> None:
+    """'gặp khó' / 'gỡ vướng' / 'nắm tình hình' / 'nuôi tôm' for the plans' 'khó khăn' / 'tháo gỡ' /
+    'nắm bắt' / 'thủy sản' (knowledge/data/synonyms.json): without them such questions were refused."""
+    for said, written in (("gap kho", "kho khan"), ("go vuong", "thao go"), ("nam tinh hinh", "nam bat"),
+                          ("nuoi tom", "thuy san"), ("nha mang", "doanh nghiep vien thong")):
+        assert written in SYNONYMS[said], (said, SYNONYMS.get(said))
+
+
+async def test_where_to_raise_a_difficulty_is_a_report_question(ctx: AppContext) -> None:
+    idx = await get_index(ctx)
+    for q in ("Vướng mắc khi làm kế hoạch thì phản ánh qua cơ quan nào?", "vuong mac thi phan anh ve dau?"):
+        assert parse(idx, q, TODAY).kind == "report", q
