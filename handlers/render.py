@@ -179,21 +179,31 @@ def by_urgency(docs: Iterable[TaskDoc], dues: Dues, cache: dict[str, Any] | None
     few hundred deadlines: each distinct one (`Dues.sharing`) is dated once, and the keys are plain ints.
     `cache` (the index's): keeps the dated deadlines for the next list while the day and the calendar stay."""
     memo: dict[Hashable, int] = {}
+    by_id: dict[int, int] = {}  # an untouched task's key by its id: the next list reads it with one lookup
     if cache is not None:
         held = cache.get(URGENCY_CACHE)
         if held is None or held[0] != dues.shared_version:
-            held = cache[URGENCY_CACHE] = (dues.shared_version, {})
-        memo = held[1]
+            held = cache[URGENCY_CACHE] = (dues.shared_version, {}, {})
+        memo, by_id = held[1], held[2]
     own: dict[Hashable, int] = {}  # tasks with progress rows (keyed by their id): this answer's alone
-    sharing = dues.sharing
+    sharing, touched = dues.sharing, dues.touched
 
     def key(doc: TaskDoc) -> int:
+        # The index's cache is emptied whenever a task changes, so a task id names the same deadline
+        # columns while the memo lives; a task with progress rows is keyed afresh each answer.
+        tid = doc.id
+        if tid not in touched:
+            found = by_id.get(tid)
+            if found is not None:
+                return found
         shared = sharing(doc)
         table = own if shared.__class__ is int else memo
         found = table.get(shared)
         if found is None:
             rank, day = urgency(doc, dues)
             found = table[shared] = rank * _RANK_STEP + day.toordinal()
+        if table is memo:
+            by_id[tid] = found
         return found
 
     return sorted(docs, key=key)

@@ -262,7 +262,7 @@ def due_between(idx: Index, dues: Dues, start: date, end: date) -> list[tuple[da
     lo = bisect_left(idx.dated, (start - SHIFT_MAX, -1))
     hi = bisect_right(idx.dated, (end, SLOT_MAX))
     for nominal, i in idx.dated[lo:hi]:
-        if idx.docs[i].id in touched:
+        if touched and idx.docs[i].id in touched:  # no progress rows (the usual case): no task read
             continue
         day = cal.due_day(nominal)
         if start <= day <= end or start <= nominal:  # nominal <= end: see `in_window`
@@ -272,7 +272,7 @@ def due_between(idx: Index, dues: Dues, start: date, end: date) -> list[tuple[da
     for (kind, month, dday), members in idx.recurring.items():
         rule = _window_due(-1, Deadline(kind, None, month, dday, ""), start, end, untouched)
         if rule is not None:
-            out.extend((rule.day, i) for i in members if idx.docs[i].id not in touched)
+            out.extend((rule.day, i) for i in members if not touched or idx.docs[i].id not in touched)
     # Tasks someone finished or was given more time for: one by one.
     for task_id in touched:
         pos = idx.by_id.get(task_id)
@@ -296,7 +296,7 @@ def overdue(idx: Index, dues: Dues) -> tuple[list[tuple[date, int]], set[int]]:
     hi = bisect_left(idx.dated, (today, -1))  # the day that counts is never before the plan's day
     items: list[tuple[date, int]] = []
     for nominal, i in idx.dated[:hi]:
-        if idx.docs[i].id in touched:
+        if touched and idx.docs[i].id in touched:
             continue
         day = cal.due_day(nominal)
         if day < today:
