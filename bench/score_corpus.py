@@ -147,9 +147,9 @@ def run_metadata(docs: Path) -> None:
     print("right: " + ", ".join(f"{field} {right[field]}/{n}" for field in FIELDS))
 
 
-def run(name: str, docs: Path, details: bool) -> None:
+def run(name: str, docs: Path, details: bool, only_file: str = "") -> None:
     ev = evaluate_module()
-    plans = yaml.safe_load(GOLDS[name].read_text(encoding="utf-8"))["plans"]
+    plans = [p for p in yaml.safe_load(GOLDS[name].read_text(encoding="utf-8"))["plans"] if only_file in p["file"]]
     print(f"\n{name}: {GOLDS[name].relative_to(ROOT)}")
     print(f"{'document':38} {'tasks':>5} {'found':>5} {'lead':>5} {'due':>5} {'score':>6}  number issuer date")
     total = {"n": 0, "found": 0, "lead": 0, "deadline": 0}
@@ -175,6 +175,7 @@ def main() -> int:
     ap.add_argument("--dir", type=Path, default=DEFAULT_DOCS, help="folder holding the corpus documents")
     ap.add_argument("--only", choices=sorted(GOLDS), help="score one gold file only")
     ap.add_argument("--details", action="store_true", help="print the scorer's misses under each document")
+    ap.add_argument("--file", default="", help="score only the documents whose file name contains this")
     ap.add_argument("--metadata", action="store_true", help="number, issuer and date of every corpus document")
     args = ap.parse_args()
     if not args.dir.is_dir():
@@ -187,7 +188,7 @@ def main() -> int:
         run_metadata(args.dir)
         return 0
     for name in [args.only] if args.only else list(GOLDS):
-        run(name, args.dir, args.details)
+        run(name, args.dir, args.details, args.file)
     return 0
 
 

@@ -52,6 +52,7 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
         inner = read_metadata(_header_paras(items), finder)
         plan.kind, plan.title = inner.kind, inner.title or plan.title
         plan.number = inner.number or plan.number
+        plan.issuer = plan.issuer or inner.issuer  # "(Ban hành kèm theo Nghị quyết số ... của Ủy ban ...)"
         plan.issued_on = inner.issued_on or plan.issued_on
         plan.date_hint = inner.date_hint or plan.date_hint
     paras = [p for p in items if isinstance(p, Para)]
@@ -86,6 +87,7 @@ def _flag_problems(plan: ParsedPlan) -> None:
 
 _WRAPS_PLAN = re.compile(r"^dieu 1\W+ban hanh kem theo (?:quyet dinh|chi thi|nghi quyet) nay\s+"
                          r"(?P<k>ke hoach|chuong trinh)")
+_BARE_ARTICLE = re.compile(r"^dieu 1\W*$")
 _KIND_LINE = {"ke hoach", "chuong trinh", "chuong trinh hanh dong", "ke hoach hanh dong"}
 _HEAD_KINDS = _KIND_LINE | {"quyet dinh", "chi thi", "nghi quyet"}
 # How far into a document the decision's first article and header tables may stand.
@@ -95,7 +97,13 @@ _HEAD_SPAN = 80
 def _wrapped_plan_start(items: list[Para | Table]) -> int | None:
     """Where the plan a decision issues begins (its "KẾ HOẠCH" line after the decision), or None."""
     for i, it in enumerate(items[:_HEAD_SPAN]):
-        if isinstance(it, Para) and it.text[:5].lower() in ("điều ", "dieu ") and _WRAPS_PLAN.match(fold(it.text)):
+        if not isinstance(it, Para) or it.text[:5].lower() not in ("điều ", "dieu "):
+            continue
+        text = fold(it.text)
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if _BARE_ARTICLE.match(text) and isinstance(nxt, Para):
+            text += " " + fold(nxt.text)  # "**Điều 1.**" alone, its words in the paragraph below
+        if _WRAPS_PLAN.match(text):
             for j in range(i + 1, len(items)):
                 cand = items[j]
                 if isinstance(cand, Para) and cand.text.isupper() and fold(cand.text) in _KIND_LINE:

@@ -36,6 +36,7 @@ _EXTRA_NAMES = (
     "uy ban nhan dan cac tinh thanh pho truc thuoc trung uong", "uy ban nhan dan cac tinh thanh pho",
     "cac bo nganh trung uong", "cac co quan trung uong", "cac bo co quan trung uong",
     "cac tap doan tong cong ty nha nuoc", "uy ban nhan dan cac xa phuong", "uy ban nhan dan cap xa",
+    "uy ban nhan dan cac xa",
     "uy ban nhan dan cac xa phuong thi tran", "cac so nganh", "cac hoi doan the", "cac co quan bao chi",
     "cac co quan thong tan bao chi", "cac doanh nghiep", "cac truong dai hoc vien nghien cuu",
     "cac cap uy to chuc dang", "cac cap uy dang", "cac cap uy chinh quyen", "cac to chuc co so dang",

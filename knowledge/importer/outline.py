@@ -97,13 +97,21 @@ def paragraphs(blocks: list[Block]) -> list[Para | Table]:
     """Lines joined into paragraphs; a sentence broken by a page break is made whole again."""
     out: list[Para | Table] = []
     last_line = ""  # the physical line just before, when no blank line came between
+    opened = ""  # a bold marker alone on its line ("**" / "Ngày hiệu lực:**"): it opens the next line's bold
     for b in blocks:
         if isinstance(b, Table):
             out.append(b)
             last_line = ""
             continue
-        raw = _MD_HEADING.sub("", b.rstrip())  # "# NGHỊ QUYẾT", "## Ban hành ...": a markdown heading's words
+        raw = opened + _MD_HEADING.sub("", b.rstrip())  # "# NGHỊ QUYẾT", "## Ban hành ...": a heading's words
         text = clean_markup(raw) if _MARKUP.search(raw) else raw.strip()
+        opened = ""
+        if not text and raw.count("**") % 2:
+            last = out[-1] if out else None
+            if isinstance(last, Para) and last_line and last.raw.count("**") % 2:
+                last.raw += " **"  # "**ỦY BAN NHÂN DÂN" / "**": it closes the bold above
+            else:
+                opened = "**"
         if not text:
             last_line = ""
             continue

@@ -244,12 +244,38 @@ _PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _PIPE_CELLS = re.compile(r"\|.*\|")
 
 
+# A legal-document site's page saved as text (thuvienphapluat.vn): the page opens with the site's notices
+# ("Bản dịch này thuộc quyền sở hữu của THƯ VIỆN PHÁP LUẬT ...", "Click vào phần bôi vàng ...") up to its
+# "Đang tải văn bản..." line, then its metadata table and the document; after the document come the page's
+# title again, "Văn bản này chưa cập nhật nội dung Tiếng Anh", related documents and the site's footer.
+_PAGE_LOADING = re.compile(r"^dang tai van ban$")
+_PAGE_HEAD_LINES = 60  # the site's notices sit in the first lines of the page
+_PAGE_TAIL = re.compile(r"^(?:van ban nay chua cap nhat noi dung tieng anh|van ban lien quan"
+                        r"|file duoc dinh kem theo van ban)$")
+# The page's own title repeated above its tail: "Kế hoạch 980/KH-UBND năm 2025 thực hiện ...".
+_PAGE_TITLE = re.compile(r"^[a-z][a-z ]{1,30} \d+(?: [a-z0-9]+){1,4} (?:nam \d{4}|ngay \d)")
+
+
+def without_page_chrome(lines: list[str]) -> list[str]:
+    """The document's own lines of a saved web page: the site's notices before it and its footer after
+    it are not the document's (they were read as its issuer, title and tasks)."""
+    start = next((i + 1 for i, ln in enumerate(lines[:_PAGE_HEAD_LINES])
+                  if _PAGE_LOADING.match(fold(ln.strip(), expand=False))), 0)
+    if not start:
+        return lines  # no site notices: a document's own text is not folded line by line here
+    folded = [fold(ln.strip(), expand=False) for ln in lines[start:]]
+    end = next((i for i, f in enumerate(folded) if _PAGE_TAIL.match(f)), len(folded))
+    if 0 < end < len(folded) and _PAGE_TITLE.match(folded[end - 1]):
+        end -= 1
+    return lines[start:start + end]
+
+
 def text_blocks(text: str) -> list[Block]:
     """Lines of a text file as blocks; runs of "| a | b |" (or "a | b | c") lines become tables."""
     text = nfc(text).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     blocks: list[Block] = []
     run: list[str] = []  # the lines of the pipe table being read
-    for line in text.split("\n"):
+    for line in without_page_chrome(text.split("\n")):
         if _PIPE_ROW.match(line) or _PIPE_CELLS.search(line) or (run and _PIPE_RULE.match(line)):
             run.append(line)
             continue

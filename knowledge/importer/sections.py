@@ -59,12 +59,17 @@ def _names_lead(f: Node) -> bool:
 _PERIOD_LABEL = re.compile(r"^thoi gian(?: thuc hien| trien khai)?(?: ke hoach)?\s*:?\s*(?P<v>.*)$")
 
 
+# Sections that frame the whole plan ("I. MỤC TIÊU" > "3. Thời gian thực hiện: Từ năm 2026 - 2030"), as
+# opposed to a task section whose own "Thời gian thực hiện" line is its items' time only.
+_PREAMBLE_SECTION = re.compile(r"thoi gian|muc dich|muc tieu|yeu cau|pham vi|doi tuong")
+
+
 def plan_period(root: Node, plan_date: date | None) -> Deadline | None:
     """The time a plan gives once for all its work ("II. ĐỐI TƯỢNG, PHẠM VI VÀ THỜI GIAN THỰC HIỆN" >
     "3. Thời gian thực hiện: Từ nay đến hết năm 2025", or a section "THỜI GIAN THỰC HIỆN"): it applies
     to the tasks that give no time of their own. Only a one-off period counts (a day, month, quarter, year)."""
     for sec in root.children:
-        if sec.kind != "roman" or "thoi gian" not in fold(sec.text):
+        if sec.kind != "roman" or not _PREAMBLE_SECTION.search(fold(sec.text)):
             continue
         m = _PERIOD_LABEL.match(fold(re.sub(r"^[IVX]+\s*[.:\-–]\s*", "", sec.text)))
         candidates = [(sec, m)] if m else []

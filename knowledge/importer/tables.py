@@ -31,11 +31,17 @@ _COLUMNS = {
 }
 
 
+_LEAD_FIRST = ("ref", "coord", "due", "lead", "task")
+_TASK_FIRST = ("ref", "coord", "due", "task", "lead")
+
+
 def _header(row: list[str]) -> dict[str, int] | None:
     cols: dict[str, int] = {}
     for i, cell in enumerate(row):
         f = fold(cell)
-        for name in ("ref", "coord", "due", "lead", "task"):
+        # "Nội dung thực hiện" is the task column, though "thực hiện" alone would name the lead's.
+        order = _TASK_FIRST if _COLUMNS["task"].match(f) else _LEAD_FIRST
+        for name in order:
             if name not in cols and _COLUMNS[name].search(f) and not (name == "lead" and "phoi hop" in f):
                 cols[name] = i
                 break
