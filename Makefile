@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 SHARED ?= $(abspath ../shared)
 SAMPLES ?= $(abspath knowledge/data/demo)
+# Tests run on both cores (each worker has its own PostgreSQL database and temp dirs); the crash, scale-out and
+# responsiveness tests (marked slow) measure time, so they run afterwards on a machine left to them.
+TEST_WORKERS ?= 2
 
 $(BIN)/nhacviec: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +26,7 @@ test: setup
 	bash deploy/ensure-postgres.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	NHACVIEC_TEST_SHARED=$(SHARED) $(BIN)/pytest -q
+	NHACVIEC_TEST_SHARED=$(SHARED) $(BIN)/pytest -q -n $(TEST_WORKERS) -m "not slow"
+	NHACVIEC_TEST_SHARED=$(SHARED) $(BIN)/pytest -q -m slow
 
 .PHONY: setup run test
