@@ -1,5 +1,5 @@
-"""Layouts the real corpus showed (tests/data/layouts3, gold written blind): each plan read right by the
-parser, and the same tasks stored on both databases."""
+"""Layouts the real corpus showed (tests/data/layouts3, layouts4, layouts5; gold written first in each round):
+each plan read right by the parser, and each folder's tasks stored on both databases."""
 
 from __future__ import annotations
 
@@ -22,8 +22,14 @@ from knowledge.plans import Importer
 from knowledge.text import fold
 from tests.import_helpers import DATA, parse_text
 
-FOLDER = DATA / "layouts3"
-GOLD = yaml.safe_load((FOLDER / "gold.yaml").read_text(encoding="utf-8"))["plans"]
+FOLDERS = ("layouts3", "layouts4", "layouts5")  # one per round of corpus layouts
+
+
+def _gold(folder: str) -> list[dict[str, Any]]:
+    return list(yaml.safe_load((DATA / folder / "gold.yaml").read_text(encoding="utf-8"))["plans"])
+
+
+CASES = [(folder, gold) for folder in FOLDERS for gold in _gold(folder)]
 TODAY = date(2026, 1, 5)
 
 
@@ -55,9 +61,9 @@ def _check(gold: dict[str, Any], tasks: list[dict[str, Any]]) -> None:
             assert got and got["due"] == want["due"], (g["ref"], want, got)
 
 
-@pytest.mark.parametrize("gold", GOLD, ids=[g["file"] for g in GOLD])
-def test_layout_plan_is_read_as_its_gold(gold: dict[str, Any]) -> None:
-    plan = parse_path(FOLDER / gold["file"], NameFinder(seed_registry()))
+@pytest.mark.parametrize(("folder", "gold"), CASES, ids=[f"{f}/{g['file']}" for f, g in CASES])
+def test_layout_plan_is_read_as_its_gold(folder: str, gold: dict[str, Any]) -> None:
+    plan = parse_path(DATA / folder / gold["file"], NameFinder(seed_registry()))
     want = gold["plan"]
     assert (plan.number, plan.issued_on.isoformat() if plan.issued_on else None) == (want["number"], want["date"])
     assert plan.issuer and plan.issuer.startswith(want["issuer"])  # a place may follow "... tỉnh"
@@ -66,10 +72,12 @@ def test_layout_plan_is_read_as_its_gold(gold: dict[str, Any]) -> None:
     _check(gold, tasks)
 
 
-async def test_layout_plans_are_stored_as_read_on_both_databases(db: Database) -> None:
+@pytest.mark.parametrize("folder", FOLDERS)
+async def test_layout_plans_are_stored_as_read_on_both_databases(db: Database, folder: str) -> None:
     importer = await Importer.create(db)
-    for gold in GOLD:
-        r = await importer.import_path(FOLDER / gold["file"])
+    golds = _gold(folder)
+    for gold in golds:
+        r = await importer.import_path(DATA / folder / gold["file"])
         assert r.status == "new"
     async with db.session() as s:
         registry = await Registry.load(s)
@@ -78,7 +86,7 @@ async def test_layout_plans_are_stored_as_read_on_both_databases(db: Database) -
     by_plan: dict[str, list[dict[str, Any]]] = {}
     for task in stored:
         by_plan.setdefault(task.plan.number or "", []).append(task_json(task, registry, TODAY))
-    for gold in GOLD:
+    for gold in golds:
         _check(gold, by_plan[gold["plan"]["number"]])
 
 
