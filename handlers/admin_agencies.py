@@ -41,8 +41,6 @@ ACTIONS = {"them": "add", "tenkhac": "alias", "ten khac": "alias", "bidanh": "al
 
 
 async def cmd_agencies(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "coquan")
     head, _, rest = arg.partition(" ")
     action = ACTIONS.get(fold(head, expand=False))
     if action is None or not rest.strip():

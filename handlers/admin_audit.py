@@ -77,8 +77,6 @@ def describe(row: AuditEntry) -> str:
 
 
 async def cmd_log(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "nhatky")
     return await _log(ctx, msg, arg)
 
 

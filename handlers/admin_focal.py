@@ -30,8 +30,6 @@ USAGE = ("Cách dùng /daumoi:\n"
 
 
 async def cmd_focal(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "daumoi")
     head, _, rest = arg.partition(" ")
     if fold(head, expand=False) == "xoa":
         ident = rest.strip().lstrip("#")

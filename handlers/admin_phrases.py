@@ -32,5 +32,5 @@ async def run(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
             if command is None:
                 return None
             arg = strip_noise(" ".join(words[len(phrase.split()):]))
-            return await command.handler(ctx, msg, arg)
+            return await commands.invoke(ctx, msg, command, arg)
     return None

@@ -73,12 +73,6 @@ async def _scoped(ctx: AppContext, msg: Incoming, arg: str) -> Scoped | list[Rep
 
 
 async def cmd_status(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "thongke")
-    return await _status(ctx, msg, arg)
-
-
-async def _status(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     scoped = await _scoped(ctx, msg, arg)
     if isinstance(scoped, list):
         return scoped
@@ -105,12 +99,6 @@ async def _status(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 async def cmd_chart(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "bieudo")
-    return await _chart(ctx, msg, arg)
-
-
-async def _chart(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     scoped = await _scoped(ctx, msg, arg)
     if isinstance(scoped, list):
         return scoped
@@ -124,12 +112,6 @@ async def _chart(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 async def cmd_export(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "xuat")
-    return await _export(ctx, msg, arg)
-
-
-async def _export(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     scoped = await _scoped(ctx, msg, arg)
     if isinstance(scoped, list):
         return scoped
@@ -140,12 +122,6 @@ async def _export(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 async def cmd_calendar(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "lich")
-    return await _calendar(ctx, msg, arg)
-
-
-async def _calendar(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
     if not ctx.is_admin(msg.channel, msg.user_id):
         return [Reply(NOT_ADMIN)]
     async with ctx.db.session() as s:
@@ -166,10 +142,10 @@ async def _calendar(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 _form("thongke", "Thống kê theo cơ quan hay kế hoạch nào? Gõ tên cơ quan hoặc số kế hoạch, hoặc chọn:",
-      lambda ctx, msg, v: _status(ctx, msg, v["scope"]))
+      lambda ctx, msg, v: cmd_status(ctx, msg, v["scope"]))
 _form("bieudo", "Vẽ biểu đồ cho cơ quan hay kế hoạch nào? Gõ tên hoặc số kế hoạch, hoặc chọn:",
-      lambda ctx, msg, v: _chart(ctx, msg, v["scope"]))
+      lambda ctx, msg, v: cmd_chart(ctx, msg, v["scope"]))
 _form("xuat", "Xuất bảng tính cho kế hoạch hay cơ quan nào? Gõ số kế hoạch hoặc tên cơ quan, hoặc chọn:",
-      lambda ctx, msg, v: _export(ctx, msg, v["scope"]))
+      lambda ctx, msg, v: cmd_export(ctx, msg, v["scope"]))
 forms.register(forms.Form("lich", (forms.Step("agency", "Lịch hạn nhiệm vụ của cơ quan nào?", check=check_agency),),
-                          lambda ctx, msg, v: _calendar(ctx, msg, v["agency"])))
+                          lambda ctx, msg, v: cmd_calendar(ctx, msg, v["agency"])))

@@ -333,8 +333,6 @@ async def _resolve(ctx: AppContext, msg: Incoming, text: str) -> Found | Reply:
 
 
 async def cmd_show(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "viec.show")
     for head, field, value in _fields(arg):
         if field is not None:
             found = await _resolve(ctx, msg, head)
@@ -364,8 +362,6 @@ async def _with_day(ctx: AppContext, msg: Incoming, arg: str, command: str, exam
 
 
 async def cmd_deadline(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "viec.han")
     got = await _with_day(ctx, msg, arg, "doihan", "KH 3021 II.3.a 25/12/2026", True)
     if isinstance(got, list):
         return got
@@ -375,8 +371,6 @@ async def cmd_deadline(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 async def cmd_done(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "viec.xong")
     got = await _with_day(ctx, msg, arg, "xong", "KH 3021 II.3.a [dd/mm/yyyy]", False)
     if isinstance(got, list):
         return got
@@ -386,8 +380,6 @@ async def cmd_done(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 async def cmd_reopen(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "viec.molai")
     found = await _resolve(ctx, msg, arg)
     if isinstance(found, Reply):
         return [found]
@@ -396,8 +388,6 @@ async def cmd_reopen(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 async def cmd_extend(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "viec.giahan")
     try:
         day, rest = find_day(arg)
     except Refused as e:
@@ -415,8 +405,6 @@ async def cmd_extend(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 async def cmd_cancel(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "viec.huy")
     try:
         async with ctx.db.session() as s:
             found = await find_task(s, arg, await _shown(ctx, msg))
@@ -433,8 +421,6 @@ async def _ask_cancel(ctx: AppContext, msg: Incoming, task_id: int, version: int
 
 
 async def cmd_delete(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "viec.xoa")
     found = await _resolve(ctx, msg, arg)
     if isinstance(found, Reply):
         return [found]
@@ -445,8 +431,6 @@ async def cmd_delete(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
 
 
 async def cmd_add(ctx: AppContext, msg: Incoming, arg: str) -> list[Reply]:
-    if not arg:
-        return await forms.start(ctx, msg, "viec.them")
     parts = [p.strip() for p in arg.split("|")]
     if len(parts) != 5:
         return [usage("themviec", "KH 130 | II.5 | <nội dung> | <cơ quan chủ trì> | <dd/mm/yyyy hoặc không>")]

@@ -23,6 +23,7 @@ from handlers import (
     admin_status,
     admin_tasks,
     admin_users,
+    forms,
     questions,
     registration,
 )
@@ -47,6 +48,15 @@ class Command:
     handler: Handler
     usage: str = ""  # what follows the command in /help ("<tên cơ quan>")
     aliases: tuple[str, ...] = ()
+    form: str = ""  # the guided form (handlers/forms.py) a bare command starts; "" = the handler takes it
+
+
+async def invoke(ctx: AppContext, msg: Incoming, command: Command, arg: str) -> list[Reply]:
+    """Run a command the sender may use: a bare command with a form asks its first question, so every
+    admin command can be done step by step on a phone; otherwise the handler gets the typed words."""
+    if not arg and command.form:
+        return await forms.start(ctx, msg, command.form)
+    return await command.handler(ctx, msg, arg)
 
 
 def parse_command(text: str) -> tuple[str, str] | None:
@@ -87,34 +97,39 @@ COMMANDS: tuple[Command, ...] = (
     Command("kehoach", Audience.ADMIN, "Kế hoạch: xem, lưu trữ, xóa", admin_plans.cmd_plans,
             "[luutru|boluutru|xoa] [số KH]"),
     Command("coquan", Audience.ADMIN, "Cơ quan: thêm, tên gọi khác, gộp, kế thừa", admin_agencies.cmd_agencies,
-            "[them|tenkhac|gop|kethua] ..."),
+            "[them|tenkhac|gop|kethua] ...", form="coquan"),
     Command("daumoi", Audience.ADMIN, "Cán bộ đầu mối theo cơ quan; người mất liên lạc; gỡ", admin_focal.cmd_focal,
-            "[tên cơ quan|khongnhan|xoa mã]"),
+            "[tên cơ quan|khongnhan|xoa mã]", form="daumoi"),
     Command("quantri", Audience.ADMIN, "Quản trị viên: xem, thêm, bớt", admin_users.cmd_admins,
             "[them|bot] [mã người dùng]"),
     Command("thongke", Audience.ADMIN, "Thống kê tình hình thực hiện", admin_status.cmd_status,
-            "[cơ quan|số KH]"),
+            "[cơ quan|số KH]", form="thongke"),
     Command("bieudo", Audience.ADMIN, "Biểu đồ tình hình thực hiện (ảnh)", admin_status.cmd_chart,
-            "[cơ quan|số KH]"),
+            "[cơ quan|số KH]", form="bieudo"),
     Command("xuat", Audience.ADMIN, "Xuất bảng tính Excel các nhiệm vụ", admin_status.cmd_export,
-            "[số KH|cơ quan]"),
+            "[số KH|cơ quan]", form="xuat"),
     Command("lich", Audience.ADMIN, "Lịch hạn nhiệm vụ của một cơ quan (.ics)", admin_status.cmd_calendar,
-            "<tên cơ quan>"),
+            "<tên cơ quan>", form="lich"),
     Command("suaviec", Audience.ADMIN, "Xem và sửa một việc (chủ trì, phối hợp, báo cáo về, nội dung)",
-            admin_tasks.cmd_show, "[KH số mục] [chutri:|phoihop:|baocao:|noidung: ...]"),
-    Command("doihan", Audience.ADMIN, "Đổi hạn một việc", admin_tasks.cmd_deadline, "[KH số mục dd/mm/yyyy]"),
+            admin_tasks.cmd_show, "[KH số mục] [chutri:|phoihop:|baocao:|noidung: ...]", form="viec.show"),
+    Command("doihan", Audience.ADMIN, "Đổi hạn một việc", admin_tasks.cmd_deadline,
+            "[KH số mục dd/mm/yyyy]", form="viec.han"),
     Command("giahan", Audience.ADMIN, "Gia hạn một việc (giữ hạn gốc, ghi lý do)", admin_tasks.cmd_extend,
-            "[KH số mục dd/mm/yyyy lý do]"),
+            "[KH số mục dd/mm/yyyy lý do]", form="viec.giahan"),
     Command("xong", Audience.ADMIN, "Ghi nhận một việc đã hoàn thành", admin_tasks.cmd_done,
-            "[KH số mục] [dd/mm/yyyy]"),
-    Command("molai", Audience.ADMIN, "Mở lại một việc đã ghi hoàn thành", admin_tasks.cmd_reopen, "[KH số mục]"),
-    Command("huyviec", Audience.ADMIN, "Hủy một việc (có xác nhận)", admin_tasks.cmd_cancel, "[KH số mục]"),
-    Command("xoaviec", Audience.ADMIN, "Xóa hẳn một việc (có xác nhận)", admin_tasks.cmd_delete, "[KH số mục]"),
+            "[KH số mục] [dd/mm/yyyy]", form="viec.xong"),
+    Command("molai", Audience.ADMIN, "Mở lại một việc đã ghi hoàn thành", admin_tasks.cmd_reopen,
+            "[KH số mục]", form="viec.molai"),
+    Command("huyviec", Audience.ADMIN, "Hủy một việc (có xác nhận)", admin_tasks.cmd_cancel,
+            "[KH số mục]", form="viec.huy"),
+    Command("xoaviec", Audience.ADMIN, "Xóa hẳn một việc (có xác nhận)", admin_tasks.cmd_delete,
+            "[KH số mục]", form="viec.xoa"),
     Command("themviec", Audience.ADMIN, "Thêm một việc vào kế hoạch", admin_tasks.cmd_add,
-            "[KH số | mục | nội dung | chủ trì | hạn]"),
+            "[KH số | mục | nội dung | chủ trì | hạn]", form="viec.them"),
     Command("hoantac", Audience.ADMIN, "Hoàn tác thay đổi gần nhất của tôi",
             admin_tasks.cmd_undo),
-    Command("nhatky", Audience.ADMIN, "Nhật ký thay đổi gần đây", admin_audit.cmd_log, "[số dòng|toi|viec]"),
+    Command("nhatky", Audience.ADMIN, "Nhật ký thay đổi gần đây", admin_audit.cmd_log,
+            "[số dòng|toi|viec]", form="nhatky"),
 )
 
 _BY_NAME = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}
@@ -189,4 +204,4 @@ async def run(ctx: AppContext, msg: Incoming) -> list[Reply] | None:
     allowed = _allowed_audiences(await audience_of(ctx, msg))
     if command.audience not in allowed:
         return [Reply(REFUSED[command.audience].format(name=command.name))]
-    return await command.handler(ctx, msg, arg)
+    return await invoke(ctx, msg, command, arg)
