@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 GOLDS = {"dev": CORPUS / "gold_dev.yaml", "holdout": CORPUS / "gold_holdout.yaml",
          "holdout2": CORPUS / "gold_holdout2.yaml", "holdout3": CORPUS / "gold_holdout3.yaml",
-         "holdout4a": CORPUS / "gold_holdout4a.yaml", "holdout4b": CORPUS / "gold_holdout4b.yaml"}
+         "holdout4a": CORPUS / "gold_holdout4a.yaml", "holdout4b": CORPUS / "gold_holdout4b.yaml",
+         "holdout5a": CORPUS / "gold_holdout5a.yaml", "holdout5b": CORPUS / "gold_holdout5b.yaml"}
 METADATA = CORPUS / "metadata.yaml"
 FIELDS = ("number", "issuer", "date")
 RIGHT = ("ok", "n/a")
