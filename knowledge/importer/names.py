@@ -46,6 +46,7 @@ _EXTRA_NAMES = (
     "cac co quan thanh tra", "cap uy to chuc dang chinh quyen doan the cac cap",
     "cap uy chinh quyen dia phuong cac cap",
     "cac cap uy chinh quyen dia phuong", "cap uy chinh quyen cac cap", "cap uy to chuc dang cac cap",
+    "ngan hang nha nuoc viet nam", "ngan hang nha nuoc",
 )
 _PARTY_COMMITTEES = ("huyen uy thi uy thanh uy", "huyen uy thanh uy", "huyen thi uy thanh uy", "huyen thanh uy",
                      "huyen uy thi uy thanh uy dang uy truc thuoc", "huyen uy thanh uy dang uy truc thuoc")
@@ -402,8 +403,8 @@ def runs(mentions: list[Mention], text: str) -> list[list[Mention]]:
 
 _INTRO = re.compile(r"^(can cu|tren co so|theo|trong|de |sau khi|dinh ky|hang nam|hang quy|hang thang|ngoai ra|"
                     r"dong thoi|rieng|doi voi|tuy|khi|neu|nham|cac noi dung)")
-_TOPIC = re.compile(r"^ve [^:;.]{3,250}:\s*")
-_ASSIGN = re.compile(r"^(?:giao cho|giao|de nghi|yeu cau|phan cong)\s+")
+_TOPIC = re.compile(r"^ve [^:]{3,250}:\s*")
+_ASSIGN = re.compile(r"^(?:giao cho|giao|de nghi|yeu cau|phan cong|khuyen khich)\s+")
 # "Thủ trưởng các sở, ban, ngành chịu trách nhiệm": the head of a body answers for it.
 _HEAD_OF = re.compile(r"(?:thu truong|lanh dao|nguoi dung dau|giam doc|chu tich|truong)\s+(?=cac\s)")
 _NOT_AFTER_SUBJECT = re.compile(r"^\s*(?:cua|thuoc|ve|tai|cho|den)\b")

@@ -83,6 +83,10 @@ _DUTY_COLON = re.compile(r"\b(?:co|chiu) trach nhiem(?: (?:thuc hien|nhu sau|cac
 # "(gồm các Sở: Xây dựng, Tài chính)", "(bao gồm: Sở A, Sở B)": the members of a group a heading names.
 _MEMBERS = re.compile(r"\((?:bao\s+)?gồm\s*(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>[^()]+)\)", re.IGNORECASE)
 _GROUP_WORDS = 14
+# "Các Bộ, cơ quan: Tài chính, Xây dựng, ... <the work>": a list of bodies by their kind's name as a sentence's subject.
+_LIST_SUBJECT = re.compile(r"^(?:các\s+)?(?P<head>bộ|sở)(?:\s*,\s*(?:cơ quan|ngành|ban, ngành|địa phương))+\s*:\s*"
+                           r"(?P<rest>.+)$", re.IGNORECASE)
+_LIST_PART_WORDS = 5
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
 
@@ -233,6 +237,31 @@ _TWO_DOERS = 2
 _NO_TASK_VERB = re.compile(r"^(?:thong nhat|se|da|dang)\b")
 # "Yêu cầu ...", "Đề nghị ..." after the item's task: an exhortation that goes on with it, no new doer's part.
 _EXHORT = re.compile(r"^(?:yeu cau|de nghi|kinh de nghi)\b")
+# "Tỉnh"/"Thành phố" as the subject (after a "Về ...:" topic): the province whose working visit is concluded.
+_HOST_SUBJECT = re.compile(r"^(?:ve [^:]{3,250}:\s*)?(?:trong thoi gian toi,\s*)?"
+                           r"(?P<w>tinh|thanh pho)\s+(?!uy\b|doan\b)")
+# "... buổi làm việc với lãnh đạo tỉnh Điện Biên ...": the host of a working visit, in the notice's preamble.
+_VISIT = re.compile(r"làm việc với (?:lãnh đạo |Ban Thường vụ |tập thể lãnh đạo )?(?P<k>tỉnh|thành phố) "
+                    r"(?P<n>[^,.;:()]{2,40})")
+_HOST_SPAN = 100  # paragraphs searched for it (a saved web page puts its notices before the document)
+
+
+def visit_host(paras: list[Para]) -> str | None:
+    """"tỉnh Điện Biên" when the preamble says the meeting was a working visit to that province."""
+    for p in paras[:_HOST_SPAN]:
+        m = _VISIT.search(p.text)
+        if m is None:
+            continue
+        words = []
+        for w in m.group("n").split():
+            if not w[:1].isupper():
+                break
+            words.append(w)
+        if words:
+            return f"{m.group('k')} {' '.join(words)}"
+    return None
+
+
 # A preamble that names who does the items below: "yêu cầu <X> tập trung thực hiện (tốt) (một số) nhiệm vụ,
 # giải pháp (như) sau:", "Bộ Xây dựng yêu cầu <X>:".
 _ASKS = re.compile(r"\b(?:yeu cau|de nghi)\s+")
@@ -403,9 +432,10 @@ def better(*ds: Deadline | None) -> Deadline | None:
 
 
 class OutlineParser:
-    def __init__(self, finder: NameFinder, plan_date: date | None) -> None:
+    def __init__(self, finder: NameFinder, plan_date: date | None, host: str | None = None) -> None:
         self.finder = finder
         self.plan_date = plan_date
+        self.host = host  # "tỉnh Điện Biên": the province a working visit's conclusions call "Tỉnh"
         self.tasks: list[ParsedTask] = []
         self._info: dict[str, _Info] = {}
         self._tails: dict[int, tuple[ParsedTask, list[str]]] = {}
@@ -445,6 +475,10 @@ class OutlineParser:
             # "1.3. Các cơ quan tham mưu quản lý ngành (gồm các Sở: Xây dựng, Tài chính, ...)": a heading
             # whose members, named in brackets, do the items under it.
             lead, agency_heading = names, True
+        elif (sm := _LIST_SUBJECT.match(stripped)) is not None and (names := self._list_subject(sm)):
+            # "Các Bộ, cơ quan: Tài chính, Xây dựng, ..., Tập đoàn Điện lực Việt Nam theo chức năng ... rà soát ...":
+            # the bodies listed after the kind's name do the sentence's work.
+            lead = names
         elif dm and not r.lead_end:
             names = self._dept_list(dm.group("head"), dm.group("rest"))
             if names:
@@ -477,6 +511,10 @@ class OutlineParser:
                 and not _SHORT_VERB.search(stripped[am.end():].lower()):
             # "Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo": a name, then what it is in the plan.
             lead, agency_heading = [m.name for m in r.lead if m.end <= am.start()], True
+        if not lead and self.host and (hm := _HOST_SUBJECT.match(shadow(text))) is not None \
+                and text[hm.start("w")].isupper() and not text[hm.end("w"):].lstrip()[:1].isupper():
+            # "Về hỗ trợ 20 xe ô tô ...: Tỉnh căn cứ các quy định ..." in the conclusions of a visit to a province.
+            lead = [self.host]
         named = None if agency_heading else heading_body(text, self.finder)
         if named is not None:
             # "Tổ đảng ở Thường trực Ủy ban Kinh tế", "Lãnh đạo Ban Dân nguyện": the heading names the body.
@@ -557,6 +595,26 @@ class OutlineParser:
         if run is None or not _DOERS_TAIL.match(sh[run[-1].end:]):
             return None
         return [_with_place(last, m.start, m.end, m.name) for m in run if not NOISE.search(agency_key(m.name))]
+
+    def _list_subject(self, m: re.Match[str]) -> list[str]:
+        """The bodies of "Các Bộ, cơ quan: A, B, ..., <a named body> <the work>": each short part is the kind's
+        name ("Bộ A"), a part that opens with a body's name is that body, and the list ends where the work
+        begins. Empty when fewer than two bodies are listed."""
+        short: list[str] = []
+        named: list[str] = []
+        for part in m.group("rest").split(","):
+            part = part.strip()
+            found = self.finder.mentions(part)
+            if found and found[0].start == 0:
+                named.append(found[0].name)
+                if found[0].end < len(part.rstrip(" .;")):
+                    break  # "Tập đoàn Điện lực Việt Nam theo chức năng ...": the work follows the last name
+            elif part[:1].isupper() and len(part.split()) <= _LIST_PART_WORDS and not any(c.isdigit() for c in part):
+                short.append(part)
+            else:
+                break
+        names = (self._dept_list(m.group("head"), ", ".join(short)) if short else []) + named
+        return names if len(names) >= _TWO_DOERS else []
 
     def _dept_list(self, head: str, rest: str) -> list[str]:
         """"Các Sở: Lao động - Thương binh và Xã hội, Nông nghiệp và ..." -> each Sở by its full name."""
@@ -676,7 +734,7 @@ class OutlineParser:
             coords = [m.name for m in info.roles.coordinators]
             self.walk_children(node, ref, _Ctx(info.lead, coords, info.deadline))
             return None
-        if (not info.lead or info.roles.lead[0].start == 0) and node.kind in ("num", "letter") and node.children \
+        if (not info.roles.lead or info.roles.lead[0].start == 0) and node.kind in ("num", "letter") and node.children \
                 and (who := _unknown_body_heading(node.text)) is not None:
             # "7. Thành đoàn Hà Nội", "15. Đề nghị Cơ quan Báo và Phát thanh, Truyền hình Hà Nội", "7. Trung tâm
             # Xúc tiến đầu tư, thương mại và du lịch" over the items it does: the body as written heads them.
@@ -830,7 +888,7 @@ class OutlineParser:
                 # The section's "Cơ quan chủ trì" decides; an item's own subject only when it names none
                 # ("Thanh tra việc tuyển dụng" is work, not the inspectorate).
                 own = [] if lead else item_info.lead
-                if inherited and item_info.lead and item_info.roles.lead[0].start == 0 \
+                if inherited and item_info.roles.lead and item_info.roles.lead[0].start == 0 \
                         and 0 < item.find(":") <= _NAMED_POINT_HEAD:
                     own = item_info.lead  # "Sở Xây dựng: hướng dẫn ..." under a heading of several bodies
                 task = ParsedTask(ref=".".join([*ref, *item_ref]), text=item.strip(), lead=_dedupe(own or lead),
