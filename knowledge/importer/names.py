@@ -47,6 +47,8 @@ _EXTRA_NAMES = (
     "cap uy chinh quyen dia phuong cac cap",
     "cac cap uy chinh quyen dia phuong", "cap uy chinh quyen cac cap", "cap uy to chuc dang cac cap",
     "ngan hang nha nuoc viet nam", "ngan hang nha nuoc",
+    # bodies of the judiciary and central agencies' local offices, named in lower case after their head word
+    "vien kiem sat nhan dan tinh", "toa an nhan dan tinh", "kiem toan nha nuoc", "kho bac nha nuoc", "thue tinh",
 )
 _PARTY_COMMITTEES = ("huyen uy thi uy thanh uy", "huyen uy thanh uy", "huyen thi uy thanh uy", "huyen thanh uy",
                      "huyen uy thi uy thanh uy dang uy truc thuoc", "huyen uy thanh uy dang uy truc thuoc")
@@ -226,6 +228,8 @@ def _known_at(finder: NameFinder, text: str, toks: list[_Tok], i: int) -> int:
         if tuple(words) in finder.keys:
             if tuple(words) in finder.abbrev_only and not _written_short(text[toks[i].start:toks[j].end]):
                 continue
+            if words[-1] == "bo" and j > i and text[toks[j].start:toks[j].end] != "Bộ":
+                continue  # "lãnh đạo bố trí": "Lãnh đạo Bộ" is written with its capital
             best = j + 1
     return best
 
@@ -297,6 +301,11 @@ _OF_TOP = {("quoc", "hoi"), ("chinh", "phu")}
 _STRONG_HEADS = {"to", "ban", "hoi dong", "trung tam", "doan", "quy"}
 
 
+def nxt_word(toks: list[_Tok], j: int) -> str:
+    """The first folded word of the token after j ("" at the end)."""
+    return toks[j + 1].words[0] if j + 1 < len(toks) and toks[j + 1].words else ""
+
+
 def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
     """A body the registry does not know: a head word and its name ("Báo Bình Thuận", "Vụ Kế hoạch - Tài
     chính", "Cục Sở hữu trí tuệ"), up to the verb or preposition that follows it."""
@@ -340,11 +349,19 @@ def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
             break  # "Bộ Tài chính - Cơ quan thường trực Ban Chỉ đạo": what the body is in the plan, not its name
         if tok.cap:
             level = j + 1 < len(toks) and (w, *toks[j + 1].words[:1]) in _LOCAL  # "... Thành ủy" ends the name
-            if w in _HEAD_FIRST and not level and j > i + head_len and gap == " " and toks[j - 1].words != ("va",):
-                break  # a new body begins
+            if w in _HEAD_FIRST and not level and j > i + head_len and gap == " " and toks[j - 1].words != ("va",) \
+                    and (w in _HEADS or f"{w} {nxt_word(toks, j)}" in _HEADS):
+                break  # a new body begins ("Ban Xây dựng Đảng": "Đảng" alone heads none)
             j += 1
             continue
         if w == "va" and j + 1 < len(toks) and toks[j + 1].cap:
+            after = toks[j + 1].words[0] if toks[j + 1].words else ""
+            written = text[toks[j + 1].start:toks[j + 1].end]
+            if head != "van phong" and not written.isupper() \
+                    and (after in _HEADS or f"{after} {nxt_word(toks, j + 1)}" in _HEADS):
+                # "Ban Xây dựng Đảng và Ủy ban Kiểm tra Tỉnh ủy": another body follows "và" (but "Văn phòng Đoàn
+                # ĐBQH và Hội đồng nhân dân tỉnh" is one office serving both)
+                break
             j += 1
             continue
         nxt = toks[j + 1].words[0] if j + 1 < len(toks) and toks[j + 1].words else ""
@@ -387,7 +404,7 @@ def _split_if_all_known(finder: NameFinder, text: str, toks: list[_Tok], i: int,
 
 # ---- runs and roles --------------------------------------------------------------------------
 
-_RUN_GAP = re.compile(r"^\s*(?:,|;|và|cùng|cùng với|,\s*và|;\s*và)?\s*$")
+_RUN_GAP = re.compile(r"^\s*(?:,|;|và|cùng|cùng với|,\s*và|;\s*và)?\s*(?:các\s+)?$")
 
 
 def runs(mentions: list[Mention], text: str) -> list[list[Mention]]:
