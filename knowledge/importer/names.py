@@ -49,6 +49,7 @@ _EXTRA_NAMES = (
     "ngan hang nha nuoc viet nam", "ngan hang nha nuoc",
     # bodies of the judiciary and central agencies' local offices, named in lower case after their head word
     "vien kiem sat nhan dan tinh", "toa an nhan dan tinh", "kiem toan nha nuoc", "kho bac nha nuoc", "thue tinh",
+    "to chuc chinh tri xa hoi",
 )
 _PARTY_COMMITTEES = ("huyen uy thi uy thanh uy", "huyen uy thanh uy", "huyen thi uy thanh uy", "huyen thanh uy",
                      "huyen uy thi uy thanh uy dang uy truc thuoc", "huyen uy thanh uy dang uy truc thuoc")
@@ -162,7 +163,7 @@ class NameFinder:
 
 # "Các Tổng cục, Cục, Vụ, đơn vị thuộc Bộ", "các Vụ, Cục thuộc Bộ": a group named by a list of kinds of
 # body, with where they belong. Taken whole when it reaches further than any known name there.
-_KINDS = (r"(?:tong cuc|chi cuc|cuc|vu|vien|don vi|co quan|so|ban|nganh|phong|trung tam|truong|to chuc|"
+_KINDS = (r"(?:tong cuc|chi cuc|cuc|vu|vien|don vi|co quan|so|ban|nganh|phong|trung tam|truong|to chuc(?! chinh tri)|"
           r"doan the|hoi|dia phuong)")
 _KIND_LIST = re.compile(r"\bcac\s+" + _KINDS + r"(?:(?:\s*,\s*|\s+va\s+)" + _KINDS + r")*"
                         r"(?:\s+(?:truc\s+)?thuoc\s+(?:bo|tinh|so|cuc|tong cuc|huyen|thanh pho|"
@@ -476,6 +477,9 @@ def subject(text: str, sh: str, found: list[list[Mention]]) -> tuple[list[Mentio
         starts = [base + assign.end()]
     elif _INTRO.match(sh[base:]):
         starts = [c.end() for c in re.finditer(r",\s*", sh[:base + 300]) if c.start() >= base]
+    if len(starts) > 1:
+        # "Trong quá trình thực hiện, nếu có vướng mắc, đề nghị các sở ... kịp thời báo cáo": "đề nghị" after the clause
+        starts = [s + a.end() if (a := _ASSIGN.match(sh[s:s + 20])) else s for s in starts]
     heads = [s + len(p.group()) for s in starts if (p := _HEAD_OF.match(sh, s))]
     comrade = _COMRADE.match(sh)
     if comrade:

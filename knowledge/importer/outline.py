@@ -262,6 +262,10 @@ def visit_host(paras: list[Para]) -> str | None:
     return None
 
 
+# A line that only gives a time, without a field's colon: "Thời gian hoàn thành trước ngày 31/12/2025."
+_TIME_LINE = re.compile(r"^(?:Thời gian|Thời hạn)\s+(?:hoàn thành|thực hiện)?\s*(?:trước|trong|vào|chậm nhất|xong)",
+                        re.IGNORECASE)
+_TIME_LINE_MAX = 150
 # A preamble that names who does the items below: "yêu cầu <X> tập trung thực hiện (tốt) (một số) nhiệm vụ,
 # giải pháp (như) sau:", "Bộ Xây dựng yêu cầu <X>:".
 _ASKS = re.compile(r"\b(?:yeu cau|de nghi)\s+")
@@ -705,6 +709,11 @@ class OutlineParser:
                     pending = []
                     last_task = None
                     continue
+            if child.kind == "plain" and last_task is not None and len(child.text) < _TIME_LINE_MAX \
+                    and _TIME_LINE.match(child.text) and self.info(child.text).deadline is not None:
+                # "Thời gian hoàn thành trước ngày 31/12/2025." after a block's last bullet: that bullet's time.
+                self._append(last_task, child.text)
+                continue
             made = self.visit(child, child_ref, ctx, last_task)
             if made == "orphan":
                 pending.append((child, child_ref))
