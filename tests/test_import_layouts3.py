@@ -128,3 +128,12 @@ def test_a_yearly_document_named_in_a_task_is_not_its_deadline() -> None:
     assert field is not None and field.kind == "periodic"  # a time field's value: the yearly plan sets it
     report = parse_deadline("Định kỳ báo cáo kết quả thực hiện Kế hoạch hằng năm cho Ủy ban nhân dân tỉnh.", plan_day)
     assert report is not None and report.kind == "periodic"
+
+
+@pytest.mark.parametrize("name", ["s_thong_bao_ket_luan.md", "t_cong_dien_bo.md", "v_ket_luan_lam_viec_tinh.md"])
+def test_a_notices_other_lines_are_no_tasks(name: str) -> None:
+    """Header lines, a dispatch's addressees, agreements ("thống nhất"), announcements ("sẽ"), the closing
+    "... thông báo để ... biết, thực hiện" and exhortations add no task: the notice holds its gold's tasks only."""
+    [gold] = [g for g in _gold("layouts6") if g["file"] == name]
+    plan = parse_path(DATA / "layouts6" / name, NameFinder(seed_registry()))
+    assert len(plan.tasks) == len(gold["tasks"]), [t.text[:60] for t in plan.tasks]

@@ -49,7 +49,7 @@ _EXTRA_NAMES = (
     "ngan hang nha nuoc viet nam", "ngan hang nha nuoc",
     # bodies of the judiciary and central agencies' local offices, named in lower case after their head word
     "vien kiem sat nhan dan tinh", "toa an nhan dan tinh", "kiem toan nha nuoc", "kho bac nha nuoc", "thue tinh",
-    "to chuc chinh tri xa hoi",
+    "to chuc chinh tri xa hoi", "pho thu tuong", "cac pho thu tuong", "pho thu tuong chinh phu",
 )
 _PARTY_COMMITTEES = ("huyen uy thi uy thanh uy", "huyen uy thanh uy", "huyen thi uy thanh uy", "huyen thanh uy",
                      "huyen uy thi uy thanh uy dang uy truc thuoc", "huyen uy thanh uy dang uy truc thuoc")

@@ -262,6 +262,14 @@ def visit_host(paras: list[Para]) -> str | None:
     return None
 
 
+# Fewer words than this, or a line all in capitals, is no work asked of anyone.
+_WORK_WORDS = 4
+
+
+def _no_work(text: str) -> bool:
+    return len(re.findall(r"\w+", text)) < _WORK_WORDS or text.isupper()
+
+
 # A line that only gives a time, without a field's colon: "Thời gian hoàn thành trước ngày 31/12/2025."
 _TIME_LINE = re.compile(r"^(?:Thời gian|Thời hạn)\s+(?:hoàn thành|thực hiện)?\s*(?:trước|trong|vào|chậm nhất|xong)",
                         re.IGNORECASE)
@@ -935,6 +943,8 @@ class OutlineParser:
         pieces = [q for p in self._doer_pieces(text) for q in split_on_deadlines(p, self.plan_date)]
         first: ParsedTask | None = None
         for piece in pieces:
+            if _no_work(piece):
+                continue  # "|", "Đã biết", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM": a saved page's or header's line
             pinfo = info if pieces == [text] else self.info(piece)
             r = pinfo.roles
             lead = pinfo.lead or info.lead
