@@ -59,7 +59,7 @@ _HEADS = {
     "tong cuc", "chi cuc", "van phong", "lien hiep", "lien doan", "cong an", "kho bac", "ngan hang", "thanh tra",
     "uy ban", "quy", "doan", "dang uy", "dang doan", "tinh doan", "benh vien", "hoc vien", "dai hoc", "phong",
     "thuong truc", "cong ty", "tap doan", "tong cong ty", "bo chi huy", "bo tu lenh", "toa an", "vien kiem sat",
-    "cuc thue", "hai quan", "mat tran", "tinh uy", "thanh uy", "huyen uy", "lien minh", "hiep hoi",
+    "cuc thue", "hai quan", "mat tran", "tinh uy", "thanh uy", "huyen uy", "lien minh", "hiep hoi", "tieu ban",
 }
 _NOT_NAMES = ("to chuc", "hoi nghi", "hoi thi", "hoi thao", "truong hop", "so lieu", "bo tri", "bo sung", "vu viec",
               "quy dinh", "quy trinh", "quy che", "quy hoach", "doan ket", "phong trao", "phong chong", "dai hoi",

@@ -77,7 +77,7 @@ _PLACE_TAIL = re.compile(r"^[\s,]*(?:(?:cac|tinh|thanh pho|huyen|quan|thi xa|thi
 # " - " between a name and what it is in the plan ("Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo").
 _APPOSITION = re.compile(r"\s[-–]\s")
 _HEADING_VERB = re.compile(r"\b(?:chu tri|phoi hop|thuc hien|trien khai|xay dung|(?<!cac )to chuc|tham muu|"
-                           r"huong dan|bao cao|ra soat|tong hop|kiem tra|ban hanh|chi dao|hoan thanh|tiep tuc|"
+                           r"huong dan|bao cao|ra soat|tong hop|kiem tra|ban hanh|(?<!ban )chi dao|hoan thanh|tiep tuc|"
                            r"day manh|tang cuong|tuyen truyen|giam sat)\b")
 _DUTY_COLON = re.compile(r"\b(?:co|chiu) trach nhiem(?: (?:thuc hien|nhu sau|cac nhiem vu sau))?\s*:\s*$")
 # "(gồm các Sở: Xây dựng, Tài chính)", "(bao gồm: Sở A, Sở B)": the members of a group a heading names.
@@ -285,12 +285,16 @@ _MORE_HEADS = ("thanh doan", "co quan", "dai su quan", "uy ban nhan dan", "ubnd"
 _PLURAL_HEADS = ("chu dau tu", "doanh nghiep", "nha mang", "hop tac xa", "don vi", "co so", "dia phuong")
 
 
+# "Tiểu ban giúp việc Ban Chỉ đạo 934": a number that ends a body's name (a steering committee's).
+_NAME_NUMBER = re.compile(r"\s\d{1,4}$")
+
+
 def _unknown_body_heading(text: str) -> str | None:
     """A short verb-less heading that starts with a body's head word ("Thành đoàn Hà Nội", "Liên hiệp các tổ
     chức hữu nghị thành phố Hà Nội"): the body's name as written; None for a topic heading."""
     name = _ASKED_PREFIX.sub("", text.strip().rstrip(" :")).strip()
     if not name or len(name) > _DUTY_HEADING_MAX or name.endswith(".") or not name[:1].isupper() \
-            or any(c.isdigit() for c in name) or name.isupper():
+            or any(c.isdigit() for c in _NAME_NUMBER.sub("", name)) or name.isupper():
         return None
     sh = shadow(name)
     words = fold(name).split()
