@@ -1,4 +1,4 @@
-"""Layouts the real corpus showed (tests/data/layouts3, layouts4, layouts5; gold written first in each round):
+"""Layouts the real corpus showed (tests/data/layouts3 to layouts6; gold written first in each round):
 each plan read right by the parser, and each folder's tasks stored on both databases."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from knowledge.plans import Importer
 from knowledge.text import fold
 from tests.import_helpers import DATA, parse_text
 
-FOLDERS = ("layouts3", "layouts4", "layouts5")  # one per round of corpus layouts
+FOLDERS = ("layouts3", "layouts4", "layouts5", "layouts6")  # one per round of corpus layouts
 
 
 def _gold(folder: str) -> list[dict[str, Any]]:
@@ -128,3 +128,12 @@ def test_a_yearly_document_named_in_a_task_is_not_its_deadline() -> None:
     assert field is not None and field.kind == "periodic"  # a time field's value: the yearly plan sets it
     report = parse_deadline("Định kỳ báo cáo kết quả thực hiện Kế hoạch hằng năm cho Ủy ban nhân dân tỉnh.", plan_day)
     assert report is not None and report.kind == "periodic"
+
+
+@pytest.mark.parametrize("name", ["s_thong_bao_ket_luan.md", "t_cong_dien_bo.md", "v_ket_luan_lam_viec_tinh.md"])
+def test_a_notices_other_lines_are_no_tasks(name: str) -> None:
+    """Header lines, a dispatch's addressees, agreements ("thống nhất"), announcements ("sẽ"), the closing
+    "... thông báo để ... biết, thực hiện" and exhortations add no task: the notice holds its gold's tasks only."""
+    [gold] = [g for g in _gold("layouts6") if g["file"] == name]
+    plan = parse_path(DATA / "layouts6" / name, NameFinder(seed_registry()))
+    assert len(plan.tasks) == len(gold["tasks"]), [t.text[:60] for t in plan.tasks]

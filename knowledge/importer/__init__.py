@@ -27,6 +27,7 @@ from knowledge.importer.outline import (
     hoist_fields,
     monitor_agency,
     paragraphs,
+    visit_host,
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
 from knowledge.importer.sections import field_runs, lettered_fields, plan_period
@@ -56,7 +57,8 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
         plan.issued_on = inner.issued_on or plan.issued_on
         plan.date_hint = inner.date_hint or plan.date_hint
     paras = [p for p in items if isinstance(p, Para)]
-    parser = OutlineParser(finder, plan.issued_on or plan.date_hint)
+    host = visit_host(paras) if plan.kind == "Thông báo" else None  # the conclusions of a visit to a province
+    parser = OutlineParser(finder, plan.issued_on or plan.date_hint, host)
     tree = hoist_fields_tree(build_tree(paras))
     parser.walk_sections(tree)
     for label, part in _appendices(items):

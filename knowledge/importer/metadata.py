@@ -15,7 +15,7 @@ from knowledge.text import clean_markup, fold
 KINDS = {"ke hoach": "Kế hoạch", "quyet dinh": "Quyết định", "chi thi": "Chỉ thị", "cong van": "Công văn",
          "thong bao": "Thông báo", "chuong trinh": "Chương trình", "chuong trinh hanh dong": "Chương trình hành động",
          "huong dan": "Hướng dẫn", "ke hoach hanh dong": "Kế hoạch hành động", "ke hoach trien khai": "Kế hoạch",
-         "nghi quyet": "Nghị quyết"}
+         "nghi quyet": "Nghị quyết", "cong dien": "Công điện"}
 # "Số: 12/KH-UBND"; a National Assembly's header writes "Nghị quyết số: 57/2022/QH15".
 _NUMBER_HEAD = r"^\s*(?:(?:Nghị quyết|NGHỊ QUYẾT|Luật|LUẬT|Pháp lệnh|PHÁP LỆNH)\s+)?(?:Số|SỐ|So|số)\s*[:.]?\s*"
 _NUMBER = re.compile(_NUMBER_HEAD + r"(?P<n>\d+[\w.\-]*/[\wĐđ.\-/]+|\d+-[\wĐđ]+/[\wĐđ\-]+)")

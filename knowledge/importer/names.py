@@ -41,6 +41,15 @@ _EXTRA_NAMES = (
     "cac co quan thong tan bao chi", "cac doanh nghiep", "cac truong dai hoc vien nghien cuu",
     "cac cap uy to chuc dang", "cac cap uy dang", "cac cap uy chinh quyen", "cac to chuc co so dang",
     "cac chi bo dang bo", "cac dang bo chi bo", "cac cap uy to chuc dang chinh quyen",
+    # national directives: "các Bộ, cơ quan, địa phương", "cơ quan thanh tra", "cấp ủy, chính quyền ... các cấp"
+    "cac bo co quan dia phuong", "cac bo co quan", "cac bo nganh dia phuong", "co quan thanh tra",
+    "cac co quan thanh tra", "cap uy to chuc dang chinh quyen doan the cac cap",
+    "cap uy chinh quyen dia phuong cac cap",
+    "cac cap uy chinh quyen dia phuong", "cap uy chinh quyen cac cap", "cap uy to chuc dang cac cap",
+    "ngan hang nha nuoc viet nam", "ngan hang nha nuoc",
+    # bodies of the judiciary and central agencies' local offices, named in lower case after their head word
+    "vien kiem sat nhan dan tinh", "toa an nhan dan tinh", "kiem toan nha nuoc", "kho bac nha nuoc", "thue tinh",
+    "to chuc chinh tri xa hoi", "pho thu tuong", "cac pho thu tuong", "pho thu tuong chinh phu",
 )
 _PARTY_COMMITTEES = ("huyen uy thi uy thanh uy", "huyen uy thanh uy", "huyen thi uy thanh uy", "huyen thanh uy",
                      "huyen uy thi uy thanh uy dang uy truc thuoc", "huyen uy thanh uy dang uy truc thuoc")
@@ -50,7 +59,7 @@ _HEADS = {
     "tong cuc", "chi cuc", "van phong", "lien hiep", "lien doan", "cong an", "kho bac", "ngan hang", "thanh tra",
     "uy ban", "quy", "doan", "dang uy", "dang doan", "tinh doan", "benh vien", "hoc vien", "dai hoc", "phong",
     "thuong truc", "cong ty", "tap doan", "tong cong ty", "bo chi huy", "bo tu lenh", "toa an", "vien kiem sat",
-    "cuc thue", "hai quan", "mat tran", "tinh uy", "thanh uy", "huyen uy", "lien minh", "hiep hoi",
+    "cuc thue", "hai quan", "mat tran", "tinh uy", "thanh uy", "huyen uy", "lien minh", "hiep hoi", "tieu ban",
 }
 _NOT_NAMES = ("to chuc", "hoi nghi", "hoi thi", "hoi thao", "truong hop", "so lieu", "bo tri", "bo sung", "vu viec",
               "quy dinh", "quy trinh", "quy che", "quy hoach", "doan ket", "phong trao", "phong chong", "dai hoi",
@@ -154,7 +163,7 @@ class NameFinder:
 
 # "Các Tổng cục, Cục, Vụ, đơn vị thuộc Bộ", "các Vụ, Cục thuộc Bộ": a group named by a list of kinds of
 # body, with where they belong. Taken whole when it reaches further than any known name there.
-_KINDS = (r"(?:tong cuc|chi cuc|cuc|vu|vien|don vi|co quan|so|ban|nganh|phong|trung tam|truong|to chuc|"
+_KINDS = (r"(?:tong cuc|chi cuc|cuc|vu|vien|don vi|co quan|so|ban|nganh|phong|trung tam|truong|to chuc(?! chinh tri)|"
           r"doan the|hoi|dia phuong)")
 _KIND_LIST = re.compile(r"\bcac\s+" + _KINDS + r"(?:(?:\s*,\s*|\s+va\s+)" + _KINDS + r")*"
                         r"(?:\s+(?:truc\s+)?thuoc\s+(?:bo|tinh|so|cuc|tong cuc|huyen|thanh pho|"
@@ -220,6 +229,8 @@ def _known_at(finder: NameFinder, text: str, toks: list[_Tok], i: int) -> int:
         if tuple(words) in finder.keys:
             if tuple(words) in finder.abbrev_only and not _written_short(text[toks[i].start:toks[j].end]):
                 continue
+            if words[-1] == "bo" and j > i and text[toks[j].start:toks[j].end] != "Bộ":
+                continue  # "lãnh đạo bố trí": "Lãnh đạo Bộ" is written with its capital
             best = j + 1
     return best
 
@@ -284,8 +295,16 @@ _NAME_STOP2 = {
     "tao dieu", "huy dong", "ho tro", "thong bao", "phat huy", "phat dong", "dieu chinh", "de xuat", "de nghi",
     "chu dong", "can cu", "phan anh", "xu ly", "quan ly", "lam dau", "khan truong", "kip thoi", "thuong xuyen",
     "gan voi", "gan ket", "nham muc", "cham nhat", "han chot", "dinh ky", "hang nam", "hang quy", "hang thang",
+    "yeu cau", "quyet dinh", "tiep thu",
 }
+# "... của Quốc hội", "... của Chính phủ": a national body named after one of its committees.
+_OF_TOP = {("quoc", "hoi"), ("chinh", "phu")}
 _STRONG_HEADS = {"to", "ban", "hoi dong", "trung tam", "doan", "quy"}
+
+
+def nxt_word(toks: list[_Tok], j: int) -> str:
+    """The first folded word of the token after j ("" at the end)."""
+    return toks[j + 1].words[0] if j + 1 < len(toks) and toks[j + 1].words else ""
 
 
 def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
@@ -327,16 +346,30 @@ def _unknown_at(text: str, toks: list[_Tok], i: int) -> int:
             continue
         if gap not in (" ", " - ", "-", " – "):
             break
+        if gap.strip() and w == "co" and tok.cap and j + 1 < len(toks) and toks[j + 1].words[:1] == ("quan",):
+            break  # "Bộ Tài chính - Cơ quan thường trực Ban Chỉ đạo": what the body is in the plan, not its name
         if tok.cap:
             level = j + 1 < len(toks) and (w, *toks[j + 1].words[:1]) in _LOCAL  # "... Thành ủy" ends the name
-            if w in _HEAD_FIRST and not level and j > i + head_len and gap == " " and toks[j - 1].words != ("va",):
-                break  # a new body begins
+            if w in _HEAD_FIRST and not level and j > i + head_len and gap == " " and toks[j - 1].words != ("va",) \
+                    and (w in _HEADS or f"{w} {nxt_word(toks, j)}" in _HEADS):
+                break  # a new body begins ("Ban Xây dựng Đảng": "Đảng" alone heads none)
             j += 1
             continue
         if w == "va" and j + 1 < len(toks) and toks[j + 1].cap:
+            after = toks[j + 1].words[0] if toks[j + 1].words else ""
+            written = text[toks[j + 1].start:toks[j + 1].end]
+            if head != "van phong" and not written.isupper() \
+                    and (after in _HEADS or f"{after} {nxt_word(toks, j + 1)}" in _HEADS):
+                # "Ban Xây dựng Đảng và Ủy ban Kiểm tra Tỉnh ủy": another body follows "và" (but "Văn phòng Đoàn
+                # ĐBQH và Hội đồng nhân dân tỉnh" is one office serving both)
+                break
             j += 1
             continue
         nxt = toks[j + 1].words[0] if j + 1 < len(toks) and toks[j + 1].words else ""
+        if w == "cua" and j + 2 < len(toks) and toks[j + 1].cap \
+                and (*toks[j + 1].words, *toks[j + 2].words) in _OF_TOP:
+            j += 3  # "Ủy ban Kinh tế và Tài chính của Quốc hội": the body whose committee it is ends the name
+            break
         if text[tok.start:tok.end].lower() in _NAME_STOP or f"{w} {nxt}" in _NAME_STOP2 or w.isdigit():
             break
         j += 1
@@ -372,7 +405,7 @@ def _split_if_all_known(finder: NameFinder, text: str, toks: list[_Tok], i: int,
 
 # ---- runs and roles --------------------------------------------------------------------------
 
-_RUN_GAP = re.compile(r"^\s*(?:,|;|và|cùng|cùng với|,\s*và|;\s*và)?\s*$")
+_RUN_GAP = re.compile(r"^\s*(?:,|;|và|cùng|cùng với|,\s*và|;\s*và)?\s*(?:các\s+)?$")
 
 
 def runs(mentions: list[Mention], text: str) -> list[list[Mention]]:
@@ -388,7 +421,8 @@ def runs(mentions: list[Mention], text: str) -> list[list[Mention]]:
 
 _INTRO = re.compile(r"^(can cu|tren co so|theo|trong|de |sau khi|dinh ky|hang nam|hang quy|hang thang|ngoai ra|"
                     r"dong thoi|rieng|doi voi|tuy|khi|neu|nham|cac noi dung)")
-_ASSIGN = re.compile(r"^(?:giao cho|giao|de nghi|yeu cau|phan cong)\s+")
+_TOPIC = re.compile(r"^ve [^:]{3,250}:\s*")
+_ASSIGN = re.compile(r"^(?:giao cho|giao|de nghi|yeu cau|phan cong|khuyen khich)\s+")
 # "Thủ trưởng các sở, ban, ngành chịu trách nhiệm": the head of a body answers for it.
 _HEAD_OF = re.compile(r"(?:thu truong|lanh dao|nguoi dung dau|giam doc|chu tich|truong)\s+(?=cac\s)")
 _NOT_AFTER_SUBJECT = re.compile(r"^\s*(?:cua|thuoc|ve|tai|cho|den)\b")
@@ -435,12 +469,17 @@ _OFFICE_VERB = re.compile(r"(?:[^,;.()]{0,40},\s*)?(?P<o>(?:pho\s+)?(?:bi thu|ch
 def subject(text: str, sh: str, found: list[list[Mention]]) -> tuple[list[Mention], int]:
     """The agencies that are the subject of the sentence: at its start, after "Giao", or after an
     introductory clause ("Trên cơ sở ..., Sở Tài chính tổng hợp")."""
-    starts = [0]
-    assign = _ASSIGN.match(sh)
+    topic = _TOPIC.match(sh)
+    base = topic.end() if topic else 0  # "Về hỗ trợ kinh phí ...: Giao Bộ Tài chính ...": the point's topic first
+    starts = [base]
+    assign = _ASSIGN.match(sh[base:])
     if assign:
-        starts = [assign.end()]
-    elif _INTRO.match(sh):
-        starts = [c.end() for c in re.finditer(r",\s*", sh[:300])]
+        starts = [base + assign.end()]
+    elif _INTRO.match(sh[base:]):
+        starts = [c.end() for c in re.finditer(r",\s*", sh[:base + 300]) if c.start() >= base]
+    if len(starts) > 1:
+        # "Trong quá trình thực hiện, nếu có vướng mắc, đề nghị các sở ... kịp thời báo cáo": "đề nghị" after the clause
+        starts = [s + a.end() if (a := _ASSIGN.match(sh[s:s + 20])) else s for s in starts]
     heads = [s + len(p.group()) for s in starts if (p := _HEAD_OF.match(sh, s))]
     comrade = _COMRADE.match(sh)
     if comrade:
@@ -483,7 +522,7 @@ def _passive_subject(sh: str, found: list[list[Mention]]) -> list[Mention]:
 
 
 _COORD = re.compile(r"phoi hop(?:\s+(?:chat che|dong bo|thuong xuyen|tot|cung|trien khai))*\s*(?:voi\s+)?")
-_REPORT = re.compile(r"\b(bao cao|gui|trinh|giup|de)\b")
+_REPORT = re.compile(r"\b(bao cao|gui|trinh|giup|de|phan anh)\b")
 _REPORT_GAP = re.compile(r"^(?:\s*(?:ve|cho|len|den|toi))?\s*$|(?:\s(?:ve|cho|len|den|toi))\s*$")
 _DECIDE = re.compile(r"^\s*(?:xem xet|chi dao|quyet dinh|phe duyet|ban hanh|cho y kien|theo doi|ky ban hanh)")
 _VIA = re.compile(r"\(\s*qua\s+$")

@@ -9,6 +9,7 @@ assigned to is not a task.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +18,17 @@ from knowledge.agencies import agency_key
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline, parse_deadline
 from knowledge.importer.headings import _SHORT_VERB, heading_body
 from knowledge.importer.model import LeftOut, ParsedTask
-from knowledge.importer.names import HEAD_WORDS, NOISE, NOT_NAMES, NameFinder, Roles, clause_roles, roles, shadow
+from knowledge.importer.names import (
+    HEAD_WORDS,
+    NOISE,
+    NOT_NAMES,
+    NameFinder,
+    Roles,
+    clause_roles,
+    roles,
+    runs,
+    shadow,
+)
 from knowledge.importer.reading import Block, Table
 from knowledge.text import clean_markup, fold
 
@@ -28,6 +39,8 @@ NUM = re.compile(r"^(?P<l>\d{1,4}(?:\.\d{1,3}){0,5})(?:\s*[.)]|\s*[-–]\s)\s*(?
 # only as the next number of a running list, since a year or an amount also starts lines.
 _BIG_NUMBER = 100
 _LETTER = re.compile(r"^(?P<l>[a-zđ])\s*[).]\s*(?P<t>\S.*)$")
+# "(1) Giao Bộ X ...", "(2) Về ...": a conclusion notice's points numbered in brackets, read as lettered items.
+_PAREN = re.compile(r"^\((?P<l>\d{1,2})\)\s*(?P<t>\S.*)$")
 _BULLET = re.compile(r"^(?P<b>[-–—•●▪◦+])\s*(?P<t>\S.*)$")
 _SECTION_WORDS = re.compile(r"^(?:PHẦN\s+\S+\s*[.:\-–]?\s*)?(MỤC ĐÍCH|MỤC TIÊU|YÊU CẦU|QUAN ĐIỂM|NHIỆM VỤ|NỘI DUNG|"
                             r"GIẢI PHÁP|TỔ CHỨC THỰC HIỆN|PHÂN CÔNG|KINH PHÍ|CHẾ ĐỘ BÁO CÁO)")
@@ -64,9 +77,16 @@ _PLACE_TAIL = re.compile(r"^[\s,]*(?:(?:cac|tinh|thanh pho|huyen|quan|thi xa|thi
 # " - " between a name and what it is in the plan ("Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo").
 _APPOSITION = re.compile(r"\s[-–]\s")
 _HEADING_VERB = re.compile(r"\b(?:chu tri|phoi hop|thuc hien|trien khai|xay dung|(?<!cac )to chuc|tham muu|"
-                           r"huong dan|bao cao|ra soat|tong hop|kiem tra|ban hanh|chi dao|hoan thanh|tiep tuc|"
+                           r"huong dan|bao cao|ra soat|tong hop|kiem tra|ban hanh|(?<!ban )chi dao|hoan thanh|tiep tuc|"
                            r"day manh|tang cuong|tuyen truyen|giam sat)\b")
 _DUTY_COLON = re.compile(r"\b(?:co|chiu) trach nhiem(?: (?:thuc hien|nhu sau|cac nhiem vu sau))?\s*:\s*$")
+# "(gồm các Sở: Xây dựng, Tài chính)", "(bao gồm: Sở A, Sở B)": the members of a group a heading names.
+_MEMBERS = re.compile(r"\((?:bao\s+)?gồm\s*(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>[^()]+)\)", re.IGNORECASE)
+_GROUP_WORDS = 14
+# "Các Bộ, cơ quan: Tài chính, Xây dựng, ... <the work>": a list of bodies by their kind's name as a sentence's subject.
+_LIST_SUBJECT = re.compile(r"^(?:các\s+)?(?P<head>bộ|sở)(?:\s*,\s*(?:cơ quan|ngành|ban, ngành|địa phương))+\s*:\s*"
+                           r"(?P<rest>.+)$", re.IGNORECASE)
+_LIST_PART_WORDS = 5
 _DEPT_LIST = re.compile(r"^(?:các\s+)?(?P<head>sở|bộ|ban)\s*:\s*(?P<rest>.+?)[.:]?$", re.IGNORECASE)
 
 
@@ -150,7 +170,8 @@ def _wrapped(prev_line: str, text: str, raw: str) -> bool:
 
 
 def _starts_item(text: str, raw: str) -> bool:
-    return bool(ROMAN.match(text) or _small_num(text) or _LETTER.match(text) or _BULLET.match(raw.strip())
+    return bool(ROMAN.match(text) or _small_num(text) or _LETTER.match(text) or _PAREN.match(text)
+                or _BULLET.match(raw.strip())
                 or _STAR.match(raw))
 
 
@@ -209,6 +230,54 @@ def _with_place(text: str, start: int, end: int, name: str) -> str:
 
 _DUTIES_FOLLOW = re.compile(r"\b(?:cac )?(?:nhiem vu|noi dung|cong viec)(?: cu the| chu yeu| trong tam)?"
                             r" (?:nhu )?sau\s*$")
+# Where one clause of an item ends: a sentence's full stop, or a ";" (only "...; giao X ..." opens a doer's part).
+_CLAUSE_END = re.compile(r"(?<=[\w)\u201d\"][.;])\s+(?=\S)")
+_TWO_DOERS = 2
+# A doer's part that only agrees, announces or tells what was done: "thống nhất ...", "sẽ phân công ...".
+_NO_TASK_VERB = re.compile(r"^(?:thong nhat|se|da|dang)\b")
+# "Yêu cầu ...", "Đề nghị ..." after the item's task: an exhortation that goes on with it, no new doer's part.
+_EXHORT = re.compile(r"^(?:yeu cau|de nghi|kinh de nghi)\b")
+# "Tỉnh"/"Thành phố" as the subject (after a "Về ...:" topic): the province whose working visit is concluded.
+_HOST_SUBJECT = re.compile(r"^(?:ve [^:]{3,250}:\s*)?(?:trong thoi gian toi,\s*)?"
+                           r"(?P<w>tinh|thanh pho)\s+(?!uy\b|doan\b)")
+# "... buổi làm việc với lãnh đạo tỉnh Điện Biên ...": the host of a working visit, in the notice's preamble.
+_VISIT = re.compile(r"làm việc với (?:lãnh đạo |Ban Thường vụ |tập thể lãnh đạo )?(?P<k>tỉnh|thành phố) "
+                    r"(?P<n>[^,.;:()]{2,40})")
+_HOST_SPAN = 100  # paragraphs searched for it (a saved web page puts its notices before the document)
+
+
+def visit_host(paras: list[Para]) -> str | None:
+    """"tỉnh Điện Biên" when the preamble says the meeting was a working visit to that province."""
+    for p in paras[:_HOST_SPAN]:
+        m = _VISIT.search(p.text)
+        if m is None:
+            continue
+        words = []
+        for w in m.group("n").split():
+            if not w[:1].isupper():
+                break
+            words.append(w)
+        if words:
+            return f"{m.group('k')} {' '.join(words)}"
+    return None
+
+
+# Fewer words than this, or a line all in capitals, is no work asked of anyone.
+_WORK_WORDS = 4
+
+
+def _no_work(text: str) -> bool:
+    return len(re.findall(r"\w+", text)) < _WORK_WORDS or text.isupper()
+
+
+# A line that only gives a time, without a field's colon: "Thời gian hoàn thành trước ngày 31/12/2025."
+_TIME_LINE = re.compile(r"^(?:Thời gian|Thời hạn)\s+(?:hoàn thành|thực hiện)?\s*(?:trước|trong|vào|chậm nhất|xong)",
+                        re.IGNORECASE)
+_TIME_LINE_MAX = 150
+# A preamble that names who does the items below: "yêu cầu <X> tập trung thực hiện (tốt) (một số) nhiệm vụ,
+# giải pháp (như) sau:", "Bộ Xây dựng yêu cầu <X>:".
+_ASKS = re.compile(r"\b(?:yeu cau|de nghi)\s+")
+_DOERS_TAIL = re.compile(r"^\s*(?::|[^:]{0,100}\b(?:sau|nhu sau|sau day)\s*:)\s*$")
 _ASKED_PREFIX = re.compile(r"^(?:đề nghị|kính đề nghị)\s*:?\s*", re.IGNORECASE)
 # First words of a body's name beyond those the name finder starts names with.
 _MORE_HEADS = ("thanh doan", "co quan", "dai su quan", "uy ban nhan dan", "ubnd")
@@ -216,12 +285,16 @@ _MORE_HEADS = ("thanh doan", "co quan", "dai su quan", "uy ban nhan dan", "ubnd"
 _PLURAL_HEADS = ("chu dau tu", "doanh nghiep", "nha mang", "hop tac xa", "don vi", "co so", "dia phuong")
 
 
+# "Tiểu ban giúp việc Ban Chỉ đạo 934": a number that ends a body's name (a steering committee's).
+_NAME_NUMBER = re.compile(r"\s\d{1,4}$")
+
+
 def _unknown_body_heading(text: str) -> str | None:
     """A short verb-less heading that starts with a body's head word ("Thành đoàn Hà Nội", "Liên hiệp các tổ
     chức hữu nghị thành phố Hà Nội"): the body's name as written; None for a topic heading."""
     name = _ASKED_PREFIX.sub("", text.strip().rstrip(" :")).strip()
     if not name or len(name) > _DUTY_HEADING_MAX or name.endswith(".") or not name[:1].isupper() \
-            or any(c.isdigit() for c in name) or name.isupper():
+            or any(c.isdigit() for c in _NAME_NUMBER.sub("", name)) or name.isupper():
         return None
     sh = shadow(name)
     words = fold(name).split()
@@ -263,11 +336,22 @@ def _own_times(node: Node) -> None:
     node.children = kept
 
 
+# "Văn phòng Chính phủ thông báo để các Bộ, cơ quan liên quan biết, thực hiện./.": a notice's closing line.
+_CLOSING = re.compile(r"^.{0,80}\bthong bao de\b.{0,160}\bbiet"
+                      r"(?: (?:va |de )?(?:phoi hop )?(?:thuc hien|trien khai))?\s*$")
+_CLOSING_MAX = 250
+
+
 def ends_body(text: str) -> bool:
-    """"Nơi nhận:", "KT. CHỦ TỊCH", "TM. BAN THƯỜNG VỤ": the body of the plan ends here."""
+    """"Nơi nhận:", "KT. CHỦ TỊCH", "TM. BAN THƯỜNG VỤ", a notice's "... thông báo để ... biết, thực hiện":
+    the body of the plan ends here."""
+    if len(text) < _CLOSING_MAX and "thông báo" in text and _CLOSING.match(fold(text)):
+        return True
     return len(text) < 80 and bool(_STOP.match(fold(text) + " "))
 
 
+# A document's kind line, above its title: what comes before it is the header.
+_KIND_LINES = ("ke hoach", "quyet dinh", "chi thi", "cong dien", "thong bao")
 _APPENDIX = re.compile(r"^PH[ỤU] L[ỤU]C(?:\s+(?P<n>[IVXLC]+|\d+)\b)?", re.IGNORECASE)
 
 
@@ -297,7 +381,7 @@ def build_tree(paras: list[Para]) -> Node:
             node = Node("num", label.count(".") + 1, label, m.group("t") or m.group("t2"))
             if "." not in label:
                 last_top = int(label)
-        elif (m := _LETTER.match(text)) is not None and len(text) > 4:
+        elif (m := _LETTER.match(text) or _PAREN.match(text)) is not None and len(text) > 4:
             node = Node("letter", 5, m.group("l"), m.group("t"))
         elif _SECTION_WORDS.match(text) and text.upper() == text and len(text) < 120:
             node = Node("roman", 0, "", text)  # "NHIỆM VỤ, GIẢI PHÁP" without a number (Word numbering)
@@ -364,9 +448,10 @@ def better(*ds: Deadline | None) -> Deadline | None:
 
 
 class OutlineParser:
-    def __init__(self, finder: NameFinder, plan_date: date | None) -> None:
+    def __init__(self, finder: NameFinder, plan_date: date | None, host: str | None = None) -> None:
         self.finder = finder
         self.plan_date = plan_date
+        self.host = host  # "tỉnh Điện Biên": the province a working visit's conclusions call "Tỉnh"
         self.tasks: list[ParsedTask] = []
         self._info: dict[str, _Info] = {}
         self._tails: dict[int, tuple[ParsedTask, list[str]]] = {}
@@ -399,7 +484,18 @@ class OutlineParser:
         stripped = text.rstrip(" :.;")
         agency_heading = False
         dm = _DEPT_LIST.match(stripped)
-        if dm and not r.lead_end:
+        gm = _MEMBERS.search(stripped) if "(" in stripped else None
+        if gm and not stripped[gm.end():].strip(" .:*") and len(stripped[:gm.start()].split()) <= _GROUP_WORDS \
+                and not _SHORT_VERB.search(stripped[:gm.start()].lower()) \
+                and (names := self._dept_list(gm.group("head"), gm.group("rest"))):
+            # "1.3. Các cơ quan tham mưu quản lý ngành (gồm các Sở: Xây dựng, Tài chính, ...)": a heading
+            # whose members, named in brackets, do the items under it.
+            lead, agency_heading = names, True
+        elif (sm := _LIST_SUBJECT.match(stripped)) is not None and (names := self._list_subject(sm)):
+            # "Các Bộ, cơ quan: Tài chính, Xây dựng, ..., Tập đoàn Điện lực Việt Nam theo chức năng ... rà soát ...":
+            # the bodies listed after the kind's name do the sentence's work.
+            lead = names
+        elif dm and not r.lead_end:
             names = self._dept_list(dm.group("head"), dm.group("rest"))
             if names:
                 lead, agency_heading = names, True
@@ -431,6 +527,10 @@ class OutlineParser:
                 and not _SHORT_VERB.search(stripped[am.end():].lower()):
             # "Sở Tài chính - Cơ quan thường trực Ban Chỉ đạo": a name, then what it is in the plan.
             lead, agency_heading = [m.name for m in r.lead if m.end <= am.start()], True
+        if not lead and self.host and (hm := _HOST_SUBJECT.match(shadow(text))) is not None \
+                and text[hm.start("w")].isupper() and not text[hm.end("w"):].lstrip()[:1].isupper():
+            # "Về hỗ trợ 20 xe ô tô ...: Tỉnh căn cứ các quy định ..." in the conclusions of a visit to a province.
+            lead = [self.host]
         named = None if agency_heading else heading_body(text, self.finder)
         if named is not None:
             # "Tổ đảng ở Thường trực Ủy ban Kinh tế", "Lãnh đạo Ban Dân nguyện": the heading names the body.
@@ -445,6 +545,92 @@ class OutlineParser:
             # "X có trách nhiệm:" heads its items even when X is longer than the name the finder knows.
             lead_line = len(re.sub(r"[^a-z]", "", rest)) <= 12 or bool(_DUTY_COLON.search(shadow(text)))
         return _Info(text, r, lead, parse_deadline(text, self.plan_date), agency_heading, lead_line)
+
+    def _doer_pieces(self, text: str) -> list[str]:
+        """One item whose sentences each name another doer ("Bộ trưởng ... chủ trì ... . UBND thành phố Đà Nẵng
+        khẩn trương ..."; "...; giao Bộ X làm ...") is one task per doer; a sentence with no subject goes on with
+        the one before. Sentences that only agree or announce ("Các Bộ thống nhất ...", "Chính phủ sẽ phân công
+        ...") are no task; a closing "Thời hạn hoàn thành: ..." is the time of every doer's part."""
+        cuts = [m.end() for m in _CLAUSE_END.finditer(text)]
+        if not cuts:
+            return [text]
+        bounds = [0, *cuts, len(text)]
+        clauses = [text[a:b] for a, b in itertools.pairwise(bounds) if text[a:b].strip()]
+        tail = ""
+        if len(clauses) > 1 and (m := _FIELD.match(clauses[-1].strip())) \
+                and fold(m.group("label")).startswith(("thoi han", "thoi gian")):
+            tail = clauses.pop().strip()
+        doers = [None] + [self._clause_doer(c, after_semicolon=clauses[k].rstrip().endswith(";"))
+                          for k, c in enumerate(clauses[1:])]
+        if not any(doers):
+            return [text]
+        doers[0] = self._clause_doer(clauses[0], after_semicolon=False)
+        pieces: list[list[str]] = []  # [text, doer key, what follows the doer]
+        for k, (clause, doer) in enumerate(zip(clauses, doers, strict=True)):
+            if k == 0:
+                pieces.append([clause, *(doer or ("", ""))])
+            elif doer is None or doer[0] == pieces[-1][1]:
+                pieces[-1][0] += clause
+            else:
+                pieces.append([clause, *doer])
+        if sum(1 for p in pieces if p[1]) < _TWO_DOERS:
+            return [text]
+        kept = [p for p in pieces if not _NO_TASK_VERB.match(p[2])]
+        if not kept:
+            return [text]
+        out = [p[0].strip() for p in kept]
+        if tail:
+            out = [o if parse_deadline(o, self.plan_date) is not None else f"{o} {tail}" for o in out]
+        return out
+
+    def _clause_doer(self, clause: str, *, after_semicolon: bool) -> tuple[str, str] | None:
+        """(the doer's key, the words after it) of a clause that opens with its subject, or None."""
+        if after_semicolon and clause.lstrip()[:5].lower() != "giao ":
+            return None
+        sh = shadow(clause.strip())
+        if _EXHORT.match(sh):
+            return None
+        r = roles(clause.strip(), self.finder)
+        if not r.lead or not r.lead_end:
+            return None
+        return " ".join(agency_key(m.name) for m in r.lead), sh[r.lead_end:].strip()
+
+    def _preamble_doers(self, text: str) -> list[str] | None:
+        """Who "yêu cầu X ... (các nhiệm vụ) sau:" / "Bộ Y yêu cầu các cơ quan, đơn vị:" asks to do the items
+        below (the names as written); None when the paragraph does not end so."""
+        if not text.rstrip().endswith(":"):
+            return None
+        last = re.split(r"(?<=[.;])\s+", text.rstrip())[-1]
+        sh = shadow(last)
+        asks = list(_ASKS.finditer(sh))
+        if not asks:
+            return None
+        start = asks[-1].end()
+        found = self.finder.mentions(last)
+        run = next((r for r in runs(found, last) if r[0].start == start), None)
+        if run is None or not _DOERS_TAIL.match(sh[run[-1].end:]):
+            return None
+        return [_with_place(last, m.start, m.end, m.name) for m in run if not NOISE.search(agency_key(m.name))]
+
+    def _list_subject(self, m: re.Match[str]) -> list[str]:
+        """The bodies of "Các Bộ, cơ quan: A, B, ..., <a named body> <the work>": each short part is the kind's
+        name ("Bộ A"), a part that opens with a body's name is that body, and the list ends where the work
+        begins. Empty when fewer than two bodies are listed."""
+        short: list[str] = []
+        named: list[str] = []
+        for part in m.group("rest").split(","):
+            part = part.strip()
+            found = self.finder.mentions(part)
+            if found and found[0].start == 0:
+                named.append(found[0].name)
+                if found[0].end < len(part.rstrip(" .;")):
+                    break  # "Tập đoàn Điện lực Việt Nam theo chức năng ...": the work follows the last name
+            elif part[:1].isupper() and len(part.split()) <= _LIST_PART_WORDS and not any(c.isdigit() for c in part):
+                short.append(part)
+            else:
+                break
+        names = (self._dept_list(m.group("head"), ", ".join(short)) if short else []) + named
+        return names if len(names) >= _TWO_DOERS else []
 
     def _dept_list(self, head: str, rest: str) -> list[str]:
         """"Các Sở: Lao động - Thương binh và Xã hội, Nông nghiệp và ..." -> each Sở by its full name."""
@@ -480,9 +666,16 @@ class OutlineParser:
             kids = root.children
             start = 0
             for i, c in enumerate(kids[:20]):
+                if c.kind != "plain":
+                    continue  # "3. ... yêu cầu các sở thực hiện các nhiệm vụ như sau:" is an item, not the preamble
                 f = fold(c.text)
-                if re.search(r"ban hanh|nhu sau", f) or (f in ("ke hoach", "quyet dinh", "chi thi") and not start):
+                if re.search(r"ban hanh|nhu sau", f) or (f in _KIND_LINES and not start):
                     start = i + 1 if "ban hanh" in f or "nhu sau" in f else i + 2
+                elif f.endswith(" dien") and c.text.rstrip().endswith(":"):
+                    # "THỦ TƯỚNG CHÍNH PHỦ điện:" over the dispatch's addressees ("- Bộ trưởng ..."): no tasks.
+                    start = i + 1
+                    while start < len(kids) and kids[start].kind == "bullet":
+                        start += 1
             body = Node("root", -1, "", "", children=kids[start:])
             self.walk_children(body, [], None)
             return
@@ -506,6 +699,11 @@ class OutlineParser:
                     heading = _Ctx(info.lead, [m.name for m in info.roles.coordinators], info.deadline)
                     last_task = None
                     continue
+                if (who := self._preamble_doers(child.text)) is not None:
+                    # "..., yêu cầu cấp ủy, chính quyền các cấp thực hiện tốt các nhiệm vụ sau:": the items
+                    # after it that name nobody are theirs.
+                    outer, heading, last_task = _Ctx(who, [], None), None, None
+                    continue
                 ctx = heading or outer
             elif child.kind == "bullet" and heading is not None:
                 ctx = heading  # "- ..." items under a plain "Sở X có trách nhiệm:" line
@@ -523,6 +721,11 @@ class OutlineParser:
                     pending = []
                     last_task = None
                     continue
+            if child.kind == "plain" and last_task is not None and len(child.text) < _TIME_LINE_MAX \
+                    and _TIME_LINE.match(child.text) and self.info(child.text).deadline is not None:
+                # "Thời gian hoàn thành trước ngày 31/12/2025." after a block's last bullet: that bullet's time.
+                self._append(last_task, child.text)
+                continue
             made = self.visit(child, child_ref, ctx, last_task)
             if made == "orphan":
                 pending.append((child, child_ref))
@@ -552,11 +755,15 @@ class OutlineParser:
             coords = [m.name for m in info.roles.coordinators]
             self.walk_children(node, ref, _Ctx(info.lead, coords, info.deadline))
             return None
-        if (not info.lead or info.roles.lead[0].start == 0) and node.kind in ("num", "letter") and node.children \
+        if (not info.roles.lead or info.roles.lead[0].start == 0) and node.kind in ("num", "letter") and node.children \
                 and (who := _unknown_body_heading(node.text)) is not None:
             # "7. Thành đoàn Hà Nội", "15. Đề nghị Cơ quan Báo và Phát thanh, Truyền hình Hà Nội", "7. Trung tâm
             # Xúc tiến đầu tư, thương mại và du lịch" over the items it does: the body as written heads them.
             self.walk_children(node, ref, _Ctx([who], [], info.deadline))
+            return None
+        if node.children and (doers := self._preamble_doers(node.text)) is not None:
+            # "3. Trong thời gian tới, yêu cầu các bộ, ngành thực hiện một số nhiệm vụ như sau:" over its items.
+            self.walk_children(node, ref, _Ctx(doers, [], info.deadline))
             return None
         own = bool(info.lead)
         if own and node.children and _DUTIES_FOLLOW.search(fold(node.text)):
@@ -690,6 +897,7 @@ class OutlineParser:
         self._own_time_points(ref, fields)
         items = _content_items(others)
         if items and (lead or info.lead or ctx):
+            inherited = not lead and not info.lead  # the doers come from a heading above, not from this section
             lead = lead or info.lead or (ctx.lead if ctx else [])
             first: ParsedTask | None = None
             if len(items) == 1 and not items[0][0] and fold(node.text) not in fold(items[0][1]):
@@ -701,6 +909,9 @@ class OutlineParser:
                 # The section's "Cơ quan chủ trì" decides; an item's own subject only when it names none
                 # ("Thanh tra việc tuyển dụng" is work, not the inspectorate).
                 own = [] if lead else item_info.lead
+                if inherited and item_info.roles.lead and item_info.roles.lead[0].start == 0 \
+                        and 0 < item.find(":") <= _NAMED_POINT_HEAD:
+                    own = item_info.lead  # "Sở Xây dựng: hướng dẫn ..." under a heading of several bodies
                 task = ParsedTask(ref=".".join([*ref, *item_ref]), text=item.strip(), lead=_dedupe(own or lead),
                                   coordinators=_dedupe([m.name for m in item_info.roles.coordinators] or coords,
                                                        exclude=own or lead),
@@ -733,10 +944,12 @@ class OutlineParser:
 
     def emit_text(self, text: str, ref: list[str], ctx: _Ctx | None, info: _Info,
                   responsibility: bool = False) -> ParsedTask | None:
-        pieces = split_on_deadlines(text, self.plan_date)
+        pieces = [q for p in self._doer_pieces(text) for q in split_on_deadlines(p, self.plan_date)]
         first: ParsedTask | None = None
         for piece in pieces:
-            pinfo = info if len(pieces) == 1 else self.info(piece)
+            if _no_work(piece):
+                continue  # "|", "Đã biết", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM": a saved page's or header's line
+            pinfo = info if pieces == [text] else self.info(piece)
             r = pinfo.roles
             lead = pinfo.lead or info.lead
             if (responsibility and ctx is not None) or (not lead and ctx is not None):
@@ -761,6 +974,10 @@ class OutlineParser:
 _CONTENT_LABEL = re.compile(r"^(?:nội dung|các nội dung|nhiệm vụ|công việc)(?:\s+(?:chính|cụ thể|thực hiện))?\s*:\s*",
                             re.IGNORECASE)
 CONTENT_LABEL = _CONTENT_LABEL
+
+
+# "Sở Tài chính phối hợp Ban Quản lý Khu kinh tế ...: hướng dẫn ...": a point's doer before its colon, at most so long.
+_NAMED_POINT_HEAD = 120
 
 
 # An item that asks for work: long enough, or setting a time. Bare headings and labels are not.

@@ -13,6 +13,7 @@ import re
 from datetime import date
 
 from knowledge.deadlines import ONE_OFF, Deadline, parse_deadline
+from knowledge.importer.names import HEAD_WORDS
 from knowledge.importer.outline import CONTENT_LABEL, FIELD, Node
 from knowledge.text import fold
 
@@ -114,11 +115,30 @@ _MIN_RUNS = 2
 
 def _group(parent: Node, content: list[Node], fields: list[Node]) -> Node:
     group = Node("bullet", 6, "", "", parent=parent)
-    items = [Node("plain", 8, "", "Nội dung: " + _text(c), parent=group) for c in content]
+    items: list[Node] = []
+    for c in content:
+        points = [g for g in c.children if _named_point(g)]
+        if points and len(points) == len(c.children):
+            # "- Phối hợp hướng dẫn ... Trong đó:" over "+ Sở Xây dựng: hướng dẫn ...", "+ Sở Công Thương: ...":
+            # each point names its own doer; the line above them is the section's own task.
+            items.append(Node("plain", 8, "", "Nội dung: " + c.text, parent=group))
+            items += [Node("plain", 8, "", "Nội dung: " + _text(g), parent=group) for g in points]
+        else:
+            items.append(Node("plain", 8, "", "Nội dung: " + _text(c), parent=group))
     group.children = [*items, *fields]
     for f in fields:
         f.parent = group
     return group
+
+
+# "Sở Xây dựng: hướng dẫn ...", "Sở Tài chính phối hợp Ban Quản lý ...: hướng dẫn ...": a point that opens with
+# a body's name (a head word in capitals) and a colon.
+_NAMED_POINT = re.compile(r"^[A-ZĐÀ-Ỹ][^:]{2,120}:\s*\S")
+
+
+def _named_point(node: Node) -> bool:
+    words = fold(node.text).split()
+    return node.kind == "bullet" and bool(_NAMED_POINT.match(node.text)) and bool(words) and words[0] in HEAD_WORDS
 
 
 def _text(node: Node) -> str:
