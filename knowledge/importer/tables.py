@@ -27,7 +27,8 @@ _COLUMNS = {
                        r"|ten du an|ten chuong trinh)\b"),
     "lead": re.compile(r"\b(chu tri|thuc hien|trach nhiem|dau moi|soan thao)\b"),
     "coord": re.compile(r"\bphoi hop\b"),
-    "due": re.compile(r"\b(thoi gian|thoi han|tien do|han hoan thanh|moc thoi gian|nam hoan thanh)\b"),
+    "due": re.compile(r"\b(thoi gian|thoi han|tien do|han hoan thanh|moc thoi gian|nam hoan thanh)\b"
+                      r"|^(hoan thanh|ket thuc)$"),
     "ref": re.compile(r"^(stt|tt|so tt|so thu tu)$"),
 }
 # Columns that name no body doing the task: its product or result, the level that approves it, the form of
@@ -44,7 +45,18 @@ _PERSON = re.compile(r"\b(nguoi|lanh dao|thu truong|giam doc|chu tich)\b")
 _SUBMITS = re.compile(r"^(co quan|don vi) trinh$")
 
 
+_DUE_END = re.compile(r"\b(hoan thanh|ket thuc|den)\b")
 _SOAN_THAO = 1  # the rank of "Cơ quan soạn thảo" in _LEAD_RANKS
+
+
+def _second_header_row(row: list[str], nxt: list[str], cols: dict[str, int]) -> bool:
+    """Whether `nxt` is the lower row of a two-row header ("Thời gian" over "Bắt đầu | Hoàn thành"): its task
+    and number cells are the ones above (merged down) or empty, and what it adds are short column names."""
+    same = [cols[k] for k in ("task", "ref") if k in cols]
+    if any(nxt[i].strip() and nxt[i] != row[i] for i in same):
+        return False
+    added = [b for a, b in zip(row, nxt, strict=True) if b.strip() and b != a]
+    return bool(added) and all(len(b) <= _HEADER_CELL_MAX and not _REF_CELL.match(clean_markup(b)) for b in added)
 
 
 def _names_a_column(f: str) -> bool:
@@ -76,7 +88,8 @@ def _header(row: list[str]) -> dict[str, int] | None:
         elif _COLUMNS["coord"].search(f) and "chu tri" not in f:
             cols.setdefault("coord", i)
         elif _COLUMNS["due"].search(f):
-            cols.setdefault("due", i)
+            if "due" not in cols or (_DUE_END.search(f) and not _DUE_END.search(fold(row[cols["due"]]))):
+                cols["due"] = i  # "Thời gian hoàn thành" over "Thời gian bắt đầu"
         elif _COLUMNS["lead"].search(f):
             leads.append((_lead_rank(f), i))
         elif _COLUMNS["task"].search(f):
@@ -86,6 +99,11 @@ def _header(row: list[str]) -> dict[str, int] | None:
         if submits is not None and rank == _SOAN_THAO:
             cols["lead_also"] = submits
     return cols if "task" in cols and "lead" in cols else None
+
+
+# What follows a body's kind to make it all the bodies of a level: "UBND" + " các phường xã", "Sở" + " các tỉnh".
+_PLURAL_TAIL = re.compile(r"^\s+(?:các|cấp)\s+\w+[\w\s,]*$")
+_PLURAL_NAME_WORDS = 8
 
 
 def _names(cell: str, finder: NameFinder, drop_noise: bool) -> list[str]:
@@ -99,7 +117,11 @@ def _names(cell: str, finder: NameFinder, drop_noise: bool) -> list[str]:
         part = part.strip(" ,.-–")
         if not part:
             continue
-        found = [m.name for m in finder.mentions(part)]
+        mentions = finder.mentions(part)
+        found = [m.name for m in mentions]
+        if len(mentions) == 1 and mentions[0].start == 0 and len(part.split()) <= _PLURAL_NAME_WORDS \
+                and _PLURAL_TAIL.match(part[mentions[0].end:]):
+            found = [part]  # "UBND các phường xã": the bodies of a level, not the "UBND" the finder saw
         if found:
             names.extend(found)
         elif part[:1].isupper() and len(part.split()) <= 12:
@@ -137,7 +159,8 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
         if nxt and len(nxt) == len(row):
             # A two-row header: "Cơ quan thực hiện" over "Chủ trì | Phối hợp".
             merged = _header([f"{a} {b}" if a != b else a for a, b in zip(row, nxt, strict=True)])
-            if merged and "coord" in merged and (not cols or "coord" not in cols):
+            if merged and (("coord" in merged and (not cols or "coord" not in cols))
+                           or (cols is not None and _second_header_row(row, nxt, cols))):
                 cols, start = merged, i + 2
                 break
         if cols:
@@ -153,6 +176,9 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
     section = ""
     carried_lead = carried_due = ""  # a merged cell's value goes down the rows it spans
     width = len(table.rows[start - 1]) if start else 0
+    heads = table.rows[max(0, start - 2):start]
+    header_tasks = {fold(clean_markup(r[cols["task"]])) for r in heads if cols["task"] < len(r)}
+    header_leads = {fold(clean_markup(r[cols["lead"]])) for r in heads if cols["lead"] < len(r)}
     for row in table.rows[start:]:
         row = _aligned(row, cols, width)
 
@@ -165,6 +191,8 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
         ref = clean_markup(cell("ref"))
         if not task_text or re.fullmatch(r"[\d\s()]+", task_text):
             continue  # a column-number row "(1) (2) (3)"
+        if fold(task_text) in header_tasks and fold(clean_markup(lead_cell)) in header_leads:
+            continue  # the header again, at the top of a new page
         if lead_cell == cell("task") or (not lead_cell and _group_row(ref, task_text, row, cols)):
             # A group heading row spanning the columns; "I. Văn bản thuộc ..." in its title cell names it.
             section = ref or (m.group(1) if (m := _GROUP_TITLE.match(task_text)) else section)
@@ -228,8 +256,9 @@ def _asides(cell: str) -> tuple[str, str]:
 
 
 # A time standing bare in a time cell, with no cue word: "Trình ... tại Phiên họp thứ 44 (tháng 4/2025)".
-_BARE_TIME = re.compile(r"(?:(?:cuối|đầu|giữa)\s+)?tháng\s+\d{1,2}\s*[/.-]\s*\d{4}|quý\s+[IVX\d]{1,3}\s*[/.-]\s*\d{4}"
-                        r"|\b\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}", re.IGNORECASE)
+# Months and quarters only: a bare day is as often a cited document's ("Nghị định số 52/2015/NĐ-CP ngày 28/5/2015").
+_BARE_TIME = re.compile(r"(?:(?:cuối|đầu|giữa)\s+)?tháng\s+\d{1,2}\s*[/.-]\s*\d{4}|quý\s+[IVX\d]{1,3}\s*[/.-]\s*\d{4}",
+                        re.IGNORECASE)
 
 
 def _cell_deadline(text: str, plan_date: date | None) -> Deadline | None:
@@ -251,12 +280,19 @@ _REF_CELL_MAX = 8
 
 def _aligned(row: list[str], cols: dict[str, int], width: int) -> list[str]:
     """A row written without its empty number cell ("| Nghị quyết ... | Ban A | ... | |" under
-    "| TT | Tên văn bản | Cơ quan ... |"): its text stands in the number column and an empty cell closes it.
-    Such a row moves one column right; a row whose first cell is a number, or empty, is left as it is."""
+    "| TT | Tên văn bản | Cơ quan ... |"): its text stands in the number column and an empty cell closes it,
+    or it is short of cells. Such a row moves one column right; a row whose first cell is a number, or
+    empty, is left as it is."""
     first = row[0].strip() if row else ""
-    if cols.get("ref") != 0 or not first or len(row) < max(width, 2) or row[-1].strip():
+    if cols.get("ref") != 0 or not first or width < 2:
         return row
     if len(first) <= _REF_CELL_MAX and _REF_CELL.match(clean_markup(first)):
+        return row
+    if len(row) < width and cols.get("task") == 1:
+        # A row under a row whose number and time cells span it ("| Thực hiện sao lưu ... | Sở A | Sở B |"):
+        # its cells are the task's and those after it; the time is carried down from the row above.
+        return ["", *row, *[""] * (width - len(row) - 1)]
+    if len(row) < width or row[-1].strip():
         return row
     return ["", *row[:-1]]
 
@@ -417,6 +453,9 @@ def pipe_line_tables(blocks: list[Block]) -> list[Block]:
     return out
 
 
+_DOTS = re.compile(r"[.…\s]{3,}")
+
+
 def _pipe_segments(blocks: list[Block], start: int) -> list[tuple[str, int]]:
     """The texts between consecutive lone pipes from `start`, each with the index after its closing pipe."""
     segs: list[tuple[str, int]] = []
@@ -427,7 +466,9 @@ def _pipe_segments(blocks: list[Block], start: int) -> list[tuple[str, int]]:
             break
         s = b.strip()
         if s == _LONE_PIPE:
-            segs.append((" ".join(cur), pos + 1))
+            text = " ".join(cur)
+            # A row of dots ("…..........") stands for rows left out of the copy: nothing, between two rows.
+            segs.append(("" if _DOTS.fullmatch(text) else text, pos + 1))
             cur = []
         elif s:
             cur.append(s)
