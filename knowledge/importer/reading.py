@@ -432,6 +432,9 @@ class _WordNumbering:
         # numId -> level -> (format, text pattern "%1.%2.", start); counters per list
         self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}
         self.counts: dict[str, list[int]] = {}
+        # Lists of one definition count on together ("I.", "II." under two numIds), unless one restarts
+        # its numbers (a startOverride): then it counts on its own.
+        self.counter_of: dict[str, str] = {}
         self.style_num: dict[str, tuple[str, int] | None] = {}
         self.document = document
         try:
@@ -443,7 +446,11 @@ class _WordNumbering:
             abstract[an.get(f"{_W}abstractNumId", "")] = self._lvls(an)
         for num in root.iter(f"{_W}num"):
             aid = num.find(f"{_W}abstractNumId")
-            levels = dict(abstract.get(aid.get(f"{_W}val", "") if aid is not None else "", {}))
+            aid_val = aid.get(f"{_W}val", "") if aid is not None else ""
+            levels = dict(abstract.get(aid_val, {}))
+            nid = num.get(f"{_W}numId", "")
+            restarts = num.find(f"{_W}lvlOverride/{_W}startOverride") is not None
+            self.counter_of[nid] = f"num{nid}" if restarts else f"abs{aid_val}"
             for ov in num.iter(f"{_W}lvlOverride"):
                 ilvl = int(ov.get(f"{_W}ilvl", "0"))
                 lvl = ov.find(f"{_W}lvl")
@@ -453,7 +460,7 @@ class _WordNumbering:
                 if so is not None and ilvl in levels:
                     fmt, text, _ = levels[ilvl]
                     levels[ilvl] = (fmt, text, int(so.get(f"{_W}val", "1")))
-            self.levels[num.get(f"{_W}numId", "")] = levels
+            self.levels[nid] = levels
 
     @staticmethod
     def _lvls(parent: object) -> dict[int, tuple[str, str, int]]:
@@ -519,7 +526,7 @@ class _WordNumbering:
             return "-"
         if fmt == "none":
             return ""
-        counts = self.counts.setdefault(num_id, [0] * _MAX_LIST_LEVELS)
+        counts = self.counts.setdefault(self.counter_of.get(num_id, num_id), [0] * _MAX_LIST_LEVELS)
         if counts[level] == 0:
             counts[level] = levels[level][2] - 1
         counts[level] += 1
@@ -562,8 +569,8 @@ def _docx_children(parent: object, document: object, numbering: _WordNumbering, 
         if tag == "p":
             text = nfc(Paragraph(child, document).text)  # type: ignore[arg-type]
             label = numbering.label(child)  # Word counts an empty list paragraph too
-            if label and (text.strip() or in_cell):  # an empty one shows its number alone in a table's cell
-                text = f"{label} {text.lstrip()}".rstrip()
+            if label and (text.strip() or in_cell) and not text.lstrip().startswith(label):
+                text = f"{label} {text.lstrip()}".rstrip()  # an empty one shows its number alone in a cell
             blocks.extend(text.split("\n"))
             blocks.append("")
         elif tag == "tbl":
