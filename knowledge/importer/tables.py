@@ -25,9 +25,10 @@ _UNREAD_MIN_COLS = 3
 _COLUMNS = {
     "task": re.compile(r"\b(nhiem vu|noi dung|cong viec|hoat dong|giai phap|ten de an|de an|ten van ban"
                        r"|ten du an|ten chuong trinh)\b"),
-    "lead": re.compile(r"\b(chu tri|thuc hien|trach nhiem|dau moi|soan thao)\b"),
+    "lead": re.compile(r"\b(chu tri|thuc hien|trach nhiem|dau moi|soan thao|tham muu|duoc giao)\b"),
     "coord": re.compile(r"\bphoi hop\b"),
-    "due": re.compile(r"\b(thoi gian|thoi han|tien do|han hoan thanh|moc thoi gian|nam hoan thanh)\b"
+    "due": re.compile(r"\b(thoi gian|thoi han|thoi diem|tien do|han hoan thanh|moc thoi gian|nam hoan thanh"
+                      r"|nam thuc hien|lo trinh|giai doan)\b"
                       r"|^(hoan thanh|ket thuc)$"),
     "ref": re.compile(r"^(stt|tt|so tt|so thu tu)$"),
 }
@@ -39,7 +40,7 @@ _NOT_BODIES = re.compile(r"\b(san pham|ket qua|hinh thuc|cap trinh|cap ban hanh|
 # The lead's column, best first: "Cơ quan chủ trì" over "Cơ quan soạn thảo" over "Đơn vị thực hiện" over
 # a column naming a person ("Người đứng đầu chịu trách nhiệm" beside "Cơ quan chủ trì": the gold is the body).
 _LEAD_RANKS = (re.compile(r"\bchu tri\b"), re.compile(r"\bsoan thao\b"),
-               re.compile(r"\b(thuc hien|trach nhiem|dau moi)\b"))
+               re.compile(r"\b(thuc hien|trach nhiem|dau moi|tham muu|duoc giao)\b"))
 _PERSON = re.compile(r"\b(nguoi|lanh dao|thu truong|giam doc|chu tich)\b")
 # "Cơ quan trình" beside "Cơ quan soạn thảo": the body that submits the draft leads with the one writing it.
 _SUBMITS = re.compile(r"^(co quan|don vi) trinh$")
