@@ -270,18 +270,49 @@ def without_page_chrome(lines: list[str]) -> list[str]:
     return lines[start:start + end]
 
 
+class _PipeRun:
+    """The lines of one pipe table being read, and whether its last row is still open: a row whose cells
+    hold line breaks is written over several lines ("| 1 | Xây dựng ... | Sở A" / "| Sở B | Quý II |"), so a
+    row ends only at a line ending in "|" once it has as many pipes as the header row."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.need = 0  # pipes of the header row (0: the header is not framed, rows are lines)
+        self.open = 0  # pipes so far of the row not yet closed
+
+    def takes(self, line: str) -> bool:
+        """Whether the line belongs to this table."""
+        if _PIPE_ROW.match(line) or _PIPE_CELLS.search(line):
+            return True
+        if not self.lines:
+            return False
+        one = line.count("|") == 1
+        # One pipe: the rest of an open row, or a framed table's row opening ("| Nghị quyết ..." then its cells).
+        return bool(_PIPE_RULE.match(line)) or (one and (self.open > 0 or (self.need > 0 and line.lstrip()[:1] == "|")))
+
+    def add(self, line: str) -> None:
+        s = line.strip()
+        if not self.lines:
+            self.need = s.count("|") if s.startswith("|") and s.endswith("|") else 0
+        elif self.need and not _PIPE_RULE.match(line):
+            self.open += s.count("|")
+            if s.endswith("|") and self.open >= self.need:
+                self.open = 0
+        self.lines.append(line)
+
+
 def text_blocks(text: str) -> list[Block]:
     """Lines of a text file as blocks; runs of "| a | b |" (or "a | b | c") lines become tables."""
     text = nfc(text).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     blocks: list[Block] = []
-    run: list[str] = []  # the lines of the pipe table being read
+    run = _PipeRun()  # the lines of the pipe table being read
     for line in without_page_chrome(text.split("\n")):
-        if _PIPE_ROW.match(line) or _PIPE_CELLS.search(line) or (run and _PIPE_RULE.match(line)):
-            run.append(line)
+        if run.takes(line):
+            run.add(line)
             continue
-        if run:
-            blocks.append(_pipe_table(run))
-            run = []
+        if run.lines:
+            blocks.append(_pipe_table(run.lines))
+            run = _PipeRun()
         if line.count("\t") >= 2:  # a Word table pasted as text: cells between tabs
             last = blocks[-1] if blocks else None
             if not isinstance(last, Table):
@@ -290,22 +321,57 @@ def text_blocks(text: str) -> list[Block]:
             last.rows.append([c.strip() for c in line.split("\t")])
             continue
         blocks.append(line)
-    if run:
-        blocks.append(_pipe_table(run))
+    if run.lines:
+        blocks.append(_pipe_table(run.lines))
     return blocks
+
+
+# A row of a broken table longer than this many lines is no row: the lines are read one row each.
+_MAX_ROW_LINES = 40
 
 
 def _pipe_table(lines: list[str]) -> Table:
     """The rows of a pipe table. Pipes at both ends of every row are the table's frame; without them
     (" | | Chủ trì | Phối hợp |" in a table written "TT | Nhiệm vụ | ..."), an empty first or last cell
-    is a cell all the same."""
+    is a cell all the same. A framed table some of whose lines are no whole row (a cell's line breaks
+    kept) is read row by row counting pipes: a row ends at a line ending in "|" once it has as many as the
+    header row."""
     rows = [ln.strip() for ln in lines if not _PIPE_RULE.match(ln)]
     framed = all(r.startswith("|") and r.endswith("|") for r in rows)
+    need = rows[0].count("|") if rows and rows[0].startswith("|") and rows[0].endswith("|") else 0
+    if not framed and need and len(rows) > 1:
+        return Table([_broken_row_cells(r) for r in _broken_rows(rows, need)])
     out = Table()
     for r in rows:
         cells = (r[1:-1] if framed else r).split("|")
         out.rows.append([re.sub(r"<br\s*/?>", " ", c).strip() for c in cells])
     return out
+
+
+def _broken_rows(rows: list[str], need: int) -> list[str]:
+    """The logical rows (their lines joined) of a framed table whose rows run over several lines."""
+    out: list[str] = []
+    cur: list[str] = []
+    pipes = 0
+    for r in rows:
+        cur.append(r)
+        pipes += r.count("|")
+        if (r.endswith("|") and pipes >= need) or len(cur) >= _MAX_ROW_LINES:
+            out.append("\n".join(cur))
+            cur, pipes = [], 0
+    if cur:
+        out.append("\n".join(cur))
+    return out
+
+
+def _broken_row_cells(row: str) -> list[str]:
+    """The cells of one logical row: its frame pipes dropped, line breaks inside a cell read as spaces."""
+    cells = row.split("|")
+    if row.startswith("|"):
+        cells = cells[1:]
+    if row.endswith("|"):
+        cells = cells[:-1]
+    return [" ".join(re.sub(r"<br\s*/?>", " ", c).split()) for c in cells]
 
 
 # ---- docx ------------------------------------------------------------------------------------
@@ -326,12 +392,160 @@ def _check_docx_bounds(data: bytes) -> None:
                             f"{MAX_DOCX_UNCOMPRESSED // 1_048_576} MB); hãy gửi bản .docx bình thường hoặc .pdf.")
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_ROMAN_DIGITS = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
+                 (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_MAX_LIST_LEVELS = 9
+_MAX_STYLE_DEPTH = 10  # how far a style's "based on" chain is followed for its list numbering
+_NESTED_ROW_SEP = "; "
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, digits in _ROMAN_DIGITS:
+        while n >= value:
+            out, n = out + digits, n - value
+    return out
+
+
+def _format_number(n: int, fmt: str) -> str:
+    """One level's number in Word's format ("decimal", "lowerLetter", "upperRoman", ...)."""
+    if fmt in ("lowerLetter", "upperLetter"):
+        s = ""
+        while n > 0:
+            n, r = divmod(n - 1, len(_LETTERS))
+            s = _LETTERS[r] + s
+        return s.upper() if fmt == "upperLetter" else s
+    if fmt in ("lowerRoman", "upperRoman"):
+        return _roman(n).upper() if fmt == "upperRoman" else _roman(n)
+    if fmt == "decimalZero":
+        return f"{n:02d}"
+    return str(n)
+
+
+class _WordNumbering:
+    """The numbers Word draws before list paragraphs ("1.", "a)", "II."): they are in numbering.xml, not in
+    the paragraph's text, yet the outline's numbering is what tells a task from its sub-items."""
+
+    def __init__(self, document: object) -> None:
+        # numId -> level -> (format, text pattern "%1.%2.", start); counters per list
+        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}
+        self.counts: dict[str, list[int]] = {}
+        # Lists of one definition count on together ("I.", "II." under two numIds), unless one restarts
+        # its numbers (a startOverride): then it counts on its own.
+        self.counter_of: dict[str, str] = {}
+        self.style_num: dict[str, tuple[str, int] | None] = {}
+        self.document = document
+        try:
+            root = document.part.numbering_part.element  # type: ignore[attr-defined]
+        except (NotImplementedError, KeyError, AttributeError):
+            return
+        abstract: dict[str, dict[int, tuple[str, str, int]]] = {}
+        for an in root.iter(f"{_W}abstractNum"):
+            abstract[an.get(f"{_W}abstractNumId", "")] = self._lvls(an)
+        for num in root.iter(f"{_W}num"):
+            aid = num.find(f"{_W}abstractNumId")
+            aid_val = aid.get(f"{_W}val", "") if aid is not None else ""
+            levels = dict(abstract.get(aid_val, {}))
+            nid = num.get(f"{_W}numId", "")
+            restarts = num.find(f"{_W}lvlOverride/{_W}startOverride") is not None
+            self.counter_of[nid] = f"num{nid}" if restarts else f"abs{aid_val}"
+            for ov in num.iter(f"{_W}lvlOverride"):
+                ilvl = int(ov.get(f"{_W}ilvl", "0"))
+                lvl = ov.find(f"{_W}lvl")
+                if lvl is not None:
+                    levels.update(self._lvls(ov))
+                so = ov.find(f"{_W}startOverride")
+                if so is not None and ilvl in levels:
+                    fmt, text, _ = levels[ilvl]
+                    levels[ilvl] = (fmt, text, int(so.get(f"{_W}val", "1")))
+            self.levels[nid] = levels
+
+    @staticmethod
+    def _lvls(parent: object) -> dict[int, tuple[str, str, int]]:
+        out: dict[int, tuple[str, str, int]] = {}
+        for lvl in parent.iter(f"{_W}lvl"):  # type: ignore[attr-defined]
+            def val(tag: str, default: str, lvl: object = lvl) -> str:
+                el = lvl.find(f"{_W}{tag}")  # type: ignore[attr-defined]
+                return el.get(f"{_W}val", default) if el is not None else default
+            out[int(lvl.get(f"{_W}ilvl", "0"))] = (val("numFmt", "decimal"), val("lvlText", ""),
+                                                    int(val("start", "1") or 1))
+        return out
+
+    def _style_numpr(self, style_id: str | None) -> tuple[str, int] | None:
+        """The list a paragraph style numbers its paragraphs with (heading styles often do)."""
+        if not style_id:
+            return None
+        if style_id in self.style_num:
+            return self.style_num[style_id]
+        found: tuple[str, int] | None = None
+        try:
+            styles = self.document.styles.element  # type: ignore[attr-defined]
+        except Exception:
+            return None
+        sid: str | None = style_id
+        for _ in range(_MAX_STYLE_DEPTH):
+            st = next((x for x in styles.iter(f"{_W}style") if x.get(f"{_W}styleId") == sid), None)
+            if st is None:
+                break
+            numpr = st.find(f"{_W}pPr/{_W}numPr")
+            if numpr is not None:
+                found = self._read_numpr(numpr, None)
+                break
+            based = st.find(f"{_W}basedOn")
+            sid = based.get(f"{_W}val") if based is not None else None
+        self.style_num[style_id] = found
+        return found
+
+    @staticmethod
+    def _read_numpr(numpr: object, default_level: int | None) -> tuple[str, int] | None:
+        nid = numpr.find(f"{_W}numId")  # type: ignore[attr-defined]
+        lvl = numpr.find(f"{_W}ilvl")  # type: ignore[attr-defined]
+        if nid is None:
+            return None
+        level = int(lvl.get(f"{_W}val", "0")) if lvl is not None else (default_level or 0)
+        return nid.get(f"{_W}val", ""), level
+
+    def label(self, p: object) -> str:
+        """The number Word shows before paragraph `p` ("" when it is no list item); counts it."""
+        ppr = p.find(f"{_W}pPr")  # type: ignore[attr-defined]
+        numpr = ppr.find(f"{_W}numPr") if ppr is not None else None
+        found = self._read_numpr(numpr, None) if numpr is not None else None
+        if found is None and ppr is not None:
+            style = ppr.find(f"{_W}pStyle")
+            found = self._style_numpr(style.get(f"{_W}val") if style is not None else None)
+        if found is None:
+            return ""
+        num_id, level = found
+        levels = self.levels.get(num_id)
+        if not levels or num_id == "0" or level not in levels or level >= _MAX_LIST_LEVELS:
+            return ""
+        fmt, text, _ = levels[level]
+        if fmt == "bullet":
+            return "-"
+        if fmt == "none":
+            return ""
+        counts = self.counts.setdefault(self.counter_of.get(num_id, num_id), [0] * _MAX_LIST_LEVELS)
+        if counts[level] == 0:
+            counts[level] = levels[level][2] - 1
+        counts[level] += 1
+        for deeper in range(level + 1, _MAX_LIST_LEVELS):
+            counts[deeper] = 0
+
+        def number(m: re.Match[str]) -> str:
+            k = int(m.group(1)) - 1
+            lvl = levels.get(k)
+            n = counts[k] if counts[k] else (lvl[2] if lvl else 1)
+            return _format_number(n, lvl[0] if lvl else "decimal")
+
+        return re.sub(r"%(\d)", number, text).strip()
+
+
 def _docx_blocks(data: bytes) -> list[Block]:
     _check_docx_bounds(data)
     try:
         import docx
-        from docx.table import Table as DocxTable
-        from docx.text.paragraph import Paragraph
 
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
@@ -339,21 +553,64 @@ def _docx_blocks(data: bytes) -> list[Block]:
     except Exception as e:
         raise ImportRefused("Tệp .docx bị hỏng hoặc không đúng định dạng Word.") from e
     blocks: list[Block] = []
-    body = document.element.body
-    for child in body.iterchildren():
+    _docx_children(document.element.body, document, _WordNumbering(document), blocks)
+    return blocks
+
+
+def _docx_children(parent: object, document: object, numbering: _WordNumbering, blocks: list[Block],
+                   in_cell: bool = False) -> None:
+    """Paragraphs and tables under a body or a table cell, in order. A table of one column is a frame
+    around text (a whole plan set inside a box): its cells' contents are read as the document's own."""
+    from docx.table import Table as DocxTable
+    from docx.text.paragraph import Paragraph
+
+    for child in parent.iterchildren():  # type: ignore[attr-defined]
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            text = Paragraph(child, document).text
-            blocks.extend(nfc(text).split("\n"))
+            text = nfc(Paragraph(child, document).text)  # type: ignore[arg-type]
+            label = numbering.label(child)  # Word counts an empty list paragraph too
+            if label and (text.strip() or in_cell) and not text.lstrip().startswith(label):
+                text = f"{label} {text.lstrip()}".rstrip()  # an empty one shows its number alone in a cell
+            blocks.extend(text.split("\n"))
             blocks.append("")
         elif tag == "tbl":
-            t = DocxTable(child, document)
+            t = DocxTable(child, document)  # type: ignore[arg-type]
+            if all(len(tr.findall(f"{_W}tc")) == 1 for tr in child.findall(f"{_W}tr")):
+                for tc in child.iter(f"{_W}tc"):
+                    if tc.getparent().getparent() is child:
+                        _docx_children(tc, document, numbering, blocks, in_cell)
+                continue
             rows = []
+            seen: dict[object, str] = {}  # a merged cell is read (and its list numbers counted) once
             for row in t.rows:
-                # A merged cell repeats in each column it spans, which keeps the columns aligned.
-                rows.append([nfc(cell.text).strip() for cell in row.cells])
+                # A merged cell repeats in each column it spans, and down the rows it spans (python-docx
+                # gives the top cell again), which keeps the columns aligned and carries a merged
+                # "Thời gian" or "Chủ trì" value down to each row.
+                cells = []
+                for cell in row.cells:
+                    key = cell._tc  # the element itself: kept alive here, its identity stays its own
+                    if key not in seen:
+                        seen[key] = _cell_text(cell, document, numbering)
+                    cells.append(seen[key])
+                rows.append(cells)
             blocks.append(Table(rows))
-    return blocks
+        elif tag == "sdt":  # a content control wrapping paragraphs and tables
+            content = child.find(f"{_W}sdtContent")
+            if content is not None:
+                _docx_children(content, document, numbering, blocks, in_cell)
+
+
+def _cell_text(cell: object, document: object, numbering: _WordNumbering) -> str:
+    """A cell's text, a table nested in it included (its rows one per line, cells between "; ")."""
+    inner: list[Block] = []
+    _docx_children(cell._tc, document, numbering, inner, in_cell=True)  # type: ignore[attr-defined]
+    lines: list[str] = []
+    for b in inner:
+        if isinstance(b, Table):
+            lines.extend(_NESTED_ROW_SEP.join(c for c in r if c) for r in b.rows)
+        elif b.strip():
+            lines.append(b)
+    return nfc("\n".join(lines)).strip()
 
 
 # ---- pdf -------------------------------------------------------------------------------------
