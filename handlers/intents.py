@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 
-from knowledge.search import STOP, Index, Mention, Term, accent_key, has_accents, wordset
+from knowledge.search import STOP, Index, Mention, Term, accent_key, has_accents, is_glue, wordset
 from knowledge.text import fold
 from knowledge.vocabulary import role_cues
 
@@ -125,7 +125,7 @@ _DROP_WORDS = wordset(
 # Generic words: they rank but never make a task "the answer" on their own.
 GENERIC = wordset(  # on their own
     "tinh nam ngay thang tuan cap viec lam gui nop trinh truoc sau hang giao ban giup hoi em anh chi lo nhan "
-    "nhiem dam nha uy"
+    "nhiem dam nha uy dang"
 )
 # Two-syllable words that say nothing about which task: their syllables are generic only together
 # ("tham mưu" is generic, the "thẩm" of "thẩm định" is not).
@@ -137,7 +137,7 @@ GENERIC_PAIRS = frozenset(
         "van ban", "nhan dan", "uy ban", "giai phap", "noi dung", "tiep tuc", "tang cuong", "day manh",
         "nang cao", "hieu qua", "chat luong", "dinh ky", "chinh sach", "chuong trinh", "tham gia", "ho tro",
         "yeu cau", "theo doi", "don doc", "kiem tra", "phoi hop", "chu tri", "hang nam", "thuong xuyen",
-        "trach nhiem", "chiu trach", "de xuat", "quan ly", "phat trien",
+        "trach nhiem", "chiu trach", "de xuat", "quan ly", "phat trien", "co so",
     )
 )
 _HAN_CHE = re.compile(r"\bhan che\b")
@@ -340,11 +340,12 @@ def _topic(
     for rx in (_OVERDUE, _SOON):
         spans += [(*m.span(), "drop") for m in rx.finditer(folded)]
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", folded)]
-    marks: list[str] = []
-    for start, w in words:
-        mark = next((kind for s, e, kind in spans if s <= start < e), "")
-        marks.append("stop" if w in STOP else mark)
     toks = [w for _, w in words]
+    glue = _glue_marks(index, text, toks)
+    marks: list[str] = []
+    for (start, _), is_glue_word in zip(words, glue, strict=True):
+        mark = next((kind for s, e, kind in spans if s <= start < e), "")
+        marks.append("stop" if is_glue_word else mark)
     _mark_places(index, toks, marks)
     i = 0
     while i < len(toks):
@@ -364,7 +365,10 @@ def _topic(
     for i, (tok, mark) in enumerate(zip(toks, marks, strict=True)):
         if mark == "stop":
             continue  # glue words vanish in the index too: pairs are formed across them
-        if mark == "drop" or (not mark and tok in _DROP_WORDS and not _held_pair(index, toks, marks, i)):
+        # A glue spelling that reached here was kept for its accents or its word pair ("vệ sinh"): not question glue.
+        if mark == "drop" or (
+            not mark and tok in _DROP_WORDS and tok not in STOP and not _held_pair(index, toks, marks, i)
+        ):
             seq.append(None)
             continue
         if mark == "name":
@@ -372,12 +376,47 @@ def _topic(
             continue
         tok = tok.lower()  # an accent false friend masked in upper case is still a topic word
         for part in index.split_glued(tok):
-            word = part if part in GENERIC else _prefer_common(index, index.correct(part))
+            # A glue spelling kept for its accents ("dã" of "việt dã") is a word typed on purpose: not a typo.
+            word = part if part in GENERIC or part in STOP else _prefer_common(index, index.correct(part))
             seq.append(Term(word, word not in GENERIC and not word.isdigit(), accent=typed.get(word, ""),
                             typed=part if part != word else ""))
         topic_words.append(tok)
     _mark_generic_pairs(seq)
-    return seq, _as_written(text, topic_words)
+    return _without_generic_glue(seq), _as_written(text, topic_words)
+
+
+def _glue_marks(index: Index, text: str, toks: list[str]) -> list[bool]:
+    """Which question words are glue. Typed with accents, a word is glue only when its accents are a glue
+    word's ("vệ sinh", "thi đua", "sở" stay); typed without, a glue spelling is glue unless it forms a word
+    pair the plans hold with its neighbour ("ve sinh", "thi dua", "de xuat")."""
+    if has_accents(text):
+        queue: dict[str, list[str]] = {}
+        for w in re.findall(r"\w+", text):
+            queue.setdefault(fold(w, expand=False), []).append(w)
+        out = []
+        for tok in toks:
+            written = queue.get(tok)
+            # A word the question did not type (a short form spelt out: the "và" of "KH&CN") is glue.
+            out.append(tok in STOP and (not written or is_glue(written.pop(0), True)))
+        return out
+    out = [tok in STOP for tok in toks]
+    for i, tok in enumerate(toks):
+        # The word it opens, not one it closes: "đầu tư cơ sở" holds "tu co", which says nothing of "từ có".
+        nxt = toks[i + 1] if i + 1 < len(toks) and not out[i + 1] else ""
+        if out[i] and nxt and index.postings.get(f"{tok} {nxt}"):
+            out[i] = False
+    return out
+
+
+def _without_generic_glue(seq: list[Term | None]) -> list[Term | None]:
+    """A glue spelling kept for its accents that only makes a generic word ("cơ" of "cơ sở", "cơ quan")
+    says nothing of which task: left out, as the glue words it looks like."""
+    drop: set[int] = set()
+    for i, (a, b) in enumerate(pairwise(seq)):
+        if (a is not None and b is not None and not a.name and not b.name and (a.text, b.text) in GENERIC_PAIRS
+                and (a.text in STOP or b.text in STOP)):
+            drop.update((i, i + 1))
+    return [t for i, t in enumerate(seq) if i not in drop]
 
 
 def _mark_places(index: Index, toks: list[str], marks: list[str]) -> None:
