@@ -196,7 +196,10 @@ def parse(index: Index, text: str, today: date) -> Parsed:
     agencies = index.find_agencies(folded)
     plans = index.find_plans(folded)
     # A plan reference is not an agency ("Kế hoạch" must not become a body); drop overlaps.
-    agencies = [a for a in agencies if not any(p.start < a.end and a.start < p.end for p in plans)]
+    # A place inside an agency's name ("Công an thành phố Hà Nội") is part of the name, and names the plans too.
+    agencies = [a for a in agencies
+                if not any(p.start < a.end and a.start < p.end and not a.start <= p.start < p.end <= a.end
+                           for p in plans)]
     window = parse_window(folded, today)
     p = Parsed(kind="unknown", folded=folded, agencies=agencies, plans=plans, window=window)
     p.cue = _cue(text, folded)
@@ -377,12 +380,22 @@ def _topic(
         tok = tok.lower()  # an accent false friend masked in upper case is still a topic word
         for part in index.split_glued(tok):
             # A glue spelling kept for its accents ("dã" of "việt dã") is a word typed on purpose: not a typo.
-            word = part if part in GENERIC or part in STOP else _prefer_common(index, index.correct(part))
+            word = part if part in GENERIC or part in STOP else _prefer_common(index, _correct(index, part, typed))
             seq.append(Term(word, word not in GENERIC and not word.isdigit(), accent=typed.get(word, ""),
                             typed=part if part != word else ""))
         topic_words.append(tok)
     _mark_generic_pairs(seq)
     return _without_generic_glue(seq), _as_written(text, topic_words)
+
+
+def _correct(index: Index, word: str, typed: dict[str, str]) -> str:
+    """A word the plans lack, read as the known word it is a typo of; but a syllable typed with accents is not
+    shortened or lengthened into another ("cảng" is not "cán", "can")."""
+    fixed = index.correct(word)
+    marked = typed.get(word, "|").split("|", 1)[1]
+    if marked and fixed != word and (fixed.startswith(word) or word.startswith(fixed)):
+        return word
+    return fixed
 
 
 def _glue_marks(index: Index, text: str, toks: list[str]) -> list[bool]:
