@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 
-from knowledge.search import STOP, Index, Mention, Term, accent_key, has_accents, is_glue, wordset
+from knowledge.search import GLUE_COMPOUNDS, STOP, Index, Mention, Term, accent_key, has_accents, is_glue, wordset
 from knowledge.text import fold
 from knowledge.vocabulary import role_cues
 
@@ -137,7 +137,7 @@ GENERIC_PAIRS = frozenset(
         "van ban", "nhan dan", "uy ban", "giai phap", "noi dung", "tiep tuc", "tang cuong", "day manh",
         "nang cao", "hieu qua", "chat luong", "dinh ky", "chinh sach", "chuong trinh", "tham gia", "ho tro",
         "yeu cau", "theo doi", "don doc", "kiem tra", "phoi hop", "chu tri", "hang nam", "thuong xuyen",
-        "trach nhiem", "chiu trach", "de xuat", "quan ly", "phat trien", "co so",
+        "trach nhiem", "chiu trach", "de xuat", "quan ly", "phat trien",
     )
 )
 _HAN_CHE = re.compile(r"\bhan che\b")
@@ -390,10 +390,11 @@ def _topic(
 
 def _correct(index: Index, word: str, typed: dict[str, str]) -> str:
     """A word the plans lack, read as the known word it is a typo of; but a syllable typed with accents is not
-    shortened or lengthened into another ("cảng" is not "cán", "can")."""
+    shortened or lengthened into another ("cảng" is not "can", "thêm" not "tem")."""
     fixed = index.correct(word)
     marked = typed.get(word, "|").split("|", 1)[1]
-    if marked and fixed != word and (fixed.startswith(word) or word.startswith(fixed)):
+    swapped = {word[0], fixed[0]} == {"d", "g"}  # "dao" typed for "giao": a confusion, not another syllable
+    if marked and len(fixed) != len(word) and not swapped:
         return word
     return fixed
 
@@ -422,13 +423,12 @@ def _glue_marks(index: Index, text: str, toks: list[str]) -> list[bool]:
 
 
 def _without_generic_glue(seq: list[Term | None]) -> list[Term | None]:
-    """A glue spelling kept for its accents that only makes a generic word ("cơ" of "cơ sở", "cơ quan")
-    says nothing of which task: left out, as the glue words it looks like."""
+    """A glue spelling kept for its accents that only makes a generic word ("cơ" of "cơ sở", "đề" of "đề xuất")
+    says nothing of which task: left out, as the index leaves it out (knowledge.search.GLUE_COMPOUNDS)."""
     drop: set[int] = set()
     for i, (a, b) in enumerate(pairwise(seq)):
-        if (a is not None and b is not None and not a.name and not b.name and (a.text, b.text) in GENERIC_PAIRS
-                and (a.text in STOP or b.text in STOP)):
-            drop.update((i, i + 1))
+        if a is not None and b is not None and not a.name and not b.name and (a.text, b.text) in GLUE_COMPOUNDS:
+            drop.update(j for j, t in ((i, a), (i + 1, b)) if t.text in STOP)
     return [t for i, t in enumerate(seq) if i not in drop]
 
 

@@ -264,8 +264,10 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
         hits = idx.search(p.seq)  # the plan named holds no task on the topic: look everywhere
     # Judged on the topic alone, before the boosts below: a task far ahead of every other, holding half the
     # topic and some of its pairs, is the one meant (the rest was said in other words than any task uses).
+    # Neither way in is open to a question about a province no plan comes from.
     clear = (hits[0].doc.id if hits and hits[0].coverage >= HALF and (not hits[0].pairs or hits[0].pair_coverage > 0)
-             and (len(hits) == 1 or hits[0].score >= DOMINANT * hits[1].score) else None)
+             and (len(hits) == 1 or hits[0].score >= DOMINANT * hits[1].score)
+             and not _elsewhere(idx, p, hits) else None)
     subject, subject_groups = _expand(idx, p.subject)
     others, _ = _expand(idx, [a for a in p.agency_ids if a not in p.subject])
     head = _head_pair(p)

@@ -129,6 +129,23 @@ def is_glue(word: str, accented: bool) -> bool:
     return not accented or accent_key(word) in _glue_keys()
 
 
+# Generic compounds of such homographs ("cơ sở", "cơ quan", "đề xuất", "chỉ thị"): they name no topic, so their glue
+# spellings stay out of the index and of questions as before ("quan", "xuat", "chi" stay), keeping task lengths and
+# pairs as they were.
+GLUE_COMPOUNDS = frozenset((("co", "so"), ("co", "quan"), ("de", "xuat"), ("chi", "thi")))
+
+
+def without_glue_compounds(toks: list[str]) -> list[str]:
+    """Tokens without the generic compounds of glue homographs (GLUE_COMPOUNDS)."""
+    if not any((a, b) in GLUE_COMPOUNDS for a, b in pairwise(toks)):
+        return toks
+    drop: set[int] = set()
+    for i, pair in enumerate(pairwise(toks)):
+        if pair in GLUE_COMPOUNDS:
+            drop.update(j for j, t in ((i, pair[0]), (i + 1, pair[1])) if t in STOP)
+    return [t for i, t in enumerate(toks) if i not in drop]
+
+
 def analyze(text: str, accented: bool | None = None) -> list[str]:
     """The index's view of a text: folded syllables without glue words ("NQ20" -> nghi quyet 20,
     "ĐHQG" -> dai hoc quoc gia). Accented homographs of glue words stay ("vệ sinh" -> ve sinh)."""
@@ -145,7 +162,7 @@ def analyze(text: str, accented: bool | None = None) -> list[str]:
         else:
             run.append(chunk)
     out.extend(_plain(" ".join(run)))
-    return out
+    return without_glue_compounds(out)
 
 
 def _plain(text: str) -> list[str]:
@@ -164,7 +181,7 @@ def analyze_fast(text: str) -> list[str]:
     accented = has_accents(text)
     for chunk in text.split():
         out.extend(_analyze_chunk(chunk, accented))
-    return out
+    return without_glue_compounds(out) if accented else out
 
 
 @lru_cache(maxsize=500_000)
