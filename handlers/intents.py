@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import pairwise
 
-from knowledge.search import STOP, Index, Mention, Term, accent_key, has_accents, wordset
+from knowledge.search import GLUE_COMPOUNDS, STOP, Index, Mention, Term, accent_key, has_accents, is_glue, wordset
 from knowledge.text import fold
 from knowledge.vocabulary import role_cues
 
@@ -125,7 +125,7 @@ _DROP_WORDS = wordset(
 # Generic words: they rank but never make a task "the answer" on their own.
 GENERIC = wordset(  # on their own
     "tinh nam ngay thang tuan cap viec lam gui nop trinh truoc sau hang giao ban giup hoi em anh chi lo nhan "
-    "nhiem dam nha uy"
+    "nhiem dam nha uy dang"
 )
 # Two-syllable words that say nothing about which task: their syllables are generic only together
 # ("tham mưu" is generic, the "thẩm" of "thẩm định" is not).
@@ -196,7 +196,10 @@ def parse(index: Index, text: str, today: date) -> Parsed:
     agencies = index.find_agencies(folded)
     plans = index.find_plans(folded)
     # A plan reference is not an agency ("Kế hoạch" must not become a body); drop overlaps.
-    agencies = [a for a in agencies if not any(p.start < a.end and a.start < p.end for p in plans)]
+    # A place inside an agency's name ("Công an thành phố Hà Nội") is part of the name, and names the plans too.
+    agencies = [a for a in agencies
+                if not any(p.start < a.end and a.start < p.end and not a.start <= p.start < p.end <= a.end
+                           for p in plans)]
     window = parse_window(folded, today)
     p = Parsed(kind="unknown", folded=folded, agencies=agencies, plans=plans, window=window)
     p.cue = _cue(text, folded)
@@ -340,11 +343,12 @@ def _topic(
     for rx in (_OVERDUE, _SOON):
         spans += [(*m.span(), "drop") for m in rx.finditer(folded)]
     words = [(m.start(), m.group(0)) for m in re.finditer(r"\S+", folded)]
-    marks: list[str] = []
-    for start, w in words:
-        mark = next((kind for s, e, kind in spans if s <= start < e), "")
-        marks.append("stop" if w in STOP else mark)
     toks = [w for _, w in words]
+    glue = _glue_marks(index, text, toks)
+    marks: list[str] = []
+    for (start, _), is_glue_word in zip(words, glue, strict=True):
+        mark = next((kind for s, e, kind in spans if s <= start < e), "")
+        marks.append("stop" if is_glue_word else mark)
     _mark_places(index, toks, marks)
     i = 0
     while i < len(toks):
@@ -364,7 +368,10 @@ def _topic(
     for i, (tok, mark) in enumerate(zip(toks, marks, strict=True)):
         if mark == "stop":
             continue  # glue words vanish in the index too: pairs are formed across them
-        if mark == "drop" or (not mark and tok in _DROP_WORDS and not _held_pair(index, toks, marks, i)):
+        # A glue spelling that reached here was kept for its accents or its word pair ("vệ sinh"): not question glue.
+        if mark == "drop" or (
+            not mark and tok in _DROP_WORDS and tok not in STOP and not _held_pair(index, toks, marks, i)
+        ):
             seq.append(None)
             continue
         if mark == "name":
@@ -372,12 +379,57 @@ def _topic(
             continue
         tok = tok.lower()  # an accent false friend masked in upper case is still a topic word
         for part in index.split_glued(tok):
-            word = part if part in GENERIC else _prefer_common(index, index.correct(part))
+            # A glue spelling kept for its accents ("dã" of "việt dã") is a word typed on purpose: not a typo.
+            word = part if part in GENERIC or part in STOP else _prefer_common(index, _correct(index, part, typed))
             seq.append(Term(word, word not in GENERIC and not word.isdigit(), accent=typed.get(word, ""),
                             typed=part if part != word else ""))
         topic_words.append(tok)
     _mark_generic_pairs(seq)
-    return seq, _as_written(text, topic_words)
+    return _without_generic_glue(seq), _as_written(text, topic_words)
+
+
+def _correct(index: Index, word: str, typed: dict[str, str]) -> str:
+    """A word the plans lack, read as the known word it is a typo of; but a syllable typed with accents is not
+    shortened or lengthened into another ("cảng" is not "can", "thêm" not "tem")."""
+    fixed = index.correct(word)
+    marked = typed.get(word, "|").split("|", 1)[1]
+    swapped = {word[0], fixed[0]} == {"d", "g"}  # "dao" typed for "giao": a confusion, not another syllable
+    if marked and len(fixed) != len(word) and not swapped:
+        return word
+    return fixed
+
+
+def _glue_marks(index: Index, text: str, toks: list[str]) -> list[bool]:
+    """Which question words are glue. Typed with accents, a word is glue only when its accents are a glue
+    word's ("vệ sinh", "thi đua", "sở" stay); typed without, a glue spelling is glue unless it forms a word
+    pair the plans hold with its neighbour ("ve sinh", "thi dua", "de xuat")."""
+    if has_accents(text):
+        queue: dict[str, list[str]] = {}
+        for w in re.findall(r"\w+", text):
+            queue.setdefault(fold(w, expand=False), []).append(w)
+        out = []
+        for tok in toks:
+            written = queue.get(tok)
+            # A word the question did not type (a short form spelt out: the "và" of "KH&CN") is glue.
+            out.append(tok in STOP and (not written or is_glue(written.pop(0), True)))
+        return out
+    out = [tok in STOP for tok in toks]
+    for i, tok in enumerate(toks):
+        # The word it opens, not one it closes: "đầu tư cơ sở" holds "tu co", which says nothing of "từ có".
+        nxt = toks[i + 1] if i + 1 < len(toks) and not out[i + 1] else ""
+        if out[i] and nxt and index.postings.get(f"{tok} {nxt}"):
+            out[i] = False
+    return out
+
+
+def _without_generic_glue(seq: list[Term | None]) -> list[Term | None]:
+    """A glue spelling kept for its accents that only makes a generic word ("cơ" of "cơ sở", "đề" of "đề xuất")
+    says nothing of which task: left out, as the index leaves it out (knowledge.search.GLUE_COMPOUNDS)."""
+    drop: set[int] = set()
+    for i, (a, b) in enumerate(pairwise(seq)):
+        if a is not None and b is not None and not a.name and not b.name and (a.text, b.text) in GLUE_COMPOUNDS:
+            drop.update(j for j, t in ((i, a), (i + 1, b)) if t.text in STOP)
+    return [t for i, t in enumerate(seq) if i not in drop]
 
 
 def _mark_places(index: Index, toks: list[str], marks: list[str]) -> None:

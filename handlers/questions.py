@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from itertools import pairwise
@@ -39,7 +40,7 @@ MAX_CHOICES = 5
 MAX_QUESTION = 400  # characters of a message read as a question
 MAX_TASKS = 200  # tasks a list answer carries for `ask --json` (its text shows PAGE of them at a time)
 # Two hits closer than this (ratio of scores) are "about equally good": the user picks.
-CLOSE = 0.88
+CLOSE = 1 / 1.2  # a task scoring within 1.2× of the best is a close neighbour: both are shown, the user picks
 HALF = 0.5
 DOMINANT = 1.8  # a best task scoring this many times the next is "clearly best"
 MAX_SUGGESTIONS = 3  # nearest tasks shown when none answers
@@ -263,8 +264,10 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
         hits = idx.search(p.seq)  # the plan named holds no task on the topic: look everywhere
     # Judged on the topic alone, before the boosts below: a task far ahead of every other, holding half the
     # topic and some of its pairs, is the one meant (the rest was said in other words than any task uses).
+    # Neither way in is open to a question about a province no plan comes from.
     clear = (hits[0].doc.id if hits and hits[0].coverage >= HALF and (not hits[0].pairs or hits[0].pair_coverage > 0)
-             and (len(hits) == 1 or hits[0].score >= DOMINANT * hits[1].score) else None)
+             and (len(hits) == 1 or hits[0].score >= DOMINANT * hits[1].score)
+             and not _elsewhere(idx, p, hits) else None)
     subject, subject_groups = _expand(idx, p.subject)
     others, _ = _expand(idx, [a for a in p.agency_ids if a not in p.subject])
     head = _head_pair(p)
@@ -536,8 +539,10 @@ def _agency_label(idx: Index, agency_id: int, today: date) -> str:
 def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> Answer:
     today = dues.today
     aid = agency_id if agency_id is not None else (p.subject or p.agency_ids)[0]
-    led, coord, grouped = agency_tasks(idx, aid, today)
     plan_ids = set(p.plan_ids)
+    if agency_id is None:
+        aid = _namesake(idx, p, aid, plan_ids or (_plans_titled(idx, _topic_as_typed(p)) if p.distinct else set()))
+    led, coord, grouped = agency_tasks(idx, aid, today)
     if plan_ids:
         led, coord, grouped = ([d for d in lst if d.plan_id in plan_ids] for lst in (led, coord, grouped))
     if p.role is not None:  # "Sở X phối hợp những việc gì?", "Sở X chủ trì những việc nào?"
@@ -587,6 +592,24 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
     if grouped:
         parts.append(f"{len(grouped)} việc giao chung cho nhóm cơ quan")
     return _agency_list(idx, f"{label} có {total} việc ({', '.join(parts)})", led, coord, grouped, dues)
+
+
+def _namesake(idx: Index, p: Parsed, aid: int, plan_ids: set[int]) -> int:
+    """The body a short name means in the plans asked about: "Công an" of a Hà Nội plan is "Công an thành
+    phố Hà Nội", not the "Công an tỉnh" the name alone resolves to. The agency itself when it has a task there."""
+    if not plan_ids:
+        return aid
+    mentioned = next((m.text for m in p.agencies if aid in m.ids), "")
+    named: Counter[int] = Counter()
+    for pid in plan_ids:
+        for tid in idx.plans[pid].task_ids:
+            if tid not in idx.by_id:
+                continue
+            ids = idx.docs[idx.by_id[tid]].agency_ids()
+            if aid in ids:
+                return aid
+            named.update(a for a in ids if mentioned and fold(idx.agency_name(a)).startswith(f"{mentioned} "))
+    return named.most_common(1)[0][0] if named else aid
 
 
 def _agency_list(idx: Index, head: str, led: list[TaskDoc], coord: list[TaskDoc], grouped: list[TaskDoc],

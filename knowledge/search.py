@@ -108,10 +108,68 @@ _PLAN_WORD = re.compile(r"\bke hoach\b")
 _PLACE_OF = re.compile(r"\b(?:tinh uy|thanh uy|huyen uy|thi uy|tinh|thanh pho|huyen|thi xa|quan) (\w+(?: \w+){1,2})$")
 
 
-def analyze(text: str) -> list[str]:
+# The glue words as written: a syllable that folds to a STOP word but bears other accents is a word of its own
+# ("vệ" of "vệ sinh" is not "về", "thi" of "thi đua" not "thì", "sở", "cơ", "đảng", "đề", "bồi", "tư", "thị").
+GLUE_WRITTEN = (
+    "và các của cho về trong để với là những một được theo từ đến trên ở này nay đó thì mà hoặc sẽ đã đang "
+    "số có cùng cũng như vào khi bị bởi"
+)
+
+
+@lru_cache(maxsize=1)
+def _glue_keys() -> frozenset[str]:
+    return frozenset(accent_key(w) for w in GLUE_WRITTEN.split())
+
+
+def is_glue(word: str, accented: bool) -> bool:
+    """Is a word as written a glue word? In a text typed without accents its folded form decides ("ve"
+    may be "về"); in an accented text its accents must be a glue word's ("vệ", "thi" of "thi đua" are not)."""
+    if fold(word, expand=False) not in STOP:
+        return False
+    return not accented or accent_key(word) in _glue_keys()
+
+
+# Generic compounds of such homographs ("cơ sở", "cơ quan", "đề xuất", "chỉ thị"): they name no topic, so their glue
+# spellings stay out of the index and of questions as before ("quan", "xuat", "chi" stay), keeping task lengths and
+# pairs as they were.
+GLUE_COMPOUNDS = frozenset((("co", "so"), ("co", "quan"), ("de", "xuat"), ("chi", "thi")))
+
+
+def without_glue_compounds(toks: list[str]) -> list[str]:
+    """Tokens without the generic compounds of glue homographs (GLUE_COMPOUNDS)."""
+    if not any((a, b) in GLUE_COMPOUNDS for a, b in pairwise(toks)):
+        return toks
+    drop: set[int] = set()
+    for i, pair in enumerate(pairwise(toks)):
+        if pair in GLUE_COMPOUNDS:
+            drop.update(j for j, t in ((i, pair[0]), (i + 1, pair[1])) if t in STOP)
+    return [t for i, t in enumerate(toks) if i not in drop]
+
+
+def analyze(text: str, accented: bool | None = None) -> list[str]:
     """The index's view of a text: folded syllables without glue words ("NQ20" -> nghi quyet 20,
-    "ĐHQG" -> dai hoc quoc gia)."""
+    "ĐHQG" -> dai hoc quoc gia). Accented homographs of glue words stay ("vệ sinh" -> ve sinh)."""
+    if not (has_accents(text) if accented is None else accented):
+        return _plain(text)
+    out: list[str] = []
+    run: list[str] = []
+    for chunk in text.split():
+        words = _WORD_RE.findall(chunk)
+        if len(words) == 1 and (w := fold(words[0], expand=False)) in STOP and not is_glue(words[0], True):
+            out.extend(_plain(" ".join(run)))
+            run = []
+            out.append(w)
+        else:
+            run.append(chunk)
+    out.extend(_plain(" ".join(run)))
+    return without_glue_compounds(out)
+
+
+def _plain(text: str) -> list[str]:
     return [w for w in expand_shorthands(fold(_SPLIT_DIGITS.sub(" ", text))).split() if w not in STOP]
+
+
+_WORD_RE = re.compile(r"\w+")
 
 
 def analyze_fast(text: str) -> list[str]:
@@ -120,14 +178,15 @@ def analyze_fast(text: str) -> list[str]:
     Plans repeat their words endlessly, so this builds a 100,000-task index several times faster.
     Abbreviations are single chunks ("KH&CN", "UBND"), so they expand the same way."""
     out: list[str] = []
+    accented = has_accents(text)
     for chunk in text.split():
-        out.extend(_analyze_chunk(chunk))
-    return out
+        out.extend(_analyze_chunk(chunk, accented))
+    return without_glue_compounds(out) if accented else out
 
 
 @lru_cache(maxsize=500_000)
-def _analyze_chunk(chunk: str) -> tuple[str, ...]:
-    return tuple(analyze(chunk))
+def _analyze_chunk(chunk: str, accented: bool) -> tuple[str, ...]:
+    return tuple(analyze(chunk, accented))
 
 
 _SHORTHANDS = abbreviations()  # knowledge/data/abbreviations.json: "tp hcm", "dhqg", "csdl", ...
