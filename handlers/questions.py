@@ -23,7 +23,7 @@ from handlers.intents import GENERIC, GENERIC_PAIRS, FollowUp, Parsed, Window, f
 from knowledge import conversation
 from knowledge.conversation import Subject
 from knowledge.deadlines import deadline_json
-from knowledge.due import Dues, due_between, load_dues, overdue
+from knowledge.due import Dues, current_dues, day_by_position, due_between, overdue
 from knowledge.export import display_name
 from knowledge.importer.names import NameFinder
 from knowledge.labels import WEEKDAYS
@@ -159,9 +159,9 @@ async def answer(ctx: AppContext, question: str, agencies: list[int] | None = No
 
 
 async def _dues(ctx: AppContext, today: date) -> Dues:
-    """When tasks are due today (knowledge.due): extensions, done marks and the calendar, read per answer."""
-    async with ctx.db.session() as s:
-        return await load_dues(s, today)
+    """When tasks are due today (knowledge.due): extensions, done marks and the calendar, kept between answers
+    while the store's rows stay the same (`current_dues`)."""
+    return await current_dues(ctx, today, await get_index(ctx))
 
 
 async def _dispatch(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: list[int]) -> Answer:
@@ -756,15 +756,17 @@ def _narrow(idx: Index, p: Parsed, today: date, mine: list[int] | None,
         return len(items), items[:MAX_TASKS], whose, about
     if len(items) <= 5000 or positions is None:
         # A short list: look at each task (its text for the topic words).
-        spaced = [f" {w} " for w in words]
-        kept = [(d, i) for d, i in items if (allowed is None or i in allowed)
-                and all(w in f" {idx.folded[i]} " for w in spaced)]
+        kept = items if allowed is None else [item for item in items if item[1] in allowed]
+        if words:
+            spaced = [f" {w} " for w in words]
+            folded = idx.folded
+            kept = [(d, i) for d, i in kept if all(w in f" {folded[i]} " for w in spaced)]
         return len(kept), kept[:MAX_TASKS], whose, about
     # A long list (tens of thousands overdue): set intersections, then order only what is left.
     keep = positions if allowed is None else allowed & positions
     if words:
         keep = keep & idx.holding(words)
-    day_of = {i: d for d, i in items}
+    day_of = day_by_position(idx, items)
     dated = [(day_of[i], i) for i in keep]
     pick = heapq.nlargest if recent_first else heapq.nsmallest
     return len(keep), pick(MAX_TASKS, dated), whose, about
