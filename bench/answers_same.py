@@ -162,6 +162,17 @@ async def store(tmp: str, n: int, count: int) -> list[dict[str, Any]]:
                 await cancel(s, tid, by="check")
         await set_day(s, date(2026, 12, 4), working=False, note="check")
         await s.commit()
+    # A plan imported again with a date changed, and a new plan: the index updated in place.
+    text = bench_answer.FRESH_PLAN.read_text(encoding="utf-8")
+    await import_file(
+        db, text.replace("15/01/2027", "20/03/2027").encode(), bench_answer.FRESH_PLAN.name, actor="check"
+    )
+    await import_file(
+        db,
+        (ROOT / "tests" / "data" / "kh130_admin.txt").read_text(encoding="utf-8").replace("130/KH", "131/KH").encode(),
+        "kh131.txt",
+        actor="check",
+    )
     invalidate(ctx)
     out += [await _ask(ctx, f"{n} tasks, changed", q) for q in questions]
     await db.close()

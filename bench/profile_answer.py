@@ -72,6 +72,7 @@ async def run(n: int, kind: str | None, profile: bool, top: int, rounds: int) ->
         qs = [(k, q) for k, q in qs if k == kind]
     prof = cProfile.Profile() if profile else None
     cpu: dict[str, list[float]] = {}
+    slowest: list[tuple[float, str]] = []
     load0 = os.getloadavg()[0]
     for _ in range(rounds):
         for k, q in qs:
@@ -82,6 +83,7 @@ async def run(n: int, kind: str | None, profile: bool, top: int, rounds: int) ->
             if prof:
                 prof.disable()
             cpu.setdefault(k, []).append((time.process_time() - c) * 1000)
+            slowest.append((cpu[k][-1], q))
     every = sorted(v for vs in cpu.values() for v in vs)
     print(
         f"load {load0:.1f} -> {os.getloadavg()[0]:.1f}; CPU ms p50 {statistics.median(every):.1f} "
@@ -92,6 +94,8 @@ async def run(n: int, kind: str | None, profile: bool, top: int, rounds: int) ->
             f"  {k:8} n={len(vs):3} mean {statistics.mean(vs):6.2f} p50 {statistics.median(vs):6.2f} "
             f"p95 {bench_answer.pct(vs, 0.95):6.2f} max {max(vs):6.2f}"
         )
+    for ms, q in sorted(slowest, reverse=True)[:12]:
+        print(f"  {ms:6.1f} ms  {q}")
     if prof:
         pstats.Stats(prof).sort_stats("tottime").print_stats(top)
         pstats.Stats(prof).sort_stats("cumulative").print_stats(top)

@@ -77,6 +77,7 @@ BOOST_OTHER_AGENCY_ROLE = 1.15  # another body named holds the role the question
 BOOST_OWN_DEADLINE = 2.0  # the day named is this task's own deadline: a date rarely matches by chance
 BOOST_HAS_REPORT_TO = 1.6  # a "where does the report go" question: only a task with an address can answer it
 BOOST_HAS_WHAT_IS_ASKED = 1.2  # a due / coord question: a task holding a deadline / coordinators answers better
+MAX_AGENCY_LISTS = 64  # agencies whose task lists the index's cache keeps (agency_tasks)
 EMPTY_STORE = (
     "Chưa có kế hoạch nào được nạp, nên tôi chưa có nhiệm vụ nào để tra cứu.\n"
     "Quản trị viên có thể gửi tệp kế hoạch (.docx, .pdf, .txt) vào cuộc trò chuyện này, "
@@ -508,7 +509,13 @@ def _numbered(idx: Index, docs: list[TaskDoc], dues: Dues, with_lead: bool = Tru
 
 
 def agency_tasks(idx: Index, agency_id: int, today: date) -> tuple[list[TaskDoc], list[TaskDoc], list[TaskDoc]]:
-    """(led, coordinated, given to a group it belongs to) for one agency; a merged body's old tasks count."""
+    """(led, coordinated, given to a group it belongs to) for one agency; a merged body's old tasks count.
+    Kept in the index's cache (emptied on every change) for the day: read them, do not change them."""
+    memo: dict[tuple[int, date], tuple[list[TaskDoc], list[TaskDoc], list[TaskDoc]]]
+    memo = idx.cache.setdefault("agency_tasks", {})
+    found = memo.get((agency_id, today))
+    if found is not None:
+        return found
     info = idx.registry.by_id[agency_id]
     own, groups = idx.related_agencies(agency_id)
     if info.successor_id and idx.registry.current(agency_id, today).id != agency_id:
@@ -517,6 +524,9 @@ def agency_tasks(idx: Index, agency_id: int, today: date) -> tuple[list[TaskDoc]
     coord_i = _union(idx.by_coord, own) - led_i
     group_i = (_union(idx.by_lead, groups) | _union(idx.by_coord, groups)) - led_i - coord_i
     led, coord, grouped = (idx.docs.many(sorted(s)) for s in (led_i, coord_i, group_i))
+    if len(memo) >= MAX_AGENCY_LISTS:
+        memo.clear()
+    memo[(agency_id, today)] = (led, coord, grouped)
     return led, coord, grouped
 
 

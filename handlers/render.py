@@ -160,6 +160,8 @@ def day_tag(day: date, today: date) -> str:
 # urgency as one int (rank, then day): above every day's ordinal, so ints sort as the (rank, day) pairs do
 _RANK_STEP = date.max.toordinal() + 1
 URGENCY_CACHE = "urgency"  # by_urgency's key in Index.cache
+SORTED_LISTS_MIN = 500  # lists this long keep their order in the cache (an agency's tasks)...
+SORTED_LISTS_MAX = 32  # ... so many of them at most (about 120 kB each for 15,000 tasks)
 
 
 def urgency(doc: TaskDoc, dues: Dues) -> tuple[int, date]:
@@ -182,11 +184,19 @@ def by_urgency(docs: Iterable[TaskDoc], dues: Dues, cache: dict[str, Any] | None
     `cache` (the index's): keeps the dated deadlines for the next list while the day and the calendar stay."""
     memo: dict[Hashable, int] = {}
     by_id: dict[int, int] = {}  # an untouched task's key by its id: the next list reads it with one lookup
+    lists: dict[tuple[int, ...], tuple[Dues, list[TaskDoc]]] = {}  # long lists sorted for this very Dues
     if cache is not None:
         held = cache.get(URGENCY_CACHE)
         if held is None or held[0] != dues.shared_version:
-            held = cache[URGENCY_CACHE] = (dues.shared_version, {}, {})
-        memo, by_id = held[1], held[2]
+            held = cache[URGENCY_CACHE] = (dues.shared_version, {}, {}, {})
+        memo, by_id, lists = held[1], held[2], held[3]
+    docs = list(docs)
+    ids = list(map(_task_id, docs))
+    # The same long list asked again (an agency's tasks) with the same Dues object (knowledge.due.current_dues
+    # keeps one while no progress or calendar row changes): the order found before.
+    whole = tuple(ids) if len(ids) >= SORTED_LISTS_MIN else None
+    if whole is not None and (found_list := lists.get(whole)) is not None and found_list[0] is dues:
+        return list(found_list[1])
     own: dict[Hashable, int] = {}  # tasks with progress rows (keyed by their id): this answer's alone
     sharing, touched = dues.sharing, dues.touched
 
@@ -203,15 +213,19 @@ def by_urgency(docs: Iterable[TaskDoc], dues: Dues, cache: dict[str, Any] | None
             by_id[doc.id] = found
         return found
 
-    docs = list(docs)
     # Known keys looked up in C (map over the ids), the rest worked out one by one; then the positions sorted
     # by key: the same stable order as sorting the tasks by `key`, without a Python call per task.
-    ids = list(map(_task_id, docs))
     keys = list(map(by_id.get, ids))
     for n in _missing(keys, ids, touched):
         keys[n] = key(docs[n])
     known = cast(list[int], keys)
-    return list(map(docs.__getitem__, sorted(range(len(docs)), key=known.__getitem__)))
+    ordered = list(map(docs.__getitem__, sorted(range(len(docs)), key=known.__getitem__)))
+    if whole is not None and cache is not None:
+        if len(lists) >= SORTED_LISTS_MAX:
+            lists.clear()
+        lists[whole] = (dues, ordered)
+        return list(ordered)
+    return ordered
 
 
 _task_id = attrgetter("id")

@@ -19,7 +19,7 @@ from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
-from itertools import chain
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import event, func, select
@@ -333,14 +333,14 @@ def due_between(idx: Index, dues: Dues, start: date, end: date) -> list[tuple[da
     occurrence inside); as (day, index position)."""
     cal, touched = dues.calendar, dues.progress.tasks
     out: list[tuple[date, int]] = []
-    lo = bisect_left(idx.dated, (start - SHIFT_MAX, -1))
-    hi = bisect_right(idx.dated, (end, SLOT_MAX))
-    for nominal, i in idx.dated[lo:hi]:
-        if touched and idx.docs[i].id in touched:  # no progress rows (the usual case): no task read
-            continue
+    days, offsets, slots = _dated_runs(idx)
+    for k in range(bisect_left(days, start - SHIFT_MAX), bisect_right(days, end)):
+        nominal = days[k]
         day = cal.due_day(nominal)
         if start <= day <= end or start <= nominal:  # nominal <= end: see `in_window`
-            out.append((day, i))
+            out.extend(zip(repeat(day), slots[offsets[k] : offsets[k + 1]]))
+    if touched:  # tasks with progress rows are dated one by one below
+        out = _without(idx, out, touched)
     # Recurring rules are few (a (kind, month, day) each): date the rule once, take its tasks whole.
     untouched = Dues(dues.today, cal, Progress())
     for (kind, month, dday), members in idx.recurring.items():
@@ -367,14 +367,14 @@ def overdue(idx: Index, dues: Dues) -> tuple[list[tuple[date, int]], set[int]]:
     if cached is not None and cached[0] == dues.version:
         return cached[1], cached[2]
     today, cal, touched = dues.today, dues.calendar, dues.progress.tasks
-    hi = bisect_left(idx.dated, (today, -1))  # the day that counts is never before the plan's day
     items: list[tuple[date, int]] = []
-    for nominal, i in idx.dated[:hi]:
-        if touched and idx.docs[i].id in touched:
-            continue
-        day = cal.due_day(nominal)
+    days, offsets, slots = _dated_runs(idx)
+    for k in range(bisect_left(days, today)):  # the day that counts is never before the plan's day
+        day = cal.due_day(days[k])
         if day < today:
-            items.append((day, i))
+            items.extend(zip(repeat(day), slots[offsets[k] : offsets[k + 1]]))
+    if touched:
+        items = _without(idx, items, touched)
     for task_id in touched:
         pos = idx.by_id.get(task_id)
         if pos is None or idx.docs[pos].status != OPEN or idx.docs[pos].deadline_kind not in ONE_OFF:
@@ -397,3 +397,26 @@ def day_by_position(idx: Index, items: list[tuple[date, int]]) -> dict[int, date
     found = {i: d for d, i in items}
     idx.cache["day_by_position"] = (items, found)
     return found
+
+
+def _dated_runs(idx: Index) -> tuple[list[date], list[int], list[int]]:
+    """`idx.dated` as runs of one plan day: the distinct days, where each day's slots start, and the slots
+    (kept in the index's cache, emptied on every change). A window then dates each day once and takes its
+    tasks whole, instead of looking at every dated task."""
+    held = idx.cache.get("dated_runs")
+    if held is None:
+        days: list[date] = []
+        offsets: list[int] = []
+        for k, (nominal, _) in enumerate(idx.dated):
+            if not days or days[-1] != nominal:
+                days.append(nominal)
+                offsets.append(k)
+        offsets.append(len(idx.dated))
+        held = idx.cache["dated_runs"] = (days, offsets, [i for _, i in idx.dated])
+    return held
+
+
+def _without(idx: Index, items: list[tuple[date, int]], task_ids: Collection[int]) -> list[tuple[date, int]]:
+    """Dated items without those of some tasks (by task id)."""
+    gone = {idx.by_id[t] for t in task_ids if t in idx.by_id}
+    return [item for item in items if item[1] not in gone] if gone else items
