@@ -15,7 +15,7 @@ from operator import attrgetter, is_
 from typing import Any, cast
 
 from knowledge.deadlines import INVALID
-from knowledge.due import Dues
+from knowledge.due import SHARED_COLUMNS, Dues
 from knowledge.labels import day_label as weekday_date
 from knowledge.labels import dmy, shorten
 from knowledge.queries import TaskDoc
@@ -216,8 +216,15 @@ def by_urgency(docs: Iterable[TaskDoc], dues: Dues, cache: dict[str, Any] | None
     # Known keys looked up in C (map over the ids), the rest worked out one by one; then the positions sorted
     # by key: the same stable order as sorting the tasks by `key`, without a Python call per task.
     keys = list(map(by_id.get, ids))
-    for n in _missing(keys, ids, touched):
-        keys[n] = key(docs[n])
+    missing = _missing(keys, ids, touched)
+    if missing:  # the columns of the tasks not keyed yet read in C; a deadline seen before is one lookup
+        known_cols = list(map(memo.get, map(SHARED_COLUMNS, map(docs.__getitem__, missing))))
+        for n, found in zip(missing, known_cols, strict=True):
+            tid = ids[n]
+            if found is None or tid in touched:
+                keys[n] = key(docs[n])
+            else:
+                keys[n] = by_id[tid] = found
     known = cast(list[int], keys)
     ordered = list(map(docs.__getitem__, sorted(range(len(docs)), key=known.__getitem__)))
     if whole is not None and cache is not None:

@@ -396,11 +396,11 @@ class DocTable:
     def folded(self, slot: int) -> str:
         return self.texts[(self._start or self._starts())[slot >> STRIDE_BITS] + (slot & RANK_MASK)]
 
-    def row_mask(self, slots: Iterable[int]) -> int:
+    def row_mask(self, slots: Iterable[int], numpy_from: int = NUMPY_FROM) -> int:
         """The rows of these slots as the bits of one int (bit r: row r). A posting list (32-bit array) is
         mapped in numpy, a few hundred microseconds for 50,000 slots where a Python loop takes ten ms."""
         start = self._start or self._starts()
-        if isinstance(slots, (memoryview, array)) and len(slots) >= NUMPY_FROM:
+        if isinstance(slots, (memoryview, array)) and len(slots) >= numpy_from:
             at = np.frombuffer(slots, dtype=np.int32)
             if self._shift_of is not start or self._shift_n != len(start):  # `put` adds plans to `start`
                 # row = slot + its plan's shift (first row - plan id * STRIDE)
