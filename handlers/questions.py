@@ -24,7 +24,7 @@ from handlers.intents import GENERIC, GENERIC_PAIRS, FollowUp, Parsed, Window, f
 from knowledge import conversation
 from knowledge.conversation import Subject
 from knowledge.deadlines import deadline_json
-from knowledge.due import Dues, due_between, load_dues, overdue
+from knowledge.due import Dues, current_dues, day_by_position, due_between, overdue
 from knowledge.export import display_name
 from knowledge.importer.names import NameFinder
 from knowledge.labels import WEEKDAYS
@@ -78,6 +78,7 @@ BOOST_OTHER_AGENCY_ROLE = 1.15  # another body named holds the role the question
 BOOST_OWN_DEADLINE = 2.0  # the day named is this task's own deadline: a date rarely matches by chance
 BOOST_HAS_REPORT_TO = 1.6  # a "where does the report go" question: only a task with an address can answer it
 BOOST_HAS_WHAT_IS_ASKED = 1.2  # a due / coord question: a task holding a deadline / coordinators answers better
+MAX_AGENCY_LISTS = 64  # agencies whose task lists the index's cache keeps (agency_tasks)
 EMPTY_STORE = (
     "Chưa có kế hoạch nào được nạp, nên tôi chưa có nhiệm vụ nào để tra cứu.\n"
     "Quản trị viên có thể gửi tệp kế hoạch (.docx, .pdf, .txt) vào cuộc trò chuyện này, "
@@ -160,9 +161,9 @@ async def answer(ctx: AppContext, question: str, agencies: list[int] | None = No
 
 
 async def _dues(ctx: AppContext, today: date) -> Dues:
-    """When tasks are due today (knowledge.due): extensions, done marks and the calendar, read per answer."""
-    async with ctx.db.session() as s:
-        return await load_dues(s, today)
+    """When tasks are due today (knowledge.due): extensions, done marks and the calendar, kept between answers
+    while the store's rows stay the same (`current_dues`)."""
+    return await current_dues(ctx, today, await get_index(ctx))
 
 
 async def _dispatch(ctx: AppContext, idx: Index, p: Parsed, dues: Dues, mine: list[int]) -> Answer:
@@ -511,7 +512,13 @@ def _numbered(idx: Index, docs: list[TaskDoc], dues: Dues, with_lead: bool = Tru
 
 
 def agency_tasks(idx: Index, agency_id: int, today: date) -> tuple[list[TaskDoc], list[TaskDoc], list[TaskDoc]]:
-    """(led, coordinated, given to a group it belongs to) for one agency; a merged body's old tasks count."""
+    """(led, coordinated, given to a group it belongs to) for one agency; a merged body's old tasks count.
+    Kept in the index's cache (emptied on every change) for the day: read them, do not change them."""
+    memo: dict[tuple[int, date], tuple[list[TaskDoc], list[TaskDoc], list[TaskDoc]]]
+    memo = idx.cache.setdefault("agency_tasks", {})
+    found = memo.get((agency_id, today))
+    if found is not None:
+        return found
     info = idx.registry.by_id[agency_id]
     own, groups = idx.related_agencies(agency_id)
     if info.successor_id and idx.registry.current(agency_id, today).id != agency_id:
@@ -520,6 +527,9 @@ def agency_tasks(idx: Index, agency_id: int, today: date) -> tuple[list[TaskDoc]
     coord_i = _union(idx.by_coord, own) - led_i
     group_i = (_union(idx.by_lead, groups) | _union(idx.by_coord, groups)) - led_i - coord_i
     led, coord, grouped = (idx.docs.many(sorted(s)) for s in (led_i, coord_i, group_i))
+    if len(memo) >= MAX_AGENCY_LISTS:
+        memo.clear()
+    memo[(agency_id, today)] = (led, coord, grouped)
     return led, coord, grouped
 
 
@@ -779,15 +789,17 @@ def _narrow(idx: Index, p: Parsed, today: date, mine: list[int] | None,
         return len(items), items[:MAX_TASKS], whose, about
     if len(items) <= 5000 or positions is None:
         # A short list: look at each task (its text for the topic words).
-        spaced = [f" {w} " for w in words]
-        kept = [(d, i) for d, i in items if (allowed is None or i in allowed)
-                and all(w in f" {idx.folded[i]} " for w in spaced)]
+        kept = items if allowed is None else [item for item in items if item[1] in allowed]
+        if words:
+            spaced = [f" {w} " for w in words]
+            folded = idx.folded
+            kept = [(d, i) for d, i in kept if all(w in f" {folded[i]} " for w in spaced)]
         return len(kept), kept[:MAX_TASKS], whose, about
     # A long list (tens of thousands overdue): set intersections, then order only what is left.
     keep = positions if allowed is None else allowed & positions
     if words:
         keep = keep & idx.holding(words)
-    day_of = {i: d for d, i in items}
+    day_of = day_by_position(idx, items)
     dated = [(day_of[i], i) for i in keep]
     pick = heapq.nlargest if recent_first else heapq.nsmallest
     return len(keep), pick(MAX_TASKS, dated), whose, about

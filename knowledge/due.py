@@ -13,19 +13,23 @@ between two days" and "what is overdue" over the search index without looking at
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
+from itertools import chain, repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from knowledge.calendar import WorkCalendar, load_calendar
 from knowledge.deadlines import ONE_OFF, RECURRING, Deadline
-from knowledge.models import TaskProgress
+from knowledge.models import CalendarDay, TaskProgress
 
 if TYPE_CHECKING:
     from knowledge.queries import TaskDoc
@@ -181,6 +185,10 @@ def due_on(task_id: int, status: str, deadline: Deadline | None, today: date, ca
     return None
 
 
+# The columns `Dues.sharing` keys an untouched task by (a C getter: lists of thousands read it in one pass).
+SHARED_COLUMNS = attrgetter("status", "deadline_kind", "deadline_due", "deadline_month", "deadline_day")
+
+
 @dataclass
 class Dues:
     """What answers need to date tasks on one day: the calendar and the progress rows."""
@@ -204,7 +212,7 @@ class Dues:
         (an int). A list of thousands (an agency's tasks) then dates each distinct deadline once, by `due_on`."""
         if doc.id in self.touched:
             return doc.id
-        return (doc.status, doc.deadline_kind, doc.deadline_due, doc.deadline_month, doc.deadline_day)
+        return SHARED_COLUMNS(doc)
 
     @property
     def shared_version(self) -> tuple[Any, ...]:
@@ -226,6 +234,77 @@ class Dues:
 
 async def load_dues(session: AsyncSession, today: date) -> Dues:
     return Dues(today, await load_calendar(session), await load_progress(session))
+
+
+# ---- the calendar and progress kept between answers ---------------------------------------------
+# Reading both per answer cost two store sessions (about ten hand-offs to the database thread): most of an
+# answer's wall time on a loaded machine. They are kept in ctx.cache and looked at again, as the search
+# index looks at the store's change log, at most every DUES_RECHECK_S (another instance's "done" is seen
+# that late), at once when this process wrote a progress or calendar row, and whenever the index changed.
+DUES_KEY = "dues"
+DUES_RECHECK_S = 0.2
+_WATCHED = frozenset({TaskProgress.__tablename__, CalendarDay.__tablename__})
+_writes = [0]  # progress or calendar writes this process flushed (read as a version)
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _flush: UOWTransaction) -> None:
+    if any(isinstance(o, (TaskProgress, CalendarDay)) for o in chain(session.new, session.dirty, session.deleted)):
+        _writes[0] += 1
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    table = getattr(state.statement, "table", None)
+    if (state.is_delete or state.is_update or state.is_insert) and getattr(table, "name", None) in _WATCHED:
+        _writes[0] += 1
+
+
+@dataclass
+class _DuesHolder:
+    calendar: WorkCalendar
+    calendar_rows: tuple[tuple[date, bool, str], ...]
+    progress: Progress
+    stamp: tuple[Any, ...]  # (index, its version, this process's writes) when last read
+    checked: float
+    by_day: dict[date, Dues] = field(default_factory=dict)
+
+
+async def current_dues(ctx: Any, today: date, idx: Any = None) -> Dues:
+    """`load_dues` for answers, kept in ctx.cache between them: the same Dues object (and its calendar's
+    memo of due days) while the calendar and the progress rows stay as they were."""
+    stamp = (id(idx), id(getattr(idx, "version", None)), getattr(idx, "updates", 0), _writes[0])
+    held: _DuesHolder | None = ctx.cache.get(DUES_KEY)
+    if held is not None and held.stamp == stamp and time.monotonic() - held.checked < DUES_RECHECK_S:
+        return _on_day(held, today)
+    async with ctx.db.session() as s:
+        days = (await s.scalars(select(CalendarDay).order_by(CalendarDay.day))).all()
+        rows = tuple((r.day, r.working, r.note) for r in days)
+        count, last = (await s.execute(select(func.count(TaskProgress.id), func.max(TaskProgress.id)))).one()
+        same_index = held is not None and held.stamp[:3] == stamp[:3]
+        progress = held.progress if held is not None and same_index and held.progress.version == (
+            int(count), int(last or 0)) else await load_progress(s)
+    if held is None or rows != held.calendar_rows or progress is not held.progress:
+        calendar = held.calendar if held is not None and rows == held.calendar_rows else WorkCalendar(
+            {d: w for d, w, _ in rows}, {d: n for d, _, n in rows})
+        held = ctx.cache[DUES_KEY] = _DuesHolder(calendar, rows, progress, stamp, time.monotonic())
+    held.stamp, held.checked = stamp, time.monotonic()
+    return _on_day(held, today)
+
+
+def _on_day(held: _DuesHolder, today: date) -> Dues:
+    found = held.by_day.get(today)
+    if found is None:
+        held.by_day.clear()  # a new day: yesterday's is not asked again
+        found = held.by_day[today] = Dues(today, held.calendar, held.progress)
+    return found
+
+
+def forget_dues(ctx: Any) -> None:
+    """Look at the calendar and progress rows again before the next answer (`search.invalidate`)."""
+    held = ctx.cache.get(DUES_KEY)
+    if isinstance(held, _DuesHolder):
+        held.checked = 0.0
 
 
 # ---- lists over the search index --------------------------------------------------------------
@@ -259,14 +338,14 @@ def due_between(idx: Index, dues: Dues, start: date, end: date) -> list[tuple[da
     occurrence inside); as (day, index position)."""
     cal, touched = dues.calendar, dues.progress.tasks
     out: list[tuple[date, int]] = []
-    lo = bisect_left(idx.dated, (start - SHIFT_MAX, -1))
-    hi = bisect_right(idx.dated, (end, SLOT_MAX))
-    for nominal, i in idx.dated[lo:hi]:
-        if touched and idx.docs[i].id in touched:  # no progress rows (the usual case): no task read
-            continue
+    days, offsets, slots = _dated_runs(idx)
+    for k in range(bisect_left(days, start - SHIFT_MAX), bisect_right(days, end)):
+        nominal = days[k]
         day = cal.due_day(nominal)
         if start <= day <= end or start <= nominal:  # nominal <= end: see `in_window`
-            out.append((day, i))
+            out.extend(zip(repeat(day), slots[offsets[k] : offsets[k + 1]]))
+    if touched:  # tasks with progress rows are dated one by one below
+        out = _without(idx, out, touched)
     # Recurring rules are few (a (kind, month, day) each): date the rule once, take its tasks whole.
     untouched = Dues(dues.today, cal, Progress())
     for (kind, month, dday), members in idx.recurring.items():
@@ -293,14 +372,14 @@ def overdue(idx: Index, dues: Dues) -> tuple[list[tuple[date, int]], set[int]]:
     if cached is not None and cached[0] == dues.version:
         return cached[1], cached[2]
     today, cal, touched = dues.today, dues.calendar, dues.progress.tasks
-    hi = bisect_left(idx.dated, (today, -1))  # the day that counts is never before the plan's day
     items: list[tuple[date, int]] = []
-    for nominal, i in idx.dated[:hi]:
-        if touched and idx.docs[i].id in touched:
-            continue
-        day = cal.due_day(nominal)
+    days, offsets, slots = _dated_runs(idx)
+    for k in range(bisect_left(days, today)):  # the day that counts is never before the plan's day
+        day = cal.due_day(days[k])
         if day < today:
-            items.append((day, i))
+            items.extend(zip(repeat(day), slots[offsets[k] : offsets[k + 1]]))
+    if touched:
+        items = _without(idx, items, touched)
     for task_id in touched:
         pos = idx.by_id.get(task_id)
         if pos is None or idx.docs[pos].status != OPEN or idx.docs[pos].deadline_kind not in ONE_OFF:
@@ -312,3 +391,37 @@ def overdue(idx: Index, dues: Dues) -> tuple[list[tuple[date, int]], set[int]]:
     positions = {i for _, i in items}
     idx.cache["overdue"] = (dues.version, items, positions)
     return items, positions
+
+
+def day_by_position(idx: Index, items: list[tuple[date, int]]) -> dict[int, date]:
+    """{index position: day} of a dated list (`overdue`'s, tens of thousands long), kept in the index's cache
+    while the same list object is asked about again (`overdue` hands out its cached list)."""
+    held = idx.cache.get("day_by_position")
+    if held is not None and held[0] is items:
+        return held[1]
+    found = {i: d for d, i in items}
+    idx.cache["day_by_position"] = (items, found)
+    return found
+
+
+def _dated_runs(idx: Index) -> tuple[list[date], list[int], list[int]]:
+    """`idx.dated` as runs of one plan day: the distinct days, where each day's slots start, and the slots
+    (kept in the index's cache, emptied on every change). A window then dates each day once and takes its
+    tasks whole, instead of looking at every dated task."""
+    held = idx.cache.get("dated_runs")
+    if held is None:
+        days: list[date] = []
+        offsets: list[int] = []
+        for k, (nominal, _) in enumerate(idx.dated):
+            if not days or days[-1] != nominal:
+                days.append(nominal)
+                offsets.append(k)
+        offsets.append(len(idx.dated))
+        held = idx.cache["dated_runs"] = (days, offsets, [i for _, i in idx.dated])
+    return held
+
+
+def _without(idx: Index, items: list[tuple[date, int]], task_ids: Collection[int]) -> list[tuple[date, int]]:
+    """Dated items without those of some tasks (by task id)."""
+    gone = {idx.by_id[t] for t in task_ids if t in idx.by_id}
+    return [item for item in items if item[1] not in gone] if gone else items
