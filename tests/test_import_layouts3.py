@@ -1,4 +1,4 @@
-"""Layouts the real corpus showed (tests/data/layouts3, layouts4, layouts5; gold written first in each round):
+"""Layouts the real corpus showed (tests/data/layouts3, layouts4, layouts5, layouts8; gold written first in each round):
 each plan read right by the parser, and each folder's tasks stored on both databases."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from knowledge.plans import Importer
 from knowledge.text import fold
 from tests.import_helpers import DATA, parse_text
 
-FOLDERS = ("layouts3", "layouts4", "layouts5")  # one per round of corpus layouts
+FOLDERS = ("layouts3", "layouts4", "layouts5", "layouts8")  # one per round of corpus layouts
 
 
 def _gold(folder: str) -> list[dict[str, Any]]:
@@ -128,3 +128,15 @@ def test_a_yearly_document_named_in_a_task_is_not_its_deadline() -> None:
     assert field is not None and field.kind == "periodic"  # a time field's value: the yearly plan sets it
     report = parse_deadline("Định kỳ báo cáo kết quả thực hiện Kế hoạch hằng năm cho Ủy ban nhân dân tỉnh.", plan_day)
     assert report is not None and report.kind == "periodic"
+
+
+def test_a_signed_pdfs_grid_gives_one_task_per_row_and_sub_row() -> None:
+    """layouts8's PDF: the appendix grid read by its rules, not by the order pypdf gives the cells' lines; the
+    running header (a pagination artifact) neither runs through the text nor gives the plan its date."""
+    plan = parse_path(DATA / "layouts8" / "s_phu_luc_cong_bao.pdf", NameFinder(seed_registry()))
+    assert len(plan.tasks) == 5  # the body's restated items are no tasks; row 3's two sub-rows are two
+    assert [t.deadline.text if t.deadline else None for t in plan.tasks if "nền tảng chung" in t.text] == [
+        "Tháng 12/2026", "Năm 2027"]
+    assert {t.ref for t in plan.tasks} >= {"PL.I.1", "PL.I.2", "PL.II.3", "PL.II.4"}
+    assert not any("CÔNG BÁO" in t.text for t in plan.tasks)
+    assert plan.issued_on == date(2026, 2, 20)

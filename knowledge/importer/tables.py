@@ -123,7 +123,7 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
         if not task_text or re.fullmatch(r"[\d\s()]+", task_text):
             continue  # a column-number row "(1) (2) (3)"
         if lead_cell == cell("task") or (not lead_cell and _group_row(ref, task_text, row, cols)):
-            section = ref or section  # a group heading row spanning the columns
+            section = _group_label(ref) or section  # a group heading row spanning the columns
             carried_lead = carried_due = ""
             continue
         if not lead_cell:
@@ -156,6 +156,14 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
 
 
 _GROUP_REF = re.compile(r"^(?:[IVXLC]+|[A-ZĐ])\.?$")
+_GROUP_LABEL = re.compile(r"^([IVXLC]+|[A-ZĐ])\.\s")
+
+
+def _group_label(ref: str) -> str:
+    """The label of a group row: "I. Số hóa tài liệu" (a cell merged over all columns, as a PDF's grid or a
+    .docx gives it) -> "I"; any other ref as it is."""
+    m = _GROUP_LABEL.match(ref)
+    return m.group(1) if m else ref
 
 
 def _group_row(ref: str, task_text: str, row: list[str], cols: dict[str, int]) -> bool:
