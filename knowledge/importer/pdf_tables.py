@@ -50,11 +50,10 @@ class _Grid:
         return self.xs[0] - _SNAP <= x <= self.xs[-1] + _SNAP and self.ys[-1] - _SNAP <= y <= self.ys[0] + _SNAP
 
     def band(self, bounds: list[float], v: float, descending: bool) -> int:
-        for i in range(len(bounds) - 1):
-            lo, hi = (bounds[i + 1], bounds[i]) if descending else (bounds[i], bounds[i + 1])
-            if lo - 0.5 <= v <= hi + 0.5:
-                return i
-        return 0 if (v > bounds[0]) == descending else len(bounds) - 2
+        """The row (bounds top to bottom) or column (left to right) a piece starting at `v` stands in: text
+        starts right of its cell's left rule and its baseline sits above the cell's bottom rule."""
+        inside = sum(1 for b in bounds if (b > v if descending else b <= v))
+        return min(max(inside - 1, 0), len(bounds) - 2)
 
 
 def _snap(values: list[float]) -> list[float]:
@@ -230,6 +229,8 @@ def _pipe_lines(rows: list[list[str]]) -> str:
 
 
 _HEADER_ROWS = 3  # a repeated header is at most this many rows
+# A cell whose text ends so ("Bộ Công an, Bộ Tài chính, các") goes on in the next page's row.
+_DANGLING = re.compile(r"(?:[,;(\-–]|\b(?:các|và|của|với|về|cho|trong|theo|những|được|để|tại|từ|hoặc))$")
 
 
 def _continue(table: list[list[str]], more: list[list[str]]) -> None:
@@ -243,7 +244,7 @@ def _continue(table: list[list[str]], more: list[list[str]]) -> None:
         # A cell going on begins in lower case; a cell of its own (a time, a body, a new sentence) does not.
         joined = [f"{a} {b}".strip() if b and b[:1].islower() else a for a, b in zip(prev, cont, strict=True)]
         table[-1] = joined
-        if any(a and b and not b[:1].islower() for a, b in zip(prev, cont, strict=True)):
+        if any(a and b and not b[:1].islower() and not _DANGLING.search(a) for a, b in zip(prev, cont, strict=True)):
             # A sub-row of a row whose first cells are merged over the page break: those cells go down.
             table.append([b if b and not b[:1].islower() else j for j, b in zip(joined, cont, strict=True)])
         else:
