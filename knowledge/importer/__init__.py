@@ -30,7 +30,13 @@ from knowledge.importer.outline import (
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
 from knowledge.importer.sections import field_runs, lettered_fields, plan_period
-from knowledge.importer.tables import join_continued, pipe_line_tables, table_tasks, vertical_tables
+from knowledge.importer.tables import (
+    field_item_tables,
+    join_continued,
+    pipe_line_tables,
+    table_tasks,
+    vertical_tables,
+)
 from knowledge.text import fold
 
 __all__ = ["ImportRefused", "LeftOut", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks",
@@ -42,7 +48,7 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     """The plan a document holds; refuses a classified one or one without any task."""
     refuse_if_secret([b for b in blocks if isinstance(b, str) and b.strip()])
-    items = join_continued(paragraphs(vertical_tables(pipe_line_tables(blocks), finder, None)))
+    items = join_continued(field_item_tables(paragraphs(vertical_tables(pipe_line_tables(blocks), finder, None))))
     plan = read_metadata(_header_paras(items), finder)
     start = _wrapped_plan_start(items)
     if start is not None:
@@ -106,7 +112,7 @@ def _wrapped_plan_start(items: list[Para | Table]) -> int | None:
         if _WRAPS_PLAN.match(text):
             for j in range(i + 1, len(items)):
                 cand = items[j]
-                if isinstance(cand, Para) and cand.text.isupper() and fold(cand.text) in _KIND_LINE:
+                if isinstance(cand, Para) and cand.text.isupper() and _kind_line(fold(cand.text)):
                     # Start at the plan's own header lines (issuer, "CỘNG HÒA ...") just above it.
                     k = j
                     while k > i + 1 and isinstance(items[k - 1], Para) and k > j - 4 \
@@ -115,6 +121,11 @@ def _wrapped_plan_start(items: list[Para | Table]) -> int | None:
                     return k
             return None
     return None
+
+
+def _kind_line(folded: str) -> bool:
+    """"KẾ HOẠCH", "CHƯƠNG TRÌNH HÀNH ĐỘNG", or one naming its issuer ("CHƯƠNG TRÌNH HÀNH ĐỘNG CỦA CHÍNH PHỦ")."""
+    return folded in _KIND_LINE or any(folded.startswith(k + " cua ") for k in _KIND_LINE)
 
 
 def _header_paras(items: list[Para | Table]) -> list[Para]:

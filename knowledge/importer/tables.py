@@ -86,6 +86,32 @@ def join_continued(items: list[T]) -> list[T]:
     return out
 
 
+# "2. Cơ quan chủ trì: Bộ Tư pháp.": a numbered line giving one field of a task.
+_FIELD_ITEM = re.compile(r"^(?P<n>\d{1,2})\.\s*(?P<label>[^:\d]{3,40}):\s*(?P<value>\S.*)$")
+
+
+def field_item_tables(items: list[T]) -> list[T]:
+    """One task written as numbered labelled lines ("1. Tên nhiệm vụ: ...", "2. Cơ quan chủ trì: ...",
+    "3. Cơ quan phối hợp: ...", "5. Thời gian hoàn thành: ...", as a resolution amending one task of its
+    programme writes it) becomes a one-row table, read as the task tables are."""
+    out: list[T] = []
+    i = 0
+    while i < len(items):
+        run: list[tuple[str, str]] = []
+        j = i
+        while j < len(items) and (m := _FIELD_ITEM.match(str(getattr(items[j], "text", "")))) \
+                and int(m.group("n")) == len(run) + 1:
+            run.append((m.group("label").strip(), m.group("value").strip()))
+            j += 1
+        cols = _header([label for label, _ in run]) if len(run) >= 2 else None
+        if cols is not None and cols["task"] == 0:
+            out.append(cast(T, Table(rows=[[label for label, _ in run], [value for _, value in run]])))
+        else:
+            out.extend(items[i:j] or items[i:i + 1])
+        i = max(j, i + 1)
+    return out
+
+
 def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix: str = "PL",
                 left_out: list[LeftOut] | None = None) -> list[ParsedTask]:
     """Tasks of one table (none when it is not a task table); refs start with `prefix` ("III.1", "PL")."""
@@ -112,6 +138,8 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
     out: list[ParsedTask] = []
     section = ""
     carried_lead = carried_due = ""  # a merged cell's value goes down the rows it spans
+    result_col = _result_column(table.rows[:start])
+    last_task = last_result = ""
     for row in table.rows[start:]:
         def cell(name: str, row: list[str] = row) -> str:
             i = cols.get(name) if cols else None
@@ -148,15 +176,33 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
         deadline = parse_deadline(due_text, plan_date) if due_text else None
         if deadline is None:
             deadline = parse_deadline(task_text, plan_date)
+        result = clean_markup(row[result_col]) if result_col is not None and result_col < len(row) else ""
+        text = task_text
+        if task_text == last_task and result and result != last_result:
+            # A task cell merged over sub-rows, each with its own result and time: the sub-row's own words.
+            text = f"{task_text} ({result})"
+        last_task, last_result = task_text, result
         out.append(ParsedTask(
-            ref=".".join(x for x in (prefix, section, ref) if x), text=task_text, lead=lead,
+            ref=".".join(x for x in (prefix, section, ref) if x), text=text, lead=lead,
             coordinators=[c for c in coords if agency_key(c) not in {agency_key(x) for x in lead}],
             report_to=[m.name for m in r.report_to], via=[m.name for m in r.via], deadline=deadline))
     return out
 
 
+_RESULT = re.compile(r"\b(ket qua|san pham)\b")
+
+
+def _result_column(header_rows: list[list[str]]) -> int | None:
+    """The column of a task's result or product ("Kết quả", "Sản phẩm"), from the header rows."""
+    for row in header_rows:
+        for i, cell in enumerate(row):
+            if _RESULT.search(fold(cell)):
+                return i
+    return None
+
+
 _GROUP_REF = re.compile(r"^(?:[IVXLC]+|[A-ZĐ])\.?$")
-_GROUP_LABEL = re.compile(r"^([IVXLC]+|[A-ZĐ])\.\s")
+_GROUP_LABEL = re.compile(r"^([IVXLC]+|[A-ZĐ])\.(?:\s|$)")
 
 
 def _group_label(ref: str) -> str:
