@@ -11,7 +11,7 @@ from datetime import date
 from typing import TypeVar, cast
 
 from knowledge.agencies import agency_key
-from knowledge.deadlines import parse_deadline
+from knowledge.deadlines import Deadline, parse_deadline
 from knowledge.importer.model import LeftOut, ParsedTask
 from knowledge.importer.names import NOISE, NameFinder, roles
 from knowledge.importer.reading import Block, Table
@@ -48,10 +48,17 @@ def _header(row: list[str]) -> dict[str, int] | None:
     return cols if "task" in cols and "lead" in cols else None
 
 
+# "Các Bộ: A, B, C" / "Các Sở: ...": one kind of body, then the names that follow it.
+_KIND_LIST = re.compile(r"^[Cc]ác (?P<kind>Bộ|Sở|Ban|Cục|Vụ|Tổng cục)\s*:\s*(?P<rest>[^;:]+)$")
+
+
 def _names(cell: str, finder: NameFinder, drop_noise: bool) -> list[str]:
     cell = clean_markup(cell)
     if not cell:
         return []
+    if (m := _KIND_LIST.match(cell)) is not None:
+        # "Các Bộ: NN&MT, Xây dựng, Y tế" names three ministries: "Bộ NN&MT; Bộ Xây dựng; Bộ Y tế".
+        cell = "; ".join(f"{m.group('kind')} {part.strip()}" for part in m.group("rest").split(",") if part.strip())
     # A cell lists bodies one per line or between ";": a part naming no body the finder knows
     # ("Liên minh Hợp tác xã tỉnh") is still a name, not to be lost beside the known ones.
     names: list[str] = []
@@ -173,7 +180,7 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
                 lead = [m.name for m in cr.lead]
                 coords = coords or [m.name for m in cr.coordinators if not NOISE.search(agency_key(m.name))]
         r = roles(task_text, finder)
-        deadline = parse_deadline(due_text, plan_date) if due_text else None
+        deadline = _cell_deadline(due_text, plan_date) if due_text else None
         if deadline is None:
             deadline = parse_deadline(task_text, plan_date)
         result = clean_markup(row[result_col]) if result_col is not None and result_col < len(row) else ""
@@ -187,6 +194,17 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
             coordinators=[c for c in coords if agency_key(c) not in {agency_key(x) for x in lead}],
             report_to=[m.name for m in r.report_to], via=[m.name for m in r.via], deadline=deadline))
     return out
+
+
+_REMARK = re.compile(r"\([^()]*\)")
+
+
+def _cell_deadline(text: str, plan_date: date | None) -> Deadline | None:
+    """A time cell's deadline: "Năm 2026 (sau khi Chính phủ ban hành Nghị định ...)" is due in 2026 - the
+    remark in brackets says on what it waits, its years and words are not the time."""
+    bare = _REMARK.sub(" ", text).strip()
+    found = parse_deadline(bare, plan_date) if bare and bare != text else None
+    return found or parse_deadline(text, plan_date)
 
 
 _RESULT = re.compile(r"\b(ket qua|san pham)\b")
