@@ -507,8 +507,10 @@ class OutlineParser:
                     last_task = None
                     continue
                 ctx = heading or outer
-            elif child.kind == "bullet" and heading is not None:
-                ctx = heading  # "- ..." items under a plain "Sở X có trách nhiệm:" line
+            elif child.kind in ("bullet", "letter", "num") and heading is not None:
+                # "- ..." / "a) ..." / "1. ..." items under a plain "Sở X có trách nhiệm:" line, or under
+                # a notice's "Giao Sở X chủ trì, phối hợp với các cơ quan liên quan:" line.
+                ctx = heading
             else:
                 heading, ctx = None, outer
             if child.kind == "star" or (child.kind == "plain" and pending and len(child.text) < 250):
