@@ -146,6 +146,9 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
     section = ""
     carried_lead = carried_due = ""  # a merged cell's value goes down the rows it spans
     result_col = _result_column(table.rows[:start])
+    due_col = cols.get("due")
+    due_head = " ".join(r[due_col] for r in table.rows[:start] if due_col is not None and due_col < len(r))
+    due_year = int(y.group(0)) if (y := _YEAR.search(due_head)) else None  # "Thời gian (Năm 2026)"
     last_task = last_result = ""
     for row in table.rows[start:]:
         def cell(name: str, row: list[str] = row) -> str:
@@ -180,7 +183,7 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
                 lead = [m.name for m in cr.lead]
                 coords = coords or [m.name for m in cr.coordinators if not NOISE.search(agency_key(m.name))]
         r = roles(task_text, finder)
-        deadline = _cell_deadline(due_text, plan_date) if due_text else None
+        deadline = _cell_deadline(due_text, plan_date, due_year) if due_text else None
         if deadline is None:
             deadline = parse_deadline(task_text, plan_date)
         result = clean_markup(row[result_col]) if result_col is not None and result_col < len(row) else ""
@@ -199,12 +202,29 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
 _REMARK = re.compile(r"\([^()]*\)")
 
 
-def _cell_deadline(text: str, plan_date: date | None) -> Deadline | None:
+def _cell_deadline(text: str, plan_date: date | None, year: int | None = None) -> Deadline | None:
     """A time cell's deadline: "Năm 2026 (sau khi Chính phủ ban hành Nghị định ...)" is due in 2026 - the
-    remark in brackets says on what it waits, its years and words are not the time."""
+    remark in brackets says on what it waits, its years and words are not the time. A cell of a schedule
+    ("Từ 20 giờ 15 phút - 20 giờ 45 phút ngày 13 tháng 3") is that day, in the year its column names
+    ("Thời gian (Năm 2026)") or the plan's."""
     bare = _REMARK.sub(" ", text).strip()
     found = parse_deadline(bare, plan_date) if bare and bare != text else None
-    return found or parse_deadline(text, plan_date)
+    found = found or parse_deadline(text, plan_date)
+    if found is None and (m := _CELL_DAY.search(fold(text))) is not None:
+        y = int(m.group("y")) if m.group("y") else year or (plan_date.year if plan_date else None)
+        try:
+            due = date(y, int(m.group("m")), int(m.group("d"))) if y else None
+        except ValueError:
+            due = None
+        if due is not None:
+            found = Deadline("date", due, None, None, text.strip())
+    return found
+
+
+# The day a schedule's time cell names: "ngày 13 tháng 3", "ngày 13/3/2026", the year optional.
+_CELL_DAY = re.compile(r"\bngay\s+(?P<d>\d{1,2})\s*(?:thang\s+|[/.\-]\s*|\s)(?P<m>\d{1,2})"  # folded: "/" is a space
+                       r"(?:\s*(?:nam\s+|[/.\-]\s*|\s)(?P<y>(?:19|20)\d\d))?(?![\d/])")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 _RESULT = re.compile(r"\b(ket qua|san pham)\b")
