@@ -140,3 +140,13 @@ def test_a_signed_pdfs_grid_gives_one_task_per_row_and_sub_row() -> None:
     assert {t.ref for t in plan.tasks} >= {"PL.I.1", "PL.I.2", "PL.II.3", "PL.II.4"}
     assert not any("CÔNG BÁO" in t.text for t in plan.tasks)
     assert plan.issued_on == date(2026, 2, 20)
+
+
+def test_body_items_a_task_table_restates_are_counted_once() -> None:
+    """The body's "1. Bộ X xây dựng ..." and the table's row "Xây dựng ..." with lead and time are one task:
+    the row; the body item is reported as left out, with the row that holds it."""
+    plan = parse_path(DATA / "layouts8" / "t_nghi_quyet_chuong_trinh_cua_chinh_phu.md", NameFinder(seed_registry()))
+    assert len([t for t in plan.tasks if "tiêu chí điểm du lịch" in t.text]) == 2  # the row's two sub-rows
+    assert len([t for t in plan.tasks if "cải tạo nhà ở" in t.text]) == 1
+    assert all(t.deadline is not None for t in plan.tasks if "cải tạo nhà ở" in t.text)  # the row's "Thường xuyên"
+    assert sum("nêu lại" in lo.reason for lo in plan.left_out) == 2
