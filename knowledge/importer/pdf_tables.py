@@ -25,6 +25,7 @@ _RULE_MAX_THICK = 2.0
 _RULE_MIN_LEN = 3.0
 _SNAP = 2.0  # rules this close (points) are one line of the grid
 _TOUCH = 2.5  # rules this close touch: they belong to one grid
+_BUCKET = 64.0  # points: the side of a square of the page rules are hashed by
 _MIN_COLS = 3
 _MIN_ROWS = 2
 # A page drawing more rules than this is a drawing, not a table: its text is kept as it is.
@@ -66,7 +67,7 @@ def _snap(values: list[float]) -> list[float]:
 
 
 def _grids(rects: list[Rect]) -> list[_Grid]:
-    """The grids the rules draw: rules that touch form one grid (one pass over rules sorted by top)."""
+    """The grids the rules draw: rules that touch form one grid."""
     rules = [r for r in rects if min(r[2] - r[0], r[3] - r[1]) <= _RULE_MAX_THICK
              and max(r[2] - r[0], r[3] - r[1]) >= _RULE_MIN_LEN]
     if not rules or len(rules) > _MAX_RULES:
@@ -79,11 +80,22 @@ def _grids(rects: list[Rect]) -> list[_Grid]:
             i = parent[i]
         return i
 
+    # Rules are compared only with those sharing a square of the page (a spatial hash): near-linear in rules.
+    buckets: dict[tuple[int, int], list[int]] = {}
     for i, a in enumerate(rules):
-        for j in range(i):
-            b = rules[j]
-            if a[0] - _TOUCH <= b[2] and b[0] - _TOUCH <= a[2] and a[1] - _TOUCH <= b[3] and b[1] - _TOUCH <= a[3]:
-                parent[find(i)] = find(j)
+        seen: set[int] = set()
+        for bx in range(int((a[0] - _TOUCH) // _BUCKET), int((a[2] + _TOUCH) // _BUCKET) + 1):
+            for by in range(int((a[1] - _TOUCH) // _BUCKET), int((a[3] + _TOUCH) // _BUCKET) + 1):
+                cell = buckets.setdefault((bx, by), [])
+                for j in cell:
+                    if j in seen:
+                        continue
+                    seen.add(j)
+                    b = rules[j]
+                    if a[0] - _TOUCH <= b[2] and b[0] - _TOUCH <= a[2] and a[1] - _TOUCH <= b[3] \
+                            and b[1] - _TOUCH <= a[3]:
+                        parent[find(i)] = find(j)
+                cell.append(i)
     groups: dict[int, list[Rect]] = {}
     for i, r in enumerate(rules):
         groups.setdefault(find(i), []).append(r)
