@@ -88,6 +88,8 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
 # the other.
 _RUN = 4
 _RESTATED_SHARE = 0.6
+# ... and at least this share of the body item's own runs: an item that goes on to other work is kept.
+_BODY_SHARE = 0.4
 _RUN_MIN = 3  # an item this short (in runs) is not judged
 _COMMON_RUN = 20  # a run in more rows than this ("các bộ, cơ quan ngang bộ") tells no row apart
 
@@ -123,7 +125,8 @@ def _not_restated(body: list[ParsedTask], rows: list[ParsedTask], left_out: list
         # The shorter of the two mostly inside the other: "Bộ X xây dựng bộ tiêu chí ..." restates "Xây dựng bộ
         # tiêu chí ...", and a row merging two body items restates each.
         shorter = min(len(runs), sizes[best]) if best is not None else 0
-        if best is not None and shorter >= _RUN_MIN and counts[best] >= _RESTATED_SHARE * shorter:
+        if best is not None and shorter >= _RUN_MIN and counts[best] >= _RESTATED_SHARE * shorter \
+                and counts[best] >= _BODY_SHARE * len(runs):
             left_out.append(LeftOut(task.ref, task.text[:200], f"nêu lại ở hàng {rows[best].ref} của bảng nhiệm vụ"))
             continue
         kept.append(task)
