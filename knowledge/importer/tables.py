@@ -183,9 +183,11 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
                 lead = [m.name for m in cr.lead]
                 coords = coords or [m.name for m in cr.coordinators if not NOISE.search(agency_key(m.name))]
         r = roles(task_text, finder)
-        deadline = _cell_deadline(due_text, plan_date, due_year) if due_text else None
+        deadline = _cell_deadline(due_text, plan_date) if due_text else None
         if deadline is None:
             deadline = parse_deadline(task_text, plan_date)
+        if deadline is None and due_text:
+            deadline = _schedule_day(due_text, plan_date, due_year)
         result = clean_markup(row[result_col]) if result_col is not None and result_col < len(row) else ""
         text = task_text
         if task_text == last_task and result and result != last_result:
@@ -202,25 +204,31 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
 _REMARK = re.compile(r"\([^()]*\)")
 
 
-def _cell_deadline(text: str, plan_date: date | None, year: int | None = None) -> Deadline | None:
+def _cell_deadline(text: str, plan_date: date | None) -> Deadline | None:
     """A time cell's deadline: "Năm 2026 (sau khi Chính phủ ban hành Nghị định ...)" is due in 2026 - the
-    remark in brackets says on what it waits, its years and words are not the time. A cell of a schedule
-    ("Từ 20 giờ 15 phút - 20 giờ 45 phút ngày 13 tháng 3") is that day, in the year its column names
-    ("Thời gian (Năm 2026)") or the plan's."""
+    remark in brackets says on what it waits, its years and words are not the time."""
     bare = _REMARK.sub(" ", text).strip()
     found = parse_deadline(bare, plan_date) if bare and bare != text else None
-    found = found or parse_deadline(text, plan_date)
-    if found is None and (m := _CELL_DAY.search(fold(text))) is not None:
-        y = int(m.group("y")) if m.group("y") else year or (plan_date.year if plan_date else None)
-        try:
-            due = date(y, int(m.group("m")), int(m.group("d"))) if y else None
-        except ValueError:
-            due = None
-        if due is not None:
-            found = Deadline("date", due, None, None, text.strip())
-    return found
+    return found or parse_deadline(text, plan_date)
 
 
+def _schedule_day(text: str, plan_date: date | None, year: int | None) -> Deadline | None:
+    """The day a schedule's time cell names with no cue ("Từ 20 giờ 15 phút - 20 giờ 45 phút ngày 13 tháng 3"),
+    in the year its column names ("Thời gian (Năm 2026)") or the plan's; not the day of a document it cites
+    ("Theo Quyết định số 1441/QĐ-UBND ngày 25/9/2025")."""
+    folded = fold(text)
+    if _CITES.search(folded) or (m := _CELL_DAY.search(folded)) is None:
+        return None
+    y = int(m.group("y")) if m.group("y") else year or (plan_date.year if plan_date else None)
+    try:
+        due = date(y, int(m.group("m")), int(m.group("d"))) if y else None
+    except ValueError:
+        return None
+    return Deadline("date", due, None, None, text.strip()) if due else None
+
+
+_CITES = re.compile(r"\b(?:so|theo)\s+\d|\b(?:quyet dinh|nghi dinh|nghi quyet|thong tu|ke hoach|phuong an|cong van"
+                    r"|van ban|chi thi|dieu)\b")
 # The day a schedule's time cell names: "ngày 13 tháng 3", "ngày 13/3/2026", the year optional.
 _CELL_DAY = re.compile(r"\bngay\s+(?P<d>\d{1,2})\s*(?:thang\s+|[/.\-]\s*|\s)(?P<m>\d{1,2})"  # folded: "/" is a space
                        r"(?:\s*(?:nam\s+|[/.\-]\s*|\s)(?P<y>(?:19|20)\d\d))?(?![\d/])")
