@@ -22,7 +22,7 @@ from knowledge.plans import Importer
 from knowledge.text import fold
 from tests.import_helpers import DATA, parse_text
 
-FOLDERS = ("layouts3", "layouts4", "layouts5", "layouts6", "layouts7")  # one per round of corpus layouts
+FOLDERS = ("layouts3", "layouts4", "layouts5", "layouts6", "layouts7", "layouts8")  # one per round of corpus layouts
 
 
 def _gold(folder: str) -> list[dict[str, Any]]:
@@ -137,3 +137,25 @@ def test_a_notices_other_lines_are_no_tasks(name: str) -> None:
     [gold] = [g for g in _gold("layouts6") if g["file"] == name]
     plan = parse_path(DATA / "layouts6" / name, NameFinder(seed_registry()))
     assert len(plan.tasks) == len(gold["tasks"]), [t.text[:60] for t in plan.tasks]
+
+
+def test_a_signed_pdfs_grid_gives_one_task_per_row_and_sub_row() -> None:
+    """layouts8's PDF: the appendix grid read by its rules, not by the order pypdf gives the cells' lines; the
+    running header (a pagination artifact) neither runs through the text nor gives the plan its date."""
+    plan = parse_path(DATA / "layouts8" / "s_phu_luc_cong_bao.pdf", NameFinder(seed_registry()))
+    assert len(plan.tasks) == 5  # the body's restated items are no tasks; row 3's two sub-rows are two
+    assert [t.deadline.text if t.deadline else None for t in plan.tasks if "nền tảng chung" in t.text] == [
+        "Tháng 12/2026", "Năm 2027"]
+    assert {t.ref for t in plan.tasks} >= {"PL.I.1", "PL.I.2", "PL.II.3", "PL.II.4"}
+    assert not any("CÔNG BÁO" in t.text for t in plan.tasks)
+    assert plan.issued_on == date(2026, 2, 20)
+
+
+def test_body_items_a_task_table_restates_are_counted_once() -> None:
+    """The body's "1. Bộ X xây dựng ..." and the table's row "Xây dựng ..." with lead and time are one task:
+    the row; the body item is reported as left out, with the row that holds it."""
+    plan = parse_path(DATA / "layouts8" / "t_nghi_quyet_chuong_trinh_cua_chinh_phu.md", NameFinder(seed_registry()))
+    assert len([t for t in plan.tasks if "tiêu chí điểm du lịch" in t.text]) == 2  # the row's two sub-rows
+    assert len([t for t in plan.tasks if "cải tạo nhà ở" in t.text]) == 1
+    assert all(t.deadline is not None for t in plan.tasks if "cải tạo nhà ở" in t.text)  # the row's "Thường xuyên"
+    assert sum("nêu lại" in lo.reason for lo in plan.left_out) == 2

@@ -31,7 +31,13 @@ from knowledge.importer.outline import (
 )
 from knowledge.importer.reading import Block, Table, read_blocks, read_path
 from knowledge.importer.sections import field_runs, lettered_fields, plan_period
-from knowledge.importer.tables import join_continued, pipe_line_tables, table_tasks, vertical_tables
+from knowledge.importer.tables import (
+    field_item_tables,
+    join_continued,
+    pipe_line_tables,
+    table_tasks,
+    vertical_tables,
+)
 from knowledge.text import fold
 
 __all__ = ["ImportRefused", "LeftOut", "NameFinder", "NotAPlan", "ParsedPlan", "ParsedTask", "parse_blocks",
@@ -43,7 +49,7 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     """The plan a document holds; refuses a classified one or one without any task."""
     refuse_if_secret([b for b in blocks if isinstance(b, str) and b.strip()])
-    items = join_continued(paragraphs(vertical_tables(pipe_line_tables(blocks), finder, None)))
+    items = join_continued(field_item_tables(paragraphs(vertical_tables(pipe_line_tables(blocks), finder, None))))
     plan = read_metadata(_header_paras(items), finder)
     start = _wrapped_plan_start(items)
     if start is not None:
@@ -64,8 +70,10 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     for label, part in _appendices(items):
         parser.walk_appendix(hoist_fields_tree(build_tree(part)), label)
     tasks = parser.finish()
+    rows: list[ParsedTask] = []
     for prefix, table in _placed_tables(items):
-        tasks.extend(table_tasks(table, finder, plan.issued_on or plan.date_hint, prefix, parser.left_out))
+        rows.extend(table_tasks(table, finder, plan.issued_on or plan.date_hint, prefix, parser.left_out))
+    tasks = [*_not_restated(tasks, rows, parser.left_out), *rows]
     period = plan_period(tree, plan.issued_on or plan.date_hint)
     for t in tasks if period is not None else []:
         t.deadline = t.deadline or period  # "Thời gian thực hiện: Từ nay đến hết năm 2025" for the whole plan
@@ -76,6 +84,55 @@ def parse_blocks(blocks: list[Block], finder: NameFinder) -> ParsedPlan:
     plan.left_out = parser.left_out
     _flag_problems(plan)
     return plan
+
+
+# A body item and a table row say the same when this share of the shorter one's word runs (of _RUN words) are in
+# the other.
+_RUN = 4
+_RESTATED_SHARE = 0.6
+# ... and at least this share of the body item's own runs: an item that goes on to other work is kept.
+_BODY_SHARE = 0.4
+_RUN_MIN = 3  # an item this short (in runs) is not judged
+_COMMON_RUN = 20  # a run in more rows than this ("các bộ, cơ quan ngang bộ") tells no row apart
+
+
+def _runs(text: str) -> set[tuple[str, ...]]:
+    words = fold(text).split()
+    return {tuple(words[i:i + _RUN]) for i in range(len(words) - _RUN + 1)}
+
+
+def _not_restated(body: list[ParsedTask], rows: list[ParsedTask], left_out: list[LeftOut]) -> list[ParsedTask]:
+    """The body's tasks without those a task table restates: a plan whose "Nhiệm vụ cụ thể" items come again,
+    each with its lead and time, as rows of its appendix table has its work once, in the rows. The item left
+    out is reported with the row that holds it."""
+    if not rows or not body:
+        return body
+    index: dict[tuple[str, ...], list[int]] = {}
+    sizes: list[int] = []
+    for j, row in enumerate(rows):
+        row_runs = _runs(row.text)
+        sizes.append(len(row_runs))
+        for run in row_runs:
+            index.setdefault(run, []).append(j)
+    kept: list[ParsedTask] = []
+    for task in body:
+        runs = _runs(task.text)
+        counts: dict[int, int] = {}
+        for run in runs:
+            found = index.get(run, [])
+            if len(found) <= _COMMON_RUN:
+                for j in found:
+                    counts[j] = counts.get(j, 0) + 1
+        best = max(counts, key=counts.__getitem__, default=None)
+        # The shorter of the two mostly inside the other: "Bộ X xây dựng bộ tiêu chí ..." restates "Xây dựng bộ
+        # tiêu chí ...", and a row merging two body items restates each.
+        shorter = min(len(runs), sizes[best]) if best is not None else 0
+        if best is not None and shorter >= _RUN_MIN and counts[best] >= _RESTATED_SHARE * shorter \
+                and counts[best] >= _BODY_SHARE * len(runs):
+            left_out.append(LeftOut(task.ref, task.text[:200], f"nêu lại ở hàng {rows[best].ref} của bảng nhiệm vụ"))
+            continue
+        kept.append(task)
+    return kept
 
 
 def _flag_problems(plan: ParsedPlan) -> None:
@@ -108,7 +165,7 @@ def _wrapped_plan_start(items: list[Para | Table]) -> int | None:
         if _WRAPS_PLAN.match(text):
             for j in range(i + 1, len(items)):
                 cand = items[j]
-                if isinstance(cand, Para) and cand.text.isupper() and fold(cand.text) in _KIND_LINE:
+                if isinstance(cand, Para) and cand.text.isupper() and _kind_line(fold(cand.text)):
                     # Start at the plan's own header lines (issuer, "CỘNG HÒA ...") just above it.
                     k = j
                     while k > i + 1 and isinstance(items[k - 1], Para) and k > j - 4 \
@@ -117,6 +174,11 @@ def _wrapped_plan_start(items: list[Para | Table]) -> int | None:
                     return k
             return None
     return None
+
+
+def _kind_line(folded: str) -> bool:
+    """"KẾ HOẠCH", "CHƯƠNG TRÌNH HÀNH ĐỘNG", or one naming its issuer ("CHƯƠNG TRÌNH HÀNH ĐỘNG CỦA CHÍNH PHỦ")."""
+    return folded in _KIND_LINE or any(folded.startswith(k + " cua ") for k in _KIND_LINE)
 
 
 def _header_paras(items: list[Para | Table]) -> list[Para]:

@@ -688,6 +688,7 @@ class OutlineParser:
         pending: list[tuple[Node, list[str]]] = []
         last_task: ParsedTask | None = None
         heading: _Ctx | None = None  # a plain paragraph that names only an agency heads what follows
+        colon_line = False  # the heading is a "Giao Sở X ...:" line, which heads lettered and numbered items too
         outer = ctx
         for child in parent.children:
             child_ref = _child_ref(ref, child)
@@ -697,6 +698,7 @@ class OutlineParser:
                         and len(child.text) < 200:
                     # "Sở X có trách nhiệm:" standing alone heads the items after it, as a heading does.
                     heading = _Ctx(info.lead, [m.name for m in info.roles.coordinators], info.deadline)
+                    colon_line = not info.agency_heading  # "Giao Sở X chủ trì, phối hợp ...:", not a bare name
                     last_task = None
                     continue
                 if (who := self._preamble_doers(child.text)) is not None:
@@ -705,8 +707,10 @@ class OutlineParser:
                     outer, heading, last_task = _Ctx(who, [], None), None, None
                     continue
                 ctx = heading or outer
-            elif child.kind == "bullet" and heading is not None:
-                ctx = heading  # "- ..." items under a plain "Sở X có trách nhiệm:" line
+            elif heading is not None and (child.kind == "bullet" or (colon_line and child.kind in ("letter", "num"))):
+                # "- ..." / "a) ..." / "1. ..." items under a plain "Sở X có trách nhiệm:" line, or under
+                # a notice's "Giao Sở X chủ trì, phối hợp với các cơ quan liên quan:" line.
+                ctx = heading
             else:
                 heading, ctx = None, outer
             if child.kind == "star" or (child.kind == "plain" and pending and len(child.text) < 250):

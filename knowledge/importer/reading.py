@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.importer.model import ImportRefused
+from knowledge.importer.pdf_tables import pdf_pages_text
 from knowledge.text import fold, nfc
 
 TEXT_SUFFIXES = (".txt", ".md", ".text", "")
@@ -625,7 +626,7 @@ def _pdf_text(data: bytes) -> str:
                 reader.decrypt("")
             except Exception as e:
                 raise ImportRefused("Tệp PDF có mật khẩu; hãy gửi bản không khóa.") from e
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = pdf_pages_text(list(reader.pages))  # ruled tables as pipe rows
     except ImportRefused:
         raise
     except Exception as e:

@@ -105,12 +105,17 @@ def _header(row: list[str]) -> dict[str, int] | None:
 # What follows a body's kind to make it all the bodies of a level: "UBND" + " các phường xã", "Sở" + " các tỉnh".
 _PLURAL_TAIL = re.compile(r"^\s+(?:các|cấp)\s+\w+[\w\s,]*$")
 _PLURAL_NAME_WORDS = 8
+# "Các Bộ: A, B, C" / "Các Sở: ...": one kind of body, then the names that follow it.
+_KIND_LIST = re.compile(r"^[Cc]ác (?P<kind>Bộ|Sở|Ban|Cục|Vụ|Tổng cục)\s*:\s*(?P<rest>[^;:]+)$")
 
 
 def _names(cell: str, finder: NameFinder, drop_noise: bool) -> list[str]:
     cell = clean_markup(cell)
     if not cell:
         return []
+    if (m := _KIND_LIST.match(cell)) is not None:
+        # "Các Bộ: NN&MT, Xây dựng, Y tế" names three ministries: "Bộ NN&MT; Bộ Xây dựng; Bộ Y tế".
+        cell = "; ".join(f"{m.group('kind')} {part.strip()}" for part in m.group("rest").split(",") if part.strip())
     # A cell lists bodies one per line or between ";": a part naming no body the finder knows
     # ("Liên minh Hợp tác xã tỉnh") is still a name, not to be lost beside the known ones.
     names: list[str] = []
@@ -149,6 +154,32 @@ def join_continued(items: list[T]) -> list[T]:
     return out
 
 
+# "2. Cơ quan chủ trì: Bộ Tư pháp.": a numbered line giving one field of a task.
+_FIELD_ITEM = re.compile(r"^(?P<n>\d{1,2})\.\s*(?P<label>[^:\d]{3,40}):\s*(?P<value>\S.*)$")
+
+
+def field_item_tables(items: list[T]) -> list[T]:
+    """One task written as numbered labelled lines ("1. Tên nhiệm vụ: ...", "2. Cơ quan chủ trì: ...",
+    "3. Cơ quan phối hợp: ...", "5. Thời gian hoàn thành: ...", as a resolution amending one task of its
+    programme writes it) becomes a one-row table, read as the task tables are."""
+    out: list[T] = []
+    i = 0
+    while i < len(items):
+        run: list[tuple[str, str]] = []
+        j = i
+        while j < len(items) and (m := _FIELD_ITEM.match(str(getattr(items[j], "text", "")))) \
+                and int(m.group("n")) == len(run) + 1:
+            run.append((m.group("label").strip(), m.group("value").strip()))
+            j += 1
+        cols = _header([label for label, _ in run]) if len(run) >= 2 else None
+        if cols is not None and cols["task"] == 0:
+            out.append(cast(T, Table(rows=[[label for label, _ in run], [value for _, value in run]])))
+        else:
+            out.extend(items[i:j] or items[i:i + 1])
+        i = max(j, i + 1)
+    return out
+
+
 def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix: str = "PL",
                 left_out: list[LeftOut] | None = None) -> list[ParsedTask]:
     """Tasks of one table (none when it is not a task table); refs start with `prefix` ("III.1", "PL")."""
@@ -180,6 +211,11 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
     heads = table.rows[max(0, start - 2):start]
     header_tasks = {fold(clean_markup(r[cols["task"]])) for r in heads if cols["task"] < len(r)}
     header_leads = {fold(clean_markup(r[cols["lead"]])) for r in heads if cols["lead"] < len(r)}
+    result_col = _result_column(table.rows[:start])
+    due_col = cols.get("due")
+    due_head = " ".join(r[due_col] for r in table.rows[:start] if due_col is not None and due_col < len(r))
+    due_year = int(y.group(0)) if (y := _YEAR.search(due_head)) else None  # "Thời gian (Năm 2026)"
+    last_task = last_result = ""
     for row in table.rows[start:]:
         row = _aligned(row, cols, width)
 
@@ -196,7 +232,7 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
             continue  # the header again, at the top of a new page
         if lead_cell == cell("task") or (not lead_cell and _group_row(ref, task_text, row, cols)):
             # A group heading row spanning the columns; "I. Văn bản thuộc ..." in its title cell names it.
-            section = ref or (m.group(1) if (m := _GROUP_TITLE.match(task_text)) else section)
+            section = _group_label(ref) or (m.group(1) if (m := _GROUP_TITLE.match(task_text)) else section)
             carried_lead = carried_due = ""
             continue
         if not lead_cell:
@@ -226,8 +262,16 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
         deadline = _cell_deadline(due_text, plan_date) if due_text else None
         if deadline is None:
             deadline = parse_deadline(task_text, plan_date)
+        if deadline is None and due_text:
+            deadline = _schedule_day(due_text, plan_date, due_year)
+        result = clean_markup(row[result_col]) if result_col is not None and result_col < len(row) else ""
+        text = task_text
+        if task_text == last_task and result and result != last_result:
+            # A task cell merged over sub-rows, each with its own result and time: the sub-row's own words.
+            text = f"{task_text} ({result})"
+        last_task, last_result = task_text, result
         out.append(ParsedTask(
-            ref=".".join(x for x in (prefix, section, ref) if x), text=task_text, lead=lead,
+            ref=".".join(x for x in (prefix, section, ref) if x), text=text, lead=lead,
             coordinators=[c for c in coords if agency_key(c) not in {agency_key(x) for x in lead}],
             report_to=[m.name for m in r.report_to], via=[m.name for m in r.via], deadline=deadline))
     return out
@@ -263,9 +307,13 @@ _BARE_TIME = re.compile(r"(?:(?:cuối|đầu|giữa)\s+)?tháng\s+\d{1,2}\s*[/.
 
 
 def _cell_deadline(text: str, plan_date: date | None) -> Deadline | None:
-    """The time of a table's time cell. A cell whose times stand bare, one per step ("Trình Ủy ban ... (tháng
-    4/2025); Trình Quốc hội ... (tháng 5/2025)"), is due at its last step: the latest of them."""
-    found = parse_deadline(text, plan_date)
+    """The time of a table's time cell. A remark in brackets says on what it waits, its years and words are not
+    the time ("Năm 2026 (sau khi Chính phủ ban hành Nghị định ...)" is due in 2026). A cell whose times stand
+    bare, one per step ("Trình Ủy ban ... (tháng 4/2025); Trình Quốc hội ... (tháng 5/2025)"), is due at its
+    last step: the latest of them."""
+    bare = _REMARK.sub(" ", text).strip()
+    found = parse_deadline(bare, plan_date) if bare and bare != text else None
+    found = found or parse_deadline(text, plan_date)
     if found is not None:
         return found
     steps = [d for m in _BARE_TIME.finditer(text) if (d := parse_deadline(m.group(0), plan_date)) and d.due]
@@ -296,6 +344,54 @@ def _aligned(row: list[str], cols: dict[str, int], width: int) -> list[str]:
     if len(row) < width or row[-1].strip():
         return row
     return ["", *row[:-1]]
+
+
+_REMARK = re.compile(r"\([^()]*\)")
+
+
+def _schedule_day(text: str, plan_date: date | None, year: int | None) -> Deadline | None:
+    """The day a schedule's time cell names with no cue ("Từ 20 giờ 15 phút - 20 giờ 45 phút ngày 13 tháng 3"),
+    in the year its column names ("Thời gian (Năm 2026)") or the plan's; not the day of a document it cites
+    ("Theo Quyết định số 1441/QĐ-UBND ngày 25/9/2025")."""
+    folded = fold(text)
+    if _CITES.search(folded) or (m := _CELL_DAY.search(folded)) is None:
+        return None
+    y = int(m.group("y")) if m.group("y") else year or (plan_date.year if plan_date else None)
+    try:
+        due = date(y, int(m.group("m")), int(m.group("d"))) if y else None
+    except ValueError:
+        return None
+    return Deadline("date", due, None, None, text.strip()) if due else None
+
+
+_CITES = re.compile(r"\b(?:so|theo)\s+\d|\b(?:quyet dinh|nghi dinh|nghi quyet|thong tu|ke hoach|phuong an|cong van"
+                    r"|van ban|chi thi|dieu)\b")
+# The day a schedule's time cell names: "ngày 13 tháng 3", "ngày 13/3/2026", the year optional.
+_CELL_DAY = re.compile(r"\bngay\s+(?P<d>\d{1,2})\s*(?:thang\s+|[/.\-]\s*|\s)(?P<m>\d{1,2})"  # folded: "/" is a space
+                       r"(?:\s*(?:nam\s+|[/.\-]\s*|\s)(?P<y>(?:19|20)\d\d))?(?![\d/])")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+_RESULT = re.compile(r"\b(ket qua|san pham)\b")
+
+
+def _result_column(header_rows: list[list[str]]) -> int | None:
+    """The column of a task's result or product ("Kết quả", "Sản phẩm"), from the header rows."""
+    for row in header_rows:
+        for i, cell in enumerate(row):
+            if _RESULT.search(fold(cell)):
+                return i
+    return None
+
+
+_GROUP_LABEL = re.compile(r"^([IVXLC]+|[A-ZĐ])\.(?:\s|$)")
+
+
+def _group_label(ref: str) -> str:
+    """The label of a group row: "I. Số hóa tài liệu" (a cell merged over all columns, as a PDF's grid or a
+    .docx gives it) -> "I"; any other ref as it is."""
+    m = _GROUP_LABEL.match(ref)
+    return m.group(1) if m else ref
 
 
 def _group_row(ref: str, task_text: str, row: list[str], cols: dict[str, int]) -> bool:
