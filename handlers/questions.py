@@ -310,7 +310,8 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
     hits = [h for h in hits
             if (_accept(p, h) or h.doc.id in (clear, strong)
                 or (loose and _accept_loosely(h) and set(h.doc.agency_ids("lead")) & subject))
-            and (p.year is None or _of_year(idx, h.doc, p.year))]
+            and (p.year is None or _of_year(idx, h.doc, p.year))
+            and (p.occurrence is None or _due_within(idx, h.doc, p.occurrence))]
     if p.kind == "report" and any(h.doc.roles.get("report_to") for h in hits):
         hits = [h for h in hits if h.doc.roles.get("report_to")]  # the others cannot say where
     elif p.kind == "report" and hits:
@@ -401,6 +402,13 @@ def _of_year(idx: Index, doc: TaskDoc, year: int) -> bool:
         or f" {year} " in f" {idx.folded[idx.by_id[doc.id]]} "
         or (plan is not None and (str(year) in plan.title or (plan.issued_on and plan.issued_on.year == year)))
     )
+
+
+def _due_within(idx: Index, doc: TaskDoc, win: Window) -> bool:
+    """Does a task fall due in the period a due question names ("quý này", "quý 4/2026"): its next due day
+    from the period's start (a recurring task's occurrence there) lies in it?"""
+    due = idx.due_of(idx.by_id[doc.id], win.start)
+    return due is not None and win.start <= due <= win.end
 
 
 def _expand(idx: Index, ids: list[int]) -> tuple[set[int], set[int]]:

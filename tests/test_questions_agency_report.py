@@ -1,4 +1,5 @@
-"""An agency's task list in a plan the question names, and "where does the report go" (issue 10).
+"""An agency's task list in a plan the question names, "where does the report go", and the next due day of a
+recurring task asked with "kỳ tới" / "quý này" (issue 10).
 
 "Sở Nội vụ có những việc gì trong kế hoạch chuyển đổi số?" lists that plan's tasks of the agency — not tasks of
 other plans sharing a word — its own ones before those given to a group it belongs to ("Các sở, ban, ngành"),
@@ -80,3 +81,12 @@ async def test_report_address_from_the_plans_report_line(ctx: AppContext) -> Non
         text = await ask(ctx, q)
         assert "Sở Khoa học và Công nghệ" in text and "không ghi rõ nơi nhận" not in text, (q, text)
 
+
+async def test_next_due_of_a_recurring_task(ctx: AppContext) -> None:
+    """"kỳ tới" is which occurrence, not a topic word, also when typed with accents ("kỳ" is kept apart from the
+    glue word "ky"); "quý này ... hạn chót" asks one task's next due day, not the quarter's list."""
+    for q, day in (("Văn phòng UBND tỉnh lập báo cáo nhanh cổng dịch vụ công, kỳ tới hạn ngày nào?", "25/11/2026"),
+                   ("Báo cáo tổng hợp tình hình chuyển đổi số quý này hạn chót ngày nào?", "20/12/2026"),
+                   ("bao cao tong hop tinh hinh chuyen doi so quy nay han chot ngay nao", "20/12/2026")):
+        text = await ask(ctx, q)
+        assert day in text and not text.startswith(("Không", "Có ")), (q, text)
