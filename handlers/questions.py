@@ -34,7 +34,8 @@ from knowledge.text import fold
 from knowledge.vocabulary import provinces
 
 PAGE = 8  # list items a message shows (a phone screen); the rest follow on "xem tiếp"
-URGENT_FIRST = ", việc riêng trước, việc có hạn và quá hạn trước"  # how a long agency list says its order
+URGENT_FIRST = ", việc có hạn và quá hạn trước"  # how a long agency list says its order
+OWN_FIRST = ", việc riêng trước"  # ... when it holds both the agency's own tasks and its groups' ones
 MORE = "q:more"  # the "Xem tiếp" button's data: the next page of the chat's subject
 MAX_CHOICES = 5
 MAX_QUESTION = 400  # characters of a message read as a question
@@ -651,7 +652,8 @@ def _agency_list(idx: Index, head: str, led: list[TaskDoc], coord: list[TaskDoc]
     notes = {d.id: "phối hợp" for d in coord} | {d.id: "giao chung cho nhóm" for d in grouped}
     docs = [*render.by_urgency([*led, *coord], dues, idx.cache), *render.by_urgency(grouped, dues, idx.cache)]
     body, choices = _numbered(idx, docs, dues, with_lead=False, notes=notes)
-    first = head + (f"{URGENT_FIRST}:" if len(docs) > PAGE else ":")
+    order = (OWN_FIRST if (led or coord) and grouped else "") + URGENT_FIRST
+    first = head + (f"{order}:" if len(docs) > PAGE else ":")
     return Answer("", "agency", "\n".join([first, *body, "Gõ số để xem chi tiết."]), docs, choices, listed=True)
 
 
@@ -1006,7 +1008,8 @@ async def _more(ctx: AppContext, msg: Incoming) -> list[Reply]:
     body, choices = _numbered(idx, idx.docs.many(idx.by_id[i] for i in rest[:PAGE]), dues, start=start,
                               total=len(rest))
     shown = subject.shown + min(PAGE, len(rest))
-    head = f"{subject.header.rstrip(':').removesuffix(URGENT_FIRST)} — tiếp theo ({start}–{shown}):"
+    title = subject.header.rstrip(":").removesuffix(URGENT_FIRST).removesuffix(OWN_FIRST)
+    head = f"{title} — tiếp theo ({start}–{shown}):"
     await conversation.show_subject(ctx.db, msg.channel, msg.chat_id,
                                     replace(subject, shown=shown, page=[c.data for c in choices], current=None),
                                     ctx.clock.now())

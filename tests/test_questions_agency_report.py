@@ -90,3 +90,19 @@ async def test_next_due_of_a_recurring_task(ctx: AppContext) -> None:
                    ("bao cao tong hop tinh hinh chuyen doi so quy nay han chot ngay nao", "20/12/2026")):
         text = await ask(ctx, q)
         assert day in text and not text.startswith(("Không", "Có ")), (q, text)
+
+
+async def test_long_list_says_own_first_only_when_it_has_both(db: Database) -> None:
+    """A list longer than a message says its order: "việc riêng trước" only when the agency has tasks of its
+    own as well as its groups' ones (not for an agency given none of its own)."""
+    tasks = [T(f"I.{n}", f"Sở Nội vụ chủ trì nhiệm vụ cải cách số {n} của tỉnh.", ["Sở Nội vụ"]) for n in range(1, 6)]
+    tasks += [T(f"II.{n}", f"Các sở, ban, ngành thực hiện nhiệm vụ chung số {n} của tỉnh.", ["Các sở, ban, ngành"])
+              for n in range(1, 10)]
+    await add_plan(db, {**REFORM, "identity": "42/KH-UBND", "number": "42/KH-UBND", "tasks": tasks}, tag="l")
+    ctx = AppContext(db=db, clock=FixedClock.on(TODAY))
+    text = await ask(ctx, "Sở Nội vụ có những việc gì?")
+    head = text.split("\n", 1)[0]
+    assert "việc riêng trước" in head and "xem tiếp" in text, text
+    assert "nhiệm vụ cải cách số" in text.split("\n")[1], text  # its own task opens the list
+    text = await ask(ctx, "Sở Tư pháp có những việc gì?")
+    assert "không được giao riêng" in text and "việc riêng trước" not in text, text
