@@ -58,6 +58,7 @@ _REPORT = re.compile(
     r"|cap nao)"
     r"|(gui|bao cao|nop|trinh)( \w+){0,8} (cho|ve|len|toi|den) (nhung |cac )?(ai|co quan nao|don vi nao|noi nao))\b"
 )
+_DUE_DAY_ASKED = re.compile(r"\b(han chot|han cuoi|truoc ngay nao|ngay nao|ngay may|ngay bao nhieu|deadline)\b")
 _DUE = re.compile(
     r"\b(khi nao|bao gio|bao h|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
     r"|may gio|ngay bao nhieu|ngay may|thang may|nam may|quy may|thoi gian nao|bao lau|cham nhat|muon nhat"
@@ -171,6 +172,7 @@ class Parsed:
     section: str = ""  # "iii 2" for "Mục III.2"
     day: date | None = None  # a date named inside a question about one task
     year: int | None = None  # a year named inside a question about one task ("hạn quyết toán năm 2025")
+    occurrence: Window | None = None  # "quý này ... hạn chót ngày nào": the task's due day falls in it
 
     @property
     def distinct(self) -> list[str]:
@@ -281,6 +283,11 @@ def _kind(p: Parsed, sections: Collection[str] = ()) -> str:
         p.day = p.window.start if p.window.start == p.window.end else None
         p.year = p.window.start.year if p.window.label.startswith("năm ") else None
         p.window = None
+    # "Báo cáo quý ... quý này hạn chót ngày nào?": the due day of one (recurring) task, the period saying which
+    # occurrence — the next one — not a list of the period's deadlines.
+    if p.window is not None and p.distinct and _DUE_DAY_ASKED.search(f) and not listing_words(f):
+        p.occurrence, p.window = p.window, None
+        return "due"
     if p.window is not None or _SOON.search(f):
         return "window"
     # "Sở X phối hợp tuyên truyền gì?": an agency that opens a question ending in "gì" asks for its tasks
@@ -355,6 +362,9 @@ def _topic(
         mark = next((kind for s, e, kind in spans if s <= start < e), "")
         marks.append("stop" if is_glue_word else mark)
     _mark_places(index, toks, marks)
+    # An accented homograph of a glue word is kept upper case ("kỳ" -> "KY"); inside a question phrase
+    # ("kỳ tới", "sở nào") it is still that phrase.
+    lowered = [t.lower() for t in toks]
     i = 0
     while i < len(toks):
         if marks[i] not in ("", "stop"):
@@ -362,8 +372,8 @@ def _topic(
             continue
         for phrase in _DROP_PHRASES:
             n = len(phrase)
-            if (toks[i : i + n] == phrase and all(m in ("", "stop") for m in marks[i : i + n])
-                    and not (phrase == ["han"] and toks[i + 1 : i + 2] == ["che"])):
+            if (lowered[i : i + n] == phrase and all(m in ("", "stop") for m in marks[i : i + n])
+                    and not (phrase == ["han"] and lowered[i + 1 : i + 2] == ["che"])):
                 for j in range(i, i + n):
                     marks[j] = "drop"
                 break

@@ -35,6 +35,7 @@ from knowledge.vocabulary import provinces
 
 PAGE = 8  # list items a message shows (a phone screen); the rest follow on "xem tiếp"
 URGENT_FIRST = ", việc có hạn và quá hạn trước"  # how a long agency list says its order
+OWN_FIRST = ", việc riêng trước"  # ... when it holds both the agency's own tasks and its groups' ones
 MORE = "q:more"  # the "Xem tiếp" button's data: the next page of the chat's subject
 MAX_CHOICES = 5
 MAX_QUESTION = 400  # characters of a message read as a question
@@ -77,6 +78,8 @@ SUBJECT_RECEIVES = 0.7  # "where does X's report go" and X receives the task's r
 BOOST_OTHER_AGENCY_ROLE = 1.15  # another body named holds the role the question gives it ("phối hợp với Sở X")
 BOOST_OWN_DEADLINE = 2.0  # the day named is this task's own deadline: a date rarely matches by chance
 BOOST_HAS_REPORT_TO = 1.6  # a "where does the report go" question: only a task with an address can answer it
+REPORT_NEIGHBOUR = 0.6  # an addressed task of the same plan scoring this share of the best (boost included) answers
+COVERAGE_TIE = 0.01  # coverages this close are the same (a share of a few topic words)
 BOOST_HAS_WHAT_IS_ASKED = 1.2  # a due / coord question: a task holding a deadline / coordinators answers better
 MAX_AGENCY_LISTS = 64  # agencies whose task lists the index's cache keeps (agency_tasks)
 EMPTY_STORE = (
@@ -308,9 +311,19 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
     hits = [h for h in hits
             if (_accept(p, h) or h.doc.id in (clear, strong)
                 or (loose and _accept_loosely(h) and set(h.doc.agency_ids("lead")) & subject))
-            and (p.year is None or _of_year(idx, h.doc, p.year))]
+            and (p.year is None or _of_year(idx, h.doc, p.year))
+            and (p.occurrence is None or _due_within(idx, h.doc, p.occurrence))]
     if p.kind == "report" and any(h.doc.roles.get("report_to") for h in hits):
         hits = [h for h in hits if h.doc.roles.get("report_to")]  # the others cannot say where
+    elif p.kind == "report" and hits:
+        # The tasks that hold the topic name no address; a close neighbour of the same plan that does (its
+        # report line: "... báo cáo kết quả về Sở X") is the one that can answer "where does the report go".
+        near_best = REPORT_NEIGHBOUR * hits[0].score
+        neighbours = [h for h in addressed if h.doc.plan_id == hits[0].doc.plan_id and h.score >= near_best
+                      and (p.year is None or _of_year(idx, h.doc, p.year))]
+        if neighbours:  # of these, the ones holding most of the topic ("kết quả thực hiện Kế hoạch"), best first
+            most = max(h.coverage for h in neighbours)
+            return [h for h in neighbours if h.coverage >= most - COVERAGE_TIE]
     hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
     return hits
 
@@ -390,6 +403,13 @@ def _of_year(idx: Index, doc: TaskDoc, year: int) -> bool:
         or f" {year} " in f" {idx.folded[idx.by_id[doc.id]]} "
         or (plan is not None and (str(year) in plan.title or (plan.issued_on and plan.issued_on.year == year)))
     )
+
+
+def _due_within(idx: Index, doc: TaskDoc, win: Window) -> bool:
+    """Does a task fall due in the period a due question names ("quý này", "quý 4/2026"): its next due day
+    from the period's start (a recurring task's occurrence there) lies in it?"""
+    due = idx.due_of(idx.by_id[doc.id], win.start)
+    return due is not None and win.start <= due <= win.end
 
 
 def _expand(idx: Index, ids: list[int]) -> tuple[set[int], set[int]]:
@@ -567,9 +587,11 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
         allowed = {idx.by_id[d.id] for d in (*led, *coord, *grouped)}
         hits = [h for h in idx.search(p.seq, only=allowed) if _accept(p, h)]
         keep = {h.doc.id for h in hits}
-        # "Sở Nội vụ có việc gì trong kế hoạch chuyển đổi số?": words of a plan's title name the plan.
+        # "Sở Nội vụ có việc gì trong kế hoạch chuyển đổi số?": words of a plan's title name the plan, and then
+        # the list is that plan's tasks of the agency, not tasks of other plans that share a word with it.
         titled = _plans_titled(idx, _topic_as_typed(p))
-        keep |= {d.id for d in (*led, *coord, *grouped) if d.plan_id in titled}
+        in_titled = {d.id for d in (*led, *coord, *grouped) if d.plan_id in titled}
+        keep = in_titled or keep
         if keep:
             led, coord, grouped = ([d for d in lst if d.id in keep] for lst in (led, coord, grouped))
     label = _agency_label(idx, aid, today)
@@ -624,12 +646,14 @@ def _namesake(idx: Index, p: Parsed, aid: int, plan_ids: set[int]) -> int:
 
 def _agency_list(idx: Index, head: str, led: list[TaskDoc], coord: list[TaskDoc], grouped: list[TaskDoc],
                  dues: Dues) -> Answer:
-    """An agency's tasks as one list, overdue and dated first (what it must act on), its role noted where it
+    """An agency's tasks as one list: its own (led or coordinated) first, then those given to a group it belongs
+    to ("các sở, ban, ngành"), each part overdue and dated first (what it must act on); its role noted where it
     does not lead."""
     notes = {d.id: "phối hợp" for d in coord} | {d.id: "giao chung cho nhóm" for d in grouped}
-    docs = render.by_urgency([*led, *coord, *grouped], dues, idx.cache)
+    docs = [*render.by_urgency([*led, *coord], dues, idx.cache), *render.by_urgency(grouped, dues, idx.cache)]
     body, choices = _numbered(idx, docs, dues, with_lead=False, notes=notes)
-    first = head + (f"{URGENT_FIRST}:" if len(docs) > PAGE else ":")
+    order = (OWN_FIRST if (led or coord) and grouped else "") + URGENT_FIRST
+    first = head + (f"{order}:" if len(docs) > PAGE else ":")
     return Answer("", "agency", "\n".join([first, *body, "Gõ số để xem chi tiết."]), docs, choices, listed=True)
 
 
@@ -984,7 +1008,8 @@ async def _more(ctx: AppContext, msg: Incoming) -> list[Reply]:
     body, choices = _numbered(idx, idx.docs.many(idx.by_id[i] for i in rest[:PAGE]), dues, start=start,
                               total=len(rest))
     shown = subject.shown + min(PAGE, len(rest))
-    head = f"{subject.header.rstrip(':').removesuffix(URGENT_FIRST)} — tiếp theo ({start}–{shown}):"
+    title = subject.header.rstrip(":").removesuffix(URGENT_FIRST).removesuffix(OWN_FIRST)
+    head = f"{title} — tiếp theo ({start}–{shown}):"
     await conversation.show_subject(ctx.db, msg.channel, msg.chat_id,
                                     replace(subject, shown=shown, page=[c.data for c in choices], current=None),
                                     ctx.clock.now())

@@ -52,13 +52,14 @@ async def ctx(db: Database) -> AppContext:
 
 
 async def one_at_a_time(ctx: AppContext, ans: Answer) -> list[int]:
-    """The agency's list ordered by `urgency` task by task (no sharing, no cache), as the ids of the answer."""
+    """The agency's list ordered by `urgency` task by task (no sharing, no cache), as the ids of the answer:
+    its own tasks (led, coordinated) first, then those given to a group it belongs to."""
     idx = await get_index(ctx)
     aid = next(a.id for a in idx.registry.by_id.values() if a.name == AGENCY)
     async with ctx.db.session() as s:
         dues = await load_dues(s, TODAY)
-    docs = [d for part in agency_tasks(idx, aid, TODAY) for d in part]
-    return [d.id for d in sorted(docs, key=lambda d: render.urgency(d, dues))]
+    led, coord, grouped = agency_tasks(idx, aid, TODAY)
+    return [d.id for part in ([*led, *coord], grouped) for d in sorted(part, key=lambda d: render.urgency(d, dues))]
 
 
 async def ours(ctx: AppContext) -> tuple[list[str], Answer]:
