@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from knowledge.importer.model import ImportRefused
 from knowledge.text import fold, nfc
@@ -270,12 +272,78 @@ def without_page_chrome(lines: list[str]) -> list[str]:
     return lines[start:start + end]
 
 
+# Ligatures a PDF's text layer keeps as one character ("ﬁ"): the letters they stand for.
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+# A title set with its letters spaced out ("K Ế H O Ạ C H", "C H Ư Ơ N G  T R Ì N H"): the text layer has a
+# space between every two letters. At least this many letters, nearly all alone, make such a line.
+_SPACED_MIN_LETTERS = 4
+_SPACED_SHARE = 0.8
+_WIDE_GAP = re.compile(r"\s{2,}")
+# The words such a line spells, when the layer keeps no wider gap between words: "KẾHOẠCH" -> "KẾ HOẠCH".
+_SPACED_WORDS = ("ke hoach", "quyet dinh", "chuong trinh", "chuong trinh hanh dong", "ke hoach hanh dong",
+                 "thong bao", "nghi quyet", "chi thi", "cong dien", "ket luan", "huong dan", "bao cao", "to trinh",
+                 "de an", "phu luc", "cong van")
+_SPACED_FOLDED = {w.replace(" ", ""): w for w in _SPACED_WORDS}
+
+
+def unspaced(line: str) -> str:
+    """"K Ế H O Ạ C H" -> "KẾ HOẠCH": the letters of a spaced-out title made one word again (a wider gap, or a
+    known title word, tells where a word ends); any other line is returned as it is."""
+    if line.count(" ") < _SPACED_MIN_LETTERS - 1 or len(line) > 200:
+        return line
+    tokens = line.split()
+    singles = sum(1 for t in tokens if len(t) == 1 and t.isupper())
+    if singles < _SPACED_MIN_LETTERS or singles < len(tokens) * _SPACED_SHARE:
+        return line
+    words = [w.replace(" ", "") for w in _WIDE_GAP.split(line.strip())]
+    if len(words) == 1:
+        joined = words[0]
+        known = _SPACED_FOLDED.get(fold(joined, expand=False))
+        if known is not None:  # fold keeps one character per letter: the spaces fall at the same places
+            words, at = [], 0
+            for part in known.split():
+                words.append(joined[at:at + len(part)])
+                at += len(part)
+    return line[:len(line) - len(line.lstrip())] + " ".join(words)
+
+
+# A page number on a line of its own ("2", "- 3 -", "Trang 4", "5/12") and the running header or footer next to
+# it ("Kế hoạch số 172/KH-UBND"): the page's furniture, not the document's text, in a PDF's text layer.
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-–—]\s*)?(?:trang\s+)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*[-–—])?\s*$",
+                          re.IGNORECASE)
+_RUNNING_MAX = 120  # a running header is one short line
+_RUNNING_MIN_PAGES = 2
+_RUNNING_LINE = re.compile(r"[^\W\d_]{2}")  # words, not a rule or another number
+
+
+def without_page_furniture(lines: list[str]) -> list[str]:
+    """Lines without the running headers and footers a PDF repeats by its page numbers. A running line is one
+    that stands next to a page number (blank lines aside) at least twice, the same each time but for its
+    digits; the page numbers themselves stay (the outline reader skips them and knows a page broke there)."""
+    numbers = [i for i, ln in enumerate(lines) if _PAGE_NUMBER.match(ln)]
+    if len(numbers) < _RUNNING_MIN_PAGES:
+        return lines
+    neighbours: dict[str, list[int]] = {}
+    for i in numbers:
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(lines) and not lines[j].strip():
+                j += step
+            if 0 <= j < len(lines) and _RUNNING_LINE.search(lines[j]) and len(lines[j]) <= _RUNNING_MAX \
+                    and "|" not in lines[j]:  # a row number between a table's cells is no page number
+                key = re.sub(r"\d+", "0", lines[j].strip())
+                neighbours.setdefault(key, []).append(j)
+    drop = {j for key, at in neighbours.items() if len(set(at)) >= _RUNNING_MIN_PAGES for j in at}
+    return [ln for i, ln in enumerate(lines) if i not in drop] if drop else lines
+
+
 def text_blocks(text: str) -> list[Block]:
     """Lines of a text file as blocks; runs of "| a | b |" (or "a | b | c") lines become tables."""
-    text = nfc(text).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    text = nfc(text.translate(_LIGATURES)).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     blocks: list[Block] = []
     run: list[str] = []  # the lines of the pipe table being read
-    for line in without_page_chrome(text.split("\n")):
+    for line in without_page_furniture([unspaced(ln) for ln in without_page_chrome(text.split("\n"))]):
         if _PIPE_ROW.match(line) or _PIPE_CELLS.search(line) or (run and _PIPE_RULE.match(line)):
             run.append(line)
             continue
@@ -331,29 +399,164 @@ def _docx_blocks(data: bytes) -> list[Block]:
     try:
         import docx
         from docx.table import Table as DocxTable
-        from docx.text.paragraph import Paragraph
 
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
         raise ImportRefused("Tệp .docx bị hỏng hoặc không đúng định dạng Word.") from e
     except Exception as e:
         raise ImportRefused("Tệp .docx bị hỏng hoặc không đúng định dạng Word.") from e
+    numbering = WordNumbering(document)
     blocks: list[Block] = []
     body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            text = Paragraph(child, document).text
-            blocks.extend(nfc(text).split("\n"))
+            for box in _text_boxes(child):  # a header laid out in text boxes: their lines come first
+                blocks.extend(nfc(t) for t in box)
+            blocks.extend(nfc(numbering.label(child) + _paragraph_text(child)).split("\n"))
             blocks.append("")
         elif tag == "tbl":
             t = DocxTable(child, document)
             rows = []
             for row in t.rows:
                 # A merged cell repeats in each column it spans, which keeps the columns aligned.
-                rows.append([nfc(cell.text).strip() for cell in row.cells])
+                rows.append([nfc("\n".join(numbering.label(p._p) + _paragraph_text(p._p) for p in cell.paragraphs))
+                             .strip() for cell in row.cells])
             blocks.append(Table(rows))
     return blocks
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_TXBX = ".//" + _W + "txbxContent"
+# A text box is stored twice (mc:Choice for new Word, mc:Fallback for old): the Fallback copy is skipped.
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
+def _paragraph_text(p: Any) -> str:
+    """A paragraph's own text: its runs' text, tabs and breaks, not the text of boxes anchored in it."""
+    out: list[str] = []
+    for el in p.iter(_W + "t", _W + "tab", _W + "br", _W + "cr", _W + "txbxContent"):
+        if el.tag == _W + "t":
+            if _in_box(el, p):
+                continue
+            out.append(el.text or "")
+        elif el.tag == _W + "tab":
+            if not _in_box(el, p) and el.getparent() is not None and el.getparent().tag == _W + "r":
+                out.append("\t")
+        elif el.tag in (_W + "br", _W + "cr") and not _in_box(el, p):
+            out.append("\n")
+    return "".join(out)
+
+
+def _in_box(el: Any, p: Any) -> bool:
+    node = el.getparent()
+    while node is not None and node is not p:
+        if node.tag == _W + "txbxContent":
+            return True
+        node = node.getparent()
+    return False
+
+
+def _text_boxes(p: Any) -> list[list[str]]:
+    """The lines of the text boxes anchored in a paragraph (a header's issuer and motto often stand in two)."""
+    boxes: list[list[str]] = []
+    for box in p.iterfind(_TXBX):
+        if any(a.tag == _FALLBACK for a in box.iterancestors()):
+            continue
+        boxes.append([_paragraph_text(q) for q in box.iter(_W + "p")])
+    return boxes
+
+
+def _roman_numeral(n: int) -> str:
+    out = ""
+    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                           (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out += letters
+            n -= value
+    return out
+
+
+def _letters(n: int) -> str:
+    """Word's letter numbering: a..z, then aa, bb ..."""
+    return chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1) if n > 0 else ""
+
+
+_NUM_FORMAT: dict[str, Callable[[int], str]] = {
+    "decimal": str, "decimalZero": lambda n: f"{n:02d}", "lowerLetter": _letters,
+    "upperLetter": lambda n: _letters(n).upper(), "lowerRoman": lambda n: _roman_numeral(n).lower(),
+    "upperRoman": _roman_numeral}
+# A bullet drawn from a symbol font (a private-use character) reads as the dash plans write by hand.
+_BULLET = "-"
+
+
+class WordNumbering:
+    """The labels Word draws before numbered paragraphs ("1.", "a)", "II.") and does not store in their text:
+    without them a docx plan loses the outline its text copy has. Counters run per list (numId) and level;
+    a level restarts when a shallower one of its list advances, as Word does by default."""
+
+    def __init__(self, document: Any) -> None:
+        self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId -> ilvl -> (start, format, text)
+        self.counters: dict[str, dict[int, int]] = {}
+        self.style_num: dict[str, tuple[str, int]] = {}
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError, AttributeError):
+            return
+        abstracts: dict[str, dict[int, tuple[int, str, str]]] = {}
+        for ab in root.iterfind(_W + "abstractNum"):
+            abstracts[ab.get(_W + "abstractNumId")] = {
+                int(lvl.get(_W + "ilvl", "0")): (int(_val(lvl, "start") or 1), _val(lvl, "numFmt") or "decimal",
+                                                 _val(lvl, "lvlText") or "")
+                for lvl in ab.iterfind(_W + "lvl")}
+        for num in root.iterfind(_W + "num"):
+            levels = dict(abstracts.get(_val(num, "abstractNumId") or "", {}))
+            for override in num.iterfind(_W + "lvlOverride"):
+                ilvl = int(override.get(_W + "ilvl", "0"))
+                start = _val(override, "startOverride")
+                if start is not None and ilvl in levels:
+                    levels[ilvl] = (int(start), *levels[ilvl][1:])
+            self.levels[num.get(_W + "numId")] = levels
+        for style in document.styles.element.iterfind(_W + "style"):
+            num_pr = style.find(f"{_W}pPr/{_W}numPr")
+            if num_pr is not None and (num_id := _val(num_pr, "numId")):
+                self.style_num[style.get(_W + "styleId")] = (num_id, int(_val(num_pr, "ilvl") or 0))
+
+    def label(self, p: Any) -> str:
+        """"1. " / "a) " for a numbered paragraph (its counter advanced), "" otherwise."""
+        if not self.levels:
+            return ""
+        num_pr = p.find(f"{_W}pPr/{_W}numPr")
+        if num_pr is not None:
+            num_id, ilvl = _val(num_pr, "numId"), int(_val(num_pr, "ilvl") or 0)
+        else:
+            style = p.find(f"{_W}pPr/{_W}pStyle")
+            num_id, ilvl = self.style_num.get(style.get(_W + "val") if style is not None else "", ("", 0))
+        levels = self.levels.get(num_id or "")
+        if not levels or ilvl not in levels:
+            return ""  # numId 0 switches numbering off
+        counters = self.counters.setdefault(num_id or "", {})
+        start, fmt, text = levels[ilvl]
+        counters[ilvl] = counters[ilvl] + 1 if ilvl in counters else start
+        for deeper in [k for k in counters if k > ilvl]:
+            del counters[deeper]
+        if fmt == "bullet":
+            return (text if text and text.isprintable() and not "\ue000" <= text <= "\uf8ff" else _BULLET) + " "
+        if fmt == "none" or not text:
+            return ""
+
+        def level_value(m: re.Match[str]) -> str:
+            k = int(m.group(1)) - 1
+            lvl = levels.get(k)
+            value = counters.get(k, lvl[0] if lvl else 1)
+            return _NUM_FORMAT.get(lvl[1] if lvl else "decimal", str)(value)
+
+        return re.sub(r"%(\d)", level_value, text).strip() + " "
+
+
+def _val(el: Any, child: str) -> str | None:
+    found = el.find(_W + child)
+    return None if found is None else found.get(_W + "val")
 
 
 # ---- pdf -------------------------------------------------------------------------------------
