@@ -66,7 +66,7 @@ def structure(path: Path) -> list[Element]:
     from knowledge.importer.outline import paragraphs
     from knowledge.importer.reading import Table
     from knowledge.importer.tables import join_continued, pipe_line_tables, vertical_tables
-    from knowledge.text import fold
+    from knowledge.text import clean_markup, fold
 
     blocks = read_blocks(path.read_bytes(), path.name, 50 * 1024 * 1024)
     items = join_continued(paragraphs(vertical_tables(pipe_line_tables(blocks), NameFinder(seed_registry()), None)))
@@ -89,7 +89,7 @@ def structure(path: Path) -> list[Element]:
     while i < len(items):
         it = items[i]
         if isinstance(it, Table):
-            out.append(Grid([list(r) for r in it.rows]))
+            out.append(Grid([[clean_markup(c) for c in r] for r in it.rows]))
             i += 1
             continue
         text = it.text.strip()
@@ -239,6 +239,8 @@ def render_docx(elements: list[Element]) -> bytes:
             table = document.add_table(rows=len(el.rows), cols=width)
             table.style = "Table Grid"
             for row, cells in zip(table.rows, el.rows, strict=True):
+                if len(cells) == 1 and width > 1:  # a group row: one cell merged across the table
+                    row.cells[0].merge(row.cells[-1])
                 for cell, text in zip(row.cells, cells, strict=False):
                     cell.text = text
         else:
@@ -357,6 +359,9 @@ def _pdf_table(pdf: Any, el: Grid) -> None:
         with pdf.table(first_row_as_headings=False, text_align="LEFT", line_height=4.5) as table:
             for cells in el.rows:
                 row = table.row()
+                if len(cells) == 1 and width > 1:  # a group row: one cell merged across the table
+                    row.cell(cells[0], colspan=width)
+                    continue
                 for text in [*cells, *[""] * (width - len(cells))]:
                     row.cell(text)
     except Exception:  # a cell taller than a page: its rows as lines, as a copied table would come

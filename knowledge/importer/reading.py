@@ -66,7 +66,7 @@ def read_blocks(data: bytes, name: str, max_bytes: int) -> list[Block]:
     if suffix == ".docx" or (data[:2] == b"PK" and suffix not in (".pdf",)):
         return _docx_blocks(data)
     if suffix == ".pdf" or data[:5] == b"%PDF-":
-        return text_blocks(_pdf_text(data))
+        return _pdf_blocks(data)
     if suffix in (".doc", ".xls", ".xlsx", ".odt", ".rtf", ".png", ".jpg", ".jpeg", ".zip"):
         raise ImportRefused(f"Chưa hỗ trợ định dạng {suffix}; hãy gửi tệp .docx, .pdf hoặc .txt.")
     return text_blocks(decode_text(data))
@@ -331,7 +331,7 @@ def without_page_furniture(lines: list[str]) -> list[str]:
             while 0 <= j < len(lines) and not lines[j].strip():
                 j += step
             if 0 <= j < len(lines) and _RUNNING_LINE.search(lines[j]) and len(lines[j]) <= _RUNNING_MAX \
-                    and "|" not in lines[j]:  # a row number between a table's cells is no page number
+                    and "|" not in lines[j] and "\x00" not in lines[j]:  # a row number in a table is none
                 key = re.sub(r"\d+", "0", lines[j].strip())
                 neighbours.setdefault(key, []).append(j)
     drop = {j for key, at in neighbours.items() if len(set(at)) >= _RUNNING_MIN_PAGES for j in at}
@@ -561,7 +561,160 @@ def _val(el: Any, child: str) -> str | None:
 
 # ---- pdf -------------------------------------------------------------------------------------
 
-def _pdf_text(data: bytes) -> str:
+def _pdf_blocks(data: bytes) -> list[Block]:
+    """Blocks of a PDF's text layer: its text, and its ruled tables rebuilt cell by cell (a plain text layer
+    gives a table's cells one line each, wrapped, with nothing to tell where a cell ends)."""
+    text, tables = _pdf_text(data)
+    blocks = text_blocks(text)
+    if not tables:
+        return blocks
+    out: list[Block] = []
+    for b in blocks:
+        m = _TABLE_MARK.fullmatch(b.strip()) if isinstance(b, str) else None
+        out.append(tables[int(m.group(1))] if m else b)
+    return out
+
+
+# Where a rebuilt table stands in the page's text; a line no document holds.
+_TABLE_MARK = re.compile("\x00table(\\d+)\x00")
+_STROKE = frozenset({b"S", b"s", b"B", b"B*", b"b", b"b*"})
+_FILL = frozenset({b"f", b"F", b"f*"})
+_MIN_COLUMNS = 2
+_MIN_CELL = 4.0  # points: a rectangle smaller in either way is a rule, larger a cell's box
+_RULE_SLACK = 1.5  # points a rule may miss the cell's corner by
+# A line of a cell that starts an item of its own ("- Sở A" / "+ ..."), not the wrap of the line above.
+_CELL_ITEM = re.compile(r"^\s*[-–—+•●▪]\s")
+
+
+class _PageLayout:
+    """The text chunks of one PDF page with their positions, and the ruled cells they fall in."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[str, float, float]] = []
+        self.vertical: list[tuple[float, float, float]] = []  # x, bottom, top
+        self.horizontal: list[tuple[float, float, float]] = []  # y, left, right
+        self._pen: tuple[float, float] | None = None
+        self._path: list[tuple[float, float, float, float]] = []
+
+    def operand(self, op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
+        """Path operators: rectangles and lines kept until the path is painted. A stroked box is a cell's
+        border; a filled one only when thin (a rule); a clipping path or a filled area is no border."""
+        try:
+            if op == b"re" and len(args) == 4:
+                x, y = _apply(cm, float(args[0]), float(args[1]))
+                x2, y2 = _apply(cm, float(args[0]) + float(args[2]), float(args[1]) + float(args[3]))
+                self._path.append((min(x, x2), min(y, y2), max(x, x2), max(y, y2)))
+            elif op == b"m" and len(args) == 2:
+                self._pen = _apply(cm, float(args[0]), float(args[1]))
+            elif op == b"l" and len(args) == 2 and self._pen is not None:
+                x, y = self._pen
+                x2, y2 = _apply(cm, float(args[0]), float(args[1]))
+                self._path.append((min(x, x2), min(y, y2), max(x, x2), max(y, y2)))
+                self._pen = (x2, y2)
+            elif op in _STROKE or op in _FILL:
+                for x, y, x2, y2 in self._path:
+                    self._paint(x, y, x2, y2, stroked=op in _STROKE)
+                self._path = []
+            elif op == b"n":
+                self._path = []
+        except (TypeError, ValueError):
+            self._path = []
+
+    def _paint(self, x: float, y: float, x2: float, y2: float, stroked: bool) -> None:
+        if x2 - x >= _MIN_CELL and y2 - y >= _MIN_CELL:
+            if stroked:
+                self.vertical += [(x, y, y2), (x2, y, y2)]
+                self.horizontal += [(y, x, x2), (y2, x, x2)]
+        elif y2 - y >= _MIN_CELL:
+            self.vertical.append(((x + x2) / 2, y, y2))
+        elif x2 - x >= _MIN_CELL:
+            self.horizontal.append(((y + y2) / 2, x, x2))
+
+    def text(self, text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if text:
+            x, y = _apply(cm, tm[4], tm[5])
+            self.chunks.append((text, x, y))
+
+    def cell(self, x: float, y: float) -> tuple[float, float, float, float] | None:
+        """The ruled box around a point (left, right, bottom, top), or None outside any table."""
+        s = _RULE_SLACK
+        left = max((v[0] for v in self.vertical if v[0] <= x + s and v[1] - s <= y <= v[2] + s), default=None)
+        right = min((v[0] for v in self.vertical if v[0] > x + s and v[1] - s <= y <= v[2] + s), default=None)
+        if left is None or right is None:
+            return None
+        mid = (left + right) / 2
+        below = max((h[0] for h in self.horizontal if h[0] <= y and h[1] - s <= mid <= h[2] + s), default=None)
+        above = min((h[0] for h in self.horizontal if h[0] > y and h[1] - s <= mid <= h[2] + s), default=None)
+        if below is None or above is None:
+            return None
+        return round(left, 1), round(right, 1), round(below, 1), round(above, 1)
+
+    def render(self, tables: list[Table]) -> str:
+        """The page's text with each table's place marked; the tables, cell by cell, appended to `tables`."""
+        if not self.vertical or not self.horizontal:
+            return "".join(t for t, _, _ in self.chunks)
+        out: list[str] = []
+        cells: dict[tuple[float, float, float, float], list[tuple[str, float]]] = {}
+        for text, x, y in self.chunks:
+            box = self.cell(x, y) if text.strip() else None
+            if box is None:
+                if cells and text.strip():
+                    out.append(_flush(cells, tables))
+                    cells = {}
+                if not cells:
+                    out.append(text)
+                continue
+            cells.setdefault(box, []).append((text, y))
+        if cells:
+            out.append(_flush(cells, tables))
+        return "".join(out)
+
+
+def _flush(cells: dict[tuple[float, float, float, float], list[tuple[str, float]]], tables: list[Table]) -> str:
+    """A run of ruled cells as a table's mark; one column of boxes (a framed note) is text again."""
+    table = _grid(cells)
+    if table is None:
+        return "\n" + "\n".join(_cell_text(parts) for parts in cells.values()) + "\n"
+    tables.append(table)
+    return f"\n\x00table{len(tables) - 1}\x00\n"
+
+
+def _apply(cm: list[float], x: float, y: float) -> tuple[float, float]:
+    return cm[0] * x + cm[2] * y + cm[4], cm[1] * x + cm[3] * y + cm[5]
+
+
+def _cell_text(parts: list[tuple[str, float]]) -> str:
+    """A cell's lines: a wrapped line runs on with a space, a line that starts an item keeps its own line."""
+    joined, last_y = "", None
+    for text, y in parts:
+        joined += ("\n" if last_y is not None and abs(y - last_y) > 1 else "") + text
+        last_y = y
+    lines = [ln.strip() for ln in joined.split("\n") if ln.strip()]
+    out = ""
+    for ln in lines:
+        out += ("\n" if _CELL_ITEM.match(ln) else " ") + ln if out else ln
+    return out
+
+
+def _grid(cells: dict[tuple[float, float, float, float], list[tuple[str, float]]]) -> Table | None:
+    """Rows top to bottom, columns left to right; a cell merged over several columns or rows stands in each
+    (as a Word table's merged cell does when read)."""
+    lefts = sorted({round(b[0]) for b in cells})
+    if len(lefts) < _MIN_COLUMNS:
+        return None
+    tops = sorted({round(b[3]) for b in cells}, reverse=True)
+    rows = [[""] * len(lefts) for _ in tops]
+    for (left, right, bottom, top), parts in cells.items():
+        text = _cell_text(parts)
+        for r, t in enumerate(tops):
+            if bottom + 1 < t <= top + 1:
+                for c, lx in enumerate(lefts):
+                    if left - 1 <= lx < right - 1:
+                        rows[r][c] = text
+    return Table([row for row in rows if any(row)])
+
+
+def _pdf_text(data: bytes) -> tuple[str, list[Table]]:
     try:
         from pypdf import PdfReader
 
@@ -571,12 +724,17 @@ def _pdf_text(data: bytes) -> str:
                 reader.decrypt("")
             except Exception as e:
                 raise ImportRefused("Tệp PDF có mật khẩu; hãy gửi bản không khóa.") from e
-        pages = [page.extract_text() or "" for page in reader.pages]
+        tables: list[Table] = []
+        pages = []
+        for page in reader.pages:
+            layout = _PageLayout()
+            page.extract_text(visitor_operand_before=layout.operand, visitor_text=layout.text)
+            pages.append(layout.render(tables))
     except ImportRefused:
         raise
     except Exception as e:
         raise ImportRefused("Tệp PDF bị hỏng, không đọc được.") from e
     text = "\n\n".join(pages)
-    if len(re.sub(r"\s+", "", text)) < 20:
+    if len(re.sub(r"\s+", "", text)) + sum(len(r) for t in tables for r in t.rows) < 20:
         raise ImportRefused("Tệp PDF không có lớp chữ (có thể là bản scan); hãy gửi bản .docx hoặc PDF có chữ.")
-    return text
+    return text, tables
