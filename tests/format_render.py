@@ -28,6 +28,7 @@ KIND_WORDS = ("ke hoach", "quyet dinh", "chuong trinh", "thong bao", "cong dien"
               "ket luan", "huong dan", "cong van", "to trinh", "bao cao")
 _KIND = re.compile(r"^(?:" + "|".join(KIND_WORDS) + r")(?: hanh dong)?\s*:?$")
 _RIGHT_COLUMN = re.compile(r"^(?:cong hoa xa hoi|doc lap|dang cong san viet nam|[\w .]{2,40}, ngay\b)")
+_MOTTO_LINE = re.compile(r"^(?:CỘNG H|ĐẢNG CỘNG|Độc lập|[-_=*. ]*$)")
 _DECOR = re.compile(r"^[-_=*.…–— |]{2,}$")
 # "1." / "a)" / "I." items Word numbers itself: (kind, value, text after the label).
 _ITEM = (("decimal", re.compile(r"^(\d{1,2})\.\s+(?=\S)")), ("letter", re.compile(r"^([a-z])\)\s+(?=\S)")),
@@ -41,6 +42,23 @@ class Columns:
     """Two blocks side by side: the header (issuer | motto) or a signature (recipients | signer)."""
     left: list[str]
     right: list[str]
+
+    def __post_init__(self) -> None:
+        """A crawl's broken lines made whole as a signed header has them: "Số:" / "215/KH-UBND" is one line,
+        and so is the place and date ("Hà" / "Nam, ngày 14 tháng 3 năm 2026")."""
+        left: list[str] = []
+        for line in self.left:
+            if left and left[-1].rstrip().endswith("Số:"):
+                left[-1] = left[-1].rstrip() + " " + line
+            else:
+                left.append(line)
+        self.left = left
+        at = next((i for i, line in enumerate(self.right) if ", ngày" in line or ", ngay" in line), None)
+        if at is not None:
+            first = at
+            while first > 0 and not _MOTTO_LINE.match(self.right[first - 1]):
+                first -= 1
+            self.right = [*self.right[:first], " ".join(self.right[first:at + 1]), *self.right[at + 1:]]
 
 
 @dataclass

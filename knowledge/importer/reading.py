@@ -338,12 +338,39 @@ def without_page_furniture(lines: list[str]) -> list[str]:
     return [ln for i, ln in enumerate(lines) if i not in drop] if drop else lines
 
 
+# The header's right column (motto, place and date) where a PDF's text layer runs it on after the left column's
+# line: "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI ...", "Số: Hà Nam, ngày 14 tháng 3 năm 2026".
+_RIGHT_COLUMN = re.compile(r"\s(?=CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|ĐẢNG CỘNG SẢN VIỆT NAM|Độc lập\s*[-–]"
+                           r"|[A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?:\s[\wà-ỹÀ-Ỹđ]+){0,4},\s*ngày\b)")
+_HEAD_LINES = 20  # the header block stands in the first lines, above the kind line
+
+
+def side_by_side_header(lines: list[str]) -> list[str]:
+    """The header's two columns parted again: each left part in order, then each right part, up to the kind
+    line ("KẾ HOẠCH"); a document without a kind line near its top is returned as it is."""
+    end = next((i for i, ln in enumerate(lines[:_HEAD_LINES])
+                if fold(ln.strip(" *#"), expand=False) in _SPACED_WORDS), None)
+    if end is None or not any(_RIGHT_COLUMN.search(ln) for ln in lines[:end] if "|" not in ln):
+        return lines
+    left: list[str] = []
+    right: list[str] = []
+    for ln in lines[:end]:
+        m = _RIGHT_COLUMN.search(ln) if "|" not in ln else None
+        if m is None or not ln[:m.start()].strip():
+            (right if m is not None else left).append(ln)
+            continue
+        left.append(ln[:m.start()].rstrip())
+        right.append(ln[m.end():])
+    return [*left, *right, *lines[end:]]
+
+
 def text_blocks(text: str) -> list[Block]:
     """Lines of a text file as blocks; runs of "| a | b |" (or "a | b | c") lines become tables."""
     text = nfc(text.translate(_LIGATURES)).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     blocks: list[Block] = []
     run: list[str] = []  # the lines of the pipe table being read
-    for line in without_page_furniture([unspaced(ln) for ln in without_page_chrome(text.split("\n"))]):
+    lines = without_page_furniture([unspaced(ln) for ln in without_page_chrome(text.split("\n"))])
+    for line in side_by_side_header(lines):
         if _PIPE_ROW.match(line) or _PIPE_CELLS.search(line) or (run and _PIPE_RULE.match(line)):
             run.append(line)
             continue
@@ -569,9 +596,25 @@ def _pdf_blocks(data: bytes) -> list[Block]:
     if not tables:
         return blocks
     out: list[Block] = []
+    since_table: list[Block] = []  # blank lines and page numbers after the last table
     for b in blocks:
         m = _TABLE_MARK.fullmatch(b.strip()) if isinstance(b, str) else None
-        out.append(tables[int(m.group(1))] if m else b)
+        if m is None:
+            out.append(b)
+            if since_table is not None and isinstance(b, str) and (not b.strip() or _PAGE_NUMBER.match(b)):
+                since_table.append(b)
+            else:
+                since_table = None  # type: ignore[assignment]
+            continue
+        table = tables[int(m.group(1))]
+        last = out[-len(since_table) - 1] if since_table is not None and len(out) > len(since_table) else None
+        if isinstance(last, Table) and last.rows and table.rows and len(last.rows[0]) == len(table.rows[0]):
+            # The same table going on over a page break: its rows join the rows above, the header repeated
+            # on the new page (as Word repeats it) left out.
+            last.rows.extend(table.rows[1:] if table.rows[0] == last.rows[0] else table.rows)
+        else:
+            out.append(table)
+        since_table = []
     return out
 
 
@@ -649,24 +692,41 @@ class _PageLayout:
             return None
         return round(left, 1), round(right, 1), round(below, 1), round(above, 1)
 
-    def render(self, tables: list[Table]) -> str:
-        """The page's text with each table's place marked; the tables, cell by cell, appended to `tables`."""
-        if not self.vertical or not self.horizontal:
-            return "".join(t for t, _, _ in self.chunks)
-        out: list[str] = []
-        cells: dict[tuple[float, float, float, float], list[tuple[str, float]]] = {}
+    def render(self, tables: list[Table], plain: str) -> str:
+        """The page's text with each table's place marked; the tables, cell by cell, appended to `tables`.
+        A page without a ruled table keeps the text layer's own reading (`plain`)."""
+        if not self.vertical or not self.horizontal or not any(
+                self.cell(x, y) for t, x, y in self.chunks if t.strip()):
+            return plain
+        runs: list[list[tuple[str, tuple[float, float, float, float], float]]] = []  # the tables' chunks in order
+        inside = False
         for text, x, y in self.chunks:
             box = self.cell(x, y) if text.strip() else None
             if box is None:
-                if cells and text.strip():
-                    out.append(_flush(cells, tables))
-                    cells = {}
-                if not cells:
-                    out.append(text)
+                inside = inside and not text.strip()
                 continue
-            cells.setdefault(box, []).append((text, y))
-        if cells:
+            if not inside:
+                runs.append([])
+                inside = True
+            runs[-1].append((text, box, y))
+        # Each table's text cut out of the layer's own reading (the chunks stand in it in order) and its mark put
+        # in its place; the text around keeps the reading pypdf gave it.
+        out: list[str] = []
+        at = 0
+        for run in runs:
+            start = end = plain.find(run[0][0], at)
+            for text, _, _ in run:
+                found = plain.find(text, end)
+                if found < 0:
+                    return plain  # the layer's reading does not hold the chunks as drawn: left as it is
+                end = found + len(text)
+            cells: dict[tuple[float, float, float, float], list[tuple[str, float]]] = {}
+            for text, box, y in run:
+                cells.setdefault(box, []).append((text, y))
+            out.append(plain[at:start])
             out.append(_flush(cells, tables))
+            at = end
+        out.append(plain[at:])
         return "".join(out)
 
 
@@ -728,8 +788,8 @@ def _pdf_text(data: bytes) -> tuple[str, list[Table]]:
         pages = []
         for page in reader.pages:
             layout = _PageLayout()
-            page.extract_text(visitor_operand_before=layout.operand, visitor_text=layout.text)
-            pages.append(layout.render(tables))
+            plain = page.extract_text(visitor_operand_before=layout.operand, visitor_text=layout.text) or ""
+            pages.append(layout.render(tables, plain))
     except ImportRefused:
         raise
     except Exception as e:
