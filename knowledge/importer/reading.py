@@ -342,26 +342,33 @@ def without_page_furniture(lines: list[str]) -> list[str]:
 # line: "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI ...", "Số: Hà Nam, ngày 14 tháng 3 năm 2026".
 _RIGHT_COLUMN = re.compile(r"\s(?=CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|ĐẢNG CỘNG SẢN VIỆT NAM|Độc lập\s*[-–]"
                            r"|[A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?:\s[\wà-ỹÀ-Ỹđ]+){0,4},\s*ngày\b)")
+_FULL_DATE = re.compile(r"năm\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}")
+_DATE_TAIL = 40  # the wrapped end of a place and date line
 _HEAD_LINES = 20  # the header block stands in the first lines, above the kind line
 
 
 def side_by_side_header(lines: list[str]) -> list[str]:
-    """The header's two columns parted again: each left part in order, then each right part, up to the kind
-    line ("KẾ HOẠCH"); a document without a kind line near its top is returned as it is."""
+    """The header's two columns parted again, above the kind line ("KẾ HOẠCH"): where a line holds a left part
+    and a right part, the left part stays and the right part goes after the header's last line, so "Số:" meets
+    its number on the next line again. Lines of one column, and a crawl's header table ("|"), stay as they are."""
     end = next((i for i, ln in enumerate(lines[:_HEAD_LINES])
                 if fold(ln.strip(" *#"), expand=False) in _SPACED_WORDS), None)
-    if end is None or not any(_RIGHT_COLUMN.search(ln) for ln in lines[:end] if "|" not in ln):
+    if end is None or any("|" in ln for ln in lines[:end]):
         return lines
-    left: list[str] = []
-    right: list[str] = []
+    head: list[str] = []
+    moved: list[str] = []
     for ln in lines[:end]:
-        m = _RIGHT_COLUMN.search(ln) if "|" not in ln else None
-        if m is None or not ln[:m.start()].strip():
-            (right if m is not None else left).append(ln)
+        if moved and ", ngày" in moved[-1] and not _FULL_DATE.search(moved[-1]) and ln.strip() \
+                and len(ln) < _DATE_TAIL:
+            moved[-1] += " " + ln.strip()  # "..., ngày 18 tháng 11 năm" / "2025": the place and date wrapped
             continue
-        left.append(ln[:m.start()].rstrip())
-        right.append(ln[m.end():])
-    return [*left, *right, *lines[end:]]
+        m = _RIGHT_COLUMN.search(ln)
+        if m is None or not ln[:m.start()].strip():
+            head.append(ln)
+            continue
+        head.append(ln[:m.start()].rstrip())
+        moved.append(ln[m.end():])
+    return [*head, *moved, *lines[end:]] if moved else lines
 
 
 def text_blocks(text: str) -> list[Block]:
