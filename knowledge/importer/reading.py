@@ -275,10 +275,12 @@ def without_page_chrome(lines: list[str]) -> list[str]:
 # Ligatures a PDF's text layer keeps as one character ("ﬁ"): the letters they stand for.
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
                             "\ufb05": "st", "\ufb06": "st"})
+_LIGATURE = re.compile("[\ufb00-\ufb06]")
 # A title set with its letters spaced out ("K Ế H O Ạ C H", "C H Ư Ơ N G  T R Ì N H"): the text layer has a
 # space between every two letters. At least this many letters, nearly all alone, make such a line.
 _SPACED_MIN_LETTERS = 4
 _SPACED_SHARE = 0.8
+_SPACED_MAX = 200
 _WIDE_GAP = re.compile(r"\s{2,}")
 # The words such a line spells, when the layer keeps no wider gap between words: "KẾHOẠCH" -> "KẾ HOẠCH".
 _SPACED_WORDS = ("ke hoach", "quyet dinh", "chuong trinh", "chuong trinh hanh dong", "ke hoach hanh dong",
@@ -290,8 +292,9 @@ _SPACED_FOLDED = {w.replace(" ", ""): w for w in _SPACED_WORDS}
 def unspaced(line: str) -> str:
     """"K Ế H O Ạ C H" -> "KẾ HOẠCH": the letters of a spaced-out title made one word again (a wider gap, or a
     known title word, tells where a word ends); any other line is returned as it is."""
-    if line.count(" ") < _SPACED_MIN_LETTERS - 1 or len(line) > 200:
-        return line
+    spaces = line.count(" ")
+    if spaces < _SPACED_MIN_LETTERS - 1 or len(line) > _SPACED_MAX or spaces * 3 < len(line):
+        return line  # most lines: words of several letters (checked cheaply, every line passes here)
     tokens = line.split()
     singles = sum(1 for t in tokens if len(t) == 1 and t.isupper())
     if singles < _SPACED_MIN_LETTERS or singles < len(tokens) * _SPACED_SHARE:
@@ -363,17 +366,23 @@ def side_by_side_header(lines: list[str]) -> list[str]:
             moved[-1] += " " + ln.strip()  # "..., ngày 18 tháng 11 năm" / "2025": the place and date wrapped
             continue
         m = _RIGHT_COLUMN.search(ln)
-        if m is None or not ln[:m.start()].strip():
+        left = ln[:m.start()].split() if m is not None else []
+        right = [ln[m.end():]] if m is not None else []
+        while left and left[-1].isalpha() and left[-1][:1].isupper() and not left[-1].isupper():
+            right.insert(0, left.pop())  # "Nghệ An, ngày": the place's first words are the right column's too
+        if not left:
             head.append(ln)
             continue
-        head.append(ln[:m.start()].rstrip())
-        moved.append(ln[m.end():])
+        head.append(" ".join(left))
+        moved.append(" ".join(right))
     return [*head, *moved, *lines[end:]] if moved else lines
 
 
 def text_blocks(text: str) -> list[Block]:
     """Lines of a text file as blocks; runs of "| a | b |" (or "a | b | c") lines become tables."""
-    text = nfc(text.translate(_LIGATURES)).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    if _LIGATURE.search(text):  # rare: translating every character of a large file costs more than the search
+        text = text.translate(_LIGATURES)
+    text = nfc(text).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     blocks: list[Block] = []
     run: list[str] = []  # the lines of the pipe table being read
     lines = without_page_furniture([unspaced(ln) for ln in without_page_chrome(text.split("\n"))])
