@@ -337,7 +337,10 @@ def without_page_furniture(lines: list[str]) -> list[str]:
                     and "|" not in lines[j] and "\x00" not in lines[j]:  # a row number in a table is none
                 key = re.sub(r"\d+", "0", lines[j].strip())
                 neighbours.setdefault(key, []).append(j)
-    drop = {j for key, at in neighbours.items() if len(set(at)) >= _RUNNING_MIN_PAGES for j in at}
+    # By most page numbers, not by some: a table's cells copied one per line stand by its row numbers too, and
+    # the same deadline ("Thường xuyên") comes back by a few of them.
+    least = max(_RUNNING_MIN_PAGES, len(numbers) // 2)
+    drop = {j for key, at in neighbours.items() if len(set(at)) >= least for j in at}
     return [ln for i, ln in enumerate(lines) if i not in drop] if drop else lines
 
 
