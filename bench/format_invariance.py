@@ -20,6 +20,17 @@ and tables by the importer's own reading and rendered by tests/format_render.py 
 
 Every rendering is scored with bench/score_corpus.py's own functions (the shared scorer on a one-plan gold,
 metadata judged against the gold's plan fields). Prints one row per plan and a total per set.
+
+Figures (leads and deadlines; 2026-12-01), first run (reading of main at df5c399) -> after the reading fixes:
+    set          md            docx           pdf            pdf text
+    dev          0.957 0.957   0.837 -> 0.960  0.786 -> 0.955  0.789 -> 0.898
+    holdout      0.953 0.953   0.767 -> 0.953  0.757 -> 0.953  0.757 -> 0.953
+    holdout2     0.867 0.867   0.693 -> 0.847  0.695 -> 0.686  0.686 -> 0.698
+    holdout3     0.812 0.812   0.696 -> 0.707  0.322 -> 0.804  0.322 -> 0.330
+    tests/data   1.000 1.000   0.50-1.00 -> 1.000  0.57-0.97 -> 0.73-1.00  0.57-0.97 -> 0.57-0.97
+The PDF issuer was right for 0 of 10 dev plans (the spaced-out kind line ran into it), 10 of 10 after.
+A PDF's text copied as plain text keeps no cell borders: its tables are left to tables.py's one-cell-per-line
+reading, which loses most of their rows (c17, h01, h03, k08); that column is the limit of a text copy.
 """
 
 from __future__ import annotations
