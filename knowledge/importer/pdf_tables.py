@@ -27,7 +27,8 @@ _SNAP = 2.0  # rules this close (points) are one line of the grid
 _TOUCH = 2.5  # rules this close touch: they belong to one grid
 _BUCKET = 64.0  # points: the side of a square of the page rules are hashed by
 _MIN_COLS = 3
-_MIN_ROWS = 2
+_MIN_ROWS = 1  # a single row is read as a grid too: it may be the last row of a table, alone on its page
+_TABLE_ROWS = 2  # a grid of fewer rows that goes on no table is written back as its cells' text
 # A page drawing more rules than this is a drawing, not a table: its text is kept as it is.
 _MAX_RULES = 3000
 # At most this many non-blank lines of running header between a table's end and its next page's part.
@@ -288,6 +289,10 @@ def pdf_pages_text(pages: list[Any]) -> list[str]:
             open_table = tables[-1]
         elif any(isinstance(p, str) and _lines(p) > _MAX_BETWEEN_LINES for p in parts):
             open_table = None
+    for parts in read:
+        for k, p in enumerate(parts):
+            if isinstance(p, list) and p and len(p) < _TABLE_ROWS:
+                parts[k] = "\n" + "\n".join(" ".join(c for c in row if c) for row in p) + "\n"
     out: list[str] = []
     for parts in read:
         out.append("".join(p if isinstance(p, str) else ("\n" + _pipe_lines(p) + "\n" if p else "")

@@ -12,6 +12,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from knowledge.importer.model import ImportRefused
 from knowledge.importer.pdf_tables import pdf_pages_text
@@ -302,12 +303,124 @@ class _PipeRun:
         self.lines.append(line)
 
 
+# Ligatures a PDF's text layer keeps as one character ("ﬁ"): the letters they stand for.
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+_LIGATURE = re.compile("[\ufb00-\ufb06]")
+# A title set with its letters spaced out ("K Ế H O Ạ C H", "C H Ư Ơ N G  T R Ì N H"): the text layer has a
+# space between every two letters. At least this many letters, nearly all alone, make such a line.
+_SPACED_MIN_LETTERS = 4
+_SPACED_SHARE = 0.8
+_SPACED_MAX = 200
+_WIDE_GAP = re.compile(r"\s{2,}")
+# The words such a line spells, when the layer keeps no wider gap between words: "KẾHOẠCH" -> "KẾ HOẠCH".
+_SPACED_WORDS = ("ke hoach", "quyet dinh", "chuong trinh", "chuong trinh hanh dong", "ke hoach hanh dong",
+                 "thong bao", "nghi quyet", "chi thi", "cong dien", "ket luan", "huong dan", "bao cao", "to trinh",
+                 "de an", "phu luc", "cong van")
+_SPACED_FOLDED = {w.replace(" ", ""): w for w in _SPACED_WORDS}
+
+
+def unspaced(line: str) -> str:
+    """"K Ế H O Ạ C H" -> "KẾ HOẠCH": the letters of a spaced-out title made one word again (a wider gap, or a
+    known title word, tells where a word ends); any other line is returned as it is."""
+    spaces = line.count(" ")
+    if spaces < _SPACED_MIN_LETTERS - 1 or len(line) > _SPACED_MAX or spaces * 3 < len(line):
+        return line  # most lines: words of several letters (checked cheaply, every line passes here)
+    tokens = line.split()
+    singles = sum(1 for t in tokens if len(t) == 1 and t.isupper())
+    if singles < _SPACED_MIN_LETTERS or singles < len(tokens) * _SPACED_SHARE:
+        return line
+    words = [w.replace(" ", "") for w in _WIDE_GAP.split(line.strip())]
+    if len(words) == 1:
+        joined = words[0]
+        known = _SPACED_FOLDED.get(fold(joined, expand=False))
+        if known is not None:  # fold keeps one character per letter: the spaces fall at the same places
+            words, at = [], 0
+            for part in known.split():
+                words.append(joined[at:at + len(part)])
+                at += len(part)
+    return line[:len(line) - len(line.lstrip())] + " ".join(words)
+
+
+# A page number on a line of its own ("2", "- 3 -", "Trang 4", "5/12") and the running header or footer next to
+# it ("Kế hoạch số 172/KH-UBND"): the page's furniture, not the document's text, in a PDF's text layer.
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-–—]\s*)?(?:trang\s+)?\d{1,3}(?:\s*/\s*\d{1,3})?(?:\s*[-–—])?\s*$",
+                          re.IGNORECASE)
+_RUNNING_MAX = 120  # a running header is one short line
+_RUNNING_MIN_PAGES = 2
+_RUNNING_LINE = re.compile(r"[^\W\d_]{2}")  # words, not a rule or another number
+
+
+def without_page_furniture(lines: list[str]) -> list[str]:
+    """Lines without the running headers and footers a PDF repeats by its page numbers. A running line is one
+    that stands next to a page number (blank lines aside) at least twice, the same each time but for its
+    digits; the page numbers themselves stay (the outline reader skips them and knows a page broke there)."""
+    numbers = [i for i, ln in enumerate(lines) if _PAGE_NUMBER.match(ln)]
+    if len(numbers) < _RUNNING_MIN_PAGES:
+        return lines
+    neighbours: dict[str, list[int]] = {}
+    for i in numbers:
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(lines) and not lines[j].strip():
+                j += step
+            if 0 <= j < len(lines) and _RUNNING_LINE.search(lines[j]) and len(lines[j]) <= _RUNNING_MAX \
+                    and "|" not in lines[j] and "\x00" not in lines[j]:  # a row number in a table is none
+                key = re.sub(r"\d+", "0", lines[j].strip())
+                neighbours.setdefault(key, []).append(j)
+    # By most page numbers, not by some: a table's cells copied one per line stand by its row numbers too, and
+    # the same deadline ("Thường xuyên") comes back by a few of them.
+    least = max(_RUNNING_MIN_PAGES, len(numbers) // 2)
+    drop = {j for key, at in neighbours.items() if len(set(at)) >= least for j in at}
+    return [ln for i, ln in enumerate(lines) if i not in drop] if drop else lines
+
+
+# The header's right column (motto, place and date) where a PDF's text layer runs it on after the left column's
+# line: "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI ...", "Số: Hà Nam, ngày 14 tháng 3 năm 2026".
+_RIGHT_COLUMN = re.compile(r"\s(?=CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|ĐẢNG CỘNG SẢN VIỆT NAM|Độc lập\s*[-–]"
+                           r"|[A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?:\s[\wà-ỹÀ-Ỹđ]+){0,4},\s*ngày\b)")
+_FULL_DATE = re.compile(r"năm\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}")
+_DATE_TAIL = 40  # the wrapped end of a place and date line
+_HEAD_LINES = 20  # the header block stands in the first lines, above the kind line
+
+
+def side_by_side_header(lines: list[str]) -> list[str]:
+    """The header's two columns parted again, above the kind line ("KẾ HOẠCH"): where a line holds a left part
+    and a right part, the left part stays and the right part goes after the header's last line, so "Số:" meets
+    its number on the next line again. Lines of one column, and a crawl's header table ("|"), stay as they are."""
+    end = next((i for i, ln in enumerate(lines[:_HEAD_LINES])
+                if fold(ln.strip(" *#"), expand=False) in _SPACED_WORDS), None)
+    if end is None or any("|" in ln for ln in lines[:end]):
+        return lines
+    head: list[str] = []
+    moved: list[str] = []
+    for ln in lines[:end]:
+        if moved and ", ngày" in moved[-1] and not _FULL_DATE.search(moved[-1]) and ln.strip() \
+                and len(ln) < _DATE_TAIL:
+            moved[-1] += " " + ln.strip()  # "..., ngày 18 tháng 11 năm" / "2025": the place and date wrapped
+            continue
+        m = _RIGHT_COLUMN.search(ln)
+        left = ln[:m.start()].split() if m is not None else []
+        right = [ln[m.end():]] if m is not None else []
+        while left and left[-1].isalpha() and left[-1][:1].isupper() and not left[-1].isupper():
+            right.insert(0, left.pop())  # "Nghệ An, ngày": the place's first words are the right column's too
+        if not left:
+            head.append(ln)
+            continue
+        head.append(" ".join(left))
+        moved.append(" ".join(right))
+    return [*head, *moved, *lines[end:]] if moved else lines
+
+
 def text_blocks(text: str) -> list[Block]:
     """Lines of a text file as blocks; runs of "| a | b |" (or "a | b | c") lines become tables."""
+    if _LIGATURE.search(text):  # rare: translating every character of a large file costs more than the search
+        text = text.translate(_LIGATURES)
     text = nfc(text).replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     blocks: list[Block] = []
     run = _PipeRun()  # the lines of the pipe table being read
-    for line in without_page_chrome(text.split("\n")):
+    lines = without_page_furniture([unspaced(ln) for ln in without_page_chrome(text.split("\n"))])
+    for line in side_by_side_header(lines):
         if run.takes(line):
             run.add(line)
             continue
@@ -563,12 +676,13 @@ def _docx_children(parent: object, document: object, numbering: _WordNumbering, 
     """Paragraphs and tables under a body or a table cell, in order. A table of one column is a frame
     around text (a whole plan set inside a box): its cells' contents are read as the document's own."""
     from docx.table import Table as DocxTable
-    from docx.text.paragraph import Paragraph
 
     for child in parent.iterchildren():  # type: ignore[attr-defined]
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            text = nfc(Paragraph(child, document).text)  # type: ignore[arg-type]
+            for box in _text_boxes(child):  # a header laid out in text boxes: their lines come first
+                blocks.extend(nfc(t) for t in box)
+            text = nfc(_paragraph_text(child))  # runs, tabs and breaks; not the boxes anchored in it
             label = numbering.label(child)  # Word counts an empty list paragraph too
             if label and (text.strip() or in_cell) and not text.lstrip().startswith(label):
                 text = f"{label} {text.lstrip()}".rstrip()  # an empty one shows its number alone in a cell
@@ -612,6 +726,47 @@ def _cell_text(cell: object, document: object, numbering: _WordNumbering) -> str
         elif b.strip():
             lines.append(b)
     return nfc("\n".join(lines)).strip()
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_TXBX = ".//" + _W + "txbxContent"
+# A text box is stored twice (mc:Choice for new Word, mc:Fallback for old): the Fallback copy is skipped.
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
+def _paragraph_text(p: Any) -> str:
+    """A paragraph's own text: its runs' text, tabs and breaks, not the text of boxes anchored in it."""
+    out: list[str] = []
+    for el in p.iter(_W + "t", _W + "tab", _W + "br", _W + "cr", _W + "txbxContent"):
+        if el.tag == _W + "t":
+            if _in_box(el, p):
+                continue
+            out.append(el.text or "")
+        elif el.tag == _W + "tab":
+            if not _in_box(el, p) and el.getparent() is not None and el.getparent().tag == _W + "r":
+                out.append("\t")
+        elif el.tag in (_W + "br", _W + "cr") and not _in_box(el, p):
+            out.append("\n")
+    return "".join(out)
+
+
+def _in_box(el: Any, p: Any) -> bool:
+    node = el.getparent()
+    while node is not None and node is not p:
+        if node.tag == _W + "txbxContent":
+            return True
+        node = node.getparent()
+    return False
+
+
+def _text_boxes(p: Any) -> list[list[str]]:
+    """The lines of the text boxes anchored in a paragraph (a header's issuer and motto often stand in two)."""
+    boxes: list[list[str]] = []
+    for box in p.iterfind(_TXBX):
+        if any(a.tag == _FALLBACK for a in box.iterancestors()):
+            continue
+        boxes.append([_paragraph_text(q) for q in box.iter(_W + "p")])
+    return boxes
 
 
 # ---- pdf -------------------------------------------------------------------------------------
