@@ -22,7 +22,7 @@ from knowledge.plans import Importer
 from knowledge.text import fold
 from tests.import_helpers import DATA, parse_text
 
-FOLDERS = ("layouts3", "layouts4", "layouts5", "layouts6", "layouts7")  # one per round of corpus layouts
+FOLDERS = ("layouts3", "layouts4", "layouts5", "layouts6", "layouts7", "layouts9")  # one per round of corpus layouts
 
 
 def _gold(folder: str) -> list[dict[str, Any]]:

@@ -409,6 +409,10 @@ def _label_int(m: re.Match[str]) -> int:
     return int((m.group("l") or m.group("l2")).strip("."))
 
 
+# Item kinds a plain line naming the doers ("Giao Sở X chủ trì, phối hợp với ...:") heads.
+_UNDER_HEADING = ("bullet", "letter", "num")
+
+
 @dataclass
 class _Ctx:
     """What an item inherits from an agency heading or a lead line above it."""
@@ -705,8 +709,10 @@ class OutlineParser:
                     outer, heading, last_task = _Ctx(who, [], None), None, None
                     continue
                 ctx = heading or outer
-            elif child.kind == "bullet" and heading is not None:
-                ctx = heading  # "- ..." items under a plain "Sở X có trách nhiệm:" line
+            elif child.kind in _UNDER_HEADING and heading is not None:
+                # "- ...", "a) ...", "1. ..." items under a plain "Sở X có trách nhiệm:" / "Giao Sở X chủ trì,
+                # phối hợp với ...:" line: its doers are theirs.
+                ctx = heading
             else:
                 heading, ctx = None, outer
             if child.kind == "star" or (child.kind == "plain" and pending and len(child.text) < 250):
