@@ -180,6 +180,7 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
     heads = table.rows[max(0, start - 2):start]
     header_tasks = {fold(clean_markup(r[cols["task"]])) for r in heads if cols["task"] < len(r)}
     header_leads = {fold(clean_markup(r[cols["lead"]])) for r in heads if cols["lead"] < len(r)}
+    anchor = _time_anchor(heads, cols, plan_date)
     for row in table.rows[start:]:
         row = _aligned(row, cols, width)
 
@@ -223,7 +224,7 @@ def table_tasks(table: Table, finder: NameFinder, plan_date: date | None, prefix
             keys = {agency_key(x) for x in also}
             lead = [*also, *(x for x in lead if agency_key(x) not in keys)]
         r = roles(task_text, finder)
-        deadline = _cell_deadline(due_text, plan_date) if due_text else None
+        deadline = _cell_deadline(due_text, anchor) if due_text else None
         if deadline is None:
             deadline = parse_deadline(task_text, plan_date)
         out.append(ParsedTask(
@@ -262,14 +263,39 @@ _BARE_TIME = re.compile(r"(?:(?:cuối|đầu|giữa)\s+)?tháng\s+\d{1,2}\s*[/.
                         re.IGNORECASE)
 
 
+# A day in a time cell after other words: "Từ 20 giờ 15 phút - 20 giờ 45 phút ngày 23 tháng 1".
+_CELL_DAY = re.compile(r"ngày\s+\d{1,2}\s*(?:tháng\s+\d{1,2}|[/.-]\s*\d{1,2})(?:\s*(?:năm|[/.-])\s*\d{4})?(?![\d/])",
+                       re.IGNORECASE)
+# A cited document's number ("52/2015/NĐ-CP", "số 1441/QĐ-UBND"): a day after it is that document's.
+_CITED = re.compile(r"\d/\s*[A-ZĐ]|\bsố\s+\d", re.IGNORECASE)
+# The year a time column's header gives its cells: "Thời gian (Năm 2026)".
+_HEADER_YEAR = re.compile(r"\bnam\s+((?:19|20)\d\d)\b")
+
+
 def _cell_deadline(text: str, plan_date: date | None) -> Deadline | None:
     """The time of a table's time cell. A cell whose times stand bare, one per step ("Trình Ủy ban ... (tháng
-    4/2025); Trình Quốc hội ... (tháng 5/2025)"), is due at its last step: the latest of them."""
+    4/2025); Trình Quốc hội ... (tháng 5/2025)"), is due at its last step: the latest of them. A time cell
+    that names one day after an hour ("Từ 20 giờ 15 phút ... ngày 23 tháng 1") is due that day."""
     found = parse_deadline(text, plan_date)
     if found is not None:
         return found
     steps = [d for m in _BARE_TIME.finditer(text) if (d := parse_deadline(m.group(0), plan_date)) and d.due]
-    return max(steps, key=lambda d: d.due or date.min) if steps else None
+    if steps:
+        return max(steps, key=lambda d: d.due or date.min)
+    days = _CELL_DAY.findall(text)
+    if len(days) != 1 or _CITED.search(text):
+        return None  # "Theo Điều 17 Nghị định số 52/2015/NĐ-CP ngày 28/5/2015": the day of a cited document
+    return parse_deadline(days[0], plan_date)
+
+
+def _time_anchor(heads: list[list[str]], cols: dict[str, int], plan_date: date | None) -> date | None:
+    """What supplies the year of the time cells: the time column's header when it names one ("Thời gian
+    (Năm 2026)"), else the plan's date."""
+    i = cols.get("due")
+    for r in heads:
+        if i is not None and i < len(r) and (m := _HEADER_YEAR.search(fold(r[i]))):
+            return date(int(m.group(1)), 1, 1)
+    return plan_date
 
 
 _GROUP_REF = re.compile(r"^(?:[IVXLC]+|[A-ZĐ])\.?$")
