@@ -697,7 +697,13 @@ class OutlineParser:
         for sec in romans:
             if _NO_TASK_SECTION.match(fold(sec.text)):
                 continue
+            first = len(self.tasks)
             self.walk_children(sec, [sec.label], None)
+            if (when := parse_deadline(sec.text, self.plan_date)) is not None:
+                # "I. NHỮNG NHIỆM VỤ CẦN TRIỂN KHAI NGAY TRONG THÁNG 12/2025": the section's time is that of
+                # its tasks that give none of their own.
+                for task in self.tasks[first:]:
+                    task.deadline = task.deadline or when
 
     def walk_children(self, parent: Node, ref: list[str], ctx: _Ctx | None) -> None:
         pending: list[tuple[Node, list[str]]] = []
