@@ -295,7 +295,7 @@ _RULES: list[tuple[str, str | None, _Handler]] = [
      None, _quarterly_hit),
     (_REPEAT_QUARTER + r"\s*,?\s*(?:truoc|cham nhat)\s+(?:ngay\s+)?(?P<d>\d{1,2})(?!\s*(?:[/.\-]|thang)\s*\d)"
      r"(?:\s+(?:cua\s+)?thang\s+(?P<w>dau|giua|thu hai|cuoi)\s+quy)?", None, _quarterly_hit),
-    (_CUE_DAY + _DMY_WORDS, _DMY_WORDS, _day_hit),
+    (_CUE_DAY + _DMY_WORDS, r"(?:ngay\s+)?" + _DMY_WORDS, _day_hit),
     (_CUE_DAY + _DMY, r"(?:ngay\s+)?" + _DMY + r"(?:\s+(?:hang|moi) nam)?", _day_hit),
     (_CUE_PERIOD + r"\s+(?:(?P<w>dau|giua|cuoi)\s+)?" + _MONTH, r"(?:(?P<w>dau|giua|cuoi)\s+)?" + _MONTH, _month_hit),
     (r"(?P<w>dau|giua|cuoi)\s+" + _MONTH, None, _month_hit),

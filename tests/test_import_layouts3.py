@@ -1,4 +1,4 @@
-"""Layouts the real corpus showed (tests/data/layouts3 to layouts8; gold written first in each round):
+"""Layouts the real corpus showed (tests/data/layouts3 to layouts9; gold written first in each round):
 each plan read right by the parser, and each folder's tasks stored on both databases."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from knowledge.plans import Importer
 from knowledge.text import fold
 from tests.import_helpers import DATA, parse_text
 
-FOLDERS = ("layouts3", "layouts4", "layouts5", "layouts6", "layouts7", "layouts8")  # one per round of corpus layouts
+FOLDERS = ("layouts3", "layouts4", "layouts5", "layouts6", "layouts7", "layouts8", "layouts9")  # one per round
 
 
 def _gold(folder: str) -> list[dict[str, Any]]:

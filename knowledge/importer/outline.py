@@ -277,12 +277,14 @@ _TIME_LINE_MAX = 150
 # A preamble that names who does the items below: "yêu cầu <X> tập trung thực hiện (tốt) (một số) nhiệm vụ,
 # giải pháp (như) sau:", "Bộ Xây dựng yêu cầu <X>:".
 _ASKS = re.compile(r"\b(?:yeu cau|de nghi)\s+")
-_DOERS_TAIL = re.compile(r"^\s*(?::|[^:]{0,100}\b(?:sau|nhu sau|sau day)\s*:)\s*$")
+_DOERS_TAIL = re.compile(r"^\s*(?::|[^:]{0,150}\b(?:sau|nhu sau|sau day)\s*:)\s*$")
+# The office holders a preamble asks before the bodies they head: "yêu cầu Giám đốc, Thủ trưởng các sở, ban ngành".
+_HOLDERS = re.compile(r"(?:(?:giam doc|thu truong|nguoi dung dau|lanh dao)\s*(?:,|va)?\s*)+")
 _ASKED_PREFIX = re.compile(r"^(?:đề nghị|kính đề nghị)\s*:?\s*", re.IGNORECASE)
 # First words of a body's name beyond those the name finder starts names with.
-_MORE_HEADS = ("thanh doan", "co quan", "dai su quan", "uy ban nhan dan", "ubnd")
+_MORE_HEADS = ("thanh doan", "co quan", "dai su quan", "uy ban nhan dan", "ubnd", "giam doc", "thu truong")
 # Who a plan may ask in the plural without naming one body: "Các chủ đầu tư ...", "Các doanh nghiệp ...".
-_PLURAL_HEADS = ("chu dau tu", "doanh nghiep", "nha mang", "hop tac xa", "don vi", "co so", "dia phuong")
+_PLURAL_HEADS = ("chu dau tu", "chu rung", "doanh nghiep", "nha mang", "hop tac xa", "don vi", "co so", "dia phuong")
 
 
 # "Tiểu ban giúp việc Ban Chỉ đạo 934": a number that ends a body's name (a steering committee's).
@@ -407,6 +409,7 @@ def build_tree(paras: list[Para]) -> Node:
 
 def _label_int(m: re.Match[str]) -> int:
     return int((m.group("l") or m.group("l2")).strip("."))
+
 
 
 @dataclass
@@ -605,12 +608,17 @@ class OutlineParser:
         asks = list(_ASKS.finditer(sh))
         if not asks:
             return None
-        start = asks[-1].end()
+        asked = start = asks[-1].end()
+        if holders := _HOLDERS.match(sh, start):
+            start = holders.end()
         found = self.finder.mentions(last)
         run = next((r for r in runs(found, last) if r[0].start == start), None)
         if run is None or not _DOERS_TAIL.match(sh[run[-1].end:]):
             return None
-        return [_with_place(last, m.start, m.end, m.name) for m in run if not NOISE.search(agency_key(m.name))]
+        names = [_with_place(last, m.start, m.end, m.name) for m in run if not NOISE.search(agency_key(m.name))]
+        if holders and names and run[0].name == names[0]:
+            names[0] = last[asked:run[0].end]  # "Giám đốc, Thủ trưởng các sở, ban ngành": the holders lead
+        return names
 
     def _list_subject(self, m: re.Match[str]) -> list[str]:
         """The bodies of "Các Bộ, cơ quan: A, B, ..., <a named body> <the work>": each short part is the kind's
@@ -665,24 +673,34 @@ class OutlineParser:
             # No sections: what comes before the preamble's "ban hành ... như sau" (or the title) is no task.
             kids = root.children
             start = 0
+            asked: _Ctx | None = None  # "... yêu cầu Giám đốc các sở, ... thực hiện các nhiệm vụ như sau:"
             for i, c in enumerate(kids[:20]):
                 if c.kind != "plain":
                     continue  # "3. ... yêu cầu các sở thực hiện các nhiệm vụ như sau:" is an item, not the preamble
                 f = fold(c.text)
                 if re.search(r"ban hanh|nhu sau", f) or (f in _KIND_LINES and not start):
                     start = i + 1 if "ban hanh" in f or "nhu sau" in f else i + 2
+                    who = self._preamble_doers(c.text)
+                    asked = _Ctx(who, [], None) if who else None
                 elif f.endswith(" dien") and c.text.rstrip().endswith(":"):
                     # "THỦ TƯỚNG CHÍNH PHỦ điện:" over the dispatch's addressees ("- Bộ trưởng ..."): no tasks.
                     start = i + 1
                     while start < len(kids) and kids[start].kind == "bullet":
                         start += 1
             body = Node("root", -1, "", "", children=kids[start:])
-            self.walk_children(body, [], None)
+            # The preamble's bodies do the items that name nobody (a directive's "yêu cầu ... như sau:").
+            self.walk_children(body, [], asked)
             return
         for sec in romans:
             if _NO_TASK_SECTION.match(fold(sec.text)):
                 continue
+            first = len(self.tasks)
             self.walk_children(sec, [sec.label], None)
+            if (when := parse_deadline(sec.text, self.plan_date)) is not None:
+                # "I. NHỮNG NHIỆM VỤ CẦN TRIỂN KHAI NGAY TRONG THÁNG 12/2025": the section's time is that of
+                # its tasks that give none of their own.
+                for task in self.tasks[first:]:
+                    task.deadline = task.deadline or when
 
     def walk_children(self, parent: Node, ref: list[str], ctx: _Ctx | None) -> None:
         pending: list[tuple[Node, list[str]]] = []
