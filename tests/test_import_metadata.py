@@ -28,6 +28,8 @@ EXPECTED: dict[str, tuple[str | None, str, date | None, str]] = {
     "h_so_cach_chu.txt": ("173/KH-UBND", "Ủy ban nhân dân tỉnh Nghệ An", date(2025, 9, 12), "Kế hoạch"),
     "i_bo_trong_ngay.txt": (None, "Sở Nông nghiệp và Môi trường", None, "Kế hoạch"),
     "j_trang_o_tung_dong.md": ("57/KH-UBND", "Ủy ban nhân dân thành phố Hải Phòng", date(2025, 3, 4), "Kế hoạch"),
+    # a saved page whose site summary (long lines, "Xem chi tiết tại ...") stands between its table and header
+    "k_trang_co_tom_tat.md": ("1874/QĐ-TTg", "Thủ tướng Chính phủ", date(2025, 10, 14), "Quyết định"),
 }
 
 

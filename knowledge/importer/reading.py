@@ -269,7 +269,29 @@ def without_page_chrome(lines: list[str]) -> list[str]:
     end = next((i for i, f in enumerate(folded) if _PAGE_TAIL.match(f)), len(folded))
     if 0 < end < len(folded) and _PAGE_TITLE.match(folded[end - 1]):
         end -= 1
-    return lines[start:start + end]
+    kept = lines[start:start + end]
+    summary = _site_summary(folded[:end])
+    return kept if summary is None else kept[:summary[0]] + kept[summary[1]:]
+
+
+# The site's summary of the document, between its metadata table and the document ("Nghiên cứu ứng dụng ...
+# Ngày 19/11/2025, Thủ tướng ... Xem chi tiết tại Quyết định 2530/QĐ-TTg có hiệu lực từ ngày 19/11/2025."):
+# read as the document, its long lines hid the header below it.
+_SUMMARY_END = re.compile(r"^xem chi tiet tai ")
+_TABLE_LAST_LABELS = re.compile(r"^\W*(?:tinh trang|so cong bao|ngay cong bao|ngay hieu luc)\b")
+_SUMMARY_SPAN = 200  # lines: the summary stands right after the page's metadata table
+
+
+def _site_summary(folded: list[str]) -> tuple[int, int] | None:
+    """Where the site's summary stands in a saved page's lines (start, end), or None."""
+    end = next((i for i, f in enumerate(folded[:_SUMMARY_SPAN]) if _SUMMARY_END.match(f)), None)
+    if end is None:
+        return None
+    label = next((i for i in range(end - 1, -1, -1) if _TABLE_LAST_LABELS.match(folded[i])), None)
+    if label is None:
+        return None
+    value = next((i for i in range(label + 1, end) if folded[i].strip("| ")), None)  # the label's value
+    return None if value is None else (value + 1, end + 1)
 
 
 class _PipeRun:
