@@ -77,6 +77,12 @@ _LEAD = re.compile(
 _ROLE_ASKED = r") (thuc hien |lam |trien khai )?(nhung |cac )?(viec|nhiem vu|cong viec|gi)\b"
 _ROLE_COORD = re.compile(r"\b(" + "|".join(re.escape(c) for c in role_cues()["coordinator"]) + _ROLE_ASKED)
 _ROLE_LEAD = re.compile(r"\b(" + "|".join(re.escape(c) for c in role_cues()["lead"] if c != "lo") + _ROLE_ASKED)
+# "phối hợp (không chủ trì) những việc nào?": a role the question rules out is no role asked; dropped before
+# the role is read, so what is left ("phối hợp những việc nào") says the role it keeps
+_ROLE_NEGATED = re.compile(
+    r"\b(?:khong|chu khong|ma khong|khong phai)( la)? (?:" + "|".join(
+        re.escape(c) for r in ("lead", "coordinator") for c in role_cues()[r]) + r")\b ?"
+)
 # "... những việc gì có hạn?": only tasks with a deadline
 _WITH_DEADLINE = re.compile(r"\bco (thoi han|han chot|han|deadline|moc thoi gian)\b(?! che)")
 # "KH 3021 ban hành ngày nào, ai ký?": about the plan itself
@@ -212,10 +218,7 @@ def parse(index: Index, text: str, today: date) -> Parsed:
     if p.kind == "status":  # "Việc báo cáo 15/12 đã hoàn thành chưa?": the day names the task
         p.day = p.day or _bare_day(folded, p.window, today)
         p.window = None
-    if _ROLE_COORD.search(p.cue) and not _ROLE_LEAD.search(p.cue):
-        p.role = "coordinator"
-    elif _ROLE_LEAD.search(p.cue):
-        p.role = "lead"
+    p.role = _role(p.cue)
     p.with_deadline = bool(_WITH_DEADLINE.search(p.cue))
     if p.kind in ("lead", "coord", "report", "due") and p.agencies and not any(
             t is not None and not t.name for t in p.seq):
@@ -237,6 +240,16 @@ def section_keys(index: Index) -> set[str]:
             keys.update(" ".join(parts[:n]) for n in range(1, len(parts) + 1))
         index.cache["sections"] = keys
     return keys
+
+
+def _role(cue: str) -> str | None:
+    """The one role an agency's list is kept to, if the question names one: "lead" or "coordinator"."""
+    kept = re.sub(r"\s+", " ", _ROLE_NEGATED.sub(" ", cue))
+    if _ROLE_COORD.search(kept) and not _ROLE_LEAD.search(kept):
+        return "coordinator"
+    if _ROLE_LEAD.search(kept):
+        return "lead"
+    return None
 
 
 def _cue(text: str, folded: str) -> str:
