@@ -62,6 +62,7 @@ _DUE_DAY_ASKED = re.compile(r"\b(han chot|han cuoi|truoc ngay nao|ngay nao|ngay 
 _DUE = re.compile(
     r"\b(khi nao|bao gio|bao h|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
     r"|may gio|ngay bao nhieu|ngay may|thang may|nam may|quy may|thoi gian nao|bao lau|cham nhat|muon nhat"
+    r"|khoang nao|khoang thoi gian nao|thoi diem nao|dip nao"
     r"|han (nop|gui|bao cao|hoan thanh|la)|han\b(?! che))"
 )
 _COORD = re.compile(
