@@ -193,6 +193,11 @@ class Parsed:
             shared = set(self.plans[0].ids).intersection(*(m.ids for m in self.plans[1:]))
             if shared:
                 return [pid for pid in dict.fromkeys(ids) if pid in shared]
+            # Names that share no plan: a number ("KL 69") names one plan, words of a title ("KH triển khai")
+            # may stand in many; the number is the one meant.
+            numbered = [pid for m in self.plans if any(c.isdigit() for c in m.text) for pid in m.ids]
+            if numbered:
+                return list(dict.fromkeys(numbered))
         return ids
 
     @property
@@ -214,7 +219,7 @@ def parse(index: Index, text: str, today: date) -> Parsed:
     p = Parsed(kind="unknown", folded=folded, agencies=agencies, plans=plans, window=window)
     p.cue = _cue(text, folded)
     p.seq, p.topic = _topic(index, text, p.cue, agencies, plans, window)
-    p.subject = _subject(folded, agencies)
+    p.subject = _subject(folded, agencies, plans)
     p.kind = _kind(p, section_keys(index))
     if p.kind == "status":  # "Việc báo cáo 15/12 đã hoàn thành chưa?": the day names the task
         p.day = p.day or _bare_day(folded, p.window, today)
@@ -347,10 +352,22 @@ def listing_words(folded: str) -> bool:
     return bool(_LIST.search(folded))
 
 
-def _subject(folded: str, agencies: list[Mention]) -> list[int]:
-    """Agencies named as the doer: at the start of the question, or "của <agency>"."""
+# Words that may stand between a plan named first and the doer: "Theo KH 3021, Sở X ..."
+_SETTING_WORDS = frozenset({"theo", "trong", "tai", "o", "thuoc"})
+
+
+def _subject(folded: str, agencies: list[Mention], plans: list[Mention]) -> list[int]:
+    """Agencies named as the doer: at the start of the question (after the plan it is set in, if any), or
+    "của <agency>"."""
     out: list[int] = []
     for m in agencies:
+        head = folded[: m.start]
+        for pm in sorted(plans, key=lambda pm: -pm.start):  # the plan's own words are not before the doer
+            if pm.end <= m.start:
+                head = head[: pm.start] + " " * (pm.end - pm.start) + head[pm.end:]
+        if plans and set(head.split()) <= _SETTING_WORDS:
+            out.extend(m.ids)
+            continue
         before = folded[: m.start].split()
         if not before or before in (["cac"], ["co"]) or (before and before[-1] == "cua"):
             out.extend(m.ids)

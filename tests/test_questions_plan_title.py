@@ -25,6 +25,9 @@ TITLED_PLAN = {
           "9/2026.", ["Văn phòng Ủy ban nhân dân tỉnh"], kind="month", due=date(2026, 9, 30),
           when="trong tháng 9/2026"),
         T("III.2", "Sở Tài chính bố trí kinh phí thực hiện Kế hoạch này.", ["Sở Tài chính"]),
+        T("III.3", "Giao Ban cán sự đảng Ủy ban nhân dân tỉnh chủ trì, phối hợp với các cơ quan liên quan giúp Ban "
+          "Thường vụ Tỉnh ủy theo dõi, đôn đốc, kiểm tra việc thực hiện Kế hoạch này; định kỳ báo cáo kết quả.",
+          ["Ban cán sự đảng Ủy ban nhân dân tỉnh"], report=["Ban Thường vụ Tỉnh ủy"]),
     ],
 }
 
@@ -47,3 +50,14 @@ async def test_a_step_of_a_plan_named_by_its_title(ctx: AppContext) -> None:
     # the title's words alone still find the step that holds them
     ans = await answer(ctx, "Ai khảo sát thực trạng du lịch cộng đồng và bảo tồn văn hóa các dân tộc?")
     assert [t.ref for t in ans.tasks][:1] == ["II.1"], ans.text
+
+
+async def test_the_plan_set_first_then_the_doer(ctx: AppContext) -> None:
+    # "KH triển khai" names plans by title words (3021 "Triển khai thực hiện ..."); "KH 88" by number: the number
+    # is the plan meant. The agency right after the plan the question is set in is its doer.
+    for q in ("Theo KH triển khai KH 88, BCSĐ UBND tỉnh theo dõi, đôn đốc xong thì báo cáo ai?",
+              "Theo KH 88, Ban cán sự đảng UBND tỉnh theo dõi, đôn đốc thì báo cáo ai?"):
+        ans = await answer(ctx, q)
+        assert ans.intent == "report", (q, ans.intent)
+        assert [t.ref for t in ans.tasks][:1] == ["III.3"], (q, ans.text)
+        assert "Ban Thường vụ Tỉnh ủy" in ans.text, ans.text
