@@ -337,12 +337,9 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
     return hits
 
 
-def _plan_by_title(idx: Index, p: Parsed) -> Parsed | None:
-    """The question read as naming the plan whose title holds most of its topic's word pairs (at least
-    TITLE_PAIRS, more than any other title: single syllables collide, pairs rarely do), with the words of those
-    pairs out of its topic; None when no plan is named that way, or when nothing of the topic is left."""
-    if p.plan_ids:
-        return None
+def _titled_plan(idx: Index, p: Parsed) -> tuple[int, set[int]] | None:
+    """The plan whose title holds most of the question's topic word pairs (at least TITLE_PAIRS, more than any
+    other title: single syllables collide, pairs rarely do), and the terms (by id) of those pairs."""
     pairs = [(a, b) for a, b in pairwise(p.seq) if a is not None and b is not None and (a.distinct or b.distinct)]
     if len(pairs) < TITLE_PAIRS:
         return None
@@ -353,8 +350,15 @@ def _plan_by_title(idx: Index, p: Parsed) -> Parsed | None:
     if not ranked or len(held[ranked[0]]) < TITLE_PAIRS or (
             len(ranked) > 1 and len(held[ranked[1]]) >= len(held[ranked[0]])):
         return None
-    best = ranked[0]
-    said = {id(t) for pair in held[best] for t in pair}
+    return ranked[0], {id(t) for pair in held[ranked[0]] for t in pair}
+
+
+def _plan_by_title(idx: Index, p: Parsed) -> Parsed | None:
+    """The question read as naming the plan its topic describes by title (`_titled_plan`), with the title's
+    words out of its topic; None when no plan is named that way, or when nothing of the topic is left."""
+    if p.plan_ids or (titled := _titled_plan(idx, p)) is None:
+        return None
+    best, said = titled
     seq = [None if t is not None and id(t) in said else t for t in p.seq]
     if not any(t is not None and t.distinct for t in seq):
         return None
@@ -623,6 +627,8 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
         # "Sở Nội vụ có việc gì trong kế hoạch chuyển đổi số?": words of a plan's title name the plan, and then
         # the list is that plan's tasks of the agency, not tasks of other plans that share a word with it.
         titled = _plans_titled(idx, _topic_as_typed(p))
+        if not titled and (by_pairs := _titled_plan(idx, p)) is not None:  # most of the title's pairs
+            titled = {by_pairs[0]}
         in_titled = {d.id for d in (*led, *coord, *grouped) if d.plan_id in titled}
         keep = in_titled or keep
         if keep:

@@ -31,11 +31,22 @@ TITLED_PLAN = {
     ],
 }
 
+# Another plan on the same subject where the same body leads: a list kept to plan 88 must leave it out.
+OTHER_PLAN = {
+    "identity": "12/KH-UBND", "number": "12/KH-UBND", "issued_on": date(2026, 1, 9),
+    "title": "Phát triển du lịch năm 2026",
+    "tasks": [
+        T("II.1", "Ban cán sự đảng Ủy ban nhân dân tỉnh lãnh đạo phát triển du lịch cộng đồng gắn với bảo tồn văn hóa "
+          "các dân tộc ở các huyện miền núi.", ["Ban cán sự đảng Ủy ban nhân dân tỉnh"]),
+    ],
+}
+
 
 @pytest.fixture
 async def ctx(db: Database) -> AppContext:
     await load_sample(db)
     await add_plan(db, TITLED_PLAN, tag="t")
+    await add_plan(db, OTHER_PLAN, tag="u")
     return AppContext(db=db, clock=FixedClock.on(TODAY))
 
 
@@ -61,3 +72,12 @@ async def test_the_plan_set_first_then_the_doer(ctx: AppContext) -> None:
         assert ans.intent == "report", (q, ans.intent)
         assert [t.ref for t in ans.tasks][:1] == ["III.3"], (q, ans.text)
         assert "Ban Thường vụ Tỉnh ủy" in ans.text, ans.text
+
+
+async def test_an_agency_list_kept_to_the_plan_its_title_describes(ctx: AppContext) -> None:
+    # Ban cán sự đảng also leads tasks of the sample plans; the question sets itself in plan 88 by its title's
+    # words (with a word of its own, "soạn", that the title does not hold).
+    ans = await answer(ctx, "Trong KH soạn đề án du lịch cộng đồng gắn với bảo tồn văn hóa các dân tộc, Ban cán sự "
+                            "đảng UBND tỉnh phải làm gì?")
+    assert ans.intent == "agency", ans.intent
+    assert [t.ref for t in ans.tasks] == ["III.3"], ans.text
