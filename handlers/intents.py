@@ -62,6 +62,7 @@ _DUE_DAY_ASKED = re.compile(r"\b(han chot|han cuoi|truoc ngay nao|ngay nao|ngay 
 _DUE = re.compile(
     r"\b(khi nao|bao gio|bao h|thoi han|han chot|han cuoi|truoc ngay nao|ngay nao|thang nao|nam nao|luc nao|deadline"
     r"|may gio|ngay bao nhieu|ngay may|thang may|nam may|quy may|thoi gian nao|bao lau|cham nhat|muon nhat"
+    r"|khoang nao|khoang thoi gian nao|thoi diem nao|dip nao"
     r"|han (nop|gui|bao cao|hoan thanh|la)|han\b(?! che))"
 )
 _COORD = re.compile(
@@ -77,6 +78,12 @@ _LEAD = re.compile(
 _ROLE_ASKED = r") (thuc hien |lam |trien khai )?(nhung |cac )?(viec|nhiem vu|cong viec|gi)\b"
 _ROLE_COORD = re.compile(r"\b(" + "|".join(re.escape(c) for c in role_cues()["coordinator"]) + _ROLE_ASKED)
 _ROLE_LEAD = re.compile(r"\b(" + "|".join(re.escape(c) for c in role_cues()["lead"] if c != "lo") + _ROLE_ASKED)
+# "phối hợp (không chủ trì) những việc nào?": a role the question rules out is no role asked; dropped before
+# the role is read, so what is left ("phối hợp những việc nào") says the role it keeps
+_ROLE_NEGATED = re.compile(
+    r"\b(?:khong|chu khong|ma khong|khong phai)( la)? (?:" + "|".join(
+        re.escape(c) for r in ("lead", "coordinator") for c in role_cues()[r]) + r")\b ?"
+)
 # "... những việc gì có hạn?": only tasks with a deadline
 _WITH_DEADLINE = re.compile(r"\bco (thoi han|han chot|han|deadline|moc thoi gian)\b(?! che)")
 # "KH 3021 ban hành ngày nào, ai ký?": about the plan itself
@@ -186,6 +193,11 @@ class Parsed:
             shared = set(self.plans[0].ids).intersection(*(m.ids for m in self.plans[1:]))
             if shared:
                 return [pid for pid in dict.fromkeys(ids) if pid in shared]
+            # Names that share no plan: a number ("KL 69") names one plan, words of a title ("KH triển khai")
+            # may stand in many; the number is the one meant.
+            numbered = [pid for m in self.plans if any(c.isdigit() for c in m.text) for pid in m.ids]
+            if numbered:
+                return list(dict.fromkeys(numbered))
         return ids
 
     @property
@@ -207,15 +219,12 @@ def parse(index: Index, text: str, today: date) -> Parsed:
     p = Parsed(kind="unknown", folded=folded, agencies=agencies, plans=plans, window=window)
     p.cue = _cue(text, folded)
     p.seq, p.topic = _topic(index, text, p.cue, agencies, plans, window)
-    p.subject = _subject(folded, agencies)
+    p.subject = _subject(folded, agencies, plans)
     p.kind = _kind(p, section_keys(index))
     if p.kind == "status":  # "Việc báo cáo 15/12 đã hoàn thành chưa?": the day names the task
         p.day = p.day or _bare_day(folded, p.window, today)
         p.window = None
-    if _ROLE_COORD.search(p.cue) and not _ROLE_LEAD.search(p.cue):
-        p.role = "coordinator"
-    elif _ROLE_LEAD.search(p.cue):
-        p.role = "lead"
+    p.role = _role(p.cue)
     p.with_deadline = bool(_WITH_DEADLINE.search(p.cue))
     if p.kind in ("lead", "coord", "report", "due") and p.agencies and not any(
             t is not None and not t.name for t in p.seq):
@@ -237,6 +246,16 @@ def section_keys(index: Index) -> set[str]:
             keys.update(" ".join(parts[:n]) for n in range(1, len(parts) + 1))
         index.cache["sections"] = keys
     return keys
+
+
+def _role(cue: str) -> str | None:
+    """The one role an agency's list is kept to, if the question names one: "lead" or "coordinator"."""
+    kept = re.sub(r"\s+", " ", _ROLE_NEGATED.sub(" ", cue))
+    if _ROLE_COORD.search(kept) and not _ROLE_LEAD.search(kept):
+        return "coordinator"
+    if _ROLE_LEAD.search(kept):
+        return "lead"
+    return None
 
 
 def _cue(text: str, folded: str) -> str:
@@ -333,10 +352,22 @@ def listing_words(folded: str) -> bool:
     return bool(_LIST.search(folded))
 
 
-def _subject(folded: str, agencies: list[Mention]) -> list[int]:
-    """Agencies named as the doer: at the start of the question, or "của <agency>"."""
+# Words that may stand between a plan named first and the doer: "Theo KH 3021, Sở X ..."
+_SETTING_WORDS = frozenset({"theo", "trong", "tai", "o", "thuoc"})
+
+
+def _subject(folded: str, agencies: list[Mention], plans: list[Mention]) -> list[int]:
+    """Agencies named as the doer: at the start of the question (after the plan it is set in, if any), or
+    "của <agency>"."""
     out: list[int] = []
     for m in agencies:
+        head = folded[: m.start]
+        for pm in sorted(plans, key=lambda pm: -pm.start):  # the plan's own words are not before the doer
+            if pm.end <= m.start:
+                head = head[: pm.start] + " " * (pm.end - pm.start) + head[pm.end:]
+        if plans and set(head.split()) <= _SETTING_WORDS:
+            out.extend(m.ids)
+            continue
         before = folded[: m.start].split()
         if not before or before in (["cac"], ["co"]) or (before and before[-1] == "cua"):
             out.extend(m.ids)

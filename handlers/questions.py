@@ -29,7 +29,7 @@ from knowledge.export import display_name
 from knowledge.importer.names import NameFinder
 from knowledge.labels import WEEKDAYS
 from knowledge.queries import TaskDoc, chat_agencies, task_progress
-from knowledge.search import STOP, Hit, Index, get_index, wordset
+from knowledge.search import STOP, Hit, Index, Mention, get_index, wordset
 from knowledge.text import fold
 from knowledge.vocabulary import provinces
 
@@ -81,6 +81,10 @@ BOOST_HAS_REPORT_TO = 1.6  # a "where does the report go" question: only a task 
 REPORT_NEIGHBOUR = 0.6  # an addressed task of the same plan scoring this share of the best (boost included) answers
 COVERAGE_TIE = 0.01  # coverages this close are the same (a share of a few topic words)
 BOOST_HAS_WHAT_IS_ASKED = 1.2  # a due / coord question: a task holding a deadline / coordinators answers better
+# A question that describes its plan by the plan's title ("Hội nghị BTV bàn đề án KHCN - ĐMST ...") names that
+# plan: at least this many of its topic's word pairs stand in one plan's title, more than in any other's. Those words
+# then say which plan, not which task (a step of a plan rarely repeats the plan's title: "Kế hoạch này").
+TITLE_PAIRS = 4
 MAX_AGENCY_LISTS = 64  # agencies whose task lists the index's cache keeps (agency_tasks)
 EMPTY_STORE = (
     "Chưa có kế hoạch nào được nạp, nên tôi chưa có nhiệm vụ nào để tra cứu.\n"
@@ -259,6 +263,11 @@ def _pick_intent(intent: str) -> str:
 def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
     """Tasks that answer the question's topic, best first; empty when none holds enough of its meaning.
     `near`, when given, receives the nearest few tasks whatever their coverage (suggestions)."""
+    if (scoped := _plan_by_title(idx, p)) is not None:
+        pid = scoped.plan_ids[0]
+        hits = rank(idx, scoped, near)
+        if hits and all(h.doc.plan_id == pid for h in hits):
+            return hits
     only: set[int] | None = None
     plan_ids = set(p.plan_ids)
     if plan_ids:
@@ -326,6 +335,34 @@ def rank(idx: Index, p: Parsed, near: list[Hit] | None = None) -> list[Hit]:
             return [h for h in neighbours if h.coverage >= most - COVERAGE_TIE]
     hits.sort(key=lambda h: (-h.score, h.doc.plan_id, h.doc.position))
     return hits
+
+
+def _titled_plan(idx: Index, p: Parsed) -> tuple[int, set[int]] | None:
+    """The plan whose title holds most of the question's topic word pairs (at least TITLE_PAIRS, more than any
+    other title: single syllables collide, pairs rarely do), and the terms (by id) of those pairs."""
+    pairs = [(a, b) for a, b in pairwise(p.seq) if a is not None and b is not None and (a.distinct or b.distinct)]
+    if len(pairs) < TITLE_PAIRS:
+        return None
+    _plans_titled(idx, [])  # fills the cache of folded titles
+    titles: dict[int, str] = idx.cache.get("folded_titles") or {}
+    held = {pid: [(a, b) for a, b in pairs if f" {a.text} {b.text} " in title] for pid, title in titles.items()}
+    ranked = sorted(held, key=lambda pid: -len(held[pid]))
+    if not ranked or len(held[ranked[0]]) < TITLE_PAIRS or (
+            len(ranked) > 1 and len(held[ranked[1]]) >= len(held[ranked[0]])):
+        return None
+    return ranked[0], {id(t) for pair in held[ranked[0]] for t in pair}
+
+
+def _plan_by_title(idx: Index, p: Parsed) -> Parsed | None:
+    """The question read as naming the plan its topic describes by title (`_titled_plan`), with the title's
+    words out of its topic; None when no plan is named that way, or when nothing of the topic is left."""
+    if p.plan_ids or (titled := _titled_plan(idx, p)) is None:
+        return None
+    best, said = titled
+    seq = [None if t is not None and id(t) in said else t for t in p.seq]
+    if not any(t is not None and t.distinct for t in seq):
+        return None
+    return replace(p, seq=seq, plans=[Mention(0, 0, "", [best])])
 
 
 def _elsewhere(idx: Index, p: Parsed, hits: list[Hit]) -> bool:
@@ -590,6 +627,8 @@ def _agency(idx: Index, p: Parsed, dues: Dues, agency_id: int | None = None) -> 
         # "Sở Nội vụ có việc gì trong kế hoạch chuyển đổi số?": words of a plan's title name the plan, and then
         # the list is that plan's tasks of the agency, not tasks of other plans that share a word with it.
         titled = _plans_titled(idx, _topic_as_typed(p))
+        if not titled and (by_pairs := _titled_plan(idx, p)) is not None:  # most of the title's pairs
+            titled = {by_pairs[0]}
         in_titled = {d.id for d in (*led, *coord, *grouped) if d.plan_id in titled}
         keep = in_titled or keep
         if keep:
@@ -666,11 +705,11 @@ def _topic_as_typed(p: Parsed) -> list[str]:
 
 def _plans_titled(idx: Index, words: list[str]) -> set[int]:
     """Plans whose title holds all these (folded) words."""
-    if not words:
-        return set()
     titles = idx.cache.get("folded_titles")
     if titles is None:
         titles = idx.cache["folded_titles"] = {pid: f" {fold(pl.title)} " for pid, pl in idx.plans.items()}
+    if not words:
+        return set()
     return {pid for pid, title in titles.items() if all(f" {w} " in title for w in words)}
 
 

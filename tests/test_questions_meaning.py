@@ -130,6 +130,11 @@ async def test_an_agency_list_keeps_the_role_and_the_deadline_filter_named(ctx: 
     ans = await answer(ctx, "Sở Y tế chủ trì những việc nào?")
     # not II.2 nor II.4.b: it coordinates those; dated first (07/12, then the yearly 15/11/2027), then undated
     assert refs(ans) == ["II.1", "III.1", "II.1.a"], ans.text
+    # the role the question rules out is not the role it asks for
+    ans = await answer(ctx, "Sở Y tế được giao phối hợp (không chủ trì) những việc nào?")
+    assert refs(ans) == ["II.2", "II.4.b"], ans.text
+    ans = await answer(ctx, "so y te chi phoi hop, khong chu tri, nhung viec nao")
+    assert refs(ans) == ["II.2", "II.4.b"], ans.text
     ans = await answer(ctx, "Sở KH&CN chủ trì những việc gì có hạn?")
     got = set(refs(ans))
     assert "II.2" in got and "III.2" in got, ans.text
