@@ -43,7 +43,7 @@ from knowledge.agencies import Registry
 from knowledge.deadlines import RECURRING
 from knowledge.due import forget_dues
 from knowledge.queries import PlanDoc, TaskDoc, agency_spellings, load_docs
-from knowledge.text import fold, strip_accents
+from knowledge.text import fold, strip_accents, unaccented
 from knowledge.vocabulary import abbreviations, learn_abbreviations, shorthand_pattern, synonym_groups, synonym_raw
 
 log = logging.getLogger(__name__)
@@ -1276,8 +1276,9 @@ def accent_key(word: str) -> str:
 
 
 def has_accents(text: str) -> bool:
-    """Did the user type Vietnamese accents (then an unaccented "ban" means "ban", not "bán")?"""
-    return strip_accents(text) != text
+    """Did the user type Vietnamese accents (then an unaccented "ban" means "ban", not "bán")? Also asked of
+    every task's whole text, so not through strip_accents' cache (see `unaccented`)."""
+    return not text.isascii() and unaccented(text) != text
 
 
 @lru_cache(maxsize=8192)
