@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from core.context import AppContext
+from core.messages import Incoming
+from handlers import router
 from knowledge.agencies import Registry, ensure_agency
 from knowledge.db import Database
 from knowledge.models import Plan, Task, TaskAgency
@@ -137,3 +140,9 @@ async def load_sample(db: Database) -> None:
     """Write the sample plans above into a seeded store."""
     for spec in PLANS:
         await add_plan(db, spec)
+
+
+async def ask(ctx: AppContext, text: str) -> str:
+    """The one console reply to a question, as a focal point would read it (the channel and router included)."""
+    [reply] = await router.handle(ctx, Incoming(channel="console", chat_id="q1", user_id="q1", text=text))
+    return reply.text

@@ -10,12 +10,10 @@ import pytest
 
 from core.clock import FixedClock
 from core.context import AppContext
-from core.messages import Incoming
-from handlers import router
 from handlers.intents import parse
 from knowledge.db import Database
 from knowledge.search import analyze, get_index
-from tests.questions_fixtures import TODAY, T, add_plan
+from tests.questions_fixtures import TODAY, T, add_plan, ask
 
 PLAN = {
     "identity": "77/KH-UBND", "number": "77/KH-UBND", "issued_on": date(2026, 3, 2),
@@ -36,11 +34,6 @@ PLAN = {
 async def ctx(db: Database) -> AppContext:
     await add_plan(db, PLAN, tag="a")
     return AppContext(db=db, clock=FixedClock.on(TODAY))
-
-
-async def ask(ctx: AppContext, text: str) -> str:
-    [reply] = await router.handle(ctx, Incoming(channel="console", chat_id="a1", user_id="a1", text=text))
-    return reply.text
 
 
 def test_index_keeps_accented_homographs_of_glue_words() -> None:

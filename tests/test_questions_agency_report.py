@@ -15,10 +15,8 @@ import pytest
 
 from core.clock import FixedClock
 from core.context import AppContext
-from core.messages import Incoming
-from handlers import router
 from knowledge.db import Database
-from tests.questions_fixtures import TODAY, T, add_plan
+from tests.questions_fixtures import TODAY, T, add_plan, ask
 
 DIGITAL = {
     "identity": "40/KH-UBND", "number": "40/KH-UBND", "issued_on": date(2026, 3, 2),
@@ -57,11 +55,6 @@ async def ctx(db: Database) -> AppContext:
     await add_plan(db, DIGITAL, tag="d")
     await add_plan(db, REFORM, tag="r")
     return AppContext(db=db, clock=FixedClock.on(TODAY))
-
-
-async def ask(ctx: AppContext, text: str) -> str:
-    [reply] = await router.handle(ctx, Incoming(channel="console", chat_id="a1", user_id="a1", text=text))
-    return reply.text
 
 
 async def test_agency_list_of_a_named_plan_own_tasks_first(ctx: AppContext) -> None:

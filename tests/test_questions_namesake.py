@@ -11,10 +11,8 @@ import pytest
 
 from core.clock import FixedClock
 from core.context import AppContext
-from core.messages import Incoming
-from handlers import router
 from knowledge.db import Database
-from tests.questions_fixtures import TODAY, T, add_plan
+from tests.questions_fixtures import TODAY, T, add_plan, ask
 
 CITY = {
     "identity": "91/KH-UBND", "number": "91/KH-UBND", "issued_on": date(2026, 5, 4),
@@ -42,11 +40,6 @@ async def ctx(db: Database) -> AppContext:
     await add_plan(db, CITY, tag="c")
     await add_plan(db, PROVINCE, tag="p")
     return AppContext(db=db, clock=FixedClock.on(TODAY))
-
-
-async def ask(ctx: AppContext, text: str) -> str:
-    [reply] = await router.handle(ctx, Incoming(channel="console", chat_id="n1", user_id="n1", text=text))
-    return reply.text
 
 
 async def test_tp_and_the_place_inside_the_name(ctx: AppContext) -> None:
